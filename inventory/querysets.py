@@ -1,0 +1,40 @@
+from django.db import models
+from django.db.models import F, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
+
+
+def ats_expression(prefix=""):
+    """ATS now for a StockLevel row, in SQL: on_hand - allocated - holdback, never below 0."""
+    return Greatest(
+        F(f"{prefix}on_hand") - F(f"{prefix}allocated") - F(f"{prefix}holdback"), Value(0)
+    )
+
+
+class StockLevelQuerySet(models.QuerySet):
+    def with_ats(self):
+        return self.annotate(ats_now=ats_expression())
+
+
+class SKUQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+    def with_ats(self):
+        """Annotate `ats_now`: the sum over warehouses of each level's non-negative ATS."""
+        return self.annotate(
+            ats_now=Coalesce(Sum(ats_expression("stock_levels__")), Value(0))
+        )
+
+
+class InboundRunQuerySet(models.QuerySet):
+    def open(self):
+        from inventory.models import OPEN_INBOUND_STATUSES
+
+        return self.filter(status__in=OPEN_INBOUND_STATUSES)
+
+
+class InboundLineQuerySet(models.QuerySet):
+    def open(self):
+        from inventory.models import OPEN_INBOUND_STATUSES
+
+        return self.filter(run__status__in=OPEN_INBOUND_STATUSES)

@@ -1,0 +1,76 @@
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import (
+    AccountFactory,
+    CommercialTermsFactory,
+    MembershipFactory,
+    ShipToFactory,
+    UserFactory,
+    WarehouseFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def terms(db):
+    return CommercialTermsFactory()
+
+
+@pytest.fixture
+def warehouse(db):
+    return WarehouseFactory()
+
+
+@pytest.fixture
+def account(db, terms):
+    account = AccountFactory()
+    ShipToFactory(account=account)
+    return account
+
+
+@pytest.fixture
+def other_account(db, terms):
+    account = AccountFactory()
+    ShipToFactory(account=account)
+    return account
+
+
+@pytest.fixture
+def buyer(account):
+    return MembershipFactory(account=account, user=UserFactory()).user
+
+
+@pytest.fixture
+def other_buyer(other_account):
+    return MembershipFactory(account=other_account, user=UserFactory()).user
+
+
+@pytest.fixture
+def buyer_client(client, buyer):
+    client.force_login(buyer)
+    return client
+
+
+def api_client_for(user):
+    """An API client authenticated with a real token, as a retailer's system would be."""
+    from knox.models import AuthToken
+
+    _, key = AuthToken.objects.create(user=user)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return api
+
+
+@pytest.fixture
+def buyer_api(buyer):
+    return api_client_for(buyer)
+
+
+@pytest.fixture
+def other_api(other_buyer):
+    return api_client_for(other_buyer)
