@@ -5,7 +5,12 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from inventory.querysets import InboundLineQuerySet, InboundRunQuerySet, SKUQuerySet, StockLevelQuerySet
+from inventory.querysets import (
+    InboundLineQuerySet,
+    InboundRunQuerySet,
+    SKUQuerySet,
+    StockLevelQuerySet,
+)
 
 
 class Replenishment(models.TextChoices):
@@ -35,7 +40,10 @@ class Style(models.Model):
         default=56, help_text="Production lead time for a new run, in calendar days."
     )
     alternatives = models.ManyToManyField(
-        "self", symmetrical=False, blank=True, related_name="alternative_for",
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="alternative_for",
         help_text="Styles offered as substitutes when this one is late.",
     )
 
@@ -54,7 +62,9 @@ class SKU(models.Model):
     width = models.PositiveSmallIntegerField(choices=Width.choices, default=Width.MEDIUM)
     upc = models.CharField(max_length=14, unique=True)
     price = models.DecimalField(
-        "wholesale price", max_digits=10, decimal_places=2,
+        "wholesale price",
+        max_digits=10,
+        decimal_places=2,
         validators=[MinValueValidator(Decimal("0.00"))],
     )
     msrp = models.DecimalField(max_digits=10, decimal_places=2)
@@ -117,8 +127,12 @@ class StockLevel(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["sku", "warehouse"], name="stock_unique_sku_warehouse"),
             models.CheckConstraint(condition=Q(on_hand__gte=0), name="stock_on_hand_non_negative"),
-            models.CheckConstraint(condition=Q(allocated__gte=0), name="stock_allocated_non_negative"),
-            models.CheckConstraint(condition=Q(holdback__gte=0), name="stock_holdback_non_negative"),
+            models.CheckConstraint(
+                condition=Q(allocated__gte=0), name="stock_allocated_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(holdback__gte=0), name="stock_holdback_non_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(allocated__lte=F("on_hand")), name="stock_allocated_within_on_hand"
             ),

@@ -21,9 +21,7 @@ class SKUQuerySet(models.QuerySet):
 
     def with_ats(self):
         """Annotate `ats_now`: the sum over warehouses of each level's non-negative ATS."""
-        return self.annotate(
-            ats_now=Coalesce(Sum(ats_expression("stock_levels__")), Value(0))
-        )
+        return self.annotate(ats_now=Coalesce(Sum(ats_expression("stock_levels__")), Value(0)))
 
 
 class InboundRunQuerySet(models.QuerySet):

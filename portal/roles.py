@@ -14,24 +14,48 @@ class StaffRole(TextChoices):
 # the groups can be created before every app has migrated.
 ROLE_PERMISSIONS = {
     StaffRole.PLANNER: [
-        "inventory.view_style", "inventory.change_style", "inventory.view_sku",
-        "inventory.change_sku", "inventory.view_stocklevel", "inventory.view_inboundrun",
-        "inventory.add_inboundrun", "inventory.change_inboundrun", "inventory.view_inboundline",
-        "inventory.view_etachange", "inventory.change_eta", "inventory.sync_stock",
+        "inventory.view_style",
+        "inventory.change_style",
+        "inventory.view_sku",
+        "inventory.change_sku",
+        "inventory.view_stocklevel",
+        "inventory.view_inboundrun",
+        "inventory.add_inboundrun",
+        "inventory.change_inboundrun",
+        "inventory.view_inboundline",
+        "inventory.view_etachange",
+        "inventory.change_eta",
+        "inventory.sync_stock",
     ],
     StaffRole.CS_AGENT: [
-        "orders.view_account", "orders.view_order", "orders.view_orderline",
-        "orders.view_shipment", "orders.view_invoice", "orders.view_creditmemo",
-        "orders.add_creditmemo", "orders.view_returnauthorization",
-        "orders.add_returnauthorization", "inventory.view_sku", "inventory.view_style",
-        "inventory.view_stocklevel", "inventory.view_inboundrun", "inventory.change_eta",
+        "orders.view_account",
+        "orders.view_order",
+        "orders.view_orderline",
+        "orders.view_shipment",
+        "orders.view_invoice",
+        "orders.view_creditmemo",
+        "orders.add_creditmemo",
+        "orders.view_returnauthorization",
+        "orders.add_returnauthorization",
+        "inventory.view_sku",
+        "inventory.view_style",
+        "inventory.view_stocklevel",
+        "inventory.view_inboundrun",
+        "inventory.change_eta",
     ],
     StaffRole.INTEGRATION: [
-        "inventory.sync_stock", "inventory.change_eta", "inventory.add_inboundrun",
-        "inventory.change_inboundrun", "inventory.view_inboundrun", "orders.add_shipment",
+        "inventory.sync_stock",
+        "inventory.change_eta",
+        "inventory.add_inboundrun",
+        "inventory.change_inboundrun",
+        "inventory.view_inboundrun",
+        "orders.add_shipment",
     ],
 }
-ROLE_PERMISSIONS[StaffRole.CS_LEAD] = [*ROLE_PERMISSIONS[StaffRole.CS_AGENT], "orders.change_account"]
+ROLE_PERMISSIONS[StaffRole.CS_LEAD] = [
+    *ROLE_PERMISSIONS[StaffRole.CS_AGENT],
+    "orders.change_account",
+]
 
 
 def staff_groups_ensure(**kwargs):

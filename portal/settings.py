@@ -139,7 +139,9 @@ STORAGES = {
 
 # Email: SMTP from EMAIL_URL (e.g. smtp://user:pass@host:587/?tls=True); console locally.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Trailwise Wholesale <orders@trailwise.example>")
+DEFAULT_FROM_EMAIL = env(
+    "DEFAULT_FROM_EMAIL", default="Trailwise Wholesale <orders@trailwise.example>"
+)
 EMAIL_TIMEOUT = 10
 
 # Celery: Redis in real use; kombu's filesystem transport needs no server.

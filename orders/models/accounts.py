@@ -85,8 +85,12 @@ class Account(models.Model):
     number = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=150, db_index=True)
     rep = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="rep_accounts", limit_choices_to={"is_sales_rep": True},
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rep_accounts",
+        limit_choices_to={"is_sales_rep": True},
     )
     credit_status = models.CharField(
         max_length=10, choices=CreditStatus.choices, default=CreditStatus.GOOD
@@ -102,7 +106,9 @@ class Account(models.Model):
         null=True, blank=True, help_text="Empty uses the commercial terms' window."
     )
     decision_default = models.CharField(
-        max_length=10, choices=DecisionDefault.choices, default=DecisionDefault.CANCEL,
+        max_length=10,
+        choices=DecisionDefault.choices,
+        default=DecisionDefault.CANCEL,
         help_text="Applied when a late-ETA decision request is not answered in time.",
     )
     free_freight_threshold = models.DecimalField(
@@ -144,7 +150,12 @@ class ShipTo(models.Model):
         return f"{self.label}: {self.line1}, {self.city}"
 
     def as_text(self):
-        parts = [self.line1, self.line2, f"{self.city}, {self.region} {self.postal_code}", self.country]
+        parts = [
+            self.line1,
+            self.line2,
+            f"{self.city}, {self.region} {self.postal_code}",
+            self.country,
+        ]
         return "\n".join(p for p in parts if p)
 
 
@@ -158,14 +169,18 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=10, choices=MembershipRole.choices, default=MembershipRole.BUYER)
+    role = models.CharField(
+        max_length=10, choices=MembershipRole.choices, default=MembershipRole.BUYER
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = MembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "account"], name="membership_unique_user_account")
+            models.UniqueConstraint(
+                fields=["user", "account"], name="membership_unique_user_account"
+            )
         ]
 
     def __str__(self):

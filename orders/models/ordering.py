@@ -11,7 +11,9 @@ from orders.querysets import OrderLineQuerySet, OrderQuerySet
 class Cart(models.Model):
     """A server-side cart, one per user and account."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="carts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="carts"
+    )
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="carts")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -65,10 +67,14 @@ class Order(models.Model):
     placed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="orders_placed"
     )
-    source = models.CharField(max_length=10, choices=OrderSource.choices, default=OrderSource.PORTAL)
+    source = models.CharField(
+        max_length=10, choices=OrderSource.choices, default=OrderSource.PORTAL
+    )
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.OPEN)
     po_number = models.CharField("PO number", max_length=40, blank=True)
-    ship_to = models.ForeignKey(ShipTo, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    ship_to = models.ForeignKey(
+        ShipTo, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     requested_ship_date = models.DateField(null=True, blank=True)
     cancel_date = models.DateField(
         null=True, blank=True, help_text="Nothing ships after this date; backorders end with it."
@@ -142,11 +148,15 @@ class OrderLine(models.Model):
                 ),
                 name="order_line_quantity_split",
             ),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="order_line_quantity_positive"
+            ),
         ]
         indexes = [
             models.Index(
-                fields=["window_end"], condition=Q(backordered__gt=0), name="order_line_open_backorders"
+                fields=["window_end"],
+                condition=Q(backordered__gt=0),
+                name="order_line_open_backorders",
             ),
             models.Index(fields=["sku", "order"]),
         ]
@@ -176,7 +186,9 @@ class Allocation(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["line", "stock_level"], name="allocation_unique"),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="allocation_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="allocation_quantity_positive"
+            ),
         ]
         indexes = [models.Index(fields=["stock_level", "-created_at"])]
 

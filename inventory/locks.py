@@ -1,0 +1,48 @@
+"""The only place rows of this app are locked. Always in pk order, so two transactions
+that lock overlapping sets never wait on each other in a cycle."""
+
+from inventory.models import OPEN_INBOUND_STATUSES, InboundLine, InboundRun, StockLevel
+
+
+def stock_levels_lock(*, sku_ids):
+    """Lock every stock level of these SKUs (in pk order; callers pick warehouses)."""
+    return list(
+        StockLevel.objects.select_for_update(of=("self",))
+        .filter(sku_id__in=sku_ids)
+        .select_related("warehouse")
+        .order_by("pk")
+    )
+
+
+def stock_level_lock(*, sku_id, warehouse_id):
+    return (
+        StockLevel.objects.select_for_update(of=("self",))
+        .filter(sku_id=sku_id, warehouse_id=warehouse_id)
+        .first()
+    )
+
+
+def open_inbound_lines_lock(*, sku_ids):
+    """Lock the open inbound lines of these SKUs (runs planned, confirmed or in transit)."""
+    return list(
+        InboundLine.objects.select_for_update(of=("self",))
+        .filter(sku_id__in=sku_ids, run__status__in=OPEN_INBOUND_STATUSES)
+        .select_related("run")
+        .order_by("pk")
+    )
+
+
+def inbound_run_lock(*, reference=None, run_id=None):
+    queryset = InboundRun.objects.select_for_update()
+    if run_id is not None:
+        return queryset.filter(pk=run_id).first()
+    return queryset.filter(reference=reference).first()
+
+
+def inbound_lines_lock(*, run_id):
+    return list(
+        InboundLine.objects.select_for_update(of=("self",))
+        .filter(run_id=run_id)
+        .select_related("sku")
+        .order_by("pk")
+    )

@@ -1,0 +1,379 @@
+"""Read use cases: availability now and by date, the inbound schedule, and promise dates.
+
+Every ETA the product shows is read here, from InboundRun.eta (the one ETA table).
+"""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.db import connection
+from django.db.models import F, Q, QuerySet, Sum
+from django.utils import timezone
+
+from inventory.calendar import add_business_days
+from inventory.models import (
+    OPEN_INBOUND_STATUSES,
+    SKU,
+    InboundLine,
+    InboundRun,
+    Replenishment,
+    StockLevel,
+    Style,
+)
+from inventory.querysets import ats_expression
+
+
+def ats_by_sku(*, sku_ids) -> dict[int, int]:
+    """ATS now per SKU: the sum over warehouses of max(on_hand - allocated - holdback, 0)."""
+    rows = (
+        StockLevel.objects.filter(sku_id__in=sku_ids)
+        .values("sku_id")
+        .annotate(ats=Sum(ats_expression()))
+        .values_list("sku_id", "ats")
+    )
+    result = dict.fromkeys(sku_ids, 0)
+    result.update({sku_id: int(ats or 0) for sku_id, ats in rows})
+    return result
+
+
+def run_etas(*, run_ids) -> dict[int, dt.date]:
+    """The ETA of each run. Every ETA the product shows is read through this function."""
+    return dict(InboundRun.objects.filter(pk__in=set(run_ids)).values_list("pk", "eta"))
+
+
+def next_eta_by_sku(*, sku_ids) -> dict[int, dt.date | None]:
+    """The ETA of the earliest open run that still has unpromised pairs of each SKU."""
+    pairs = list(
+        InboundLine.objects.open()
+        .filter(sku_id__in=sku_ids, promised__lt=F("quantity") - F("received"))
+        .values_list("sku_id", "run_id")
+    )
+    etas = run_etas(run_ids={run_id for _, run_id in pairs})
+    result = dict.fromkeys(sku_ids)
+    for sku_id, run_id in pairs:
+        if result[sku_id] is None or etas[run_id] < result[sku_id]:
+            result[sku_id] = etas[run_id]
+    return result
+
+
+def ship_date_from_run(*, eta: dt.date, terms, today: dt.date | None = None) -> dt.date:
+    """When goods from a run arriving on `eta` ship: receiving days after arrival (a late
+    run that has not arrived counts as arriving today)."""
+    today = today or timezone.localdate()
+    return add_business_days(max(eta, today), terms.receiving_days)
+
+
+def ship_date_from_stock(*, terms, today: dt.date | None = None) -> dt.date:
+    return add_business_days(today or timezone.localdate(), terms.processing_days)
+
+
+def inbound_runs(*, statuses=OPEN_INBOUND_STATUSES, eta_from=None, eta_to=None) -> QuerySet:
+    """The production calendar: runs with their lines' totals, by ETA."""
+    queryset = InboundRun.objects.filter(status__in=statuses).annotate(
+        total_quantity=Sum("lines__quantity"), total_received=Sum("lines__received")
+    )
+    if eta_from:
+        queryset = queryset.filter(eta__gte=eta_from)
+    if eta_to:
+        queryset = queryset.filter(eta__lte=eta_to)
+    return queryset.select_related("warehouse").order_by("eta", "reference")
+
+
+@dataclass(frozen=True)
+class InboundSlot:
+    """Unpromised pairs of one SKU on one open run."""
+
+    inbound_line_id: int
+    sku_id: int
+    run_id: int
+    run_reference: str
+    eta: dt.date
+    available: int
+
+
+def inbound_slots_by_sku(*, sku_ids) -> dict[int, list[InboundSlot]]:
+    """Open inbound lines with unpromised pairs, earliest ETA first."""
+    lines = (
+        InboundLine.objects.open()
+        .filter(sku_id__in=sku_ids, promised__lt=F("quantity") - F("received"))
+        .select_related("run")
+    )
+    return slots_from_lines(lines)
+
+
+def slots_from_lines(lines) -> dict[int, list[InboundSlot]]:
+    """Unpromised pairs per SKU from inbound lines (with their runs), earliest ETA first."""
+    lines = [line for line in lines if line.run.is_open]
+    etas = run_etas(run_ids={line.run_id for line in lines})
+    slots = defaultdict(list)
+    for line in sorted(lines, key=lambda line: (etas[line.run_id], line.pk)):
+        available = line.quantity - line.received - line.promised
+        if available > 0:
+            slots[line.sku_id].append(
+                InboundSlot(
+                    line.pk,
+                    line.sku_id,
+                    line.run_id,
+                    line.run.reference,
+                    etas[line.run_id],
+                    available,
+                )
+            )
+    return slots
+
+
+# --- Future ATS ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AvailabilityPoint:
+    date: dt.date
+    ats: int
+
+
+def week_dates(*, start: dt.date, weeks: int) -> list[dt.date]:
+    return [start + dt.timedelta(weeks=week) for week in range(weeks + 1)]
+
+
+def future_ats(*, sku_ids, dates: list[dt.date]) -> dict[int, list[AvailabilityPoint]]:
+    """Available to promise on each date, per SKU: ATS now plus inbound due by that date
+    (open runs) less what is already promised to backorders. One set-based query."""
+    sku_ids = list(sku_ids)
+    if not sku_ids or not dates:
+        return {sku_id: [] for sku_id in sku_ids}
+    date_param = "CAST(%s AS date)" if connection.vendor == "postgresql" else "%s"
+    weeks_sql = ", ".join(f"({date_param})" for _ in dates)
+    sku_placeholders = ", ".join(["%s"] * len(sku_ids))
+    status_placeholders = ", ".join(["%s"] * len(OPEN_INBOUND_STATUSES))
+    stock = StockLevel._meta.db_table
+    inbound_line = InboundLine._meta.db_table
+    inbound_run = InboundRun._meta.db_table
+    sql = f"""
+        WITH weeks(d) AS (VALUES {weeks_sql}),
+        now_ats AS (
+            SELECT sku_id,
+                   SUM(CASE WHEN on_hand - allocated - holdback > 0
+                            THEN on_hand - allocated - holdback ELSE 0 END) AS ats
+            FROM {stock} WHERE sku_id IN ({sku_placeholders}) GROUP BY sku_id
+        ),
+        inbound AS (
+            SELECT il.sku_id, r.eta, SUM(il.quantity - il.received - il.promised) AS qty
+            FROM {inbound_line} il JOIN {inbound_run} r ON r.id = il.run_id
+            WHERE il.sku_id IN ({sku_placeholders}) AND r.status IN ({status_placeholders})
+            GROUP BY il.sku_id, r.eta
+        )
+        SELECT s.id, w.d, COALESCE(a.ats, 0) + COALESCE(SUM(i.qty), 0)
+        FROM {SKU._meta.db_table} s
+        CROSS JOIN weeks w
+        LEFT JOIN now_ats a ON a.sku_id = s.id
+        LEFT JOIN inbound i ON i.sku_id = s.id AND i.eta <= w.d
+        WHERE s.id IN ({sku_placeholders})
+        GROUP BY s.id, w.d, a.ats
+        ORDER BY s.id, w.d
+    """
+    params = [*[d.isoformat() for d in dates], *sku_ids, *sku_ids, *OPEN_INBOUND_STATUSES, *sku_ids]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    series = {sku_id: [] for sku_id in sku_ids}
+    for sku_id, day, ats in rows:
+        day = day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day))
+        series[sku_id].append(AvailabilityPoint(day, int(ats)))
+    return series
+
+
+def style_future_ats(*, style: Style, weeks: int = 12, start: dt.date | None = None):
+    """Week-by-week availability of every active SKU of a style, for the style page chart."""
+    sku_ids = list(style.skus.filter(active=True).values_list("pk", flat=True))
+    return future_ats(
+        sku_ids=sku_ids, dates=week_dates(start=start or timezone.localdate(), weeks=weeks)
+    )
+
+
+# --- Promise dates ----------------------------------------------------------------
+
+
+class NoPromiseReason(StrEnum):
+    INACTIVE = "This item is no longer sold."
+    NOT_COMMITTED = "This style is not committed to re-production; only stock on hand is offered."
+    BACKORDERS_DECLINED = "Backorders were not requested; only stock on hand is offered."
+    NOTHING_INBOUND = "No production run is scheduled for this item."
+    FULLY_PROMISED = "Everything on the scheduled runs is already promised to earlier orders."
+    BEYOND_WINDOW = "The next run ships after the backorder window ends."
+    BEYOND_HORIZON = "The next run ships beyond the furthest date we promise."
+
+
+@dataclass(frozen=True)
+class PromisePart:
+    quantity: int
+    ships_by: dt.date
+    inbound_line_id: int | None = None
+    run_reference: str | None = None
+    eta: dt.date | None = None
+
+    @property
+    def from_stock(self):
+        return self.inbound_line_id is None
+
+
+@dataclass(frozen=True)
+class Promise:
+    """The honest answer for one SKU and quantity: what ships from stock and when, what
+    waits for which run and when it ships, and what cannot be promised and why."""
+
+    sku_id: int
+    requested: int
+    parts: tuple[PromisePart, ...] = field(default_factory=tuple)
+    unpromised: int = 0
+    reason: str = ""
+
+    @property
+    def from_stock(self) -> int:
+        return sum(part.quantity for part in self.parts if part.from_stock)
+
+    @property
+    def backordered(self) -> int:
+        return sum(part.quantity for part in self.parts if not part.from_stock)
+
+    @property
+    def ships_by(self) -> dt.date | None:
+        return max((part.ships_by for part in self.parts), default=None)
+
+    @property
+    def inbound_parts(self):
+        return [part for part in self.parts if not part.from_stock]
+
+
+def promise_plan(
+    *,
+    sku: SKU,
+    quantity: int,
+    ats: int,
+    slots: list[InboundSlot],
+    terms,
+    window_end: dt.date | None,
+    allow_backorder: bool,
+    today: dt.date | None = None,
+) -> Promise:
+    """Plan a promise from figures already read (or locked): stock first, then the
+    earliest runs with unpromised pairs that ship inside the window and the horizon."""
+    today = today or timezone.localdate()
+    if not sku.active:
+        return Promise(sku.pk, quantity, (), quantity, NoPromiseReason.INACTIVE)
+    parts = []
+    from_stock = min(quantity, max(ats, 0))
+    if from_stock:
+        parts.append(PromisePart(from_stock, ship_date_from_stock(terms=terms, today=today)))
+    remaining = quantity - from_stock
+    if remaining == 0:
+        return Promise(sku.pk, quantity, tuple(parts))
+    if not allow_backorder:
+        return Promise(
+            sku.pk, quantity, tuple(parts), remaining, NoPromiseReason.BACKORDERS_DECLINED
+        )
+    if sku.style.replenishment != Replenishment.COMMITTED:
+        return Promise(sku.pk, quantity, tuple(parts), remaining, NoPromiseReason.NOT_COMMITTED)
+    if not slots:
+        return Promise(sku.pk, quantity, tuple(parts), remaining, _empty_schedule_reason(sku))
+    horizon_end = today + dt.timedelta(days=terms.promise_horizon_days)
+    last_date = min(window_end, horizon_end) if window_end else horizon_end
+    reason = ""
+    for slot in slots:
+        ships_by = ship_date_from_run(eta=slot.eta, terms=terms, today=today)
+        if ships_by > last_date:
+            reason = (
+                NoPromiseReason.BEYOND_WINDOW
+                if window_end and ships_by > window_end
+                else NoPromiseReason.BEYOND_HORIZON
+            )
+            break
+        take = min(remaining, slot.available)
+        parts.append(
+            PromisePart(take, ships_by, slot.inbound_line_id, slot.run_reference, slot.eta)
+        )
+        remaining -= take
+        if remaining == 0:
+            break
+    if remaining and not reason:
+        reason = NoPromiseReason.FULLY_PROMISED
+    return Promise(sku.pk, quantity, tuple(parts), remaining, reason)
+
+
+def _empty_schedule_reason(sku):
+    """No unpromised slot: either nothing is scheduled at all, or it is all promised."""
+    scheduled = InboundLine.objects.open().filter(sku=sku).exists()
+    return NoPromiseReason.FULLY_PROMISED if scheduled else NoPromiseReason.NOTHING_INBOUND
+
+
+def promise_for(
+    *,
+    sku: SKU,
+    quantity: int,
+    terms,
+    window_end: dt.date | None = None,
+    allow_backorder: bool = True,
+    today: dt.date | None = None,
+) -> Promise:
+    """ "Can I get it, and when?" for one SKU: ships by D from stock, by D from run R, or
+    cannot be promised with the reason. Ordering and backorders both use promise_plan."""
+    return promise_plan(
+        sku=sku,
+        quantity=quantity,
+        ats=ats_by_sku(sku_ids=[sku.pk])[sku.pk],
+        slots=inbound_slots_by_sku(sku_ids=[sku.pk]).get(sku.pk, []),
+        terms=terms,
+        window_end=window_end,
+        allow_backorder=allow_backorder,
+        today=today,
+    )
+
+
+def promises_for(
+    *, skus, quantities: dict[int, int], terms, window_end=None, allow_backorder=True, today=None
+) -> dict[int, Promise]:
+    """promise_for over many SKUs in a fixed number of queries (the order review page)."""
+    sku_ids = [sku.pk for sku in skus]
+    ats = ats_by_sku(sku_ids=sku_ids)
+    slots = inbound_slots_by_sku(sku_ids=sku_ids)
+    return {
+        sku.pk: promise_plan(
+            sku=sku,
+            quantity=quantities[sku.pk],
+            ats=ats[sku.pk],
+            slots=slots.get(sku.pk, []),
+            terms=terms,
+            window_end=window_end,
+            allow_backorder=allow_backorder,
+            today=today,
+        )
+        for sku in skus
+    }
+
+
+def skus_with_availability(*, queryset=None) -> QuerySet:
+    """Catalogue rows with `ats_now` annotated in SQL."""
+    queryset = queryset if queryset is not None else SKU.objects.active()
+    return queryset.select_related("style").with_ats()
+
+
+def skus_search(
+    *, q: str = "", style: str = "", core: bool | None = None, category: str = ""
+) -> QuerySet:
+    queryset = SKU.objects.active().select_related("style")
+    if style:
+        queryset = queryset.filter(style__number__iexact=style)
+    if category:
+        queryset = queryset.filter(style__category__iexact=category)
+    if core is not None:
+        queryset = queryset.filter(core=core)
+    if q:
+        queryset = queryset.filter(
+            Q(code__icontains=q)
+            | Q(upc=q)
+            | Q(style__name__icontains=q)
+            | Q(style__number__iexact=q)
+            | Q(color__icontains=q)
+        )
+    return queryset

@@ -1,0 +1,35 @@
+"""The only place orders rows are locked.
+
+Lock order, everywhere in the project: Order -> OrderLine -> StockLevel -> InboundRun ->
+InboundLine, rows of one table by pk. Following it, no two transactions wait in a cycle."""
+
+import hashlib
+
+from django.db import connection
+
+from orders.models import Order, OrderLine
+
+
+def order_lock(*, order_id):
+    return Order.objects.select_for_update().filter(pk=order_id).first()
+
+
+def order_lines_lock(*, line_ids=None, order_id=None):
+    queryset = OrderLine.objects.select_for_update(of=("self",)).select_related("sku__style")
+    if order_id is not None:
+        queryset = queryset.filter(order_id=order_id)
+    if line_ids is not None:
+        queryset = queryset.filter(pk__in=line_ids)
+    return list(queryset.order_by("pk"))
+
+
+def idempotency_key_try_lock(*, account_id, key) -> bool:
+    """Take a transaction-scoped lock on (account, key); False if another request holds it.
+    SQLite serialises writers already, so there it is always taken."""
+    if connection.vendor != "postgresql":
+        return True
+    digest = hashlib.blake2b(f"{account_id}:{key}".encode(), digest_size=8).digest()
+    lock_id = int.from_bytes(digest, "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
+        return cursor.fetchone()[0]

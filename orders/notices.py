@@ -1,0 +1,55 @@
+"""Messages about orders, written to the notifications outbox inside the event's
+transaction. Contexts carry only JSON values (ISO dates, decimal strings)."""
+
+from django.conf import settings
+from django.urls import reverse
+
+from notifications.kinds import MessageKind
+from notifications.services import message_enqueue
+from orders.models import Membership
+from orders.selectors import line_expected_dates
+
+
+def account_recipients(*, account, extra=()):
+    """Everyone at the account, plus anyone else involved (e.g. the rep who placed it)."""
+    users = [m.user for m in Membership.objects.filter(account=account).select_related("user")]
+    users.extend(user for user in extra if user is not None and user not in users)
+    return [user for user in users if user.is_active]
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def order_confirmation_enqueue(*, order, lines):
+    expected = line_expected_dates(lines=lines)
+    context = {
+        "account_name": order.account.name,
+        "order_number": order.number,
+        "po_number": order.po_number,
+        "lines": [
+            {
+                "sku": line.sku.code,
+                "description": f"{line.sku.style.name} {line.sku.color} {line.sku.size_label} "
+                f"{line.sku.get_width_display()}",
+                "quantity": line.quantity,
+                "allocated": line.allocated,
+                "backordered": line.backordered,
+                "cancelled": line.cancelled,
+                "cancel_reason": line.cancel_reason,
+                "promised_date": _iso(line.promised_date),
+                "expected_date": _iso(expected.get(line.pk)),
+            }
+            for line in lines
+        ],
+        "subtotal": str(order.subtotal),
+        "freight": str(order.freight),
+        "total": str(order.total),
+        "order_url": settings.SITE_URL + reverse("portal:order_detail", args=[order.number]),
+    }
+    message_enqueue(
+        kind=MessageKind.ORDER_CONFIRMATION,
+        key=f"order-confirmation:{order.pk}",
+        recipients=account_recipients(account=order.account, extra=[order.placed_by]),
+        context=context,
+    )

@@ -1,0 +1,510 @@
+"""Placing and cancelling orders: the one path every door (portal, rep, API, upload,
+customer service) goes through."""
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from inventory import locks as inventory_locks
+from inventory import selectors as inventory_selectors
+from inventory import services as inventory_services
+from inventory.models import SKU
+from orders import locks, rules
+from orders.exceptions import (
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+    OrderInputError,
+    OrderNotAllowed,
+)
+from orders.models import (
+    Account,
+    Allocation,
+    BackorderPeg,
+    BackorderPolicy,
+    Order,
+    OrderLine,
+    OrderSource,
+    OrderStatus,
+    ShipTo,
+)
+from orders.notices import order_confirmation_enqueue
+from orders.selectors import user_can_order
+
+MAX_LINE_QUANTITY = 5000
+MAX_LINES = 500
+MAX_DAYS_AHEAD = 365
+PO_NUMBER_MAX_LENGTH = Order._meta.get_field("po_number").max_length
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    sku: str
+    quantity: object  # validated to a positive int
+
+
+@dataclass(frozen=True)
+class PlacementResult:
+    order: Order
+    created: bool
+
+
+def _has_control_characters(text: str) -> bool:
+    return any(ord(char) < 32 or ord(char) == 127 for char in text)
+
+
+def normalize_sku_code(code) -> str:
+    return "".join(str(code).split()).upper()
+
+
+def _validated_quantity(raw, errors, field):
+    if isinstance(raw, bool) or raw is None:
+        errors[field] = ["Enter a whole number of pairs."]
+        return None
+    try:
+        if isinstance(raw, float) and not raw.is_integer():
+            raise ValueError
+        quantity = int(str(raw).strip()) if not isinstance(raw, int | float) else int(raw)
+    except (TypeError, ValueError):
+        errors[field] = ["Enter a whole number of pairs."]
+        return None
+    if quantity <= 0:
+        errors[field] = ["Quantity must be at least 1."]
+        return None
+    if quantity > MAX_LINE_QUANTITY:
+        errors[field] = [f"Quantity must be at most {MAX_LINE_QUANTITY}."]
+        return None
+    return quantity
+
+
+def _validate_date(value, field, errors, today):
+    if value is None:
+        return None
+    if not isinstance(value, dt.date):
+        errors[field] = ["Enter a date as YYYY-MM-DD."]
+        return None
+    if value < today:
+        errors[field] = ["The date is in the past."]
+    elif value > today + dt.timedelta(days=MAX_DAYS_AHEAD):
+        errors[field] = [f"The date is more than {MAX_DAYS_AHEAD} days ahead."]
+    return value
+
+
+@dataclass(frozen=True)
+class _ValidOrder:
+    skus: list  # SKU per line, in request order
+    quantities: list
+    po_number: str
+    ship_to: ShipTo | None
+    requested_ship_date: dt.date | None
+    cancel_date: dt.date | None
+    backorder_policy: str
+
+
+def _validate(
+    *, account, lines, po_number, ship_to, requested_ship_date, cancel_date, backorder_policy, today
+) -> _ValidOrder:
+    """Check everything before any write; every problem is reported, each by its field."""
+    errors = {}
+    po_number = (po_number or "").strip()
+    if len(po_number) > PO_NUMBER_MAX_LENGTH:
+        errors["po_number"] = [f"At most {PO_NUMBER_MAX_LENGTH} characters."]
+    elif _has_control_characters(po_number):
+        errors["po_number"] = ["Must not contain line breaks or control characters."]
+    if backorder_policy not in BackorderPolicy.values:
+        errors["backorders"] = [f"Choose one of: {', '.join(BackorderPolicy.values)}."]
+    ship_to_obj = None
+    if ship_to is not None:
+        ship_to_id = ship_to.pk if isinstance(ship_to, ShipTo) else ship_to
+        ship_to_obj = (
+            ShipTo.objects.filter(account=account, pk=ship_to_id).first()
+            if str(ship_to_id).isdigit()
+            else None
+        )
+        if ship_to_obj is None:
+            errors["ship_to"] = ["Not one of this account's ship-to addresses."]
+    else:
+        ship_to_obj = account.ship_tos.filter(is_default=True).first()
+    requested_ship_date = _validate_date(requested_ship_date, "requested_ship_date", errors, today)
+    cancel_date = _validate_date(cancel_date, "cancel_date", errors, today)
+    if requested_ship_date and cancel_date and cancel_date < requested_ship_date:
+        errors["cancel_date"] = ["The cancel date is before the requested ship date."]
+
+    if not lines:
+        errors["lines"] = ["Add at least one line."]
+    elif len(lines) > MAX_LINES:
+        errors["lines"] = [f"At most {MAX_LINES} lines per order."]
+    codes = [normalize_sku_code(line.sku) for line in (lines or [])[:MAX_LINES]]
+    found = {
+        sku.code.upper(): sku for sku in SKU.objects.filter(code__in=codes).select_related("style")
+    }
+    skus, quantities, first_line_of = [], [], {}
+    for index, (line, code) in enumerate(zip(lines or [], codes, strict=False)):
+        sku = found.get(code)
+        if not code:
+            errors[f"lines[{index}].sku"] = ["Enter a SKU."]
+        elif sku is None:
+            errors[f"lines[{index}].sku"] = [f"Unknown SKU {code!r}."]
+        elif not sku.active:
+            errors[f"lines[{index}].sku"] = [f"SKU {code} is no longer sold."]
+        elif code in first_line_of:
+            errors[f"lines[{index}].sku"] = [
+                f"SKU {code} is already on line {first_line_of[code]}; combine the quantities."
+            ]
+        else:
+            first_line_of[code] = index
+        quantity = _validated_quantity(line.quantity, errors, f"lines[{index}].quantity")
+        skus.append(sku)
+        quantities.append(quantity)
+    if errors:
+        raise OrderInputError(errors)
+    return _ValidOrder(
+        skus, quantities, po_number, ship_to_obj, requested_ship_date, cancel_date, backorder_policy
+    )
+
+
+def request_fingerprint(*, valid: _ValidOrder) -> str:
+    """A digest of what was asked, to tell a retry from a different request on one key."""
+    payload = {
+        "po": valid.po_number,
+        "ship_to": valid.ship_to.pk if valid.ship_to else None,
+        "requested": valid.requested_ship_date.isoformat() if valid.requested_ship_date else None,
+        "cancel": valid.cancel_date.isoformat() if valid.cancel_date else None,
+        "policy": valid.backorder_policy,
+        "lines": sorted(
+            [sku.pk, qty] for sku, qty in zip(valid.skus, valid.quantities, strict=True)
+        ),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def _existing_for_key(*, account, key, fingerprint):
+    order = Order.objects.filter(account=account, idempotency_key=key).first()
+    if order is not None and order.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused(order)
+    return order
+
+
+def order_place(
+    *,
+    account: Account,
+    user,
+    lines: list[LineRequest],
+    po_number: str = "",
+    ship_to=None,
+    requested_ship_date: dt.date | None = None,
+    cancel_date: dt.date | None = None,
+    backorder_policy: str = BackorderPolicy.ALLOW,
+    source: str = OrderSource.PORTAL,
+    idempotency_key: str | None = None,
+    no_charge: bool = False,
+) -> PlacementResult:
+    """Place an order: what ATS covers is allocated, the rest is backordered against the
+    earliest inbound runs that ship inside the window, or cancelled with the reason.
+    The same idempotency key with the same request returns the first order."""
+    if not no_charge and not user_can_order(user=user, account=account):
+        raise OrderNotAllowed("You may not place orders for this account.")
+    today = timezone.localdate()
+    valid = _validate(
+        account=account,
+        lines=lines,
+        po_number=po_number,
+        ship_to=ship_to,
+        requested_ship_date=requested_ship_date,
+        cancel_date=cancel_date,
+        backorder_policy=backorder_policy,
+        today=today,
+    )
+    terms = rules.current_terms()
+    if not no_charge:
+        _check_account_and_minimums(account=account, terms=terms, valid=valid)
+    fingerprint = request_fingerprint(valid=valid)
+    if idempotency_key:
+        existing = _existing_for_key(account=account, key=idempotency_key, fingerprint=fingerprint)
+        if existing is not None:
+            return PlacementResult(existing, created=False)
+    try:
+        return _order_place_locked(
+            account=account,
+            user=user,
+            valid=valid,
+            terms=terms,
+            source=source,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            no_charge=no_charge,
+            today=today,
+        )
+    except IntegrityError:
+        # A concurrent request with the same key committed first: answer with its order.
+        if idempotency_key:
+            existing = _existing_for_key(
+                account=account, key=idempotency_key, fingerprint=fingerprint
+            )
+            if existing is not None:
+                return PlacementResult(existing, created=False)
+        raise
+
+
+def _check_account_and_minimums(*, account, terms, valid):
+    errors = {}
+    if account.credit_status == "hold":
+        errors["account"] = ["This account is on credit hold; please contact customer service."]
+    pairs = sum(valid.quantities)
+    subtotal = sum(
+        (sku.price * qty for sku, qty in zip(valid.skus, valid.quantities, strict=True)), Decimal(0)
+    )
+    minimum = rules.minimum_errors(account=account, terms=terms, pairs=pairs, subtotal=subtotal)
+    if minimum:
+        errors["lines"] = minimum
+    if errors:
+        raise OrderInputError(errors)
+
+
+@transaction.atomic(durable=True)
+def _order_place_locked(
+    *, account, user, valid, terms, source, idempotency_key, fingerprint, no_charge, today
+) -> PlacementResult:
+    if idempotency_key:
+        if not locks.idempotency_key_try_lock(account_id=account.pk, key=idempotency_key):
+            raise IdempotencyKeyInFlight("A request with this idempotency key is in progress.")
+        existing = _existing_for_key(account=account, key=idempotency_key, fingerprint=fingerprint)
+        if existing is not None:
+            return PlacementResult(existing, created=False)
+
+    allow_backorder = valid.backorder_policy == BackorderPolicy.ALLOW and account.accepts_backorders
+    window_end = rules.backorder_window_end(
+        account=account, terms=terms, cancel_date=valid.cancel_date, today=today
+    )
+    order = Order.objects.create(
+        account=account,
+        placed_by=user,
+        source=source,
+        po_number=valid.po_number,
+        ship_to=valid.ship_to,
+        requested_ship_date=valid.requested_ship_date,
+        cancel_date=valid.cancel_date,
+        backorder_policy=valid.backorder_policy,
+        is_opening_order=False if no_charge else rules.is_opening_order(account=account),
+        no_charge=no_charge,
+        terms=terms,
+        idempotency_key=idempotency_key or None,
+        request_fingerprint=fingerprint,
+    )
+    order.number = f"SO-{100000 + order.pk}"
+    Order.objects.filter(pk=order.pk).update(number=order.number)
+
+    sku_ids = [sku.pk for sku in valid.skus]
+    levels = inventory_locks.stock_levels_lock(sku_ids=sku_ids)
+    ats = dict.fromkeys(sku_ids, 0)
+    for level in levels:
+        ats[level.sku_id] += level.ats
+    short = [
+        sku.pk for sku, qty in zip(valid.skus, valid.quantities, strict=True) if qty > ats[sku.pk]
+    ]
+    slots = {}
+    if allow_backorder and short:
+        slots = inventory_selectors.slots_from_lines(
+            inventory_locks.open_inbound_lines_lock(sku_ids=short)
+        )
+
+    lines, line_allocations, line_pegs = [], [], []
+    for sku, quantity in zip(valid.skus, valid.quantities, strict=True):
+        promise = inventory_selectors.promise_plan(
+            sku=sku,
+            quantity=quantity,
+            ats=ats[sku.pk],
+            slots=slots.get(sku.pk, []),
+            terms=terms,
+            window_end=window_end,
+            allow_backorder=allow_backorder,
+            today=today,
+        )
+        taken = inventory_services.stock_allocate(
+            levels=levels, sku_id=sku.pk, quantity=promise.from_stock
+        )
+        for part in promise.inbound_parts:
+            inventory_services.inbound_promise(
+                inbound_line_id=part.inbound_line_id, quantity=part.quantity
+            )
+        ships_by = promise.ships_by
+        if valid.requested_ship_date and ships_by:
+            ships_by = max(ships_by, valid.requested_ship_date)
+        lines.append(
+            OrderLine(
+                order=order,
+                sku=sku,
+                unit_price=Decimal("0.00") if no_charge else sku.price,
+                quantity=quantity,
+                allocated=promise.from_stock,
+                backordered=promise.backordered,
+                cancelled=promise.unpromised,
+                cancel_reason=promise.reason if promise.unpromised else "",
+                promised_date=ships_by,
+                communicated_date=ships_by,
+                window_end=window_end if promise.backordered else None,
+            )
+        )
+        line_allocations.append(taken)
+        line_pegs.append(promise.inbound_parts)
+
+    OrderLine.objects.bulk_create(lines)
+    Allocation.objects.bulk_create(
+        [
+            Allocation(line=line, stock_level=level, quantity=qty)
+            for line, taken in zip(lines, line_allocations, strict=True)
+            for level, qty in taken
+        ]
+    )
+    BackorderPeg.objects.bulk_create(
+        [
+            BackorderPeg(line=line, inbound_line_id=part.inbound_line_id, quantity=part.quantity)
+            for line, parts in zip(lines, line_pegs, strict=True)
+            for part in parts
+        ]
+    )
+    _order_totals_set(order=order, lines=lines)
+    order_confirmation_enqueue(order=order, lines=lines)
+    return PlacementResult(order, created=True)
+
+
+def _order_totals_set(*, order, lines):
+    """Subtotal of what is still ordered (cancelled pairs are not charged), and freight."""
+    subtotal = rules.money(
+        sum((line.unit_price * (line.quantity - line.cancelled) for line in lines), Decimal(0))
+    )
+    if order.no_charge:
+        freight = Decimal("0.00")
+    else:
+        freight = rules.freight_quote(
+            account=order.account, terms=order.terms, subtotal=subtotal
+        ).freight
+    order.subtotal, order.freight, order.total = subtotal, freight, subtotal + freight
+    order.status = order_status_for(lines)
+    order.save(update_fields=["subtotal", "freight", "total", "status"])
+
+
+def order_status_for(lines) -> str:
+    shipped = sum(line.shipped for line in lines)
+    still_open = sum(line.allocated + line.backordered for line in lines)
+    if still_open == 0:
+        return OrderStatus.SHIPPED if shipped else OrderStatus.CANCELLED
+    return OrderStatus.PARTIALLY_SHIPPED if shipped else OrderStatus.OPEN
+
+
+# --- Cancelling ------------------------------------------------------------------
+
+
+@transaction.atomic(savepoint=False)
+def line_quantity_cancel(*, line: OrderLine, quantity: int, reason: str) -> int:
+    """Cancel up to `quantity` open pairs of a locked line: backordered first (it would come
+    last), then allocated. Releases pegs (newest first) and allocations. Returns pairs cancelled."""
+    from_backorder = min(quantity, line.backordered)
+    from_allocation = min(quantity - from_backorder, line.allocated)
+    if from_backorder:
+        _pegs_release(line=line, quantity=from_backorder)
+    if from_allocation:
+        _allocations_release(line=line, quantity=from_allocation)
+    cancelled = from_backorder + from_allocation
+    if cancelled:
+        line.backordered -= from_backorder
+        line.allocated -= from_allocation
+        line.cancelled += cancelled
+        line.cancel_reason = reason[:200]
+        if line.backordered == 0:
+            line.window_end = None
+        line.save(
+            update_fields=["backordered", "allocated", "cancelled", "cancel_reason", "window_end"]
+        )
+    return cancelled
+
+
+def _pegs_release(*, line, quantity):
+    remaining = quantity
+    for peg in line.pegs.select_related("inbound_line").order_by("-inbound_line__run__eta", "-pk"):
+        take = min(remaining, peg.quantity)
+        inventory_services.inbound_unpromise(inbound_line_id=peg.inbound_line_id, quantity=take)
+        if take == peg.quantity:
+            peg.delete()
+        else:
+            peg.quantity -= take
+            peg.save(update_fields=["quantity"])
+        remaining -= take
+        if remaining == 0:
+            return
+
+
+def _allocations_release(*, line, quantity):
+    remaining = quantity
+    for allocation in line.allocations.order_by("-pk"):
+        take = min(remaining, allocation.quantity)
+        inventory_services.stock_release(stock_level_id=allocation.stock_level_id, quantity=take)
+        if take == allocation.quantity:
+            allocation.delete()
+        else:
+            allocation.quantity -= take
+            allocation.save(update_fields=["quantity"])
+        remaining -= take
+        if remaining == 0:
+            return
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    line_id: object
+    quantity: object = None  # None: all of the line's open pairs
+
+
+@transaction.atomic(durable=True)
+def order_cancel(
+    *,
+    order: Order,
+    user,
+    lines: list[CancelRequest] | None = None,
+    reason: str = "Cancelled by the retailer.",
+    staff: bool = False,
+) -> Order:
+    """Cancel open (unshipped) quantities of an order, all of them when no lines are given.
+    Stock and inbound promises are released at once."""
+    if not staff and not user_can_order(user=user, account=order.account):
+        raise OrderNotAllowed("You may not change orders for this account.")
+    order = locks.order_lock(order_id=order.pk)
+    locked = {line.pk: line for line in locks.order_lines_lock(order_id=order.pk)}
+    wanted = _cancel_requests_validate(lines=lines, locked=locked)
+    for line, quantity in wanted:
+        line_quantity_cancel(line=line, quantity=quantity, reason=reason)
+    _order_totals_set(order=order, lines=list(locked.values()))
+    return order
+
+
+def _cancel_requests_validate(*, lines, locked):
+    if lines is None:
+        return [(line, line.open_quantity) for line in locked.values() if line.open_quantity]
+    errors, wanted, seen = {}, [], set()
+    for index, request in enumerate(lines):
+        line = locked.get(int(request.line_id)) if str(request.line_id).isdigit() else None
+        if line is None:
+            errors[f"lines[{index}].id"] = ["Not a line of this order."]
+            continue
+        if line.pk in seen:
+            errors[f"lines[{index}].id"] = ["This line is listed twice."]
+            continue
+        seen.add(line.pk)
+        if request.quantity is None:
+            quantity = line.open_quantity
+        else:
+            quantity = _validated_quantity(request.quantity, errors, f"lines[{index}].quantity")
+            if quantity is not None and quantity > line.open_quantity:
+                errors[f"lines[{index}].quantity"] = [
+                    f"Only {line.open_quantity} pairs of this line are still open."
+                ]
+        if f"lines[{index}].quantity" not in errors and not line.open_quantity:
+            errors[f"lines[{index}].id"] = ["Nothing on this line is open to cancel."]
+        wanted.append((line, quantity))
+    if errors:
+        raise OrderInputError(errors)
+    return wanted
