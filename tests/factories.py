@@ -123,10 +123,11 @@ class InboundRunFactory(factory.django.DjangoModelFactory):
         model = InboundRun
 
     reference = factory.Sequence(lambda n: f"RUN-{n:05d}")
-    factory = "Factory One"
     warehouse = factory.SubFactory(WarehouseFactory)
     status = InboundStatus.CONFIRMED
     eta = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=21))
+    # Last: the model field `factory` shadows the factory_boy module in this class body.
+    factory = "Factory One"
 
 
 class InboundLineFactory(factory.django.DjangoModelFactory):
