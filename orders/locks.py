@@ -33,3 +33,23 @@ def idempotency_key_try_lock(*, account_id, key) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
         return cursor.fetchone()[0]
+
+
+def document_sequence_lock(*, name):
+    """Lock a document counter for the rest of the issuing transaction (created at zero on
+    first use). Taken last, after every other lock, so issuers queue only on the number.
+    A rollback releases the lock with the counter unchanged: numbers have no gaps."""
+    from orders.models import DocumentSequence
+
+    DocumentSequence.objects.bulk_create(
+        [DocumentSequence(name=name, last_value=0)], ignore_conflicts=True
+    )
+    return DocumentSequence.objects.select_for_update().get(name=name)
+
+
+def invoice_lock(*, invoice_id):
+    """Lock an invoice before moving its paid / credited amounts (after Order and its
+    lines when both are taken)."""
+    from orders.models import Invoice
+
+    return Invoice.objects.select_for_update(of=("self",)).filter(pk=invoice_id).first()

@@ -2,7 +2,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
+
 
 from orders.models.accounts import Account
 from orders.models.ordering import Order, OrderLine
@@ -15,22 +16,42 @@ class DocumentSequence(models.Model):
     name = models.CharField(max_length=30, unique=True)
     last_value = models.PositiveBigIntegerField(default=0)
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(last_value__gte=0), name="sequence_non_negative")
+        ]
+
     def __str__(self):
         return f"{self.name}={self.last_value}"
+
+
+class ShipmentQuerySet(models.QuerySet):
+    def for_accounts(self, accounts):
+        return self.filter(order__account__in=accounts)
 
 
 class Shipment(models.Model):
     number = models.CharField(max_length=20, unique=True)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="shipments")
     carrier = models.CharField(max_length=20)
-    tracking = models.CharField(max_length=200, help_text="One or more tracking numbers.")
+    tracking = models.CharField(
+        max_length=200, help_text="One or more tracking numbers, separated by spaces."
+    )
     shipped_at = models.DateTimeField()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    packing_list_pdf = models.FileField(upload_to="packing_lists/", blank=True)
+
+    objects = ShipmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-shipped_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "tracking"], name="shipment_unique_order_tracking"
+            )
+        ]
 
     def __str__(self):
         return self.number
@@ -61,6 +82,37 @@ class InvoiceStatus(models.TextChoices):
     OVERDUE = "overdue", "Overdue"
 
 
+class InvoiceQuerySet(models.QuerySet):
+    def for_accounts(self, accounts):
+        return self.filter(account__in=accounts)
+
+    def with_balance(self):
+        return self.annotate(balance=F("total") - F("paid_amount") - F("credited_amount"))
+
+    def with_display_status(self, *, today):
+        """The stored status, except an open invoice past its due date reads "overdue":
+        derived from the date asked about, so it is right on any day without a job."""
+        return self.annotate(
+            display_status=Case(
+                When(
+                    status=InvoiceStatus.OPEN,
+                    due_on__lt=today,
+                    then=Value(InvoiceStatus.OVERDUE.value),
+                ),
+                default=F("status"),
+                output_field=models.CharField(),
+            )
+        )
+
+    def with_status(self, status, *, today):
+        """Filter by the displayed status ("overdue" = open and past due)."""
+        if status == InvoiceStatus.OVERDUE:
+            return self.filter(status=InvoiceStatus.OPEN, due_on__lt=today)
+        if status == InvoiceStatus.OPEN:
+            return self.filter(status=InvoiceStatus.OPEN, due_on__gte=today)
+        return self.filter(status=status)
+
+
 class Invoice(models.Model):
     number = models.CharField(max_length=20, unique=True)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="invoices")
@@ -79,6 +131,8 @@ class Invoice(models.Model):
     )
     pdf = models.FileField(upload_to="invoices/", blank=True)
 
+    objects = InvoiceQuerySet.as_manager()
+
     class Meta:
         ordering = ["-issued_on", "-pk"]
         indexes = [models.Index(fields=["account", "status", "due_on"])]
@@ -87,6 +141,11 @@ class Invoice(models.Model):
                 condition=Q(paid_amount__gte=0) & Q(credited_amount__gte=0),
                 name="invoice_settlements_non_negative",
             ),
+            models.CheckConstraint(
+                condition=Q(total__gte=F("paid_amount") + F("credited_amount")),
+                name="invoice_settlements_within_total",
+            ),
+            models.CheckConstraint(condition=Q(total__gte=0), name="invoice_total_non_negative"),
         ]
 
     def __str__(self):
@@ -116,6 +175,14 @@ class Payment(models.Model):
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     received_on = models.DateField()
     reference = models.CharField(max_length=60, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")
+        ]
 
     def __str__(self):
         return f"{self.invoice_id} paid {self.amount}"
