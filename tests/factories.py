@@ -6,7 +6,17 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from inventory.models import InboundLine, InboundRun, InboundStatus, Replenishment, SKU, StockLevel, Style, Warehouse, Width
+from inventory.models import (
+    SKU,
+    InboundLine,
+    InboundRun,
+    InboundStatus,
+    Replenishment,
+    StockLevel,
+    Style,
+    Warehouse,
+    Width,
+)
 from orders.models import Account, CommercialTerms, Membership, MembershipRole, ShipTo
 from portal.models import User
 
