@@ -1,0 +1,178 @@
+"""The message kinds, in one place, with the context each one is rendered from.
+
+Callers (ordering, backorders, fulfilment) build the context themselves: plain JSON
+values only. Dates are ISO strings ("2026-03-14"), money is a decimal string
+("1234.50"), quantities are ints, URLs are absolute. ``message_enqueue`` rejects
+anything else, and a context missing one of the kind's required keys.
+
+Every kind has three templates under ``templates/notifications/``:
+``<kind>_subject.txt``, ``<kind>.txt`` and ``<kind>.html`` (the HTML one includes
+``_body/<kind>.html``, which the daily digest reuses). Keys marked optional may be
+left out; the templates show them only when present.
+
+ORDER_CONFIRMATION ("order_confirmation"), sent when an order is placed::
+
+    {"account_name": "Comfort Shoes of Burlington",
+     "order_number": "SO-10042", "po_number": "PO-7781",
+     "placed_by": "Dana Reyes",                                  # optional
+     "ship_to": "12 Church St, Burlington VT 05401",             # optional
+     "lines": [{"sku": "WLK-BLK-085M", "description": "Walker, Black, 8.5 M",
+                "quantity": 12, "allocated": 8, "backordered": 4,
+                "promised_date": "2026-04-02",   # date the brand committed to
+                "expected_date": "2026-04-02"}], # optional; "" or null if in stock
+     "subtotal": "720.00",                                       # optional
+     "freight": "0.00", "total": "720.00",
+     "order_url": "https://.../orders/SO-10042/"}
+
+ETA_MOVED ("eta_moved"): ONE message per account per ETA change, listing every
+affected line of that account (key e.g. f"eta:{eta_change.pk}:{account.pk}")::
+
+    {"account_name": "...", "run_reference": "RUN-00012",
+     "old_eta": "2026-04-01", "new_eta": "2026-04-15",
+     "reason": "Factory closed for the holiday",                 # optional
+     "lines": [{"order_number", "po_number", "sku", "description",
+                "quantity", "old_date", "new_date"}],
+     "orders_url": "https://.../orders/"}                        # optional
+
+DECISION_REQUEST ("decision_request"), always sent immediately::
+
+    {"account_name": "...", "style_name": "Walker", "weeks_late": 4,
+     "old_date": "2026-04-01", "new_date": "2026-04-29",
+     "deadline": "2026-03-20",            # no answer by then applies the default
+     "default_action": "cancel",          # optional: "keep" | "cancel"
+     "lines": [{"order_number", "po_number", "sku", "description", "quantity"}],
+     "alternatives": [{"sku", "description", "ships_by"}],       # may be []
+     "keep_url", "switch_url", "cancel_url", "decide_url"}       # signed, absolute
+
+AUTO_CANCEL ("auto_cancel"), backordered quantity cancelled by the system::
+
+    {"account_name": "...", "reason": "Past your 45-day backorder window",
+     "lines": [{"order_number", "po_number", "sku", "description",
+                "quantity", "promised_date"}],                   # promised_date optional
+     "orders_url": "https://.../orders/"}                        # optional
+
+STOCK_SHORTAGE ("stock_shortage"), a warehouse count fell below what was allocated::
+
+    {"account_name": "...", "order_number": "SO-10042", "po_number": "PO-7781",
+     "lines": [{"sku", "description", "quantity",
+                "outcome": "backordered" | "cancelled",
+                "expected_date": "2026-04-20"}],                  # optional
+     "order_url": "https://..."}
+
+BACKORDER_FILLED ("backorder_filled"), a receipt filled backordered quantity::
+
+    {"account_name": "...", "run_reference": "RUN-00012",
+     "ship_date": "2026-04-05",                                  # optional
+     "lines": [{"order_number", "po_number", "sku", "description", "quantity"}],
+     "orders_url": "https://..."}                                # optional
+
+SHIPMENT ("shipment")::
+
+    {"account_name": "...", "order_number": "SO-10042", "po_number": "PO-7781",
+     "shipped_on": "2026-03-16", "carrier": "UPS",
+     "packages": [{"tracking": "1Z999...", "tracking_url": "https://..."}],
+     "lines": [{"sku", "description", "quantity"}],
+     "remaining_backordered": 4,                                 # optional
+     "order_url": "https://..."}
+
+INVOICE ("invoice")::
+
+    {"account_name": "...", "invoice_number": "INV-20931",
+     "order_number": "SO-10042", "po_number": "PO-7781",
+     "issued_on": "2026-03-16", "due_date": "2026-04-15", "terms": "Net 30",
+     "subtotal": "720.00", "freight": "0.00", "total": "720.00",
+     "invoice_url": "https://...", "pdf_url": "https://..."}     # pdf_url optional
+
+GENERIC ("generic"), a plain note from the brand (customer service, announcements)::
+
+    {"headline": "...", "body": "plain text, paragraphs separated by blank lines",
+     "url": "https://...", "url_label": "Open"}                  # url* optional
+
+DIGEST ("digest") is written by the daily digest job, never by callers: its items
+are the held messages that point at it.
+"""
+
+from dataclasses import dataclass
+
+from django.db import models
+
+
+class MessageKind(models.TextChoices):
+    ORDER_CONFIRMATION = "order_confirmation", "Order confirmation"
+    ETA_MOVED = "eta_moved", "Delivery date changed"
+    DECISION_REQUEST = "decision_request", "Decision needed on a late backorder"
+    AUTO_CANCEL = "auto_cancel", "Backorder cancelled"
+    STOCK_SHORTAGE = "stock_shortage", "Stock shortage"
+    BACKORDER_FILLED = "backorder_filled", "Backorder filled"
+    SHIPMENT = "shipment", "Shipment"
+    INVOICE = "invoice", "Invoice issued"
+    GENERIC = "generic", "Note from Trailwise"
+    DIGEST = "digest", "Daily digest"
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    required: tuple[str, ...]
+    # The context key holding the link the portal feed opens, if any.
+    url_key: str = ""
+    # Some messages cannot wait for a digest or be switched off: the retailer must act.
+    always_immediate: bool = False
+    # Shown on the preferences page.
+    user_configurable: bool = True
+
+
+SPECS: dict[str, KindSpec] = {
+    MessageKind.ORDER_CONFIRMATION: KindSpec(
+        required=("account_name", "order_number", "po_number", "lines", "total"),
+        url_key="order_url",
+    ),
+    MessageKind.ETA_MOVED: KindSpec(
+        required=("account_name", "run_reference", "old_eta", "new_eta", "lines"),
+        url_key="orders_url",
+    ),
+    MessageKind.DECISION_REQUEST: KindSpec(
+        required=(
+            "account_name",
+            "style_name",
+            "weeks_late",
+            "old_date",
+            "new_date",
+            "deadline",
+            "lines",
+            "alternatives",
+            "keep_url",
+            "switch_url",
+            "cancel_url",
+            "decide_url",
+        ),
+        url_key="decide_url",
+        always_immediate=True,
+    ),
+    MessageKind.AUTO_CANCEL: KindSpec(
+        required=("account_name", "reason", "lines"), url_key="orders_url"
+    ),
+    MessageKind.STOCK_SHORTAGE: KindSpec(
+        required=("account_name", "order_number", "po_number", "lines"), url_key="order_url"
+    ),
+    MessageKind.BACKORDER_FILLED: KindSpec(
+        required=("account_name", "run_reference", "lines"), url_key="orders_url"
+    ),
+    MessageKind.SHIPMENT: KindSpec(
+        required=("account_name", "order_number", "po_number", "carrier", "packages", "lines"),
+        url_key="order_url",
+    ),
+    MessageKind.INVOICE: KindSpec(
+        required=("account_name", "invoice_number", "order_number", "total", "due_date"),
+        url_key="invoice_url",
+    ),
+    MessageKind.GENERIC: KindSpec(required=("headline", "body"), url_key="url"),
+    MessageKind.DIGEST: KindSpec(required=(), user_configurable=False, always_immediate=True),
+}
+
+
+def spec_for(kind: str) -> KindSpec:
+    return SPECS[kind]
+
+
+def configurable_kinds() -> list[MessageKind]:
+    return [kind for kind in MessageKind if SPECS[kind].user_configurable]

@@ -1,0 +1,448 @@
+"""Write use cases of the outbox: enqueue (inside the caller's transaction), deliver,
+sweep, digest, resend, mark read, preferences."""
+
+import functools
+import json
+import logging
+import smtplib
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.defaultfilters import pluralize
+from django.utils import timezone
+
+from notifications import locks
+from notifications.exceptions import (
+    InvalidMessageContext,
+    InvalidMessageKey,
+    NotResendable,
+    PermanentDeliveryError,
+    UnknownMessageKind,
+)
+from notifications.kinds import MessageKind, configurable_kinds, spec_for
+from notifications.models import DeliveryMode, Message, MessageStatus, NotificationPreference
+from notifications.rendering import render_message, render_subject
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+# Retry n waits BACKOFF_BASE * 2**(n-1), capped: 1, 2, 4, 8, 16, 32, 60, 60 minutes.
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=1)
+# A pending row younger than this is left to its after-commit kick, not the sweep.
+SWEEP_PENDING_GRACE = timedelta(seconds=45)
+SWEEP_BATCH = 50
+DIGEST_MAX_ITEMS = 200
+KEY_MAX = 255
+
+
+# --------------------------------------------------------------------------- enqueue
+
+
+def _check_json(value, path: str) -> None:
+    """Raise InvalidMessageContext naming the first value that is not plain JSON."""
+    if value is None or isinstance(value, str | bool | int):
+        return
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise InvalidMessageContext(f"{path} is {value!r}: not valid JSON.")
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise InvalidMessageContext(f"{path} has a non-string key {k!r}.")
+            _check_json(v, f"{path}[{k!r}]")
+        return
+    if isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            _check_json(v, f"{path}[{i}]")
+        return
+    raise InvalidMessageContext(
+        f"{path} is a {type(value).__name__} ({value!r}): pass JSON values only "
+        "(dates as ISO strings, money as decimal strings)."
+    )
+
+
+def _validate(kind: str, key: str, context: dict) -> str:
+    try:
+        kind = MessageKind(kind)
+    except ValueError:
+        raise UnknownMessageKind(f"Unknown message kind {kind!r}.") from None
+    if kind == MessageKind.DIGEST:
+        raise UnknownMessageKind("Digests are written by the digest job, not enqueued.")
+    if not key or not key.strip():
+        raise InvalidMessageKey("A message key is required (e.g. the event's id).")
+    if not isinstance(context, dict):
+        raise InvalidMessageContext("context must be a dict.")
+    _check_json(context, "context")
+    missing = [name for name in spec_for(kind).required if name not in context]
+    if missing:
+        raise InvalidMessageContext(
+            f"context for {kind.value} is missing {', '.join(repr(m) for m in missing)}."
+        )
+    # Round-trip so what is stored is exactly what is rendered later (tuples -> lists).
+    return json.dumps(context, allow_nan=False)
+
+
+def _email_status(*, user, kind: str, preferences: dict) -> MessageStatus:
+    if not user.is_active or not user.email:
+        return MessageStatus.SKIPPED
+    if spec_for(kind).always_immediate:
+        return MessageStatus.PENDING
+    pref = preferences.get(user.pk)
+    if pref is None:
+        return MessageStatus.PENDING
+    if not pref.enabled:
+        return MessageStatus.SKIPPED
+    return MessageStatus.HELD if pref.mode == DeliveryMode.DIGEST else MessageStatus.PENDING
+
+
+@transaction.atomic(savepoint=False)
+def message_enqueue(
+    *,
+    kind: str,
+    key: str,
+    recipients: Iterable,
+    context: dict,
+    subject_hint: str = "",
+) -> list[Message]:
+    """Write one outbox row per recipient, keyed f"{key}:{user.pk}", in the caller's
+    transaction, and kick delivery after it commits.
+
+    Call it inside the transaction of the event that causes the message: if that
+    transaction rolls back, nothing is written and nothing is sent. A second call with
+    the same key (a re-run of the event) writes nothing new and sends nothing twice.
+    ``context`` is plain JSON (see notifications.kinds for each kind's schema);
+    ``subject_hint``, when given, is used as the subject instead of the kind's subject
+    template. Returns the rows for these keys (new or already there), ordered by
+    recipient. Whether the broker is up or not never affects the caller: the kick
+    gives up within about two seconds and the periodic sweep delivers instead.
+    """
+    context_json = _validate(kind, key, context)
+    recipients = list({user.pk: user for user in recipients}.values())
+    if not recipients:
+        return []
+    keys = {user.pk: f"{key}:{user.pk}" for user in recipients}
+    too_long = [k for k in keys.values() if len(k) > KEY_MAX]
+    if too_long:
+        raise InvalidMessageKey(f"Message key {too_long[0][:60]!r}... is over {KEY_MAX} chars.")
+    stored_context = json.loads(context_json)
+    subject = render_subject(kind=kind, context=stored_context, subject_hint=subject_hint)
+    preferences = {
+        pref.user_id: pref
+        for pref in NotificationPreference.objects.filter(
+            user__in=[u.pk for u in recipients], kind=kind
+        )
+    }
+    now = timezone.now()
+    Message.objects.bulk_create(
+        [
+            Message(
+                key=keys[user.pk],
+                kind=kind,
+                recipient=user,
+                to_email=user.email or "",
+                subject=subject,
+                context=stored_context,
+                status=_email_status(user=user, kind=kind, preferences=preferences),
+                next_attempt_at=now,
+                created_at=now,
+            )
+            for user in recipients
+        ],
+        ignore_conflicts=True,
+    )
+    messages = list(Message.objects.filter(key__in=keys.values()).order_by("recipient_id"))
+    # Only rows this transaction wrote can still be pending-and-unkicked; an older
+    # pending row has its own kick or the sweep.
+    to_kick = tuple(
+        m.pk for m in messages if m.status == MessageStatus.PENDING and m.created_at == now
+    )
+    if to_kick:
+        transaction.on_commit(functools.partial(delivery_kick, to_kick), robust=True)
+    return messages
+
+
+# ---------------------------------------------------------------------- the kick
+
+_BREAKER_SECONDS = 30.0
+_breaker = {"open_until": 0.0}
+
+
+def delivery_kick(message_ids: tuple[int, ...]) -> int:
+    """Queue delivery tasks; never raises, never blocks for long.
+
+    Publishing is tried once per id with the broker's 2 s connect timeout, and stops at
+    the first failure. After a failure it is not tried again in this process for
+    _BREAKER_SECONDS, so a burst of orders while Redis is down costs each order at most
+    one failed connect. Rows left pending are delivered by outbox_sweep_task."""
+    from notifications.tasks import outbox_deliver_task
+
+    if time.monotonic() < _breaker["open_until"]:
+        logger.warning("Broker marked down: %d message(s) left to the sweep.", len(message_ids))
+        return 0
+    queued = 0
+    for message_id in message_ids:
+        try:
+            outbox_deliver_task.apply_async((message_id,), retry=False)
+        except Exception:  # broker down, DNS, anything: the outbox row carries the message
+            _breaker["open_until"] = time.monotonic() + _BREAKER_SECONDS
+            logger.warning(
+                "Could not queue delivery of message %s; the sweep will deliver it.",
+                message_id,
+                exc_info=True,
+            )
+            break
+        queued += 1
+    return queued
+
+
+def delivery_breaker_reset() -> None:
+    _breaker["open_until"] = 0.0
+
+
+# ---------------------------------------------------------------------- delivery
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    message_id: int
+    outcome: str  # "sent", "not_claimed", "retry", "failed", "skipped"
+    error: str = ""
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+def _message_id_header(message: Message) -> str:
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "trailwise.example"
+    return f"<outbox-{message.pk}@{domain}>"
+
+
+def _build_email(message: Message) -> EmailMultiAlternatives:
+    rendered = render_message(message)
+    email = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.to_email],
+        headers={
+            # Same on every attempt, so a rare resend after a crash de-duplicates.
+            "Message-ID": _message_id_header(message),
+            "X-Trailwise-Message": message.kind,
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    email.attach_alternative(rendered.html, "text/html")
+    return email
+
+
+def _send(message: Message) -> None:
+    try:
+        _build_email(message).send(fail_silently=False)
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise PermanentDeliveryError(f"Recipient refused: {exc.recipients}") from exc
+    except smtplib.SMTPResponseException as exc:
+        if 500 <= exc.smtp_code < 600:
+            raise PermanentDeliveryError(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+        raise
+
+
+def message_deliver(*, message_id: int, now: datetime | None = None) -> DeliveryResult:
+    """Send one outbox row, at most once.
+
+    Deliberately not one transaction: SMTP is not transactional and no database
+    transaction may stay open over the network. It is three statements, each atomic on
+    its own: claim (locks.message_claim, committed before sending), send, then mark the
+    row sent / to retry / failed, conditional on still holding the claim token.
+    """
+    now = now or timezone.now()
+    token = locks.message_claim(message_id=message_id, now=now)
+    if token is None:
+        return DeliveryResult(message_id, "not_claimed")
+    message = Message.objects.select_related("recipient").get(pk=message_id)
+    owned = Message.objects.filter(pk=message_id, status=MessageStatus.SENDING, claim_token=token)
+
+    if not message.to_email or not message.recipient.is_active:
+        owned.update(status=MessageStatus.SKIPPED, lease_until=None, last_error="No address.")
+        return DeliveryResult(message_id, "skipped")
+    if message.attempts > MAX_ATTEMPTS:
+        owned.update(status=MessageStatus.FAILED, lease_until=None)
+        return DeliveryResult(message_id, "failed", message.last_error)
+
+    try:
+        _send(message)
+    except PermanentDeliveryError as exc:
+        owned.update(status=MessageStatus.FAILED, lease_until=None, last_error=str(exc)[:2000])
+        logger.error("Message %s failed permanently: %s", message_id, exc)
+        return DeliveryResult(message_id, "failed", str(exc))
+    except Exception as exc:  # network, timeouts, template bugs: record and retry later
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if message.attempts >= MAX_ATTEMPTS:
+            owned.update(status=MessageStatus.FAILED, lease_until=None, last_error=error)
+            logger.error("Message %s failed after %d attempts: %s", message_id, MAX_ATTEMPTS, error)
+            return DeliveryResult(message_id, "failed", error)
+        owned.update(
+            status=MessageStatus.RETRY,
+            lease_until=None,
+            last_error=error,
+            next_attempt_at=timezone.now() + _backoff(message.attempts),
+        )
+        logger.warning("Message %s attempt %d failed: %s", message_id, message.attempts, error)
+        return DeliveryResult(message_id, "retry", error)
+
+    marked = owned.update(
+        status=MessageStatus.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
+    )
+    if not marked:
+        logger.error("Message %s was sent but its claim had been taken over.", message_id)
+    return DeliveryResult(message_id, "sent")
+
+
+def outbox_sweep(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> list[DeliveryResult]:
+    """The safety net: deliver rows whose kick was lost (broker down at commit), retries
+    that are due, and rows whose worker died mid-send. At most ``limit`` per call;
+    returns one result per row tried (the task re-queues itself on a full batch)."""
+    now = now or timezone.now()
+    ids = list(
+        Message.objects.due(now=now, pending_grace=SWEEP_PENDING_GRACE)
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return [message_deliver(message_id=message_id) for message_id in ids]
+
+
+# ----------------------------------------------------------------------- digest
+
+
+@transaction.atomic(durable=True)
+def digest_compose(*, recipient_id: int) -> Message | None:
+    """Gather one user's held messages into one digest message (sent after commit).
+    Running it twice sends nothing twice: the held rows move into the digest in the
+    same transaction, and a re-run finds none."""
+    held = locks.held_messages_for_update(recipient_id=recipient_id, limit=DIGEST_MAX_ITEMS)
+    if not held:
+        return None
+    recipient = held[0].recipient
+    now = timezone.now()
+    count = len(held)
+    digest, _ = Message.objects.get_or_create(
+        key=f"digest:{recipient_id}:{held[-1].pk}",
+        defaults={
+            "kind": MessageKind.DIGEST,
+            "recipient": recipient,
+            "to_email": recipient.email or "",
+            "subject": f"Your Trailwise Wholesale digest: {count} update{pluralize(count)}",
+            "context": {"count": count, "date": timezone.localdate(now).isoformat()},
+            "status": MessageStatus.PENDING,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
+    )
+    Message.objects.filter(pk__in=[m.pk for m in held], status=MessageStatus.HELD).update(
+        status=MessageStatus.DIGESTED, digest=digest
+    )
+    transaction.on_commit(functools.partial(delivery_kick, (digest.pk,)), robust=True)
+    return digest
+
+
+def digest_send_all() -> list[Message]:
+    """One digest per user with held messages (the daily job)."""
+    recipient_ids = (
+        Message.objects.held().order_by("recipient_id").values_list("recipient_id", flat=True)
+    )
+    digests = []
+    for recipient_id in sorted(set(recipient_ids)):
+        digest = digest_compose(recipient_id=recipient_id)
+        if digest is not None:
+            digests.append(digest)
+    return digests
+
+
+# ----------------------------------------------------------------------- resend
+
+
+@transaction.atomic(durable=True)
+def message_resend(*, message: Message, by_user) -> Message:
+    """Customer service: send a message again (e.g. after the retailer fixed their
+    address). A new outbox row with its own key, pointing at the original, sent to the
+    recipient's current address whatever their preferences. Two clicks in the same
+    minute make one resend."""
+    if message.kind == MessageKind.DIGEST:
+        raise NotResendable("A digest cannot be resent; resend the messages in it.")
+    recipient = message.recipient
+    if not recipient.is_active or not recipient.email:
+        raise NotResendable(f"{recipient} has no active email address.")
+    now = timezone.now()
+    resend, created = Message.objects.get_or_create(
+        key=f"resend:{message.pk}:{now:%Y%m%d%H%M}",
+        defaults={
+            "kind": message.kind,
+            "recipient": recipient,
+            "to_email": recipient.email,
+            "subject": message.subject,
+            "context": message.context,
+            "status": MessageStatus.PENDING,
+            "next_attempt_at": now,
+            "created_at": now,
+            "resent_from": message,
+            "resent_by": by_user,
+            "read_at": now,
+        },
+    )
+    if created:
+        transaction.on_commit(functools.partial(delivery_kick, (resend.pk,)), robust=True)
+    return resend
+
+
+# ------------------------------------------------------------------- feed, prefs
+
+
+def message_mark_read(*, user, message_id: int) -> bool:
+    """Mark one of the user's messages read. False if it is not theirs (or gone)."""
+    mine = Message.objects.for_recipient(user).filter(pk=message_id)
+    if not mine.exists():
+        return False
+    mine.filter(read_at__isnull=True).update(read_at=timezone.now())
+    return True
+
+
+def messages_mark_all_read(*, user) -> int:
+    return Message.objects.for_recipient(user).unread().update(read_at=timezone.now())
+
+
+@dataclass(frozen=True)
+class PreferenceChoice:
+    kind: str
+    enabled: bool
+    mode: str
+
+
+@transaction.atomic(durable=True)
+def preferences_update(
+    *, user, choices: Iterable[PreferenceChoice]
+) -> list[NotificationPreference]:
+    """Save the user's choices. Kinds that must reach the user at once (decision
+    requests) are stored as on and immediate whatever was asked."""
+    allowed = {kind.value for kind in configurable_kinds()}
+    saved = []
+    for choice in choices:
+        if choice.kind not in allowed:
+            raise UnknownMessageKind(f"Unknown message kind {choice.kind!r}.")
+        if choice.mode not in DeliveryMode.values:
+            raise ValueError(f"Unknown delivery mode {choice.mode!r}.")
+        enabled, mode = choice.enabled, choice.mode
+        if spec_for(choice.kind).always_immediate:
+            enabled, mode = True, DeliveryMode.IMMEDIATE
+        pref, _ = NotificationPreference.objects.update_or_create(
+            user=user, kind=choice.kind, defaults={"enabled": enabled, "mode": mode}
+        )
+        saved.append(pref)
+    return saved

@@ -1,0 +1,56 @@
+"""Thin Celery wrappers around notifications.services.
+
+Delivery is safe to run twice (the claim makes it at-most-once), so the delivery and
+sweep tasks are acks_late: a worker killed mid-task leaves the message to be redone.
+The outbox, not Celery, owns retry timing for SMTP failures (status "retry" with
+next_attempt_at, picked up by the sweep); Celery's autoretry covers the database
+being briefly unreachable.
+"""
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from notifications import services
+
+# The hard limit must stay below locks.LEASE so a live worker is never overtaken.
+DELIVER_LIMITS = {"soft_time_limit": 60, "time_limit": 90}
+
+
+@shared_task(
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+    acks_late=True,
+    **DELIVER_LIMITS,
+)
+def outbox_deliver_task(message_id: int) -> str:
+    return services.message_deliver(message_id=message_id).outcome
+
+
+@shared_task(
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=3,
+    acks_late=True,
+    soft_time_limit=240,
+    time_limit=300,
+)
+def outbox_sweep_task() -> int:
+    results = services.outbox_sweep()
+    if len(results) >= services.SWEEP_BATCH:
+        # More may be due: go again rather than hold one task for long.
+        outbox_sweep_task.apply_async(countdown=1)
+    return len(results)
+
+
+@shared_task(
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=3,
+    acks_late=True,
+    soft_time_limit=600,
+    time_limit=900,
+)
+def digest_send_task() -> int:
+    return len(services.digest_send_all())
