@@ -1,10 +1,26 @@
 """Read use cases for accounts and orders."""
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 
+import django_filters
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from orders.models import Account, BackorderPeg, CommercialTerms, Membership, MembershipRole
+from inventory.models import SKU, Style, Width
+from orders.models import (
+    Account,
+    BackorderPeg,
+    CartLine,
+    CommercialTerms,
+    CreditStatus,
+    Membership,
+    MembershipRole,
+    Order,
+    OrderLine,
+    OrderStatus,
+)
 
 
 def accounts_visible_to(*, user) -> QuerySet[Account]:
@@ -46,3 +62,308 @@ def line_expected_dates(*, lines) -> dict[int, dt.date]:
         date = ship_date_from_run(eta=etas[run_id], terms=terms[terms_id])
         expected[line_id] = max(date, expected.get(line_id, date))
     return expected
+
+
+# --- Cart, review, order lists and details ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class CartRow:
+    line_id: int
+    sku: SKU
+    quantity: int
+    ats: int
+    next_eta: dt.date | None
+    promise: object = None  # inventory.selectors.Promise on the review page
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.sku.price * self.quantity
+
+
+def cart_rows(*, user, account: Account) -> list[CartRow]:
+    """The cart's lines with ATS now and the next ETA, in a fixed number of queries."""
+    from inventory.selectors import ats_by_sku, next_eta_by_sku
+
+    lines = list(
+        CartLine.objects.filter(cart__user=user, cart__account=account)
+        .select_related("sku__style")
+        .order_by("sku__style__number", "sku__color", "sku__width", "sku__size")
+    )
+    sku_ids = [line.sku_id for line in lines]
+    ats = ats_by_sku(sku_ids=sku_ids)
+    etas = next_eta_by_sku(sku_ids=sku_ids)
+    return [
+        CartRow(line.pk, line.sku, line.quantity, ats[line.sku_id], etas[line.sku_id])
+        for line in lines
+    ]
+
+
+def cart_quantities(*, user, account: Account) -> dict[int, int]:
+    return dict(
+        CartLine.objects.filter(cart__user=user, cart__account=account).values_list(
+            "sku_id", "quantity"
+        )
+    )
+
+
+@dataclass(frozen=True)
+class CartReview:
+    rows: list[CartRow]
+    pairs: int
+    pairs_promised: int
+    subtotal: Decimal
+    freight: object  # rules.FreightQuote
+    total: Decimal
+    opening: bool
+    minimum_errors: list[str]
+    opening_minimum: Decimal
+    fill_in_minimum_pairs: int
+    payment_terms: str
+    window_end: dt.date
+    backorders_allowed: bool
+    credit_hold: bool
+
+    @property
+    def can_submit(self) -> bool:
+        return bool(self.rows) and not self.minimum_errors and not self.credit_hold
+
+    @property
+    def freight_meter_percent(self) -> int:
+        threshold = self.freight.threshold
+        if not threshold:
+            return 100
+        return min(int(self.subtotal * 100 / threshold), 100)
+
+
+def cart_review(
+    *,
+    user,
+    account: Account,
+    backorder_policy: str = "allow",
+    cancel_date: dt.date | None = None,
+    today: dt.date | None = None,
+) -> CartReview:
+    """What the order would be if submitted now, line by line (ships now, backordered
+    with its promise date and run, cannot be had and why), with the commercial terms
+    that apply: the same rules order_place enforces. One set of queries for the cart."""
+    from inventory.selectors import promises_for
+    from orders import rules
+
+    today = today or timezone.localdate()
+    terms = rules.current_terms()
+    rows = cart_rows(user=user, account=account)
+    allow = backorder_policy == "allow" and account.accepts_backorders
+    window_end = rules.backorder_window_end(
+        account=account, terms=terms, cancel_date=cancel_date, today=today
+    )
+    promises = promises_for(
+        skus=[row.sku for row in rows],
+        quantities={row.sku.pk: row.quantity for row in rows},
+        terms=terms,
+        window_end=window_end,
+        allow_backorder=allow,
+        today=today,
+    )
+    rows = [
+        CartRow(row.line_id, row.sku, row.quantity, row.ats, row.next_eta, promises[row.sku.pk])
+        for row in rows
+    ]
+    pairs = sum(row.quantity for row in rows)
+    subtotal = rules.money(
+        sum(
+            (row.sku.price * (row.quantity - row.promise.unpromised) for row in rows),
+            Decimal(0),
+        )
+    )
+    ordered_value = rules.money(sum((row.line_total for row in rows), Decimal(0)))
+    opening = rules.is_opening_order(account=account)
+    freight = rules.freight_quote(account=account, terms=terms, subtotal=subtotal)
+    return CartReview(
+        rows=rows,
+        pairs=pairs,
+        pairs_promised=pairs - sum(row.promise.unpromised for row in rows),
+        subtotal=subtotal,
+        freight=freight,
+        total=subtotal + freight.freight,
+        opening=opening,
+        minimum_errors=rules.minimum_errors(
+            account=account, terms=terms, pairs=pairs, subtotal=ordered_value, opening=opening
+        )
+        if rows
+        else [],
+        opening_minimum=terms.opening_order_minimum,
+        fill_in_minimum_pairs=terms.fill_in_minimum_pairs,
+        payment_terms=rules.payment_terms_label(account=account, terms=terms),
+        window_end=window_end,
+        backorders_allowed=account.accepts_backorders,
+        credit_hold=account.credit_status == CreditStatus.HOLD,
+    )
+
+
+class OrderFilterSet(django_filters.FilterSet):
+    """Filters of the order list, for the portal page and the API alike."""
+
+    status = django_filters.ChoiceFilter(choices=OrderStatus.choices)
+    po_number = django_filters.CharFilter(lookup_expr="icontains", label="PO number")
+    placed_after = django_filters.DateFilter(field_name="placed_at", lookup_expr="date__gte")
+    placed_before = django_filters.DateFilter(field_name="placed_at", lookup_expr="date__lte")
+
+    class Meta:
+        model = Order
+        fields = ["status", "po_number", "placed_after", "placed_before"]
+
+
+def orders_visible_to(*, user, account: Account | None = None) -> QuerySet[Order]:
+    """Orders of the accounts the user may see (optionally one of them), newest first."""
+    accounts = accounts_visible_to(user=user)
+    queryset = Order.objects.filter(account__in=accounts)
+    if account is not None:
+        queryset = queryset.filter(account=account)
+    return queryset.select_related("account", "placed_by").order_by("-placed_at", "-pk")
+
+
+def order_for_user(*, user, number: str) -> Order | None:
+    """The order with this number if it belongs to an account the user may see."""
+    return (
+        orders_visible_to(user=user)
+        .select_related("ship_to", "terms")
+        .filter(number=number)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class LineDetail:
+    line: OrderLine
+    expected_date: dt.date | None
+    runs: list[str]
+
+
+def order_line_details(*, order: Order) -> list[LineDetail]:
+    """Every line's split, promised date, expected date (from its runs' ETAs, through
+    line_expected_dates) and the runs it waits for."""
+    lines = list(order.lines.select_related("sku__style").order_by("pk"))
+    expected = line_expected_dates(lines=lines)
+    runs = {}
+    for line_id, reference in (
+        BackorderPeg.objects.filter(line__order=order)
+        .order_by("inbound_line__run__reference")
+        .values_list("line_id", "inbound_line__run__reference")
+    ):
+        runs.setdefault(line_id, []).append(reference)
+    return [LineDetail(line, expected.get(line.pk), runs.get(line.pk, [])) for line in lines]
+
+
+@dataclass(frozen=True)
+class ReorderRow:
+    sku: SKU
+    quantity: int
+    ats: int
+    next_eta: dt.date | None
+
+
+def reorder_rows(*, order: Order) -> list[ReorderRow]:
+    """The lines of a previous order with today's availability of each SKU."""
+    from inventory.selectors import ats_by_sku, next_eta_by_sku
+
+    lines = list(order.lines.select_related("sku__style").order_by("pk"))
+    sku_ids = [line.sku_id for line in lines]
+    ats = ats_by_sku(sku_ids=sku_ids)
+    etas = next_eta_by_sku(sku_ids=sku_ids)
+    return [
+        ReorderRow(line.sku, line.quantity, ats[line.sku_id], etas[line.sku_id]) for line in lines
+    ]
+
+
+# --- The size grid and the quick lists -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GridCell:
+    sku: SKU | None
+    ats: int = 0
+    next_eta: dt.date | None = None
+    in_cart: int = 0
+
+
+@dataclass(frozen=True)
+class GridRow:
+    width_label: str
+    cells: list[GridCell]
+
+
+@dataclass(frozen=True)
+class SizeGrid:
+    color: str
+    sizes: list[str]
+    rows: list[GridRow]
+
+
+def _availability(skus) -> tuple[dict, dict]:
+    from inventory.selectors import ats_by_sku, next_eta_by_sku
+
+    sku_ids = [sku.pk for sku in skus]
+    return ats_by_sku(sku_ids=sku_ids), next_eta_by_sku(sku_ids=sku_ids)
+
+
+def _grids(skus, *, in_cart, ats, etas) -> list[SizeGrid]:
+    by_color = {}
+    for sku in skus:
+        by_color.setdefault(sku.color, []).append(sku)
+    grids = []
+    for color, color_skus in by_color.items():
+        sizes = sorted({sku.size for sku in color_skus})
+        widths = sorted({sku.width for sku in color_skus})
+        cell_of = {(sku.width, sku.size): sku for sku in color_skus}
+        rows = []
+        for width in widths:
+            cells = []
+            for size in sizes:
+                sku = cell_of.get((width, size))
+                cells.append(
+                    GridCell(sku, ats[sku.pk], etas[sku.pk], in_cart.get(sku.pk, 0))
+                    if sku
+                    else GridCell(None)
+                )
+            rows.append(GridRow(Width(width).label, cells))
+        grids.append(SizeGrid(color, [f"{size.normalize():f}" for size in sizes], rows))
+    return grids
+
+
+def style_size_grids(*, style: Style, in_cart: dict[int, int] | None = None) -> list[SizeGrid]:
+    """One grid per colour of a style: sizes across, widths down, ATS and next ETA in each
+    cell (and what the cart already holds)."""
+    skus = list(style.skus.filter(active=True).order_by("color", "width", "size"))
+    ats, etas = _availability(skus)
+    return _grids(skus, in_cart=in_cart or {}, ats=ats, etas=etas)
+
+
+@dataclass(frozen=True)
+class ListGroup:
+    style: Style
+    color: str
+    grid: SizeGrid
+
+
+def quick_list(*, kind: str, in_cart: dict[int, int] | None = None) -> list[ListGroup]:
+    """The core list or the quick-ship list, grouped by style and colour as size runs."""
+    flag = {"core": "core", "quick-ship": "quick_ship"}[kind]
+    skus = list(
+        SKU.objects.active()
+        .filter(**{flag: True})
+        .select_related("style")
+        .order_by("style__number", "color", "width", "size")
+    )
+    ats, etas = _availability(skus)
+    by_key = {}
+    for sku in skus:
+        by_key.setdefault((sku.style_id, sku.color), []).append(sku)
+    return [
+        ListGroup(
+            group[0].style,
+            group[0].color,
+            _grids(group, in_cart=in_cart or {}, ats=ats, etas=etas)[0],
+        )
+        for group in by_key.values()
+    ]

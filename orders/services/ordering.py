@@ -38,6 +38,7 @@ from orders.selectors import user_can_order
 MAX_LINE_QUANTITY = 5000
 MAX_LINES = 500
 MAX_DAYS_AHEAD = 365
+IDEMPOTENCY_KEY_MAX_LENGTH = Order._meta.get_field("idempotency_key").max_length
 PO_NUMBER_MAX_LENGTH = Order._meta.get_field("po_number").max_length
 
 
@@ -58,6 +59,8 @@ def _has_control_characters(text: str) -> bool:
 
 
 def normalize_sku_code(code) -> str:
+    if code is None:
+        return ""
     return "".join(str(code).split()).upper()
 
 
@@ -208,6 +211,7 @@ def order_place(
     The same idempotency key with the same request returns the first order."""
     if not no_charge and not user_can_order(user=user, account=account):
         raise OrderNotAllowed("You may not place orders for this account.")
+    idempotency_key = _validated_idempotency_key(idempotency_key)
     today = timezone.localdate()
     valid = _validate(
         account=account,
@@ -219,14 +223,16 @@ def order_place(
         backorder_policy=backorder_policy,
         today=today,
     )
-    terms = rules.current_terms()
-    if not no_charge:
-        _check_account_and_minimums(account=account, terms=terms, valid=valid)
     fingerprint = request_fingerprint(valid=valid)
     if idempotency_key:
+        # A retry is answered before the account and minimum checks: the first request
+        # may have made this account's next order a fill-in, or put it over its credit.
         existing = _existing_for_key(account=account, key=idempotency_key, fingerprint=fingerprint)
         if existing is not None:
             return PlacementResult(existing, created=False)
+    terms = rules.current_terms()
+    if not no_charge:
+        _check_account_and_minimums(account=account, terms=terms, valid=valid)
     try:
         return _order_place_locked(
             account=account,
@@ -248,6 +254,17 @@ def order_place(
             if existing is not None:
                 return PlacementResult(existing, created=False)
         raise
+
+
+def _validated_idempotency_key(key) -> str | None:
+    if key is None:
+        return None
+    key = str(key).strip()
+    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH or _has_control_characters(key):
+        raise OrderInputError(
+            {"idempotency_key": [f"At most {IDEMPOTENCY_KEY_MAX_LENGTH} printable characters."]}
+        )
+    return key or None
 
 
 def _check_account_and_minimums(*, account, terms, valid):
@@ -475,6 +492,13 @@ def order_cancel(
     order = locks.order_lock(order_id=order.pk)
     locked = {line.pk: line for line in locks.order_lines_lock(order_id=order.pk)}
     wanted = _cancel_requests_validate(lines=lines, locked=locked)
+    # Lock what the release touches in the global order (StockLevel, then InboundLine,
+    # each by pk) before any counter moves, so a cancel never waits in a cycle with a
+    # placement that takes the same rows.
+    sku_ids = sorted({line.sku_id for line, quantity in wanted if quantity})
+    if sku_ids:
+        inventory_locks.stock_levels_lock(sku_ids=sku_ids)
+        inventory_locks.open_inbound_lines_lock(sku_ids=sku_ids)
     for line, quantity in wanted:
         line_quantity_cancel(line=line, quantity=quantity, reason=reason)
     _order_totals_set(order=order, lines=list(locked.values()))

@@ -1,0 +1,226 @@
+"""Orders API v1: place, list, read and cancel orders. Serializers parse and type-check;
+the work is done by orders.services (the same functions the portal calls)."""
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused, OrderNotAllowed
+from orders.models import BackorderPolicy, Order, OrderSource
+from orders.selectors import (
+    OrderFilterSet,
+    accounts_visible_to,
+    line_expected_dates,
+    order_for_user,
+    orders_visible_to,
+)
+from orders.services import CancelRequest, LineRequest, order_cancel, order_place
+from portal.api.errors import error_response
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    name="Idempotency-Key",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="A key unique per order attempt: a retry with the same key and body returns "
+    "the same order (200); the same key with another body is refused (422).",
+)
+
+
+# --- Serializers -------------------------------------------------------------------------
+
+
+class LineInSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=40, trim_whitespace=True)
+    quantity = serializers.IntegerField()
+
+
+class OrderInSerializer(serializers.Serializer):
+    """The body of POST /orders/. Prices, statuses and totals are never read from it."""
+
+    account = serializers.CharField(
+        required=False, help_text="Account number; optional when you belong to one account."
+    )
+    po_number = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    ship_to = serializers.IntegerField(required=False, allow_null=True)
+    requested_ship_date = serializers.DateField(required=False, allow_null=True)
+    cancel_date = serializers.DateField(required=False, allow_null=True)
+    backorders = serializers.ChoiceField(
+        choices=BackorderPolicy.values, default=BackorderPolicy.ALLOW
+    )
+    lines = LineInSerializer(many=True, allow_empty=False, max_length=1000)
+
+
+class LineOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    sku = serializers.CharField(source="sku.code")
+    quantity = serializers.IntegerField()
+    allocated = serializers.IntegerField()
+    backordered = serializers.IntegerField()
+    shipped = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    promised_date = serializers.DateField(allow_null=True)
+    expected_date = serializers.SerializerMethodField()
+    cancel_reason = serializers.CharField()
+
+    def get_expected_date(self, line) -> str | None:
+        expected = self.context.get("expected", {}).get(line.pk)
+        return expected.isoformat() if expected else None
+
+
+class OrderOutSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    account = serializers.CharField(source="account.number")
+    status = serializers.CharField()
+    source = serializers.CharField()
+    po_number = serializers.CharField()
+    placed_at = serializers.DateTimeField()
+    placed_by = serializers.SerializerMethodField()
+    ship_to = serializers.IntegerField(source="ship_to_id", allow_null=True)
+    requested_ship_date = serializers.DateField(allow_null=True)
+    cancel_date = serializers.DateField(allow_null=True)
+    backorders = serializers.CharField(source="backorder_policy")
+    subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
+    freight = serializers.DecimalField(max_digits=12, decimal_places=2)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    lines = serializers.SerializerMethodField()
+
+    def get_placed_by(self, order) -> str | None:
+        return str(order.placed_by) if order.placed_by else None
+
+    def get_lines(self, order) -> list[dict]:
+        lines = order.prefetched_lines
+        context = {"expected": line_expected_dates(lines=lines)}
+        return LineOutSerializer(lines, many=True, context=context).data
+
+
+class OrderSummarySerializer(serializers.Serializer):
+    number = serializers.CharField()
+    account = serializers.CharField(source="account.number")
+    status = serializers.CharField()
+    po_number = serializers.CharField()
+    placed_at = serializers.DateTimeField()
+    total = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class CancelLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    quantity = serializers.IntegerField(required=False, allow_null=True)
+
+
+class CancelInSerializer(serializers.Serializer):
+    lines = CancelLineSerializer(many=True, required=False, allow_empty=False, max_length=1000)
+
+
+def _order_out(order: Order) -> dict:
+    order.prefetched_lines = list(order.lines.select_related("sku").order_by("pk"))
+    return OrderOutSerializer(order).data
+
+
+# --- Views -------------------------------------------------------------------------------
+
+
+def _account_for(request, number):
+    """The account to order for: the one named, or the caller's only account."""
+    visible = accounts_visible_to(user=request.user)
+    if number:
+        account = visible.filter(number=number).first()
+        if account is None:
+            raise serializers.ValidationError({"account": ["Not one of your accounts."]})
+        return account
+    accounts = list(visible.order_by("number")[:2])
+    if not accounts:
+        raise PermissionDenied("You belong to no retailer account.")
+    if len(accounts) > 1:
+        raise serializers.ValidationError(
+            {"account": ["You have several accounts: name the account number."]}
+        )
+    return accounts[0]
+
+
+class OrderListCreateView(ListAPIView):
+    filterset_class = OrderFilterSet
+    serializer_class = OrderSummarySerializer
+
+    def get_queryset(self):
+        return orders_visible_to(user=self.request.user)
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_HEADER],
+        request=OrderInSerializer,
+        responses={201: OrderOutSerializer, 200: OrderOutSerializer},
+        summary="Place an order",
+    )
+    def post(self, request):
+        body = OrderInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        account = _account_for(request, data.get("account"))
+        try:
+            result = order_place(
+                account=account,
+                user=request.user,
+                lines=[LineRequest(line["sku"], line["quantity"]) for line in data["lines"]],
+                po_number=data.get("po_number", ""),
+                ship_to=data.get("ship_to"),
+                requested_ship_date=data.get("requested_ship_date"),
+                cancel_date=data.get("cancel_date"),
+                backorder_policy=data["backorders"],
+                source=OrderSource.API,
+                idempotency_key=request.headers.get("Idempotency-Key") or None,
+            )
+        except OrderNotAllowed as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except IdempotencyKeyReused as exc:
+            return error_response(
+                str(exc),
+                {"Idempotency-Key": ["Already used for another request."]},
+                status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        except IdempotencyKeyInFlight as exc:
+            return error_response(str(exc), status_code=status.HTTP_409_CONFLICT)
+        return Response(
+            _order_out(result.order),
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+
+class OrderDetailView(APIView):
+    @extend_schema(responses=OrderOutSerializer, summary="One order with its lines")
+    def get(self, request, number):
+        order = order_for_user(user=request.user, number=number)
+        if order is None:
+            raise Http404
+        return Response(_order_out(order))
+
+
+class OrderCancelView(APIView):
+    @extend_schema(
+        request=CancelInSerializer,
+        responses=OrderOutSerializer,
+        summary="Cancel open (unshipped) quantities; no lines: all of them",
+    )
+    def post(self, request, number):
+        order = order_for_user(user=request.user, number=number)
+        if order is None:
+            raise Http404
+        body = CancelInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        lines = body.validated_data.get("lines")
+        try:
+            order = order_cancel(
+                order=order,
+                user=request.user,
+                lines=[CancelRequest(line["id"], line.get("quantity")) for line in lines]
+                if lines is not None
+                else None,
+            )
+        except OrderNotAllowed as exc:
+            raise PermissionDenied(str(exc)) from exc
+        return Response(_order_out(order))
