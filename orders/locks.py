@@ -53,3 +53,18 @@ def invoice_lock(*, invoice_id):
     from orders.models import Invoice
 
     return Invoice.objects.select_for_update(of=("self",)).filter(pk=invoice_id).first()
+
+
+def case_lock(*, case_id):
+    """Lock a service case (its credit total moves only under this lock). Cases and their
+    credit requests are taken before Order and everything after it."""
+    from orders.models import Case
+
+    return Case.objects.select_for_update(of=("self",)).filter(pk=case_id).first()
+
+
+def credit_approval_lock(*, approval_id):
+    """Lock a credit request before deciding it (after its case)."""
+    from orders.models import CreditApproval
+
+    return CreditApproval.objects.select_for_update(of=("self",)).filter(pk=approval_id).first()

@@ -37,6 +37,17 @@ ROLE_PERMISSIONS = {
         "orders.add_creditmemo",
         "orders.view_returnauthorization",
         "orders.add_returnauthorization",
+        "orders.view_case",
+        "orders.add_case",
+        "orders.change_case",
+        "orders.send_replacement",
+        "orders.cancel_order_lines",
+        "orders.view_creditapproval",
+        "orders.add_creditapproval",
+        "orders.view_auditevent",
+        "orders.view_commercialterms",
+        "notifications.view_message",
+        "notifications.resend_message",
         "inventory.view_sku",
         "inventory.view_style",
         "inventory.view_stocklevel",
@@ -55,6 +66,8 @@ ROLE_PERMISSIONS = {
 ROLE_PERMISSIONS[StaffRole.CS_LEAD] = [
     *ROLE_PERMISSIONS[StaffRole.CS_AGENT],
     "orders.change_account",
+    "orders.decide_creditapproval",
+    "orders.change_commercialterms",
 ]
 
 

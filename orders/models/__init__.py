@@ -7,6 +7,15 @@ from orders.models.accounts import (
     MembershipRole,
     ShipTo,
 )
+from orders.models.audit import AuditEvent
+from orders.models.cases import (
+    Case,
+    CaseChannel,
+    CaseReason,
+    CaseStatus,
+    CreditApproval,
+    CreditApprovalStatus,
+)
 from orders.models.fulfilment import (
     CreditMemo,
     CreditReason,
@@ -35,11 +44,18 @@ from orders.models.ordering import (
 __all__ = [
     "Account",
     "Allocation",
+    "AuditEvent",
     "BackorderPeg",
     "BackorderPolicy",
     "Cart",
     "CartLine",
+    "Case",
+    "CaseChannel",
+    "CaseReason",
+    "CaseStatus",
     "CommercialTerms",
+    "CreditApproval",
+    "CreditApprovalStatus",
     "CreditMemo",
     "CreditReason",
     "CreditStatus",

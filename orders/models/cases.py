@@ -1,0 +1,134 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from orders.models.accounts import Account
+from orders.models.fulfilment import CreditMemo, CreditReason, Invoice, InvoiceLine
+from orders.models.ordering import Order
+
+
+class CaseChannel(models.TextChoices):
+    PHONE = "phone", "Phone"
+    EMAIL = "email", "Email"
+    PORTAL = "portal", "Portal"
+    REP = "rep", "Sales rep"
+
+
+class CaseReason(models.TextChoices):
+    DAMAGED = "damaged", "Damaged in transit"
+    DEFECT = "defect", "Manufacturing defect"
+    MIS_SHIP = "mis_ship", "Wrong item shipped"
+    SHORT_SHIP = "short_ship", "Short shipped"
+    FREIGHT = "freight", "Freight question"
+    LATE = "late", "Late or missing delivery"
+    ORDER_CHANGE = "order_change", "Order change or cancellation"
+    BILLING = "billing", "Billing question"
+    OTHER = "other", "Other"
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Case(models.Model):
+    """One contact from a retailer, and everything staff did about it."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="cases")
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    reason = models.CharField(max_length=20, choices=CaseReason.choices)
+    channel = models.CharField(max_length=10, choices=CaseChannel.choices)
+    summary = models.TextField(blank=True, help_text="What the retailer told us.")
+    status = models.CharField(max_length=10, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    resolution = models.TextField(blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened_at = models.DateTimeField()
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        permissions = [
+            ("send_replacement", "Can send a no-charge replacement order"),
+            ("cancel_order_lines", "Can cancel a retailer's order lines"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-opened_at"]),
+            models.Index(fields=["account", "-opened_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open", resolved_at__isnull=True)
+                | Q(status="resolved", resolved_at__isnull=False),
+                name="case_resolved_has_resolved_at",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Case {self.pk}"
+
+    @property
+    def time_to_resolve(self):
+        if self.resolved_at is None:
+            return None
+        return self.resolved_at - self.opened_at
+
+
+class CreditApprovalStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for approval"
+    APPROVED = "approved", "Approved and issued"
+    REJECTED = "rejected", "Rejected"
+
+
+class CreditApproval(models.Model):
+    """A credit asked for on a case. Within the requester's authority it is issued at
+    once (approved, no approver); above it a second person approves or rejects it, and
+    approving issues the memo."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="credit_requests")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
+    invoice_line = models.ForeignKey(
+        InvoiceLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    reason = models.CharField(max_length=20, choices=CreditReason.choices)
+    note = models.CharField(max_length=500, blank=True)
+    status = models.CharField(
+        max_length=10, choices=CreditApprovalStatus.choices, default=CreditApprovalStatus.PENDING
+    )
+    needed_approval = models.BooleanField(default=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=500, blank=True)
+    credit_memo = models.OneToOneField(
+        CreditMemo, null=True, blank=True, on_delete=models.PROTECT, related_name="approval"
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        permissions = [("decide_creditapproval", "Can approve or reject a credit request")]
+        indexes = [models.Index(fields=["status", "-requested_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="credit_approval_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(credit_memo__isnull=False),
+                name="credit_approval_approved_has_memo",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Credit request {self.pk} ({self.amount})"

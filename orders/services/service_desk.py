@@ -1,0 +1,541 @@
+"""Customer service: the actions that resolve a retailer's contact in one touch, each
+within the authority of the person taking it, each recorded on the case and in the audit
+trail. The admin's buttons and the API call these; the limits live here, so no door can
+step around them.
+
+Authority: an agent may credit up to ``terms.agent_credit_limit`` per case, a lead (or a
+superuser) up to ``terms.lead_credit_limit``; beyond that a second person, a lead or a
+superuser who is not the requester, approves the request, and approval issues the memo.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from orders import locks, rules
+from orders.audit import audit_record, field_values
+from orders.exceptions import OrderInputError
+from orders.models import (
+    Account,
+    Case,
+    CaseChannel,
+    CaseReason,
+    CaseStatus,
+    CreditApproval,
+    CreditApprovalStatus,
+    CreditReason,
+    Invoice,
+    InvoiceLine,
+    Order,
+    OrderSource,
+)
+from orders.services.ordering import CancelRequest, LineRequest, order_cancel, order_place
+
+NOTE_MAX = 500
+CENT = Decimal("0.01")
+
+
+class StaffNotAllowed(PermissionDenied):
+    """The staff member lacks the permission or the authority for this action."""
+
+
+# --- who may do what ------------------------------------------------------------------
+
+
+def staff_role(*, user) -> str | None:
+    """ "lead", "agent" or None: the customer-service authority a user holds. It comes
+    from the permissions the staff groups grant (portal.roles): leads can decide credit
+    requests, agents can issue credits; a superuser holds every permission."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return None
+    if user.has_perm("orders.decide_creditapproval"):
+        return "lead"
+    if user.has_perm("orders.add_creditmemo"):
+        return "agent"
+    return None
+
+
+def credit_authority(*, user, terms) -> Decimal:
+    """The most this user may credit on one case without a second person."""
+    role = staff_role(user=user)
+    if role == "lead":
+        return terms.lead_credit_limit
+    if role == "agent":
+        return terms.agent_credit_limit
+    return Decimal("0.00")
+
+
+def _require(user, perm: str, what: str):
+    if not (user.is_authenticated and user.is_active and user.is_staff and user.has_perm(perm)):
+        raise StaffNotAllowed(f"You do not have permission to {what}.")
+
+
+def _text(value, field, errors, *, required=False, max_length=NOTE_MAX):
+    text = (value or "").strip()
+    if required and not text:
+        errors[field] = ["This field is required."]
+    elif len(text) > max_length:
+        errors[field] = [f"At most {max_length} characters."]
+    return text
+
+
+def _open_case(case, errors):
+    if case is None:
+        errors["case"] = ["Choose the case this action belongs to."]
+    elif case.status != CaseStatus.OPEN:
+        errors["case"] = [f"Case {case.pk} is resolved; open a new case."]
+
+
+# --- cases -----------------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def case_open(
+    *,
+    account: Account,
+    reason: str,
+    channel: str,
+    user,
+    order: Order | None = None,
+    summary: str = "",
+) -> Case:
+    """Log a contact from a retailer: who, about what, through which channel."""
+    _require(user, "orders.add_case", "open a case")
+    errors = {}
+    if reason not in CaseReason.values:
+        errors["reason"] = [f"Choose one of: {', '.join(CaseReason.values)}."]
+    if channel not in CaseChannel.values:
+        errors["channel"] = [f"Choose one of: {', '.join(CaseChannel.values)}."]
+    if order is not None and order.account_id != account.pk:
+        errors["order"] = ["That order belongs to another account."]
+    summary = _text(summary, "summary", errors, max_length=4000)
+    if errors:
+        raise OrderInputError(errors)
+    case = Case.objects.create(
+        account=account,
+        order=order,
+        reason=reason,
+        channel=channel,
+        summary=summary,
+        opened_by=user,
+        opened_at=timezone.now(),
+    )
+    audit_record(actor=user, action="case.opened", obj=case, reason=summary, case=case)
+    return case
+
+
+@transaction.atomic(durable=True)
+def case_resolve(*, case: Case, resolution: str, user) -> Case:
+    """Close a case with what was done; the time to resolve is from opening to now."""
+    _require(user, "orders.change_case", "resolve a case")
+    errors = {}
+    resolution = _text(resolution, "resolution", errors, required=True, max_length=4000)
+    if errors:
+        raise OrderInputError(errors)
+    case = locks.case_lock(case_id=case.pk)
+    if case.status == CaseStatus.RESOLVED:
+        return case
+    case.status = CaseStatus.RESOLVED
+    case.resolution = resolution
+    case.resolved_by = user
+    case.resolved_at = timezone.now()
+    case.save(update_fields=["status", "resolution", "resolved_by", "resolved_at"])
+    audit_record(
+        actor=user,
+        action="case.resolved",
+        obj=case,
+        changes={"status": [CaseStatus.OPEN, CaseStatus.RESOLVED]},
+        reason=resolution,
+        case=case,
+    )
+    return case
+
+
+# --- credits ----------------------------------------------------------------------------
+
+
+def _amount(raw, errors, field="amount"):
+    try:
+        amount = Decimal(str(raw).strip().replace(",", "").lstrip("$"))
+    except (InvalidOperation, ValueError, TypeError):
+        errors[field] = ["Enter an amount such as 125.00."]
+        return None
+    if not amount.is_finite() or amount <= 0:
+        errors[field] = ["The amount must be more than 0."]
+        return None
+    if amount != amount.quantize(CENT):
+        errors[field] = ["Use at most two decimal places."]
+        return None
+    return amount.quantize(CENT)
+
+
+def case_credit_total(*, case: Case) -> Decimal:
+    """Credit already given or asked for on a case (issued and still pending)."""
+    total = case.credit_requests.filter(
+        status__in=[CreditApprovalStatus.APPROVED, CreditApprovalStatus.PENDING]
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or Decimal("0.00")
+
+
+@transaction.atomic(savepoint=False)
+def _memo_issue(*, approval: CreditApproval, approver) -> None:
+    from orders.services.fulfilment import credit_memo_issue
+
+    memo = credit_memo_issue(
+        invoice=approval.invoice,
+        amount=approval.amount,
+        reason=approval.reason,
+        invoice_line=approval.invoice_line,
+        note=approval.note,
+        user=approval.requested_by,
+    )
+    if approver is not None and memo.approved_by_id != approver.pk:
+        memo.approved_by = approver
+        memo.save(update_fields=["approved_by"])
+    approval.credit_memo = memo
+    approval.status = CreditApprovalStatus.APPROVED
+
+
+@transaction.atomic(durable=True)
+def credit_issue(
+    *,
+    case: Case,
+    invoice: Invoice,
+    amount,
+    reason: str,
+    user,
+    invoice_line: InvoiceLine | None = None,
+    note: str = "",
+) -> CreditApproval:
+    """Credit a retailer on a case. Within the user's authority (counting everything
+    already credited or pending on the case) the memo is issued at once; above it a
+    pending request waits for a second person. Never more than the invoice's open balance.
+    """
+    _require(user, "orders.add_creditmemo", "issue credits")
+    errors = {}
+    amount = _amount(amount, errors)
+    if reason not in CreditReason.values:
+        errors["reason"] = [f"Choose one of: {', '.join(CreditReason.values)}."]
+    note = _text(note, "note", errors, required=True)
+    if case is not None:
+        case = locks.case_lock(case_id=case.pk)
+    _open_case(case, errors)
+    if case is not None and invoice.account_id != case.account_id:
+        errors["invoice"] = ["That invoice belongs to another account."]
+    if invoice_line is not None and invoice_line.invoice_id != invoice.pk:
+        errors["invoice_line"] = ["That line is not on this invoice."]
+    if amount is not None and "invoice" not in errors:
+        balance = Invoice.objects.get(pk=invoice.pk).open_balance
+        if amount > balance:
+            errors["amount"] = [f"The invoice's open balance is {balance}; credit at most that."]
+        elif invoice_line is not None and amount > invoice_line.amount:
+            errors["amount"] = [f"That line is {invoice_line.amount}; credit at most that."]
+    if errors:
+        raise OrderInputError(errors)
+
+    terms = rules.current_terms()
+    authority = credit_authority(user=user, terms=terms)
+    cumulative = case_credit_total(case=case) + amount
+    approval = CreditApproval(
+        case=case,
+        invoice=invoice,
+        invoice_line=invoice_line,
+        amount=amount,
+        reason=reason,
+        note=note,
+        requested_by=user,
+        requested_at=timezone.now(),
+        needed_approval=cumulative > authority,
+    )
+    if approval.needed_approval:
+        approval.save()
+        action = "credit.requested"
+    else:
+        _memo_issue(approval=approval, approver=None)
+        approval.save()
+        action = "credit.issued"
+    audit_record(
+        actor=user,
+        action=action,
+        obj=invoice,
+        changes={
+            "credit": [None, str(amount)],
+            "credit_memo": [None, approval.credit_memo.number if approval.credit_memo else None],
+            "case_credit_total": [str(cumulative - amount), str(cumulative)],
+            "authority": [None, str(authority)],
+        },
+        reason=f"{CreditReason(reason).label}: {note}",
+        case=case,
+    )
+    return approval
+
+
+@transaction.atomic(durable=True)
+def credit_approval_decide(
+    *, approval: CreditApproval, user, approve: bool, note: str = ""
+) -> CreditApproval:
+    """A second person approves (the memo is issued now) or rejects a pending request.
+    Only a lead or a superuser, and never the person who asked."""
+    _require(user, "orders.decide_creditapproval", "approve credits")
+    errors = {}
+    note = _text(note, "note", errors, required=not approve)
+    if errors:
+        raise OrderInputError(errors)
+    locks.case_lock(case_id=approval.case_id)
+    approval = locks.credit_approval_lock(approval_id=approval.pk)
+    if approval.requested_by_id == user.pk:
+        raise StaffNotAllowed("A credit you asked for must be approved by someone else.")
+    if approval.status != CreditApprovalStatus.PENDING:
+        raise OrderInputError(
+            {"status": [f"This request is already {approval.get_status_display().lower()}."]}
+        )
+    approval.decided_by = user
+    approval.decided_at = timezone.now()
+    approval.decision_note = note
+    if approve:
+        _memo_issue(approval=approval, approver=user)
+    else:
+        approval.status = CreditApprovalStatus.REJECTED
+    approval.save(
+        update_fields=["status", "decided_by", "decided_at", "decision_note", "credit_memo"]
+    )
+    audit_record(
+        actor=user,
+        action="credit.approved" if approve else "credit.rejected",
+        obj=approval.invoice,
+        changes={
+            "credit_request": [CreditApprovalStatus.PENDING, approval.status],
+            "credit_memo": [None, approval.credit_memo.number if approval.credit_memo else None],
+        },
+        reason=note or f"Approved credit of {approval.amount}",
+        case=approval.case,
+    )
+    return approval
+
+
+# --- returns, replacements, cancellations ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReturnItem:
+    line_id: object
+    quantity: object
+
+
+@transaction.atomic(durable=True)
+def return_create(
+    *, case: Case, order: Order, lines: list[ReturnItem], reason: str, user, note: str = ""
+):
+    """Authorize a return with a printable label and the items expected back."""
+    from orders.services.fulfilment import return_authorize
+
+    _require(user, "orders.add_returnauthorization", "authorize returns")
+    errors = {}
+    if case is not None:
+        case = locks.case_lock(case_id=case.pk)
+    _open_case(case, errors)
+    if case is not None and order.account_id != case.account_id:
+        errors["order"] = ["That order belongs to another account."]
+    note = _text(note, "note", errors)
+    if errors:
+        raise OrderInputError(errors)
+    authorization = return_authorize(order=order, lines=lines, reason=reason, note=note, user=user)
+    audit_record(
+        actor=user,
+        action="return.authorized",
+        obj=order,
+        changes={
+            "return_authorization": [None, authorization.number],
+            "items": [
+                None,
+                {str(line.order_line_id): line.quantity for line in authorization.lines.all()},
+            ],
+        },
+        reason=note or CreditReason(reason).label,
+        case=case,
+    )
+    return authorization
+
+
+def _staff_precheck(*, case, order, user, perm, what):
+    _require(user, perm, what)
+    errors = {}
+    _open_case(case, errors)
+    if case is not None and order.account_id != case.account_id:
+        errors["order"] = ["That order belongs to another account."]
+    return errors
+
+
+def replacement_send(
+    *, case: Case, order: Order, lines: list[LineRequest], user, note: str = ""
+) -> Order:
+    """Send replacement goods at no charge, allocated now, to the order's ship-to. The
+    retailer gets the usual order confirmation. Sending the same replacement twice on a
+    case (a double click) places one order."""
+    errors = _staff_precheck(
+        case=case, order=order, user=user, perm="orders.send_replacement", what="send replacements"
+    )
+    note = _text(note, "note", errors, required=True)
+    if errors:
+        raise OrderInputError(errors)
+    # Placement is its own durable transaction (it locks stock in the global order);
+    # the idempotency key makes a retry after a crash place nothing new, and the record
+    # below is written for the order placement returned either way.
+    key = "replacement:{}:{}".format(
+        case.pk,
+        ",".join(sorted(f"{line.sku}x{line.quantity}" for line in lines)),
+    )[:255]
+    result = order_place(
+        account=order.account,
+        user=user,
+        lines=lines,
+        po_number=f"Replacement for {order.number}"[:40],
+        ship_to=order.ship_to_id,
+        backorder_policy="none",
+        source=OrderSource.SERVICE,
+        idempotency_key=key,
+        no_charge=True,
+    )
+    _replacement_record(case=case, order=order, replacement=result.order, user=user, note=note)
+    return result.order
+
+
+@transaction.atomic(durable=True)
+def _replacement_record(*, case, order, replacement, user, note):
+    if (
+        case.actions.filter(action="replacement.sent", object_id=str(order.pk))
+        .filter(changes__replacement_order__1=replacement.number)
+        .exists()
+    ):
+        return
+    audit_record(
+        actor=user,
+        action="replacement.sent",
+        obj=order,
+        changes={"replacement_order": [None, replacement.number]},
+        reason=note,
+        case=case,
+    )
+
+
+def order_lines_cancel(
+    *, case: Case, order: Order, user, reason: str, lines: list[CancelRequest] | None = None
+) -> Order:
+    """Cancel open quantities of a retailer's order on their behalf (all of it when no
+    lines are given); stock and inbound promises go back at once."""
+    errors = _staff_precheck(
+        case=case, order=order, user=user, perm="orders.cancel_order_lines", what="cancel lines"
+    )
+    reason = _text(reason, "reason", errors, required=True, max_length=200)
+    if errors:
+        raise OrderInputError(errors)
+    before = {
+        line.pk: field_values(line, {"allocated", "backordered", "cancelled"})
+        for line in order.lines.all()
+    }
+    order = order_cancel(order=order, user=user, lines=lines, reason=reason, staff=True)
+    _cancel_record(case=case, order=order, before=before, user=user, reason=reason)
+    return order
+
+
+@transaction.atomic(durable=True)
+def _cancel_record(*, case, order, before, user, reason):
+    changes = {}
+    for line in order.lines.select_related("sku"):
+        after = field_values(line, {"allocated", "backordered", "cancelled"})
+        for field, value in after.items():
+            old = before.get(line.pk, {}).get(field)
+            if old != value:
+                changes[f"{line.sku.code}.{field}"] = [old, value]
+    audit_record(
+        actor=user,
+        action="order.lines_cancelled",
+        obj=order,
+        changes=changes,
+        reason=reason,
+        case=case,
+    )
+
+
+# --- ETAs and messages -----------------------------------------------------------------
+
+
+def eta_change_staff(*, run, new_eta: dt.date, reason: str, user, case: Case | None = None):
+    """Move an inbound run's ETA with the reason, through the backorders engine (which
+    records the EtaChange, tells the retailers and opens decisions); logged on the case."""
+    # The one call from orders up to backorders: an ETA move is a backorders flow (it
+    # re-dates pegged lines, tells retailers, opens decisions) and the service desk must
+    # go through it rather than around it. Imported at call time, so importing orders
+    # never imports backorders.
+    from backorders.services import eta_change
+
+    _require(user, "inventory.change_eta", "change ETAs")
+    errors = {}
+    if case is not None and case.status != CaseStatus.OPEN:
+        errors["case"] = [f"Case {case.pk} is resolved; open a new case."]
+    reason = _text(reason, "reason", errors, required=True)
+    if not isinstance(new_eta, dt.date):
+        errors["eta"] = ["Enter a date as YYYY-MM-DD."]
+    if errors:
+        raise OrderInputError(errors)
+    old_eta = run.eta
+    result = eta_change(run=run, new_eta=new_eta, reason=reason, user=user)
+    _eta_record(run=run, old_eta=old_eta, new_eta=new_eta, user=user, reason=reason, case=case)
+    return result
+
+
+@transaction.atomic(durable=True)
+def _eta_record(*, run, old_eta, new_eta, user, reason, case):
+    audit_record(
+        actor=user,
+        action="eta.changed",
+        obj=run,
+        changes={"eta": [old_eta, new_eta]},
+        reason=reason,
+        case=case,
+    )
+
+
+@transaction.atomic(durable=True)
+def message_resend_staff(*, message, user, case: Case | None = None, reason: str = ""):
+    """Send a message again to the recipient's current address; logged on the case."""
+    from notifications.services import message_resend
+
+    _require(user, "notifications.resend_message", "resend messages")
+    if case is not None and case.status != CaseStatus.OPEN:
+        raise OrderInputError({"case": [f"Case {case.pk} is resolved; open a new case."]})
+    resend = message_resend(message=message, by_user=user)
+    audit_record(
+        actor=user,
+        action="message.resent",
+        obj=message,
+        changes={"resend": [None, resend.key]},
+        reason=(reason or "").strip() or f"Resent {message.get_kind_display()}",
+        case=case,
+    )
+    return resend
+
+
+__all__ = [
+    "CancelRequest",
+    "LineRequest",
+    "ReturnItem",
+    "StaffNotAllowed",
+    "case_credit_total",
+    "case_open",
+    "case_resolve",
+    "credit_approval_decide",
+    "credit_authority",
+    "credit_issue",
+    "eta_change_staff",
+    "message_resend_staff",
+    "order_lines_cancel",
+    "replacement_send",
+    "return_create",
+    "staff_role",
+]
