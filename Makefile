@@ -53,5 +53,10 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Performance at 1x and 100x against PostgreSQL; writes bench/results.json and bench/RESULTS.md.
+bench: install check-services
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(PY) bench/run.py --scale $(or $(SCALE),100)
+
 clean:
 	rm -rf var staticfiles .pytest_cache

@@ -23,6 +23,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 ADMIN_URL = env("ADMIN_URL", default="admin/")
+BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -11,3 +11,11 @@ urlpatterns = [
     path("api/", include("portal.api.urls")),
     path("", include(("portal.views.urls", "portal"))),
 ]
+
+if settings.BENCH_VIEWS:
+    from portal import bench_views
+
+    urlpatterns += [
+        path("bench/bare/", bench_views.bare_django),
+        path("bench/bare-drf/", bench_views.BareDRFView.as_view()),
+    ]

@@ -1,0 +1,225 @@
+"""Measure one benchmark database: HTTP pages and API under gunicorn, placement, the
+pgbench-style reserve-stock baseline, and (optionally) batch jobs and PDFs in-process.
+Prints one JSON object. Run by bench/run.py, which compares scales and writes the report.
+
+Usage: python bench/measure.py --database portal_bench_x1 [--duration 10] [--runs 3] [--jobs]
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PORT = 8765
+BASE_URL = f"http://127.0.0.1:{PORT}"
+CONNECTIONS = 16
+
+
+def log(message):
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def summarize(samples, key):
+    values = [sample[key] for sample in samples]
+    return {
+        "median": round(statistics.median(values), 3),
+        "min": round(min(values), 3),
+        "max": round(max(values), 3),
+        "spread_pct": round(100 * (max(values) - min(values)) / statistics.median(values), 1)
+        if statistics.median(values)
+        else 0.0,
+    }
+
+
+def wrk(path, *, duration, runs, headers=(), script="report.lua", env=None):
+    """Run wrk `runs` times; return median/spread of req/s and latency percentiles."""
+    samples = []
+    for _ in range(runs):
+        command = [
+            "wrk",
+            "-t2",
+            f"-c{CONNECTIONS}",
+            f"-d{duration}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(BENCH / "wrk" / script),
+        ]
+        for header in headers:
+            command += ["-H", header]
+        command.append(BASE_URL + path)
+        output = subprocess.run(
+            command, capture_output=True, text=True, check=True, env={**os.environ, **(env or {})}
+        ).stdout
+        match = re.search(r"WRK_JSON (\{.*\})", output)
+        if not match:
+            raise RuntimeError(f"wrk printed no summary for {path}:\n{output}")
+        samples.append(json.loads(match.group(1)))
+    return {
+        "rps": summarize(samples, "rps"),
+        "p50_ms": summarize(samples, "p50_ms"),
+        "p95_ms": summarize(samples, "p95_ms"),
+        "requests": sum(sample["requests"] for sample in samples),
+        "non_2xx": sum(sample["non_2xx"] for sample in samples),
+        "socket_errors": sum(sample["socket_errors"] for sample in samples),
+    }
+
+
+class Server:
+    """gunicorn with persistent database connections, as in production."""
+
+    def __init__(self, env):
+        self.env = env
+        self.process = None
+
+    def __enter__(self):
+        self.process = subprocess.Popen(
+            [
+                str(ROOT / ".venv/bin/gunicorn"),
+                "portal.wsgi",
+                "--bind",
+                f"127.0.0.1:{PORT}",
+                "--workers",
+                "4",
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "4",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(BASE_URL + "/bench/bare/", timeout=2)
+                return self
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError("gunicorn did not start")
+
+    def __exit__(self, *exc):
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+
+def pgbench_reserve(*, database, min_id, max_id, duration, runs):
+    """TPS of the reserve-stock transaction (lock, conditional update, insert)."""
+    samples = []
+    for _ in range(runs):
+        output = subprocess.run(
+            [
+                "pgbench",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-n",
+                "-c",
+                str(CONNECTIONS),
+                "-j",
+                "2",
+                "-T",
+                str(duration),
+                "-D",
+                f"min_id={min_id}",
+                "-D",
+                f"max_id={max_id}",
+                "-f",
+                str(BENCH / "pgbench" / "reserve.sql"),
+                database,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        tps = float(re.search(r"tps = ([\d.]+)", output).group(1))
+        latency = float(re.search(r"latency average = ([\d.]+) ms", output).group(1))
+        samples.append({"tps": tps, "latency_ms": latency})
+    return {"tps": summarize(samples, "tps"), "latency_ms": summarize(samples, "latency_ms")}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--jobs", action="store_true", help="also batch jobs and PDFs")
+    args = parser.parse_args()
+
+    database_url = f"postgres://postgres@127.0.0.1:5432/{args.database}"
+    os.environ.update(
+        DATABASE_URL=database_url,
+        BENCH_VIEWS="1",
+        API_THROTTLE_RATE="100000000/second",
+        CONN_MAX_AGE="600",
+        LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        CELERY_BROKER_URL=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/12"),
+    )
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from bench import scenarios
+
+    fixture = scenarios.prepare(database=args.database)
+    results = {"database": args.database, "counts": fixture.counts}
+    media_dir = tempfile.mkdtemp(prefix="bench-media-")
+    server_env = {**os.environ, "MEDIA_ROOT": fixture.media_root or media_dir}
+    with Server(server_env):
+        log("baselines")
+        results["bare_django"] = wrk("/bench/bare/", duration=args.duration, runs=args.runs)
+        results["bare_drf"] = wrk(
+            "/bench/bare-drf/", duration=args.duration, runs=args.runs, headers=fixture.api_headers
+        )
+        for name, path, kind in fixture.pages:
+            log(f"page {name}")
+            headers = fixture.api_headers if kind == "api" else fixture.session_headers
+            results[name] = wrk(path, duration=args.duration, runs=args.runs, headers=headers)
+            results[name]["queries"] = scenarios.queries_per_request(path, fixture, kind)
+        log("placement")
+        results.update(
+            scenarios.placement(fixture, duration=args.duration, runs=args.runs, wrk=wrk)
+        )
+    log("reserve-stock baseline")
+    results["reserve_random"] = pgbench_reserve(
+        database=args.database,
+        min_id=fixture.level_min_id,
+        max_id=fixture.level_max_id,
+        duration=args.duration,
+        runs=args.runs,
+    )
+    results["reserve_hot"] = pgbench_reserve(
+        database=args.database,
+        min_id=fixture.hot_level_id,
+        max_id=fixture.hot_level_id,
+        duration=args.duration,
+        runs=args.runs,
+    )
+    results["audit"] = scenarios.invariant_audit()
+    if args.jobs:
+        log("batch jobs and documents")
+        results.update(scenarios.jobs(database=args.database, runs=args.runs))
+        with Server(server_env):
+            results.update(
+                scenarios.documents(fixture, duration=args.duration, runs=args.runs, wrk=wrk)
+            )
+    print(json.dumps(results, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,292 @@
+"""`make bench`: seed the benchmark databases once (1x and 100x), measure each under
+gunicorn, and write bench/results.json and bench/RESULTS.md with every figure next to a
+baseline measured in the same run, as a ratio, and each target met or not.
+
+Usage: python bench/run.py [--scale 100] [--duration 10] [--runs 3]
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = str(ROOT / ".venv/bin/python")
+
+
+def log(message):
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def database_url(name):
+    return f"postgres://postgres@127.0.0.1:5432/{name}"
+
+
+def seeded_scale(name):
+    """The scale a benchmark database was seeded at, or None if it needs seeding."""
+    with psycopg2.connect(database_url("postgres")) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            return None
+    conn = psycopg2.connect(database_url(name))
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('bench_meta')")
+            if cursor.fetchone()[0] is None:
+                return None
+            cursor.execute("SELECT scale FROM bench_meta")
+            row = cursor.fetchone()
+            return row[0] if row else None
+    finally:
+        conn.close()
+
+
+def ensure_database(name, scale):
+    env = {**os.environ, "DATABASE_URL": database_url(name)}
+    if seeded_scale(name) == scale:
+        log(f"{name}: reusing data seeded at scale {scale}")
+        subprocess.run(
+            [PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+        )
+        return
+    log(f"{name}: creating and seeding at scale {scale} (once; later runs reuse it)")
+    conn = psycopg2.connect(database_url("postgres"))
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    subprocess.run(
+        [PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    subprocess.run(
+        [PYTHON, "manage.py", "seed_demo", "--scale", str(scale)], cwd=ROOT, env=env, check=True
+    )
+    conn = psycopg2.connect(database_url(name))
+    with conn, conn.cursor() as cursor:
+        cursor.execute("CREATE TABLE bench_meta (scale integer NOT NULL, seeded_at timestamptz)")
+        cursor.execute("INSERT INTO bench_meta VALUES (%s, now())", [scale])
+    conn.close()
+    vacuum = psycopg2.connect(database_url(name))
+    vacuum.autocommit = True
+    with vacuum.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    vacuum.close()
+
+
+def measure(name, *, duration, runs, jobs):
+    command = [
+        PYTHON,
+        str(ROOT / "bench/measure.py"),
+        "--database",
+        name,
+        "--duration",
+        str(duration),
+        "--runs",
+        str(runs),
+    ]
+    if jobs:
+        command.append("--jobs")
+    output = subprocess.run(
+        command, cwd=ROOT, capture_output=False, stdout=subprocess.PIPE, text=True, check=True
+    ).stdout
+    return json.loads(output)
+
+
+def ratio(numerator, denominator):
+    return round(numerator / denominator, 3) if denominator else None
+
+
+def evaluate(results, scale):
+    """Each target from the performance issue as (name, measured ratio, target, met)."""
+    big, small = results[f"x{scale}"], results["x1"]
+    rows = []
+
+    def target(name, value, goal, higher_is_better=True):
+        met = value is not None and (value >= goal if higher_is_better else value <= goal)
+        rows.append(
+            {
+                "target": name,
+                "ratio": value,
+                "goal": (">= " if higher_is_better else "<= ") + str(goal),
+                "met": met,
+            }
+        )
+
+    for label, data in ((f"{scale}x", big), ("1x", small)):
+        bare_drf, bare_django = data["bare_drf"], data["bare_django"]
+        target(
+            f"[{label}] catalogue API req/s / bare DRF req/s",
+            ratio(data["catalogue_api"]["rps"]["median"], bare_drf["rps"]["median"]),
+            0.35,
+        )
+        target(
+            f"[{label}] catalogue API p95 / bare DRF p95",
+            ratio(data["catalogue_api"]["p95_ms"]["median"], bare_drf["p95_ms"]["median"]),
+            3,
+            False,
+        )
+        for page in ("style_grid_page", "dashboard_page", "order_detail_page"):
+            target(
+                f"[{label}] {page} req/s / bare Django req/s",
+                ratio(data[page]["rps"]["median"], bare_django["rps"]["median"]),
+                0.25,
+            )
+        target(
+            f"[{label}] placement lines/s (random SKUs) / reserve-stock TPS (random)",
+            ratio(
+                data["placement_random"]["lines_per_s"]["median"],
+                data["reserve_random"]["tps"]["median"],
+            ),
+            0.5,
+        )
+        target(
+            f"[{label}] placement lines/s (hot SKU) / reserve-stock TPS (hot)",
+            ratio(
+                data["placement_hot"]["lines_per_s"]["median"], data["reserve_hot"]["tps"]["median"]
+            ),
+            0.5,
+        )
+        target(
+            f"[{label}] oversold stock levels after placement (count)",
+            sum(data["audit"].values()),
+            0,
+            False,
+        )
+    for name in ("catalogue_api", "style_grid_page", "dashboard_page", "order_detail_page"):
+        target(
+            f"cost per request {scale}x / 1x: {name} (1x req/s / {scale}x req/s)",
+            ratio(small[name]["rps"]["median"], big[name]["rps"]["median"]),
+            1.5,
+            False,
+        )
+    target(
+        f"cost per line {scale}x / 1x: placement (1x lines/s / {scale}x lines/s)",
+        ratio(
+            small["placement_random"]["lines_per_s"]["median"],
+            big["placement_random"]["lines_per_s"]["median"],
+        ),
+        1.5,
+        False,
+    )
+    for job in ("sweep", "eta_change"):
+        if job in big:
+            target(
+                f"{job} rows/s / raw SQL rows/s",
+                ratio(big[job]["rows_per_s"], big[job]["raw_rows_per_s"]),
+                0.2,
+            )
+    if "pdf" in big:
+        pdf = big["pdf"]
+        target(
+            "invoice PDF 1 page render time / bare WeasyPrint time",
+            ratio(pdf["invoice_1_page"]["median_s"], pdf["bare_weasyprint_1_page"]["median_s"]),
+            1.0,
+            False,
+        )
+        target(
+            "invoice PDF 10 pages render time / bare WeasyPrint time",
+            ratio(pdf["invoice_10_pages"]["median_s"], pdf["bare_weasyprint_10_pages"]["median_s"]),
+            1.0,
+            False,
+        )
+        target(
+            "issued invoice PDF download req/s / bare Django req/s",
+            ratio(big["pdf_download"]["rps"]["median"], big["bare_django"]["rps"]["median"]),
+            0.5,
+        )
+    return rows
+
+
+def markdown(results, rows, scale):
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {results['measured_at']} on this machine (2 cores); `make bench` reproduces it.",
+        "Every figure is the median of several runs next to a baseline from the same run.",
+        "",
+        "## Targets",
+        "",
+        "| target | ratio | goal | met |",
+        "| --- | ---: | --- | --- |",
+    ]
+    for row in rows:
+        met = "yes" if row["met"] else "**no**"
+        lines.append(f"| {row['target']} | {row['ratio']} | {row['goal']} | {met} |")
+    for label in (f"x{scale}", "x1"):
+        data = results[label]
+        lines += [
+            "",
+            f"## Figures at {label[1:]}x",
+            "",
+            f"Data: {data['counts']}",
+            "",
+            "| scenario | req/s (median) | spread | p50 ms | p95 ms | queries/request | non-2xx |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for name in (
+            "bare_django",
+            "bare_drf",
+            "catalogue_api",
+            "style_grid_page",
+            "dashboard_page",
+            "order_detail_page",
+            "placement_random",
+            "placement_hot",
+            "pdf_download",
+        ):
+            if name in data:
+                row = data[name]
+                lines.append(
+                    f"| {name} | {row['rps']['median']} | {row['rps']['spread_pct']}% | "
+                    f"{row['p50_ms']['median']} | {row['p95_ms']['median']} | "
+                    f"{row.get('queries', '')} | {row['non_2xx']} |"
+                )
+        for name in ("placement_random", "placement_hot"):
+            lines.append(f"\n{name}: {data[name]['lines_per_s']['median']} lines/s")
+        for name in ("reserve_random", "reserve_hot"):
+            lines.append(
+                f"\n{name} (pgbench): {data[name]['tps']['median']} TPS, "
+                f"spread {data[name]['tps']['spread_pct']}%"
+            )
+        lines.append(f"\nInvariant audit after the run: {data['audit']}")
+        for job in ("sweep", "eta_change", "pdf"):
+            if job in data:
+                lines.append(f"\n{job}: `{json.dumps(data[job])}`")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=int, default=100)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    results = {
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "scale": args.scale,
+    }
+    for scale in (1, args.scale):
+        name = f"portal_bench_x{scale}"
+        ensure_database(name, scale)
+        log(f"measuring {name}")
+        results[f"x{scale}"] = measure(
+            name, duration=args.duration, runs=args.runs, jobs=scale == args.scale
+        )
+    rows = evaluate(results, args.scale)
+    results["targets"] = rows
+    (ROOT / "bench/results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (ROOT / "bench/RESULTS.md").write_text(markdown(results, rows, args.scale))
+    log("wrote bench/results.json and bench/RESULTS.md")
+    for row in rows:
+        log(f"{'ok  ' if row['met'] else 'MISS'} {row['target']}: {row['ratio']} ({row['goal']})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+-- Order placement over the API: each request is a new order (unique Idempotency-Key) of
+-- LINES random SKUs from SKU_FILE, QUANTITY pairs each. Environment: TOKEN, SKU_FILE,
+-- LINES, QUANTITY.
+local skus = {}
+for line in io.lines(os.getenv("SKU_FILE")) do skus[#skus + 1] = line end
+local lines_per_order = tonumber(os.getenv("LINES") or "10")
+local quantity = tonumber(os.getenv("QUANTITY") or "1")
+local token = os.getenv("TOKEN")
+local counter = 0
+local thread_tag = ""
+
+setup = function(thread)
+  thread:set("thread_tag", tostring(math.random(1, 1e9)))
+end
+
+init = function(args)
+  math.randomseed(tonumber(thread_tag) or os.time())
+end
+
+request = function()
+  counter = counter + 1
+  local picked, body_lines = {}, {}
+  while #body_lines < math.min(lines_per_order, #skus) do
+    local sku = skus[math.random(1, #skus)]
+    if not picked[sku] then
+      picked[sku] = true
+      body_lines[#body_lines + 1] = string.format('{"sku": "%s", "quantity": %d}', sku, quantity)
+    end
+  end
+  local body = string.format('{"po_number": "BENCH-%s-%d", "backorders": "allow", "lines": [%s]}',
+    thread_tag, counter, table.concat(body_lines, ", "))
+  local headers = {
+    ["Authorization"] = "Token " .. token,
+    ["Content-Type"] = "application/json",
+    ["Idempotency-Key"] = string.format("bench-%s-%d-%d", thread_tag, counter, os.time()),
+  }
+  return wrk.format("POST", "/api/v1/orders/", headers, body)
+end

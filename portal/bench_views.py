@@ -1,0 +1,17 @@
+"""Baseline views for `make bench`: the cost of the bare stack, measured in the same run
+as the real pages so results are ratios. Routed only when settings.BENCH_VIEWS is on."""
+
+from django.http import HttpResponse
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+def bare_django(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+class BareDRFView(APIView):
+    """The project's default API stack (token auth, permission, throttling, JSON) and no work."""
+
+    def get(self, request):
+        return Response({"ok": True})
