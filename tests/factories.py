@@ -30,7 +30,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     full_name = factory.Sequence(lambda n: f"User {n}")
-    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+    password = factory.django.Password(TEST_PASSWORD)
 
 
 class RepFactory(UserFactory):
@@ -147,3 +147,89 @@ class InboundLineFactory(factory.django.DjangoModelFactory):
     run = factory.SubFactory(InboundRunFactory)
     sku = factory.SubFactory(SKUFactory)
     quantity = 100
+
+
+# --- notifications ---------------------------------------------------------------
+
+from notifications.kinds import MessageKind  # noqa: E402
+from notifications.models import (  # noqa: E402
+    DeliveryMode,
+    Message,
+    MessageStatus,
+    NotificationPreference,
+)
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    key = factory.Sequence(lambda n: f"test-event-{n}:1")
+    kind = MessageKind.GENERIC
+    recipient = factory.SubFactory(UserFactory)
+    to_email = factory.LazyAttribute(lambda o: o.recipient.email)
+    subject = factory.Sequence(lambda n: f"Note {n}")
+    context = factory.LazyAttribute(lambda o: {"headline": o.subject, "body": "Hello."})
+    status = MessageStatus.PENDING
+
+
+class NotificationPreferenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NotificationPreference
+
+    user = factory.SubFactory(UserFactory)
+    kind = MessageKind.SHIPMENT
+    enabled = True
+    mode = DeliveryMode.IMMEDIATE
+
+
+# --- orders: orders with allocated stock (fulfilment) --------------------------------
+
+from orders.models import Allocation, Order, OrderLine  # noqa: E402
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Order
+
+    account = factory.SubFactory(AccountFactory)
+    number = factory.Sequence(lambda n: f"SO-{200000 + n}")
+    po_number = factory.Sequence(lambda n: f"PO-{7000 + n}")
+    terms = factory.SubFactory(CommercialTermsFactory)
+    ship_to = factory.LazyAttribute(lambda o: o.account.ship_tos.filter(is_default=True).first())
+
+
+class OrderLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderLine
+
+    order = factory.SubFactory(OrderFactory)
+    sku = factory.SubFactory(SKUFactory)
+    unit_price = factory.LazyAttribute(lambda o: o.sku.price)
+    quantity = 12
+    allocated = factory.LazyAttribute(lambda o: o.quantity)
+
+
+def allocated_order_create(*, account, lines, on_hand=100, freight=None, **order_fields):
+    """An order whose lines are fully allocated from stock, as placement leaves it:
+    lines = [(sku, quantity)]; each SKU gets a default-warehouse stock level of `on_hand`
+    with the line's quantity allocated against it. Totals follow the commercial terms."""
+    from orders import rules
+
+    order = OrderFactory(account=account, **order_fields)
+    warehouse = WarehouseFactory()
+    subtotal = Decimal("0.00")
+    for sku, quantity in lines:
+        level, _ = StockLevel.objects.get_or_create(
+            sku=sku, warehouse=warehouse, defaults={"on_hand": on_hand}
+        )
+        StockLevel.objects.filter(pk=level.pk).update(allocated=level.allocated + quantity)
+        line = OrderLineFactory(order=order, sku=sku, quantity=quantity)
+        Allocation.objects.create(line=line, stock_level=level, quantity=quantity)
+        subtotal += line.unit_price * quantity
+    if freight is None:
+        freight = rules.freight_quote(account=account, terms=order.terms, subtotal=subtotal).freight
+    order.subtotal, order.freight = rules.money(subtotal), freight
+    order.total = order.subtotal + freight
+    order.save(update_fields=["subtotal", "freight", "total"])
+    return order
