@@ -46,3 +46,23 @@ def inbound_lines_lock(*, run_id):
         .select_related("sku")
         .order_by("pk")
     )
+
+
+def stock_levels_lock_for(*, sku_ids, warehouse_ids):
+    """Lock the stock levels of these SKUs in these warehouses (a superset of the pairs a
+    caller needs is fine: rows are taken in pk order)."""
+    return list(
+        StockLevel.objects.select_for_update(of=("self",))
+        .filter(sku_id__in=set(sku_ids), warehouse_id__in=set(warehouse_ids))
+        .select_related("sku", "warehouse")
+        .order_by("pk")
+    )
+
+
+def stock_level_lock_by_id(*, stock_level_id):
+    return (
+        StockLevel.objects.select_for_update(of=("self",))
+        .filter(pk=stock_level_id)
+        .select_related("sku", "warehouse")
+        .first()
+    )

@@ -1,5 +1,5 @@
 from django.db import models
-from django.db.models import F, Sum, Value
+from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 
 
@@ -18,6 +18,19 @@ class StockLevelQuerySet(models.QuerySet):
 class SKUQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
+
+    def matching(self, q: str):
+        """Free-text search: SKU code, exact UPC, style number or name, colour."""
+        q = (q or "").strip()
+        if not q:
+            return self
+        return self.filter(
+            Q(code__icontains=q)
+            | Q(upc=q)
+            | Q(style__name__icontains=q)
+            | Q(style__number__iexact=q)
+            | Q(color__icontains=q)
+        )
 
     def with_ats(self):
         """Annotate `ats_now`: the sum over warehouses of each level's non-negative ATS."""

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import F, Prefetch, QuerySet, Sum
 from django.utils import timezone
 
 from inventory.calendar import add_business_days
 from inventory.models import (
     OPEN_INBOUND_STATUSES,
     SKU,
+    EtaChange,
     InboundLine,
     InboundRun,
     Replenishment,
@@ -79,6 +80,20 @@ def inbound_runs(*, statuses=OPEN_INBOUND_STATUSES, eta_from=None, eta_to=None) 
     if eta_to:
         queryset = queryset.filter(eta__lte=eta_to)
     return queryset.select_related("warehouse").order_by("eta", "reference")
+
+
+def inbound_calendar(*, statuses=OPEN_INBOUND_STATUSES) -> QuerySet:
+    """The production calendar for the API: runs with their lines and ETA history, in a
+    fixed number of queries. Show each run's ETA through run_etas."""
+    return (
+        InboundRun.objects.filter(status__in=statuses)
+        .select_related("warehouse")
+        .prefetch_related(
+            Prefetch("lines", queryset=InboundLine.objects.select_related("sku").order_by("pk")),
+            Prefetch("eta_changes", queryset=EtaChange.objects.order_by("changed_at", "pk")),
+        )
+        .order_by("eta", "reference")
+    )
 
 
 @dataclass(frozen=True)
@@ -368,12 +383,4 @@ def skus_search(
         queryset = queryset.filter(style__category__iexact=category)
     if core is not None:
         queryset = queryset.filter(core=core)
-    if q:
-        queryset = queryset.filter(
-            Q(code__icontains=q)
-            | Q(upc=q)
-            | Q(style__name__icontains=q)
-            | Q(style__number__iexact=q)
-            | Q(color__icontains=q)
-        )
-    return queryset
+    return queryset.matching(q)

@@ -1,12 +1,62 @@
-"""Write use cases for stock and inbound. The counters helpers here run inside a caller's
-transaction (placement, cancellation, receipts) after the caller has locked the rows in
-inventory.locks; each counter moves with one conditional UPDATE, never in Python."""
+"""Write use cases for stock, inbound runs and the catalogue.
 
-from django.db import transaction
+The counter helpers run inside a caller's transaction (placement, cancellation, receipts)
+after the caller has locked the rows in inventory.locks; each counter moves with one
+conditional UPDATE, never in Python. The feed services (catalog_import, stock_counts_set,
+inbound_run_upsert, inbound_runs_upsert) are entry points, one transaction each."""
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
-from inventory.exceptions import InboundOverPromised, InsufficientStock
-from inventory.models import InboundLine, StockLevel
+from inventory import locks
+from inventory.exceptions import (
+    EtaChangeRequired,
+    InboundOverPromised,
+    InsufficientStock,
+    InventoryInputError,
+    StockShortage,
+)
+from inventory.models import (
+    OPEN_INBOUND_STATUSES,
+    SKU,
+    EtaChange,
+    InboundLine,
+    InboundRun,
+    InboundStatus,
+    StockLevel,
+    Style,
+    Warehouse,
+)
+
+Progress = Callable[[int], object] | None
+
+REASON_MAX_LENGTH = EtaChange._meta.get_field("reason").max_length
+REFERENCE_MAX_LENGTH = InboundRun._meta.get_field("reference").max_length
+FACTORY_MAX_LENGTH = InboundRun._meta.get_field("factory").max_length
+MAX_INBOUND_QUANTITY = 1_000_000
+ETA_DAYS_BACK = 365
+ETA_DAYS_AHEAD = 730
+# Statuses an inbound feed may set. "received" is reached only through a receipt, which
+# puts stock away and fills the waiting backorders.
+UPSERT_STATUSES = (*OPEN_INBOUND_STATUSES, InboundStatus.CANCELLED)
+
+
+def default_holdback() -> int:
+    """The safety buffer given to a stock level when a feed creates it
+    (settings.INVENTORY_DEFAULT_HOLDBACK, 0 unless set); planners override it per level."""
+    return max(int(getattr(settings, "INVENTORY_DEFAULT_HOLDBACK", 0) or 0), 0)
+
+
+def _tick(progress: Progress, count: int = 1) -> None:
+    if progress is not None:
+        progress(count)
 
 
 @transaction.atomic(savepoint=False)
@@ -62,3 +112,516 @@ def inbound_unpromise(*, inbound_line_id: int, quantity: int) -> None:
         raise InboundOverPromised(
             f"Inbound line {inbound_line_id} has fewer than {quantity} promised."
         )
+
+
+@transaction.atomic(savepoint=False)
+def stock_holdback_set(*, stock_level_id: int, holdback: int) -> None:
+    """Set a level's safety buffer (a planner's per-level override). Touches only holdback,
+    so a concurrent allocation is never overwritten."""
+    if isinstance(holdback, bool) or not isinstance(holdback, int) or holdback < 0:
+        raise InventoryInputError({"holdback": ["Enter a whole number of pairs, 0 or more."]})
+    StockLevel.objects.filter(pk=stock_level_id).update(holdback=holdback)
+
+
+# --- ETA changes ----------------------------------------------------------------------
+
+
+@transaction.atomic(savepoint=False)
+def inbound_run_reschedule(
+    *, run: InboundRun, new_eta: dt.date, reason: str, user=None, today: dt.date | None = None
+) -> EtaChange:
+    """Move a run's ETA and record the change (old, new, reason, who, when).
+
+    A helper inside the caller's transaction: `run` must be locked
+    (inventory.locks.inbound_run_lock). The entry point for people and feeds is
+    backorders.services.eta_change, which also moves the pegged lines and tells retailers.
+    """
+    today = today or timezone.localdate()
+    errors = {}
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    if not reason:
+        errors["reason"] = ["Give the reason for the change; retailers and service read it."]
+    elif len(reason) > REASON_MAX_LENGTH:
+        errors["reason"] = [f"At most {REASON_MAX_LENGTH} characters."]
+    if not isinstance(new_eta, dt.date) or isinstance(new_eta, dt.datetime):
+        errors["eta"] = ["Enter a date as YYYY-MM-DD."]
+    elif new_eta < today:
+        errors["eta"] = ["The new ETA is in the past."]
+    elif new_eta == run.eta:
+        errors["eta"] = [f"The ETA is already {run.eta.isoformat()}."]
+    if not run.is_open:
+        errors["run"] = [
+            f"Run {run.reference} is {run.get_status_display().lower()}; "
+            "only planned, confirmed or in-transit runs can be rescheduled."
+        ]
+    if errors:
+        raise InventoryInputError(errors)
+    change = EtaChange.objects.create(
+        run=run, old_eta=run.eta, new_eta=new_eta, reason=reason, changed_by=user
+    )
+    run.eta = new_eta
+    run.save(update_fields=["eta", "updated_at"])
+    return change
+
+
+# --- Stock counts -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shortage:
+    index: int
+    sku_code: str
+    warehouse_code: str
+    on_hand: int
+    allocated: int
+
+
+@dataclass(frozen=True)
+class StockCount:
+    sku_id: int
+    warehouse_id: int
+    on_hand: int
+
+
+@dataclass
+class StockCountsResult:
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+
+
+@transaction.atomic(savepoint=False)
+def stock_count_set(*, level: StockLevel, on_hand: int, index: int = 0) -> StockLevel:
+    """Set a locked level's on-hand count. Refuses a count below what is allocated
+    (StockShortage): backorders.services.stock_sync releases the newest allocations first."""
+    if isinstance(on_hand, bool) or not isinstance(on_hand, int) or on_hand < 0:
+        raise InventoryInputError({"on_hand": ["Enter a whole number of pairs, 0 or more."]})
+    updated = StockLevel.objects.filter(pk=level.pk, allocated__lte=on_hand).update(on_hand=on_hand)
+    if not updated:
+        level.refresh_from_db(fields=["allocated"])
+        raise StockShortage(
+            [Shortage(index, level.sku.code, level.warehouse.code, on_hand, level.allocated)]
+        )
+    level.on_hand = on_hand
+    return level
+
+
+@transaction.atomic(savepoint=False)
+def stock_levels_ensure(*, pairs) -> None:
+    """Create the missing stock levels for (sku_id, warehouse_id) pairs, with the default
+    holdback. Safe against a concurrent creator (the unique constraint decides)."""
+    holdback = default_holdback()
+    StockLevel.objects.bulk_create(
+        [
+            StockLevel(sku_id=sku_id, warehouse_id=warehouse_id, holdback=holdback)
+            for sku_id, warehouse_id in set(pairs)
+        ],
+        ignore_conflicts=True,
+    )
+
+
+@transaction.atomic(durable=True)
+def stock_counts_set(*, counts: Sequence[StockCount], progress: Progress = None):
+    """Apply absolute warehouse counts, all or nothing. A count below what is allocated
+    is a shortage: nothing is applied and StockShortage lists every one of them."""
+    errors = {}
+    seen = set()
+    for index, count in enumerate(counts):
+        if isinstance(count.on_hand, bool) or not isinstance(count.on_hand, int):
+            errors[f"[{index}].on_hand"] = ["Enter a whole number of pairs."]
+        elif count.on_hand < 0:
+            errors[f"[{index}].on_hand"] = ["A count cannot be negative."]
+        if (count.sku_id, count.warehouse_id) in seen:
+            errors[f"[{index}].sku"] = ["This SKU and warehouse are counted twice."]
+        seen.add((count.sku_id, count.warehouse_id))
+    if errors:
+        raise InventoryInputError(errors)
+    existing = set(
+        StockLevel.objects.filter(
+            sku_id__in={c.sku_id for c in counts}, warehouse_id__in={c.warehouse_id for c in counts}
+        ).values_list("sku_id", "warehouse_id")
+    )
+    stock_levels_ensure(pairs=seen - existing)
+    levels = {
+        (level.sku_id, level.warehouse_id): level
+        for level in locks.stock_levels_lock_for(
+            sku_ids={c.sku_id for c in counts}, warehouse_ids={c.warehouse_id for c in counts}
+        )
+    }
+    shortages = [
+        Shortage(
+            index,
+            level.sku.code,
+            level.warehouse.code,
+            count.on_hand,
+            level.allocated,
+        )
+        for index, count in enumerate(counts)
+        if count.on_hand < (level := levels[(count.sku_id, count.warehouse_id)]).allocated
+    ]
+    if shortages:
+        raise StockShortage(shortages)
+    result = StockCountsResult(created=len(seen - existing))
+    for index, count in enumerate(counts):
+        level = levels[(count.sku_id, count.warehouse_id)]
+        if level.on_hand == count.on_hand:
+            result.unchanged += 1
+        else:
+            stock_count_set(level=level, on_hand=count.on_hand, index=index)
+            result.changed += 1
+        _tick(progress)
+    return result
+
+
+# --- Catalogue --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogRow:
+    style_number: str
+    style_name: str
+    category: str
+    replenishment: str
+    lead_time_days: int
+    sku: str
+    color: str
+    size: Decimal
+    width: int
+    upc: str
+    price: Decimal
+    msrp: Decimal
+    active: bool = True
+    core: bool = False
+    quick_ship: bool = False
+
+
+STYLE_FIELDS = {
+    "name": "style_name",
+    "category": "category",
+    "replenishment": "replenishment",
+    "lead_time_days": "lead_time_days",
+}
+SKU_FIELDS = ("color", "size", "width", "upc", "price", "msrp", "active", "core", "quick_ship")
+
+
+@dataclass
+class CatalogImportResult:
+    styles_created: int = 0
+    styles_updated: int = 0
+    skus_created: int = 0
+    skus_updated: int = 0
+
+
+@transaction.atomic(durable=True)
+def catalog_import(*, rows: Sequence[CatalogRow], progress: Progress = None):
+    """Create or update styles (by number) and SKUs (by code) from validated rows, all
+    or nothing. Only the fields that differ are written."""
+    result = CatalogImportResult()
+    styles = {s.number: s for s in Style.objects.filter(number__in={r.style_number for r in rows})}
+    skus = {s.code: s for s in SKU.objects.filter(code__in={r.sku for r in rows})}
+    for row in rows:
+        style = styles.get(row.style_number)
+        values = {name: getattr(row, attr) for name, attr in STYLE_FIELDS.items()}
+        if style is None:
+            style = styles[row.style_number] = Style.objects.create(
+                number=row.style_number, **values
+            )
+            result.styles_created += 1
+        else:
+            changed = [name for name, value in values.items() if getattr(style, name) != value]
+            if changed:
+                for name in changed:
+                    setattr(style, name, values[name])
+                style.save(update_fields=changed)
+                result.styles_updated += 1
+        sku = skus.get(row.sku)
+        values = {name: getattr(row, name) for name in SKU_FIELDS}
+        if sku is None:
+            skus[row.sku] = SKU.objects.create(code=row.sku, style=style, **values)
+            result.skus_created += 1
+        else:
+            changed = [name for name, value in values.items() if getattr(sku, name) != value]
+            if sku.style_id != style.pk:
+                sku.style = style
+                changed.append("style")
+            if changed:
+                for name in changed:
+                    if name != "style":
+                        setattr(sku, name, values[name])
+                sku.save(update_fields=changed)
+                result.skus_updated += 1
+        _tick(progress)
+    return result
+
+
+# --- Inbound runs -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboundLineInput:
+    sku: str
+    quantity: object
+
+
+@dataclass(frozen=True)
+class InboundRunInput:
+    reference: str
+    eta: object
+    lines: Sequence[InboundLineInput]
+    status: str | None = None
+    factory: str | None = None
+    warehouse: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundRunPlan:
+    """A validated upsert: what to write."""
+
+    reference: str
+    eta: dt.date
+    status: str
+    factory: str
+    warehouse_id: int
+    lines: tuple[tuple[int, int], ...]  # (sku_id, quantity)
+    run: InboundRun | None = None
+
+
+@dataclass(frozen=True)
+class InboundUpsertResult:
+    run: InboundRun
+    created: bool
+    lines_created: int = 0
+    lines_updated: int = 0
+
+
+def _control_characters(text: str) -> bool:
+    return any(ord(char) < 32 or ord(char) == 127 for char in text)
+
+
+def _whole_number(raw):
+    if isinstance(raw, bool) or raw is None:
+        return None
+    if isinstance(raw, int):
+        return raw
+    try:
+        return int(str(raw).strip())
+    except ValueError:
+        return None
+
+
+def inbound_run_check(
+    *,
+    data: InboundRunInput,
+    run: InboundRun | None = None,
+    lookups: dict | None = None,
+    today: dt.date | None = None,
+) -> tuple[InboundRunPlan | None, dict[str, list[str]]]:
+    """Validate one run's upsert without writing: (plan, {}) or (None, errors keyed by
+    field or line, e.g. "lines[1].sku"). `run` is the existing run (locked by a writer);
+    `lookups` may carry pre-read {"skus": {code: SKU}, "warehouses": {code: Warehouse}}."""
+    today = today or timezone.localdate()
+    errors: dict[str, list[str]] = {}
+    reference = (data.reference or "").strip() if isinstance(data.reference, str) else ""
+    if not reference:
+        errors["reference"] = ["A reference is required."]
+    elif len(reference) > REFERENCE_MAX_LENGTH or _control_characters(reference):
+        errors["reference"] = [f"At most {REFERENCE_MAX_LENGTH} printable characters."]
+
+    eta = data.eta
+    if not isinstance(eta, dt.date) or isinstance(eta, dt.datetime):
+        errors["eta"] = ["Enter a date as YYYY-MM-DD."]
+    elif run is not None and eta != run.eta:
+        errors["eta"] = [
+            f"Run {run.reference} is due {run.eta.isoformat()}. An ETA moves only through "
+            'the ETA change, with a reason (admin action "Change ETA" or '
+            f"POST /api/v1/inbound/{run.reference}/eta/), so retailers are told."
+        ]
+    elif run is None and not (
+        today - dt.timedelta(days=ETA_DAYS_BACK) <= eta <= today + dt.timedelta(days=ETA_DAYS_AHEAD)
+    ):
+        errors["eta"] = [
+            f"The ETA must be within {ETA_DAYS_BACK} days back and {ETA_DAYS_AHEAD} days ahead."
+        ]
+
+    if run is not None and not run.is_open:
+        errors["reference"] = [
+            f"Run {run.reference} is {run.get_status_display().lower()} and can no longer change."
+        ]
+
+    status = data.status or (run.status if run is not None else InboundStatus.PLANNED)
+    if status == InboundStatus.RECEIVED:
+        errors["status"] = [
+            "A run becomes received through its receipt "
+            "(POST /api/v1/inbound/<reference>/receive/), which puts the stock away."
+        ]
+    elif status not in UPSERT_STATUSES:
+        errors["status"] = [f"Choose one of: {', '.join(UPSERT_STATUSES)}."]
+
+    factory = data.factory if data.factory is not None else (run.factory if run else "")
+    factory = factory.strip() if isinstance(factory, str) else ""
+    if len(factory) > FACTORY_MAX_LENGTH or _control_characters(factory):
+        errors["factory"] = [f"At most {FACTORY_MAX_LENGTH} printable characters."]
+
+    lookups = lookups or {}
+    warehouse_id = run.warehouse_id if run is not None else None
+    if data.warehouse:
+        code = str(data.warehouse).strip().upper()
+        warehouses = lookups.get("warehouses")
+        warehouse = (
+            warehouses.get(code)
+            if warehouses is not None
+            else Warehouse.objects.filter(code__iexact=code).first()
+        )
+        if warehouse is None:
+            errors["warehouse"] = [f"No warehouse {code}."]
+        else:
+            warehouse_id = warehouse.pk
+    elif warehouse_id is None:
+        default = (
+            lookups.get("default_warehouse") or Warehouse.objects.filter(is_default=True).first()
+        )
+        if default is None:
+            errors["warehouse"] = ["Name the warehouse: there is no default warehouse."]
+        else:
+            warehouse_id = default.pk
+
+    lines_in = list(data.lines or [])
+    if not lines_in:
+        errors["lines"] = ["A run needs at least one line."]
+    codes = {str(line.sku).strip().upper() for line in lines_in if isinstance(line.sku, str)}
+    skus = lookups.get("skus")
+    if skus is None:
+        skus = {sku.code.upper(): sku for sku in SKU.objects.filter(code__in=codes)}
+    existing = {}
+    if run is not None:
+        existing = {line.sku_id: line for line in run.lines.all()}
+    planned = []
+    seen = set()
+    for index, line in enumerate(lines_in):
+        code = str(line.sku).strip().upper() if isinstance(line.sku, str) else ""
+        sku = skus.get(code)
+        if not code:
+            errors[f"lines[{index}].sku"] = ["A SKU code is required."]
+        elif sku is None:
+            errors[f"lines[{index}].sku"] = [f"Unknown SKU {code}."]
+        elif sku.pk in seen:
+            errors[f"lines[{index}].sku"] = [f"{code} appears twice in this run."]
+        quantity = _whole_number(line.quantity)
+        if quantity is None:
+            errors[f"lines[{index}].quantity"] = ["Enter a whole number of pairs."]
+        elif not 1 <= quantity <= MAX_INBOUND_QUANTITY:
+            errors[f"lines[{index}].quantity"] = [
+                f"Enter between 1 and {MAX_INBOUND_QUANTITY} pairs."
+            ]
+        elif sku is not None and sku.pk in existing:
+            current = existing[sku.pk]
+            floor = current.received + current.promised
+            if quantity < floor:
+                errors[f"lines[{index}].quantity"] = [
+                    f"At least {floor}: {current.received} received and "
+                    f"{current.promised} promised to backorders."
+                ]
+        if sku is not None:
+            seen.add(sku.pk)
+            if quantity is not None:
+                planned.append((sku.pk, quantity))
+    if status == InboundStatus.CANCELLED and run is not None:
+        promised = sum(line.promised for line in existing.values())
+        if promised:
+            errors["status"] = [
+                f"{promised} pairs of this run are promised to backorders; move them first "
+                "(an ETA change) before cancelling the run."
+            ]
+    if errors:
+        return None, errors
+    return (
+        InboundRunPlan(reference, eta, status, factory, warehouse_id, tuple(planned), run),
+        {},
+    )
+
+
+@transaction.atomic(savepoint=False)
+def _inbound_run_write(*, data: InboundRunInput, today=None) -> InboundUpsertResult:
+    reference = (data.reference or "").strip() if isinstance(data.reference, str) else ""
+    run = locks.inbound_run_lock(reference=reference) if reference else None
+    plan, errors = inbound_run_check(data=data, run=run, today=today)
+    if errors:
+        error_class = EtaChangeRequired if run is not None and "eta" in errors else None
+        raise (error_class or InventoryInputError)(errors)
+    created = False
+    if run is None:
+        try:
+            with transaction.atomic():
+                run = InboundRun.objects.create(
+                    reference=plan.reference,
+                    eta=plan.eta,
+                    status=plan.status,
+                    factory=plan.factory,
+                    warehouse_id=plan.warehouse_id,
+                )
+            created = True
+        except IntegrityError:
+            # Another request created it meanwhile: update it as if it had been there.
+            return _inbound_run_write(data=data, today=today)
+    else:
+        changed = [
+            name
+            for name, value in (
+                ("status", plan.status),
+                ("factory", plan.factory),
+                ("warehouse_id", plan.warehouse_id),
+            )
+            if getattr(run, name) != value
+        ]
+        for name in changed:
+            setattr(run, name, getattr(plan, name))
+        if changed:
+            run.save(update_fields=[*changed, "updated_at"])
+    existing = {line.sku_id: line for line in locks.inbound_lines_lock(run_id=run.pk)}
+    lines_created = lines_updated = 0
+    for index, (sku_id, quantity) in enumerate(plan.lines):
+        line = existing.get(sku_id)
+        if line is None:
+            InboundLine.objects.create(run=run, sku_id=sku_id, quantity=quantity)
+            lines_created += 1
+        elif line.quantity != quantity:
+            updated = InboundLine.objects.filter(
+                pk=line.pk, received__lte=quantity - F("promised")
+            ).update(quantity=quantity)
+            if not updated:
+                raise InventoryInputError(
+                    {f"lines[{index}].quantity": ["More of this line was promised meanwhile."]}
+                )
+            lines_updated += 1
+    return InboundUpsertResult(run, created, lines_created, lines_updated)
+
+
+@transaction.atomic(durable=True)
+def inbound_run_upsert(
+    *,
+    reference: str,
+    eta,
+    lines: Sequence[InboundLineInput],
+    status: str | None = None,
+    factory: str | None = None,
+    warehouse: str | None = None,
+) -> InboundUpsertResult:
+    """Create a run, or update an open one, by its reference. Lines are upserted by SKU
+    (lines not named are kept). The ETA of an existing run is never changed here
+    (EtaChangeRequired): it moves only through the ETA change, with a reason."""
+    return _inbound_run_write(
+        data=InboundRunInput(reference, eta, tuple(lines), status, factory, warehouse)
+    )
+
+
+@transaction.atomic(durable=True)
+def inbound_runs_upsert(
+    *, runs: Sequence[InboundRunInput], progress: Progress = None
+) -> list[InboundUpsertResult]:
+    """inbound_run_upsert for many runs, all or nothing (the inbound CSV feed). Runs are
+    written in reference order so two feeds lock them in the same order."""
+    results = []
+    for data in sorted(runs, key=lambda item: str(item.reference)):
+        results.append(_inbound_run_write(data=data))
+        _tick(progress, max(len(data.lines), 1))
+    return results

@@ -1,3 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from inventory.api import views
+
+urlpatterns = [
+    path("skus/", views.SKUListView.as_view(), name="sku-list"),
+    path(
+        "skus/<str:sku>/availability/",
+        views.AvailabilityView.as_view(),
+        name="sku-availability",
+    ),
+    path("inbound/", views.InboundView.as_view(), name="inbound-list"),
+]

@@ -1,0 +1,166 @@
+"""Thin API views over inventory selectors and services."""
+
+import django_filters
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inventory import selectors, services
+from inventory.api.serializers import (
+    AvailabilitySerializer,
+    ErrorSerializer,
+    InboundRunSerializer,
+    InboundUpsertSerializer,
+    SKUSerializer,
+    flat_errors,
+)
+from inventory.exceptions import EtaChangeRequired
+from inventory.models import SKU, InboundStatus
+from portal.api.errors import error_response
+from portal.api.permissions import HasStaffPermission
+
+AVAILABILITY_WEEKS = 12
+
+
+class SKUFilter(django_filters.FilterSet):
+    style = django_filters.CharFilter(method="filter_style", help_text="Style number, e.g. ST0001.")
+    q = django_filters.CharFilter(
+        method="filter_q", help_text="SKU code, UPC, style number or name, colour."
+    )
+    core = django_filters.BooleanFilter(help_text="true: only the core (always-stocked) list.")
+
+    class Meta:
+        model = SKU
+        fields = ["style", "q", "core"]
+
+    def filter_style(self, queryset, name, value):
+        return queryset.filter(style__number__iexact=value.strip())
+
+    def filter_q(self, queryset, name, value):
+        return queryset.matching(value)
+
+
+class SKUListView(generics.ListAPIView):
+    """The catalogue with availability now and the next ETA."""
+
+    serializer_class = SKUSerializer
+    filterset_class = SKUFilter
+
+    def get_queryset(self):
+        return selectors.skus_with_availability().order_by(
+            "style__number", "color", "size", "width", "pk"
+        )
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        next_etas = selectors.next_eta_by_sku(sku_ids=[sku.pk for sku in page])
+        serializer = SKUSerializer(
+            page, many=True, context={**self.get_serializer_context(), "next_etas": next_etas}
+        )
+        return self.get_paginated_response(serializer.data)
+
+
+class AvailabilityView(APIView):
+    @extend_schema(responses={200: AvailabilitySerializer, 404: ErrorSerializer})
+    def get(self, request, sku):
+        """ATS now and week by week (available to promise) for 12 weeks."""
+        found = SKU.objects.active().filter(code__iexact=sku.strip()).first()
+        if found is None:
+            raise Http404
+        series = selectors.future_ats(
+            sku_ids=[found.pk],
+            dates=selectors.week_dates(start=timezone.localdate(), weeks=AVAILABILITY_WEEKS),
+        )[found.pk]
+        data = {
+            "sku": found.code,
+            "ats": selectors.ats_by_sku(sku_ids=[found.pk])[found.pk],
+            "by_date": [{"date": point.date, "ats": point.ats} for point in series],
+        }
+        return Response(AvailabilitySerializer(data).data)
+
+
+class InboundView(generics.ListAPIView):
+    """The production calendar (any signed-in user); staff feeds create or update runs."""
+
+    serializer_class = InboundRunSerializer
+    permission_classes = [
+        IsAuthenticated,
+        HasStaffPermission.require(
+            "inventory.add_inboundrun", "inventory.change_inboundrun", methods=["POST"]
+        ),
+    ]
+
+    def get_queryset(self):
+        raw = self.request.query_params.get("status", "")
+        statuses = [value.strip() for value in raw.split(",") if value.strip()]
+        unknown = [value for value in statuses if value not in InboundStatus.values]
+        if unknown:
+            raise ValidationError(
+                {"status": [f"Choose from: {', '.join(InboundStatus.values)} (comma-separated)."]}
+            )
+        return selectors.inbound_calendar(statuses=statuses or selectors.OPEN_INBOUND_STATUSES)
+
+    def run_context(self, runs):
+        etas = selectors.run_etas(run_ids=[run.pk for run in runs])
+        return {**self.get_serializer_context(), "run_etas": etas}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "status",
+                str,
+                description="Comma-separated statuses; default: planned, confirmed, in_transit.",
+            )
+        ],
+        responses={200: InboundRunSerializer(many=True), 400: ErrorSerializer},
+    )
+    def get(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        serializer = InboundRunSerializer(page, many=True, context=self.run_context(page))
+        return self.get_paginated_response(serializer.data)
+
+    @extend_schema(
+        request=InboundUpsertSerializer,
+        responses={
+            200: InboundRunSerializer,
+            201: InboundRunSerializer,
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+            409: ErrorSerializer,
+        },
+    )
+    def post(self, request, *args, **kwargs):
+        """Create a run (201) or update an open one (200) by its reference."""
+        serializer = InboundUpsertSerializer(data=request.data)
+        if not serializer.is_valid():
+            raise ValidationError(flat_errors(serializer.errors))
+        data = serializer.validated_data
+        try:
+            result = services.inbound_run_upsert(
+                reference=data["reference"],
+                eta=data["eta"],
+                lines=[
+                    services.InboundLineInput(line["sku"], line["quantity"])
+                    for line in data["lines"]
+                ],
+                status=data.get("status"),
+                factory=data.get("factory"),
+                warehouse=data.get("warehouse"),
+            )
+        except EtaChangeRequired as error:
+            return error_response(
+                "The ETA of an existing run changes only through "
+                f"POST /api/v1/inbound/{data['reference'].strip()}/eta/ with a reason.",
+                error.message_dict,
+                status.HTTP_409_CONFLICT,
+            )
+        run = selectors.inbound_calendar(statuses=InboundStatus.values).get(pk=result.run.pk)
+        return Response(
+            InboundRunSerializer(run, context=self.run_context([run])).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )

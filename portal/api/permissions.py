@@ -1,0 +1,46 @@
+"""Reusable API permissions."""
+
+from rest_framework.permissions import BasePermission
+
+
+class HasStaffPermission(BasePermission):
+    """Staff users holding every one of `perms` ("app_label.codename").
+
+    Configure it per view with `require`, optionally only for some methods (the others are
+    left to the view's other permission classes):
+
+        permission_classes = [
+            IsAuthenticated,
+            HasStaffPermission.require("inventory.add_inboundrun", methods=["POST"]),
+        ]
+    """
+
+    perms: tuple[str, ...] = ()
+    methods: frozenset[str] | None = None  # None: every method
+    message = "Only the brand's staff with the right permission may do this."
+
+    @classmethod
+    def require(cls, *perms: str, methods=None) -> type["HasStaffPermission"]:
+        if not perms:
+            raise ValueError("Name at least one permission.")
+        return type(
+            cls.__name__,
+            (cls,),
+            {
+                "perms": tuple(perms),
+                "methods": frozenset(m.upper() for m in methods) if methods else None,
+            },
+        )
+
+    def has_permission(self, request, view):
+        if self.methods is not None and request.method not in self.methods:
+            return True
+        user = request.user
+        return bool(
+            user
+            and user.is_authenticated
+            and user.is_active
+            and user.is_staff
+            and self.perms
+            and user.has_perms(self.perms)
+        )
