@@ -1,0 +1,279 @@
+"""Admin for planners: catalogue, stock levels with ATS, inbound runs and ETA history.
+
+Writes go through inventory services: stock counters never change here, a holdback edit
+touches only the holdback, and an ETA moves only through the "Change ETA" form."""
+
+import datetime as dt
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from inventory import locks, services
+from inventory.models import (
+    SKU,
+    EtaChange,
+    InboundLine,
+    InboundRun,
+    InboundStatus,
+    StockLevel,
+    Style,
+    Warehouse,
+)
+
+
+def eta_change(*, run_id: int, new_eta: dt.date, reason: str, user) -> EtaChange:
+    """The ETA change: backorders.services.eta_change when installed (it also moves the
+    pegged lines and tells retailers), else the inventory helper in its own transaction."""
+    try:
+        from backorders.services import eta_change as backorders_eta_change
+    except ImportError:
+        backorders_eta_change = None
+    if backorders_eta_change is not None:
+        return backorders_eta_change(run_id=run_id, new_eta=new_eta, reason=reason, user=user)
+    with transaction.atomic(durable=True):
+        run = locks.inbound_run_lock(run_id=run_id)
+        return services.inbound_run_reschedule(run=run, new_eta=new_eta, reason=reason, user=user)
+
+
+class SKUInline(admin.TabularInline):
+    model = SKU
+    extra = 0
+    fields = ("code", "color", "size", "width", "upc", "price", "msrp", "active", "core")
+    show_change_link = True
+
+
+@admin.register(Style)
+class StyleAdmin(admin.ModelAdmin):
+    list_display = ("number", "name", "category", "replenishment", "lead_time_days")
+    list_filter = ("replenishment", "category")
+    search_fields = ("number", "name")
+    filter_horizontal = ("alternatives",)
+    inlines = [SKUInline]
+
+
+@admin.register(SKU)
+class SKUAdmin(admin.ModelAdmin):
+    list_display = ("code", "style", "color", "size", "width", "upc", "price", "active", "core")
+    list_filter = ("active", "core", "quick_ship", "width", "style__replenishment")
+    search_fields = ("code", "upc", "style__number", "style__name")
+    list_select_related = ("style",)
+    autocomplete_fields = ("style",)
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "is_default")
+
+
+class StockLevelForm(forms.ModelForm):
+    class Meta:
+        model = StockLevel
+        fields = ("holdback",)
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(admin.ModelAdmin):
+    """Counts move only through orders, receipts and stock syncs; the holdback (safety
+    buffer never offered) is the planner's per-level override."""
+
+    form = StockLevelForm
+    list_display = ("sku", "style", "warehouse", "on_hand", "allocated", "holdback", "ats")
+    list_editable = ("holdback",)
+    list_filter = ("warehouse", "sku__style__replenishment", "sku__core")
+    search_fields = ("sku__style__number", "sku__code", "sku__upc")
+    list_select_related = ("sku__style", "warehouse")
+    readonly_fields = ("sku", "warehouse", "on_hand", "allocated", "ats")
+    fields = ("sku", "warehouse", "on_hand", "allocated", "holdback", "ats")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_ats()
+
+    @admin.display(description="ATS", ordering="ats_now")
+    def ats(self, level):
+        return level.ats_now
+
+    @admin.display(description="Style", ordering="sku__style__number")
+    def style(self, level):
+        return level.sku.style.number
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        services.stock_holdback_set(stock_level_id=obj.pk, holdback=obj.holdback)
+
+
+class InboundLineForm(forms.ModelForm):
+    class Meta:
+        model = InboundLine
+        fields = ("sku", "quantity")
+
+    def clean(self):
+        cleaned = super().clean()
+        line = self.instance
+        if line.pk and cleaned.get("sku") and cleaned["sku"].pk != line.sku_id:
+            self.add_error("sku", "Add a new line instead of changing this line's SKU.")
+        quantity = cleaned.get("quantity")
+        if line.pk and quantity is not None and quantity < line.received + line.promised:
+            self.add_error(
+                "quantity",
+                f"At least {line.received + line.promised}: {line.received} received and "
+                f"{line.promised} promised to backorders.",
+            )
+        return cleaned
+
+
+class InboundLineInline(admin.TabularInline):
+    model = InboundLine
+    form = InboundLineForm
+    extra = 1
+    fields = ("sku", "quantity", "received", "promised")
+    readonly_fields = ("received", "promised")
+    autocomplete_fields = ("sku",)
+    can_delete = False
+
+
+class EtaChangeInline(admin.TabularInline):
+    model = EtaChange
+    extra = 0
+    fields = ("changed_at", "old_eta", "new_eta", "reason", "changed_by")
+    readonly_fields = fields
+    can_delete = False
+    ordering = ("-changed_at", "-pk")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class InboundRunForm(forms.ModelForm):
+    status = forms.ChoiceField(
+        choices=[(s.value, s.label) for s in InboundStatus if s in services.UPSERT_STATUSES],
+        help_text="A run becomes received through its receipt, which puts the stock away.",
+    )
+
+    class Meta:
+        model = InboundRun
+        fields = ("reference", "factory", "warehouse", "status", "eta")
+
+
+class EtaChangeForm(forms.Form):
+    new_eta = forms.DateField(
+        label="New ETA", widget=forms.DateInput(attrs={"type": "date"}), help_text="YYYY-MM-DD"
+    )
+    reason = forms.CharField(
+        max_length=services.REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the run moves; customer service and the retailers read it.",
+    )
+
+
+@admin.register(InboundRun)
+class InboundRunAdmin(admin.ModelAdmin):
+    form = InboundRunForm
+    list_display = ("reference", "factory", "warehouse", "status", "eta", "updated_at")
+    list_filter = ("status", "warehouse", "factory")
+    search_fields = ("reference", "factory", "lines__sku__code", "lines__sku__style__number")
+    date_hierarchy = "eta"
+    inlines = [InboundLineInline, EtaChangeInline]
+    actions = ["change_eta"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The ETA of an existing run moves only through the "Change ETA" action.
+        if obj is not None:
+            return (
+                ("reference", "eta", "received_status") if not obj.is_open else ("reference", "eta")
+            )
+        return ()
+
+    def has_change_eta_permission(self, request):
+        return request.user.has_perm("inventory.change_eta")
+
+    def save_model(self, request, obj, form, change):
+        """Saved, with its lines, by inventory.services.inbound_run_upsert in save_related."""
+
+    def save_related(self, request, form, formsets, change):
+        run = form.instance
+        lines = []
+        for formset in formsets:
+            if formset.model is not InboundLine:
+                continue
+            for line_form in formset.forms:
+                data = line_form.cleaned_data
+                if data and data.get("sku") and data.get("quantity") is not None:
+                    lines.append(services.InboundLineInput(data["sku"].code, data["quantity"]))
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        result = services.inbound_run_upsert(
+            reference=run.reference,
+            eta=run.eta,
+            lines=lines,
+            status=form.cleaned_data.get("status"),
+            factory=form.cleaned_data.get("factory", ""),
+            warehouse=run.warehouse.code,
+        )
+        run.pk = result.run.pk
+
+    @admin.action(description="Change ETA (with a reason)", permissions=["change_eta"])
+    def change_eta(self, request, queryset):
+        runs = list(queryset[:2])
+        if len(runs) != 1:
+            self.message_user(request, "Select exactly one run.", messages.WARNING)
+            return None
+        run = runs[0]
+        form = EtaChangeForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            try:
+                eta_change(
+                    run_id=run.pk,
+                    new_eta=form.cleaned_data["new_eta"],
+                    reason=form.cleaned_data["reason"],
+                    user=request.user,
+                )
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    target = {"eta": "new_eta"}.get(field, field)
+                    form.add_error(target if target in form.fields else None, errors)
+            else:
+                self.message_user(
+                    request,
+                    f"{run.reference} now due {form.cleaned_data['new_eta']:%Y-%m-%d}.",
+                    messages.SUCCESS,
+                )
+                return redirect(request.get_full_path())
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Change the ETA of {run.reference}",
+            "opts": self.model._meta,
+            "run": run,
+            "form": form,
+            "today": timezone.localdate(),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/inventory/inboundrun/eta_change.html", context)
+
+
+@admin.register(EtaChange)
+class EtaChangeAdmin(admin.ModelAdmin):
+    list_display = ("run", "old_eta", "new_eta", "reason", "changed_by", "changed_at")
+    list_filter = ("changed_at",)
+    search_fields = ("run__reference", "reason")
+    list_select_related = ("run", "changed_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
