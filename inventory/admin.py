@@ -135,6 +135,8 @@ class InboundLineInline(admin.TabularInline):
     model = InboundLine
     form = InboundLineForm
     extra = 1
+    min_num = 1
+    validate_min = True
     fields = ("sku", "quantity", "received", "promised")
     readonly_fields = ("received", "promised")
     autocomplete_fields = ("sku",)
@@ -166,6 +168,15 @@ class InboundRunForm(forms.ModelForm):
         model = InboundRun
         fields = ("reference", "factory", "warehouse", "status", "eta")
 
+    def clean_eta(self):
+        eta = self.cleaned_data["eta"]
+        today = timezone.localdate()
+        earliest = today - dt.timedelta(days=services.ETA_DAYS_BACK)
+        latest = today + dt.timedelta(days=services.ETA_DAYS_AHEAD)
+        if not earliest <= eta <= latest:
+            raise ValidationError(f"Enter a date between {earliest} and {latest}.")
+        return eta
+
 
 class EtaChangeForm(forms.Form):
     new_eta = forms.DateField(
@@ -190,11 +201,13 @@ class InboundRunAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # The ETA of an existing run moves only through the "Change ETA" action.
-        if obj is not None:
-            return (
-                ("reference", "eta", "received_status") if not obj.is_open else ("reference", "eta")
-            )
-        return ()
+        return ("reference", "eta") if obj is not None else ()
+
+    def has_change_permission(self, request, obj=None):
+        # A received or cancelled run is history: it can be viewed, not changed.
+        if obj is not None and not obj.is_open:
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_change_eta_permission(self, request):
         return request.user.has_perm("inventory.change_eta")
