@@ -5,21 +5,44 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateField,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from inventory.models import SKU, Style, Width
+from inventory.models import SKU, EtaChange, Style, Width
 from orders.models import (
     Account,
     BackorderPeg,
     CartLine,
     CommercialTerms,
     CreditStatus,
+    Invoice,
+    InvoiceStatus,
     Membership,
     MembershipRole,
     Order,
     OrderLine,
     OrderStatus,
+    Shipment,
+    ShipmentLine,
 )
 
 
@@ -62,6 +85,240 @@ def line_expected_dates(*, lines) -> dict[int, dt.date]:
         date = ship_date_from_run(eta=etas[run_id], terms=terms[terms_id])
         expected[line_id] = max(date, expected.get(line_id, date))
     return expected
+
+
+# --- Dashboard, rep and scorecard reads ---------------------------------------------
+
+
+def open_orders(*, account: Account, limit: int = 5) -> tuple[list, int]:
+    """The account's open orders (newest first, at most `limit`) and how many there are."""
+    queryset = Order.objects.filter(account=account).open()
+    rows = list(
+        queryset.annotate(
+            line_count=Count("lines"),
+            open_pairs=Sum("lines__allocated") + Sum("lines__backordered"),
+        ).order_by("-placed_at", "-pk")[:limit]
+    )
+    return rows, queryset.count()
+
+
+def backordered_lines(*, accounts, limit: int = 8) -> tuple[list, int, int]:
+    """Backordered lines of these accounts, oldest order first, each with
+    `expected_date` set from line_expected_dates; plus the line count and pairs."""
+    queryset = OrderLine.objects.filter(order__account__in=accounts).backordered()
+    totals = queryset.aggregate(lines=Count("pk"), pairs=Sum("backordered"))
+    rows = list(
+        queryset.select_related("order__account", "sku__style").order_by("order__placed_at", "pk")[
+            :limit
+        ]
+    )
+    expected = line_expected_dates(lines=rows)
+    for line in rows:
+        line.expected_date = expected.get(line.pk)
+    return rows, totals["lines"] or 0, totals["pairs"] or 0
+
+
+def shipments_recent(*, account: Account, days: int = 10, limit: int = 5) -> list:
+    """Shipments that left in the last `days` days (likely still in transit)."""
+    since = timezone.now() - dt.timedelta(days=days)
+    return list(
+        Shipment.objects.filter(order__account=account, shipped_at__gte=since)
+        .select_related("order")
+        .annotate(pairs=Sum("lines__quantity"))
+        .order_by("-shipped_at", "-pk")[:limit]
+    )
+
+
+def invoices_due(*, account: Account, limit: int = 5) -> tuple[list, dict]:
+    """Unpaid invoices, soonest due first, and the totals (count, balance, overdue)."""
+    balance = ExpressionWrapper(
+        F("total") - F("paid_amount") - F("credited_amount"),
+        output_field=DecimalField(max_digits=12, decimal_places=2),
+    )
+    queryset = Invoice.objects.filter(
+        account=account, status__in=[InvoiceStatus.OPEN, InvoiceStatus.OVERDUE]
+    )
+    today = timezone.localdate()
+    totals = queryset.aggregate(
+        count=Count("pk"),
+        balance=Sum(balance),
+        overdue=Count("pk", filter=Q(due_on__lt=today)),
+    )
+    totals["balance"] = totals["balance"] or Decimal("0.00")
+    rows = list(queryset.annotate(balance=balance).order_by("due_on", "pk")[:limit])
+    for invoice in rows:
+        invoice.is_overdue = invoice.due_on < today
+    return rows, totals
+
+
+def core_list(*, account: Account, limit: int = 8) -> list:
+    """Core-list SKUs with ATS now and the account's usual quantity (its last ordered
+    quantity of that SKU); SKUs the account has ordered come first."""
+    last_quantity = (
+        OrderLine.objects.filter(order__account=account, sku=OuterRef("pk"))
+        .order_by("-order__placed_at", "-pk")
+        .values("quantity")[:1]
+    )
+    return list(
+        SKU.objects.active()
+        .filter(core=True)
+        .select_related("style")
+        .with_ats()
+        .annotate(usual_quantity=Subquery(last_quantity))
+        .order_by(F("usual_quantity").desc(nulls_last=True), "style__number", "color", "size")[
+            :limit
+        ]
+    )
+
+
+def rep_accounts(*, rep) -> QuerySet[Account]:
+    """The accounts assigned to a sales rep (Account.rep), with open orders and
+    backordered pairs counted in SQL."""
+    if not getattr(rep, "is_sales_rep", False):
+        return Account.objects.none()
+    backordered = (
+        OrderLine.objects.filter(order__account=OuterRef("pk"), backordered__gt=0)
+        .order_by()
+        .values("order__account")
+        .annotate(pairs=Sum("backordered"))
+        .values("pairs")
+    )
+    return (
+        Account.objects.filter(rep=rep, is_active=True)
+        .annotate(
+            open_order_count=Count(
+                "orders", filter=Q(orders__status__in=["open", "partially_shipped"])
+            ),
+            backordered_pairs=Coalesce(
+                Subquery(backordered, output_field=IntegerField()), Value(0)
+            ),
+        )
+        .order_by("name")
+    )
+
+
+def rep_account(*, rep, account_id) -> Account | None:
+    """One of the rep's own assigned accounts, or None (never an unassigned one)."""
+    try:
+        account_id = int(account_id)
+    except (TypeError, ValueError):
+        return None
+    return rep_accounts(rep=rep).filter(pk=account_id).first()
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """Delivery performance over a period. A rate is None when there is nothing to
+    measure ("no data"), never a flattering 100%."""
+
+    lines_due: int
+    ordered_pairs: int
+    shipped_pairs: int
+    lines_measured: int
+    lines_on_time: int
+    lines_late: int
+    days_late_total: int
+    eta_changes: int
+    eta_changes_in_advance: int
+
+    @staticmethod
+    def _rate(part, whole):
+        return None if not whole else Decimal(part * 100) / Decimal(whole)
+
+    @property
+    def fill_rate(self) -> Decimal | None:
+        return self._rate(self.shipped_pairs, self.ordered_pairs)
+
+    @property
+    def on_time_rate(self) -> Decimal | None:
+        return self._rate(self.lines_on_time, self.lines_measured)
+
+    @property
+    def average_days_late(self) -> Decimal | None:
+        return None if not self.lines_late else Decimal(self.days_late_total) / self.lines_late
+
+    @property
+    def in_advance_rate(self) -> Decimal | None:
+        return self._rate(self.eta_changes_in_advance, self.eta_changes)
+
+
+def delivery_scorecard(
+    *, account: Account | None = None, days: int = 90, today: dt.date | None = None
+) -> Scorecard:
+    """Fill rate, on-time rate, days late and ETA changes told in advance, for one
+    account or brand-wide (account=None), in a fixed number of aggregate queries.
+
+    The lines measured are those whose promised date fell in the last `days` days (up to
+    yesterday), so every one has had its chance to ship. Fill rate is shipped pairs over
+    ordered pairs. A line is on time when everything it shipped left by its promised date
+    and nothing is still waiting; late lines count the days from the promised date to
+    their last shipment (or to today while still open). Wholly cancelled lines have
+    nothing to measure and are left out of the on-time figures. An ETA change was told
+    in advance when it was recorded before the old ETA."""
+
+    today = today or timezone.localdate()
+    start = today - dt.timedelta(days=days)
+    lines = OrderLine.objects.filter(promised_date__gte=start, promised_date__lt=today)
+    if account is not None:
+        lines = lines.filter(order__account=account)
+    tz = timezone.get_current_timezone()
+    last_shipped = (
+        ShipmentLine.objects.filter(order_line=OuterRef("pk"))
+        .order_by()
+        .values("order_line")
+        .annotate(last=Max(TruncDate("shipment__shipped_at", tzinfo=tz)))
+        .values("last")
+    )
+    measured = lines.filter(Q(shipped__gt=0) | Q(allocated__gt=0) | Q(backordered__gt=0))
+    measured = measured.annotate(
+        last_shipped=Subquery(last_shipped, output_field=DateField()),
+        still_open=Case(
+            When(Q(allocated__gt=0) | Q(backordered__gt=0), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+    ).annotate(
+        finished_on=Case(
+            When(still_open=True, then=Value(today, output_field=DateField())),
+            default=F("last_shipped"),
+            output_field=DateField(),
+        ),
+    )
+    on_time = Q(still_open=False, last_shipped__lte=F("promised_date"))
+    late = Q(finished_on__gt=F("promised_date"))
+    pairs = lines.aggregate(
+        lines_due=Count("pk"),
+        ordered=Coalesce(Sum("quantity"), 0),
+        shipped=Coalesce(Sum("shipped"), 0),
+    )
+    timing = measured.aggregate(
+        measured=Count("pk"),
+        on_time=Count("pk", filter=on_time),
+        late=Count("pk", filter=late),
+        days_late=Sum(
+            ExpressionWrapper(F("finished_on") - F("promised_date"), output_field=DurationField()),
+            filter=late,
+        ),
+    )
+    changes = EtaChange.objects.filter(changed_at__date__gte=start, changed_at__date__lt=today)
+    if account is not None:
+        changes = changes.filter(run__lines__pegs__line__order__account=account).distinct()
+    told = changes.aggregate(
+        total=Count("pk", distinct=True),
+        in_advance=Count("pk", distinct=True, filter=Q(changed_at__date__lt=F("old_eta"))),
+    )
+    days_late = timing["days_late"]
+    return Scorecard(
+        lines_due=pairs["lines_due"],
+        ordered_pairs=pairs["ordered"],
+        shipped_pairs=pairs["shipped"],
+        lines_measured=timing["measured"],
+        lines_on_time=timing["on_time"],
+        lines_late=timing["late"],
+        days_late_total=days_late.days if days_late else 0,
+        eta_changes=told["total"],
+        eta_changes_in_advance=told["in_advance"],
+    )
 
 
 # --- Cart, review, order lists and details ---------------------------------------------
@@ -367,3 +624,31 @@ def quick_list(*, kind: str, in_cart: dict[int, int] | None = None) -> list[List
         )
         for group in by_key.values()
     ]
+
+
+def catalogue_styles(*, q: str = "", core: bool | None = None) -> list[dict]:
+    """Styles with an active SKU matching the search, with their colours and ATS now."""
+    from inventory.selectors import skus_search
+
+    rows = (
+        skus_search(q=q.strip(), core=core)
+        .with_ats()
+        .values("style__number", "style__name", "style__category", "color", "ats_now")
+        .order_by("style__number", "color")
+    )
+    styles = {}
+    for row in rows[:5000]:
+        entry = styles.setdefault(
+            row["style__number"],
+            {
+                "number": row["style__number"],
+                "name": row["style__name"],
+                "category": row["style__category"],
+                "colors": [],
+                "ats": 0,
+            },
+        )
+        if row["color"] not in entry["colors"]:
+            entry["colors"].append(row["color"])
+        entry["ats"] += int(row["ats_now"] or 0)
+    return list(styles.values())

@@ -28,3 +28,16 @@ urlpatterns = [
         name="notification_preferences",
     ),
 ]
+
+# Dashboard reorder, production calendar, availability chart, scorecard, policies, reps.
+from portal.views import calendar, policies, reps, scorecard  # noqa: E402
+
+urlpatterns += [
+    path("core/reorder/", dashboard.core_reorder, name="core_reorder"),
+    path("calendar/", calendar.calendar, name="calendar"),
+    path("availability/<str:style_number>/", calendar.availability, name="style_availability"),
+    path("scorecard/", scorecard.scorecard, name="scorecard"),
+    path("policies/", policies.policies, name="policies"),
+    path("reps/", reps.rep_accounts_list, name="rep_accounts"),
+    path("reps/accounts/<int:account_id>/", reps.rep_account_detail, name="rep_account"),
+]
