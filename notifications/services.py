@@ -103,7 +103,6 @@ def _email_status(*, user, kind: str, preferences: dict) -> MessageStatus:
     return MessageStatus.HELD if pref.mode == DeliveryMode.DIGEST else MessageStatus.PENDING
 
 
-@transaction.atomic(savepoint=False)
 def message_enqueue(
     *,
     kind: str,
@@ -134,6 +133,16 @@ def message_enqueue(
         raise InvalidMessageKey(f"Message key {too_long[0][:60]!r}... is over {KEY_MAX} chars.")
     stored_context = json.loads(context_json)
     subject = render_subject(kind=kind, context=stored_context, subject_hint=subject_hint)
+    return _messages_write(
+        kind=kind, keys=keys, recipients=recipients, context=stored_context, subject=subject
+    )
+
+
+@transaction.atomic(savepoint=False)
+def _messages_write(*, kind, keys, recipients, context, subject) -> list[Message]:
+    """The write half of message_enqueue: part of the caller's transaction. Checks
+    that could fail happen before, so a bad call never poisons the caller's
+    transaction."""
     preferences = {
         pref.user_id: pref
         for pref in NotificationPreference.objects.filter(
@@ -149,7 +158,7 @@ def message_enqueue(
                 recipient=user,
                 to_email=user.email or "",
                 subject=subject,
-                context=stored_context,
+                context=context,
                 status=_email_status(user=user, kind=kind, preferences=preferences),
                 next_attempt_at=now,
                 created_at=now,

@@ -37,7 +37,7 @@ def outbox_deliver_task(message_id: int) -> str:
     time_limit=300,
 )
 def outbox_sweep_task() -> int:
-    results = services.outbox_sweep()
+    results = services.outbox_sweep(limit=services.SWEEP_BATCH)
     if len(results) >= services.SWEEP_BATCH:
         # More may be due: go again rather than hold one task for long.
         outbox_sweep_task.apply_async(countdown=1)

@@ -1,0 +1,83 @@
+import socket
+import threading
+import time
+from contextlib import contextmanager
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from kombu import pools as kombu_pools
+
+from notifications import services
+from portal.celery import app as celery_app
+
+
+@pytest.fixture(autouse=True)
+def _fresh_breaker():
+    services.delivery_breaker_reset()
+    yield
+    services.delivery_breaker_reset()
+
+
+@pytest.fixture
+def kicks(monkeypatch):
+    """Record the delivery tasks queued after commit instead of publishing them."""
+    from notifications.tasks import outbox_deliver_task
+
+    queued: list[int] = []
+
+    def fake_apply_async(args, **kwargs):
+        queued.append(args[0])
+
+    monkeypatch.setattr(outbox_deliver_task, "apply_async", fake_apply_async)
+    return queued
+
+
+def _reset_celery_pools():
+    kombu_pools.reset()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@contextmanager
+def celery_broker(url: str):
+    """Point the Celery app at another broker for the duration (and back)."""
+    previous = celery_app.conf.broker_url
+    celery_app.conf.broker_url = url
+    _reset_celery_pools()
+    try:
+        yield
+    finally:
+        celery_app.conf.broker_url = previous
+        _reset_celery_pools()
+
+
+class SlowCountingBackend(LocmemBackend):
+    """locmem, but each send takes a while: makes two workers overlap for sure."""
+
+    lock = threading.Lock()
+    delay = 0.3
+
+    def send_messages(self, messages):
+        time.sleep(self.delay)
+        with self.lock:
+            return super().send_messages(messages)
+
+
+class FailingBackend(LocmemBackend):
+    error: Exception = OSError("Connection refused")
+
+    def send_messages(self, messages):
+        raise self.error
+
+
+@pytest.fixture
+def outbox():
+    mail.outbox = []
+    return mail.outbox
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,0 +1,173 @@
+"""The outbox guarantees, on PostgreSQL with real threads and a real broker."""
+
+import datetime as dt
+import threading
+import time
+
+import pytest
+import redis
+import time_machine
+from django.conf import settings as django_settings
+from django.db import connection, connections, transaction
+
+from notifications.kinds import MessageKind
+from notifications.models import Message, MessageStatus
+from notifications.samples import SAMPLE_CONTEXTS
+from notifications.services import message_deliver, message_enqueue, outbox_sweep
+from notifications.tasks import outbox_sweep_task
+from tests.factories import UserFactory
+from tests.notifications.conftest import SlowCountingBackend, celery_broker
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="concurrency is defined on PostgreSQL"
+    ),
+]
+
+CLOSED_PORT_BROKER = "redis://127.0.0.1:1/3"
+LIVE_BROKER = "redis://127.0.0.1:6379/3"
+
+
+def _in_threads(n, target):
+    """Run target(i) in n threads released together; re-raise the first error."""
+    barrier = threading.Barrier(n)
+    results, errors = [None] * n, []
+
+    def run(i):
+        try:
+            barrier.wait(timeout=10)
+            results[i] = target(i)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    if errors:
+        raise errors[0]
+    return results
+
+
+def _shipment(user, key="shipment:42"):
+    with transaction.atomic():
+        (message,) = message_enqueue(
+            kind=MessageKind.SHIPMENT,
+            key=key,
+            recipients=[user],
+            context=SAMPLE_CONTEXTS[MessageKind.SHIPMENT],
+        )
+    return message
+
+
+def test_two_workers_on_one_message_send_it_once(settings, kicks, outbox):
+    # given: a slow mail server, so both workers are surely inside delivery together
+    settings.EMAIL_BACKEND = "tests.notifications.conftest.SlowCountingBackend"
+    message = _shipment(UserFactory())
+
+    # when: two workers deliver the same row at the same moment (a kick and the sweep)
+    outcomes = _in_threads(4, lambda i: message_deliver(message_id=message.pk).outcome)
+
+    # then
+    assert sorted(outcomes) == ["not_claimed", "not_claimed", "not_claimed", "sent"]
+    assert len(outbox) == 1
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (MessageStatus.SENT, 1)
+    assert SlowCountingBackend.delay > 0
+
+
+def test_two_transactions_enqueuing_one_event_write_one_row(kicks):
+    # given
+    user = UserFactory()
+
+    # when: the same event is handled twice concurrently (e.g. a job re-run)
+    def enqueue(i):
+        with transaction.atomic():
+            rows = message_enqueue(
+                kind=MessageKind.SHIPMENT,
+                key="shipment:7",
+                recipients=[user],
+                context=SAMPLE_CONTEXTS[MessageKind.SHIPMENT],
+            )
+            time.sleep(0.2)  # hold the transaction open so the other one waits on it
+        return rows[0].pk
+
+    pks = _in_threads(2, enqueue)
+
+    # then: one row, both callers see it, and only the writer kicked it
+    assert Message.objects.filter(key=f"shipment:7:{user.pk}").count() == 1
+    assert pks[0] == pks[1]
+    assert kicks == [pks[0]]
+
+
+def test_broker_down_the_order_commits_fast_and_the_sweep_delivers_later(outbox):
+    # given: the broker is unreachable (nothing listens on port 1)
+    user = UserFactory()
+    with celery_broker(CLOSED_PORT_BROKER):
+        # when: an event commits with a message
+        started = time.monotonic()
+        with transaction.atomic():
+            (message,) = message_enqueue(
+                kind=MessageKind.ORDER_CONFIRMATION,
+                key="order:SO-1",
+                recipients=[user],
+                context=SAMPLE_CONTEXTS[MessageKind.ORDER_CONFIRMATION],
+            )
+        elapsed = time.monotonic() - started
+        # and another, while the breaker remembers the broker is down
+        started = time.monotonic()
+        _shipment(user, key="shipment:99")
+        second_elapsed = time.monotonic() - started
+
+    # then: the commits did not wait on the broker, and the rows wait in the outbox
+    assert elapsed < 2.5
+    assert second_elapsed < 0.5
+    assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.PENDING}
+    assert outbox == []
+
+    # when: the broker (and a worker) are back, the periodic sweep runs
+    with (
+        celery_broker(LIVE_BROKER),
+        time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2)),
+    ):
+        delivered = outbox_sweep_task()
+
+    # then: both delivered, once
+    assert delivered == 2
+    assert sorted(m.subject for m in outbox) == [
+        "Order SO-10042 (PO PO-7781) has shipped",
+        "Order SO-10042 confirmed (PO PO-7781)",
+    ]
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+    assert outbox_sweep() == []
+
+
+def test_with_the_broker_up_the_kick_publishes_after_commit_only():
+    client = redis.Redis.from_url(LIVE_BROKER, socket_timeout=3)
+    queue = "celery"
+    client.delete(queue)
+    user = UserFactory()
+    try:
+        with celery_broker(LIVE_BROKER):
+            with transaction.atomic():
+                (message,) = message_enqueue(
+                    kind=MessageKind.INVOICE,
+                    key="invoice:1",
+                    recipients=[user],
+                    context=SAMPLE_CONTEXTS[MessageKind.INVOICE],
+                )
+                assert client.llen(queue) == 0  # not before commit
+            assert client.llen(queue) == 1
+        import json
+
+        payload = json.loads(client.lindex(queue, 0))
+        assert payload["headers"]["task"] == "notifications.tasks.outbox_deliver_task"
+        assert payload["headers"]["argsrepr"] == f"({message.pk},)"
+    finally:
+        client.delete(queue)
+    assert django_settings.CELERY_TASK_SERIALIZER == "json"

@@ -1,0 +1,71 @@
+import pytest
+
+from notifications.kinds import SPECS, MessageKind
+from notifications.rendering import clean_subject, render_body, render_subject
+from notifications.samples import SAMPLE_CONTEXTS
+
+CALLER_KINDS = [k for k in MessageKind if k != MessageKind.DIGEST]
+
+
+def test_every_kind_has_a_sample_that_satisfies_its_schema():
+    assert set(SAMPLE_CONTEXTS) == set(CALLER_KINDS)
+    for kind in CALLER_KINDS:
+        missing = [key for key in SPECS[kind].required if key not in SAMPLE_CONTEXTS[kind]]
+        assert missing == [], kind
+
+
+@pytest.mark.parametrize("kind", CALLER_KINDS)
+def test_every_kind_renders_subject_text_and_branded_html(kind):
+    context = SAMPLE_CONTEXTS[kind]
+    subject = render_subject(kind=kind, context=context)
+    text, html = render_body(kind=kind, context=context, recipient_name="Dana")
+
+    assert subject
+    assert "\n" not in subject
+    assert text.startswith("Hello Dana,")
+    assert "{{" not in text
+    assert "{{" not in html
+    assert "Trailwise" in html
+    assert "#7a3b12" in html  # brand
+    assert "#1f6f5c" in html  # accent
+    assert "/notifications/preferences/" in text
+    url_key = SPECS[kind].url_key
+    if url_key and context.get(url_key):
+        assert context[url_key] in text
+        assert context[url_key] in html
+
+
+def test_decision_request_offers_keep_switch_cancel_with_the_callers_links():
+    context = SAMPLE_CONTEXTS[MessageKind.DECISION_REQUEST]
+    text, html = render_body(kind=MessageKind.DECISION_REQUEST, context=context)
+    assert "Walker is 4 weeks later than we said" in text
+    assert "Keep it, switch to Stroll, Black, 9 M or City Walker, Black, 9 M" in text
+    assert "or cancel: which works for you?" in text
+    for key in ("keep_url", "switch_url", "cancel_url", "decide_url"):
+        assert context[key] in text
+        assert context[key].replace("&", "&amp;") in html
+    assert "Please answer by" in html
+
+
+def test_auto_cancel_shows_the_reason_and_shipment_the_tracking_links():
+    text, html = render_body(kind=MessageKind.AUTO_CANCEL, context=SAMPLE_CONTEXTS["auto_cancel"])
+    assert "45-day backorder window" in text
+    assert "45-day backorder window" in html
+    text, html = render_body(kind=MessageKind.SHIPMENT, context=SAMPLE_CONTEXTS["shipment"])
+    assert 'href="https://www.ups.com/track?tracknum=1Z999AA10123456795"' in html
+
+
+def test_html_is_escaped_and_text_is_not():
+    context = {**SAMPLE_CONTEXTS[MessageKind.GENERIC], "headline": "<script>x</script> & co"}
+    text, html = render_body(kind=MessageKind.GENERIC, context=context)
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert "<script>x</script> & co" in text
+    assert render_subject(kind=MessageKind.GENERIC, context=context) == "<script>x</script> & co"
+
+
+def test_clean_subject_flattens_control_characters_and_caps_length():
+    assert clean_subject("a\r\nb\tc\x00d\u2028e") == "a b c d e"
+    long = clean_subject("x" * 500)
+    assert len(long) == 200
+    assert long.endswith("…")
