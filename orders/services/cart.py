@@ -90,6 +90,42 @@ def cart_line_set(*, user, account: Account, sku: SKU, quantity) -> CartLine | N
     return line
 
 
+@transaction.atomic(durable=True)
+def cart_lines_set(*, user, account: Account, quantities: dict[int, object]) -> int:
+    """Set several cells at once (a size grid): {sku id: quantity}; blank or 0 removes.
+    Every cell is checked first; errors are keyed by SKU code and nothing changes.
+    Returns how many pairs the touched cells now hold."""
+    cart = _cart_for(user=user, account=account)
+    skus = {sku.pk: sku for sku in SKU.objects.filter(pk__in=list(quantities))}
+    errors, wanted = {}, {}
+    for sku_id, raw in quantities.items():
+        sku = skus.get(sku_id)
+        if sku is None:
+            errors[f"sku:{sku_id}"] = ["Unknown SKU."]
+            continue
+        text = "" if raw is None else str(raw).strip()
+        if text in ("", "0"):
+            wanted[sku_id] = 0
+            continue
+        value, error = _quantity_or_error(text)
+        if error:
+            errors[sku.code] = [error]
+        elif not sku.active:
+            errors[sku.code] = [f"SKU {sku.code} is no longer sold."]
+        else:
+            wanted[sku_id] = value
+    if errors:
+        raise OrderInputError(errors)
+    removed = [sku_id for sku_id, value in wanted.items() if value == 0]
+    CartLine.objects.filter(cart=cart, sku_id__in=removed).delete()
+    kept = [CartLine(cart=cart, sku_id=sku_id, quantity=q) for sku_id, q in wanted.items() if q]
+    CartLine.objects.bulk_create(
+        kept, update_conflicts=True, unique_fields=["cart", "sku"], update_fields=["quantity"]
+    )
+    cart.save(update_fields=["updated_at"])
+    return sum(line.quantity for line in kept)
+
+
 @transaction.atomic(savepoint=False)
 def _line_add(*, cart: Cart, sku_id: int, quantity: int) -> None:
     """Add pairs to a cart line with one conditional UPDATE; create it if missing."""

@@ -41,3 +41,23 @@ urlpatterns += [
     path("reps/", reps.rep_accounts_list, name="rep_accounts"),
     path("reps/accounts/<int:account_id>/", reps.rep_account_detail, name="rep_account"),
 ]
+
+# Ordering (catalogue, size grids, quick lists, cart, paste/upload, review) and orders.
+from portal.views import ordering, orders  # noqa: E402
+
+urlpatterns += [
+    path("catalogue/", ordering.catalogue, name="catalogue"),
+    path("catalogue/<str:style_number>/", ordering.style_detail, name="style_detail"),
+    path("lists/<slug:kind>/", ordering.quick_list_page, name="quick_list"),
+    path("cart/", ordering.cart, name="cart"),
+    path("cart/add/", ordering.cart_add, name="cart_add"),
+    path("cart/lines/<int:sku_id>/", ordering.cart_line_update, name="cart_line_update"),
+    path("cart/empty/", ordering.cart_empty, name="cart_empty"),
+    path("cart/paste/", ordering.paste_upload, name="paste_upload"),
+    path("cart/review/", ordering.review, name="review"),
+    path("cart/submit/", ordering.submit, name="submit"),
+    path("orders/", orders.order_list, name="order_list"),
+    path("orders/<str:number>/", orders.order_detail, name="order_detail"),
+    path("orders/<str:number>/cancel/", orders.order_cancel_view, name="order_cancel"),
+    path("orders/<str:number>/reorder/", ordering.reorder, name="reorder"),
+]

@@ -1,0 +1,430 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from inventory.models import InboundLine, Replenishment, StockLevel
+from inventory.selectors import NoPromiseReason
+from notifications.models import Message
+from orders.exceptions import (
+    IdempotencyKeyReused,
+    OrderInputError,
+    OrderNotAllowed,
+)
+from orders.models import (
+    Allocation,
+    BackorderPeg,
+    BackorderPolicy,
+    CreditStatus,
+    Order,
+    OrderLine,
+    OrderSource,
+    OrderStatus,
+)
+from orders.services import CancelRequest, LineRequest, order_cancel, order_place
+from tests.factories import AccountFactory, RepFactory, ShipToFactory
+from tests.orders.conftest import inbound_for, stocked_sku
+
+
+def place(account, user, lines, **kwargs):
+    return order_place(
+        account=account,
+        user=user,
+        lines=[LineRequest(sku.code if hasattr(sku, "code") else sku, qty) for sku, qty in lines],
+        **kwargs,
+    )
+
+
+def counts():
+    return (
+        Order.objects.count(),
+        OrderLine.objects.count(),
+        Allocation.objects.count(),
+        BackorderPeg.objects.count(),
+        StockLevel.objects.aggregate(a=Sum("allocated"))["a"],
+        InboundLine.objects.aggregate(p=Sum("promised"))["p"],
+        Message.objects.count(),
+    )
+
+
+# --- The split: stock, backorder, cancel ------------------------------------------------
+
+
+def test_stock_is_allocated_and_the_rest_is_pegged_to_the_run(fill_in_account, buyer, warehouse):
+    # given 10 in stock and a run bringing 100 in three weeks
+    sku = stocked_sku(warehouse=warehouse, on_hand=10)
+    inbound = inbound_for(sku=sku, warehouse=warehouse, quantity=100, days=21)
+    # when 25 are ordered
+    order = place(fill_in_account, buyer, [(sku, 25)]).order
+    # then 10 ship from stock and 15 wait for the run
+    line = order.lines.get()
+    assert (line.allocated, line.backordered, line.cancelled) == (10, 15, 0)
+    assert StockLevel.objects.get(sku=sku).allocated == 10
+    inbound.refresh_from_db()
+    assert inbound.promised == 15
+    assert BackorderPeg.objects.get(line=line).inbound_line == inbound
+    assert line.promised_date > inbound.run.eta
+    assert line.window_end is not None
+    assert order.status == OrderStatus.OPEN
+    assert order.number == f"SO-{100000 + order.pk}"
+
+
+def test_holdback_is_never_offered(fill_in_account, buyer, warehouse):
+    sku = stocked_sku(warehouse=warehouse, on_hand=10, holdback=4)
+    order = place(fill_in_account, buyer, [(sku, 8)], backorder_policy=BackorderPolicy.NONE).order
+    line = order.lines.get()
+    assert (line.allocated, line.cancelled) == (6, 2)
+    assert line.cancel_reason == NoPromiseReason.BACKORDERS_DECLINED
+
+
+def test_ship_available_cancel_rest_cancels_with_reason(fill_in_account, buyer, warehouse):
+    sku = stocked_sku(warehouse=warehouse, on_hand=3)
+    inbound = inbound_for(sku=sku, warehouse=warehouse)
+    order = place(fill_in_account, buyer, [(sku, 9)], backorder_policy=BackorderPolicy.NONE).order
+    line = order.lines.get()
+    assert (line.allocated, line.backordered, line.cancelled) == (3, 0, 6)
+    assert line.cancel_reason
+    inbound.refresh_from_db()
+    assert inbound.promised == 0
+
+
+def test_seasonal_style_is_never_backordered(fill_in_account, buyer, warehouse):
+    sku = stocked_sku(warehouse=warehouse, on_hand=2, replenishment=Replenishment.SEASONAL)
+    inbound_for(sku=sku, warehouse=warehouse)
+    line = place(fill_in_account, buyer, [(sku, 8)]).order.lines.get()
+    assert (line.allocated, line.backordered, line.cancelled) == (2, 0, 6)
+    assert line.cancel_reason == NoPromiseReason.NOT_COMMITTED
+
+
+def test_run_beyond_the_window_is_not_promised(fill_in_account, buyer, warehouse, terms):
+    sku = stocked_sku(warehouse=warehouse, on_hand=0)
+    inbound_for(sku=sku, warehouse=warehouse, days=terms.backorder_window_days + 10)
+    line = place(fill_in_account, buyer, [(sku, 8)]).order.lines.get()
+    assert (line.allocated, line.backordered, line.cancelled) == (0, 0, 8)
+    assert line.cancel_reason == NoPromiseReason.BEYOND_WINDOW
+    assert line.order.status == OrderStatus.CANCELLED
+
+
+def test_cancel_date_shortens_the_window(fill_in_account, buyer, warehouse):
+    sku = stocked_sku(warehouse=warehouse, on_hand=0)
+    inbound_for(sku=sku, warehouse=warehouse, days=21)
+    cancel = timezone.localdate() + dt.timedelta(days=10)
+    line = place(fill_in_account, buyer, [(sku, 8)], cancel_date=cancel).order.lines.get()
+    assert line.backordered == 0
+    assert line.cancelled == 8
+
+
+def test_prices_come_from_the_catalogue(fill_in_account, buyer, warehouse):
+    sku = stocked_sku(warehouse=warehouse, price=Decimal("41.50"))
+    order = place(fill_in_account, buyer, [(sku, 12)]).order
+    assert order.lines.get().unit_price == Decimal("41.50")
+    assert order.subtotal == Decimal("498.00")
+
+
+# --- Who may order ----------------------------------------------------------------------
+
+
+def test_viewer_may_not_order(fill_in_account, viewer, warehouse):
+    sku = stocked_sku(warehouse=warehouse)
+    before = counts()
+    with pytest.raises(OrderNotAllowed):
+        place(fill_in_account, viewer, [(sku, 6)])
+    assert counts() == before
+
+
+def test_other_accounts_buyer_may_not_order(fill_in_account, other_buyer, warehouse):
+    sku = stocked_sku(warehouse=warehouse)
+    with pytest.raises(OrderNotAllowed):
+        place(fill_in_account, other_buyer, [(sku, 6)])
+    assert not Order.objects.filter(lines__isnull=False).exists()
+
+
+def test_rep_orders_for_an_assigned_account_and_is_recorded(fill_in_account, warehouse):
+    rep = RepFactory()
+    fill_in_account.rep = rep
+    fill_in_account.save()
+    sku = stocked_sku(warehouse=warehouse)
+    order = place(fill_in_account, rep, [(sku, 6)], source=OrderSource.REP).order
+    assert order.placed_by == rep
+    assert order.source == OrderSource.REP
+    with pytest.raises(OrderNotAllowed):
+        place(AccountFactory(), rep, [(sku, 6)])
+
+
+def test_credit_hold_is_refused(fill_in_account, buyer, warehouse):
+    fill_in_account.credit_status = CreditStatus.HOLD
+    fill_in_account.save()
+    sku = stocked_sku(warehouse=warehouse)
+    with pytest.raises(OrderInputError) as error:
+        place(fill_in_account, buyer, [(sku, 6)])
+    assert "account" in error.value.message_dict
+
+
+# --- Bad input: every problem named, nothing changed -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("quantity", "message"),
+    [
+        (0, "at least 1"),
+        (-3, "at least 1"),
+        (10**12, "at most"),
+        ("abc", "whole number"),
+        (2.5, "whole number"),
+        (True, "whole number"),
+        (None, "whole number"),
+        (float("inf"), "whole number"),
+    ],
+)
+def test_bad_quantities_are_named_by_line(fill_in_account, buyer, warehouse, quantity, message):
+    sku = stocked_sku(warehouse=warehouse)
+    other = stocked_sku(warehouse=warehouse)
+    before = counts()
+    with pytest.raises(OrderInputError) as error:
+        place(fill_in_account, buyer, [(other, 6), (sku, quantity)])
+    assert message in error.value.message_dict["lines[1].quantity"][0]
+    assert "lines[0].quantity" not in error.value.message_dict
+    assert counts() == before
+
+
+def test_unknown_inactive_blank_and_duplicate_skus(fill_in_account, buyer, warehouse):
+    sku = stocked_sku(warehouse=warehouse)
+    gone = stocked_sku(warehouse=warehouse, active=False)
+    before = counts()
+    with pytest.raises(OrderInputError) as error:
+        place(
+            fill_in_account,
+            buyer,
+            [(sku, 6), ("NOPE-1", 6), (gone, 6), (None, 6), (sku.code.lower(), 6)],
+        )
+    errors = error.value.message_dict
+    assert "Unknown SKU" in errors["lines[1].sku"][0]
+    assert "no longer sold" in errors["lines[2].sku"][0]
+    assert errors["lines[3].sku"] == ["Enter a SKU."]
+    assert "already on line 0" in errors["lines[4].sku"][0]
+    assert counts() == before
+
+
+def test_bad_header_fields_are_named(fill_in_account, buyer, warehouse, other_account):
+    sku = stocked_sku(warehouse=warehouse)
+    today = timezone.localdate()
+    with pytest.raises(OrderInputError) as error:
+        place(
+            fill_in_account,
+            buyer,
+            [(sku, 6)],
+            po_number="x" * 41,
+            ship_to=other_account.ship_tos.get().pk,
+            requested_ship_date=today - dt.timedelta(days=1),
+            cancel_date=today + dt.timedelta(days=1000),
+            backorder_policy="sometimes",
+        )
+    errors = error.value.message_dict
+    assert set(errors) == {
+        "po_number",
+        "ship_to",
+        "requested_ship_date",
+        "cancel_date",
+        "backorders",
+    }
+
+
+def test_cancel_date_before_requested_date(fill_in_account, buyer, warehouse):
+    sku = stocked_sku(warehouse=warehouse)
+    today = timezone.localdate()
+    with pytest.raises(OrderInputError) as error:
+        place(
+            fill_in_account,
+            buyer,
+            [(sku, 6)],
+            requested_ship_date=today + dt.timedelta(days=10),
+            cancel_date=today + dt.timedelta(days=5),
+        )
+    assert "before the requested" in error.value.message_dict["cancel_date"][0]
+
+
+def test_no_lines_and_overlong_key(fill_in_account, buyer):
+    with pytest.raises(OrderInputError) as error:
+        place(fill_in_account, buyer, [])
+    assert "lines" in error.value.message_dict
+    with pytest.raises(OrderInputError) as error:
+        place(fill_in_account, buyer, [], idempotency_key="k" * 300)
+    assert "idempotency_key" in error.value.message_dict
+
+
+def test_ship_to_of_the_account_is_used(fill_in_account, buyer, warehouse):
+    second = ShipToFactory(account=fill_in_account, label="Second store", is_default=False)
+    sku = stocked_sku(warehouse=warehouse)
+    order = place(fill_in_account, buyer, [(sku, 6)], ship_to=second.pk).order
+    assert order.ship_to == second
+    default = place(fill_in_account, buyer, [(sku, 6)]).order
+    assert default.ship_to.is_default
+
+
+# --- Minimums and freight -----------------------------------------------------------------
+
+
+def test_opening_order_minimum_is_value(account, buyer, warehouse, terms):
+    sku = stocked_sku(warehouse=warehouse, price=Decimal("60.00"))
+    with pytest.raises(OrderInputError) as error:
+        place(account, buyer, [(sku, 12)])  # $720 < $1000
+    assert "opening order" in error.value.message_dict["lines"][0]
+    order = place(account, buyer, [(sku, 17)]).order  # $1020
+    assert order.is_opening_order
+
+
+def test_fill_in_of_twelve_pairs_is_allowed(fill_in_account, buyer, warehouse, terms):
+    sku = stocked_sku(warehouse=warehouse, price=Decimal("60.00"))
+    order = place(fill_in_account, buyer, [(sku, 12)]).order
+    assert not order.is_opening_order
+    assert order.lines.get().quantity == 12
+
+
+def test_fill_in_below_its_minimum_pairs_is_refused(fill_in_account, buyer, warehouse, terms):
+    sku = stocked_sku(warehouse=warehouse)
+    with pytest.raises(OrderInputError) as error:
+        place(fill_in_account, buyer, [(sku, terms.fill_in_minimum_pairs - 1)])
+    assert "fill-in" in error.value.message_dict["lines"][0]
+
+
+def test_freight_below_and_at_the_threshold(fill_in_account, buyer, warehouse, terms):
+    sku = stocked_sku(warehouse=warehouse, price=Decimal("50.00"))
+    below = place(fill_in_account, buyer, [(sku, 6)]).order  # $300
+    assert below.freight == terms.flat_freight
+    assert below.total == Decimal("300.00") + terms.flat_freight
+    at = place(fill_in_account, buyer, [(sku, 10)]).order  # $500
+    assert at.freight == Decimal("0.00")
+    assert at.total == Decimal("500.00")
+
+
+def test_account_free_freight_override(fill_in_account, buyer, warehouse):
+    fill_in_account.free_freight_threshold = Decimal("250.00")
+    fill_in_account.save()
+    sku = stocked_sku(warehouse=warehouse, price=Decimal("50.00"))
+    assert place(fill_in_account, buyer, [(sku, 6)]).order.freight == Decimal("0.00")
+
+
+# --- Idempotency ----------------------------------------------------------------------------
+
+
+def test_same_key_same_request_returns_the_same_order(fill_in_account, buyer, warehouse):
+    sku = stocked_sku(warehouse=warehouse)
+    first = place(fill_in_account, buyer, [(sku, 6)], idempotency_key="k-1")
+    again = place(fill_in_account, buyer, [(sku, 6)], idempotency_key="k-1")
+    assert first.created
+    assert not again.created
+    assert again.order.pk == first.order.pk
+    assert StockLevel.objects.get(sku=sku).allocated == 6
+
+
+def test_same_key_other_request_is_refused(fill_in_account, buyer, warehouse):
+    sku = stocked_sku(warehouse=warehouse)
+    place(fill_in_account, buyer, [(sku, 6)], idempotency_key="k-2")
+    with pytest.raises(IdempotencyKeyReused):
+        place(fill_in_account, buyer, [(sku, 7)], idempotency_key="k-2")
+    assert Order.objects.filter(idempotency_key="k-2").count() == 1
+
+
+def test_same_key_in_another_account_is_another_order(
+    fill_in_account, buyer, other_account, other_buyer, warehouse
+):
+    from tests.orders.conftest import make_fill_in
+
+    make_fill_in(other_account)
+    sku = stocked_sku(warehouse=warehouse)
+    a = place(fill_in_account, buyer, [(sku, 6)], idempotency_key="shared").order
+    b = place(other_account, other_buyer, [(sku, 6)], idempotency_key="shared").order
+    assert a.pk != b.pk
+
+
+def test_retry_of_an_opening_order_returns_it(account, buyer, warehouse):
+    # given an opening order of few, expensive pairs (below the fill-in minimum of pairs)
+    sku = stocked_sku(warehouse=warehouse, price=Decimal("300.00"))
+    first = place(account, buyer, [(sku, 4)], idempotency_key="open-1")
+    # when the client retries it (the account now has an order: a retry looks like a fill-in)
+    again = place(account, buyer, [(sku, 4)], idempotency_key="open-1")
+    # then the same order is returned rather than a minimum error
+    assert again.order.pk == first.order.pk
+    assert not again.created
+
+
+# --- Confirmation through the outbox --------------------------------------------------------
+
+
+def test_confirmation_is_written_to_the_outbox(fill_in_account, buyer, warehouse):
+    sku = stocked_sku(warehouse=warehouse)
+    order = place(fill_in_account, buyer, [(sku, 6)]).order
+    message = Message.objects.get(key=f"order-confirmation:{order.pk}:{buyer.pk}")
+    assert message.context["order_number"] == order.number
+    assert message.context["lines"][0]["allocated"] == 6
+
+
+def test_nothing_is_written_when_placement_fails(fill_in_account, buyer, warehouse):
+    sku = stocked_sku(warehouse=warehouse)
+    before = counts()
+    with pytest.raises(OrderInputError):
+        place(fill_in_account, buyer, [(sku, 6), ("missing", 1)])
+    assert counts() == before
+
+
+# --- The line invariant in the database ------------------------------------------------------
+
+
+def test_database_rejects_a_broken_split(fill_in_account, buyer, warehouse):
+    sku = stocked_sku(warehouse=warehouse)
+    line = place(fill_in_account, buyer, [(sku, 6)]).order.lines.get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OrderLine.objects.filter(pk=line.pk).update(allocated=5)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OrderLine.objects.filter(pk=line.pk).update(quantity=7)
+    line.refresh_from_db()
+    assert line.quantity == line.allocated + line.backordered + line.shipped + line.cancelled
+
+
+def test_database_rejects_allocating_more_than_on_hand(warehouse):
+    sku = stocked_sku(warehouse=warehouse, on_hand=5)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StockLevel.objects.filter(sku=sku).update(allocated=6)
+
+
+# --- Cancelling ------------------------------------------------------------------------------
+
+
+def test_cancel_releases_stock_and_pegs_at_once(fill_in_account, buyer, warehouse):
+    sku = stocked_sku(warehouse=warehouse, on_hand=4)
+    inbound = inbound_for(sku=sku, warehouse=warehouse)
+    order = place(fill_in_account, buyer, [(sku, 10)]).order
+    line = order.lines.get()
+    # cancel 7: the 6 backordered first, then 1 allocated
+    order_cancel(order=order, user=buyer, lines=[CancelRequest(line.pk, 7)])
+    line.refresh_from_db()
+    inbound.refresh_from_db()
+    assert (line.allocated, line.backordered, line.cancelled) == (3, 0, 7)
+    assert inbound.promised == 0
+    assert not BackorderPeg.objects.filter(line=line).exists()
+    assert StockLevel.objects.get(sku=sku).allocated == 3
+    order_cancel(order=order, user=buyer)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert order.total == Decimal("0.00")
+    assert StockLevel.objects.get(sku=sku).allocated == 0
+
+
+def test_cancel_bad_requests_change_nothing(fill_in_account, buyer, warehouse, other_buyer):
+    sku = stocked_sku(warehouse=warehouse)
+    order = place(fill_in_account, buyer, [(sku, 6)]).order
+    line = order.lines.get()
+    before = counts()
+    with pytest.raises(OrderInputError) as error:
+        order_cancel(
+            order=order,
+            user=buyer,
+            lines=[CancelRequest(line.pk, 99), CancelRequest(999999), CancelRequest("x")],
+        )
+    assert set(error.value.message_dict) == {"lines[0].quantity", "lines[1].id", "lines[2].id"}
+    with pytest.raises(OrderNotAllowed):
+        order_cancel(order=order, user=other_buyer)
+    assert counts() == before
