@@ -90,7 +90,7 @@ def test_style_future_ats_of_80_skus_over_12_weeks_takes_a_handful_of_queries(
     # then
     assert len(result) == 80
     assert {tuple(p.ats for p in points) for points in result.values()} == {
-        (5, 5, 17, 17, 17, 17, 17, 37, 37, 37, 37, 37, 37)
+        (5, 5, 17, 17, 17, 17, 37, 37, 37, 37, 37, 37, 37)
     }
 
 
