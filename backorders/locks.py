@@ -1,0 +1,109 @@
+"""The only place backorder rows are locked. The project's lock order holds here too:
+Order -> OrderLine -> StockLevel -> InboundRun -> InboundLine, rows of one table by pk;
+this app's own rows (decision requests, auto-cancellations) come after all of them.
+
+Batch jobs take at most `limit` rows with SKIP LOCKED and keep their state test in the
+WHERE clause, so two workers split the work instead of doing it twice."""
+
+from django.db.models import Exists, OuterRef, Subquery
+
+from backorders.models import AutoCancellation, DecisionRequest, DecisionStatus
+from orders.models import BackorderPeg, OrderLine
+
+
+def _lines(queryset):
+    return list(
+        queryset.select_for_update(of=("self",))
+        .select_related("order__account", "order__terms", "sku__style")
+        .order_by("pk")
+    )
+
+
+def lines_lock(*, line_ids):
+    return _lines(OrderLine.objects.filter(pk__in=set(line_ids)))
+
+
+def pegged_lines_lock(*, run_id=None, inbound_line_ids=None):
+    """Lock every line with a peg on this run (or these inbound lines), in pk order."""
+    pegs = BackorderPeg.objects.all()
+    if run_id is not None:
+        pegs = pegs.filter(inbound_line__run_id=run_id)
+    if inbound_line_ids is not None:
+        pegs = pegs.filter(inbound_line_id__in=set(inbound_line_ids))
+    return _lines(OrderLine.objects.filter(pk__in=Subquery(pegs.values("line_id"))))
+
+
+def allocated_lines_lock(*, stock_level_ids):
+    """Lock the lines holding allocations on these stock levels (a shortage)."""
+    from orders.models import Allocation
+
+    holders = Allocation.objects.filter(stock_level_id__in=set(stock_level_ids))
+    return _lines(OrderLine.objects.filter(pk__in=Subquery(holders.values("line_id"))))
+
+
+def lines_past_window_lock(*, today, limit):
+    """Up to `limit` lines still backordered after their window ended; rows another
+    worker holds are skipped. A line waiting on its retailer's decision is left to the
+    decision's deadline."""
+    return list(
+        OrderLine.objects.select_for_update(of=("self",), skip_locked=True)
+        .filter(backordered__gt=0, window_end__lt=today)
+        .exclude(
+            Exists(
+                DecisionRequest.objects.filter(
+                    line_id=OuterRef("pk"), status=DecisionStatus.PENDING
+                )
+            )
+        )
+        .select_related("order__account", "order__terms", "sku__style")
+        .order_by("pk")[:limit]
+    )
+
+
+def expired_decisions_lock(*, today, limit):
+    """Up to `limit` pending decision requests whose deadline has passed, with their
+    lines locked first (lock order: OrderLine before this app's rows)."""
+    line_ids = list(
+        DecisionRequest.objects.filter(status=DecisionStatus.PENDING, deadline__lt=today)
+        .order_by("line_id")
+        .values_list("line_id", flat=True)[:limit]
+    )
+    if not line_ids:
+        return []
+    lines = {
+        line.pk: line
+        for line in OrderLine.objects.select_for_update(of=("self",), skip_locked=True)
+        .filter(pk__in=line_ids)
+        .select_related("order__account", "order__terms", "sku__style")
+        .order_by("pk")
+    }
+    requests = list(
+        DecisionRequest.objects.select_for_update(of=("self",))
+        .filter(line_id__in=lines, status=DecisionStatus.PENDING, deadline__lt=today)
+        .order_by("pk")
+    )
+    for request in requests:
+        request.line = lines[request.line_id]
+    return requests
+
+
+def decision_request_lock(*, request_id):
+    return DecisionRequest.objects.select_for_update(of=("self",)).filter(pk=request_id).first()
+
+
+def pending_decisions_lock(*, line_ids):
+    return list(
+        DecisionRequest.objects.select_for_update(of=("self",))
+        .filter(line_id__in=set(line_ids), status=DecisionStatus.PENDING)
+        .order_by("pk")
+    )
+
+
+def untold_cancellations_lock(*, account_ids):
+    """The not-yet-told auto-cancellations of these accounts; rows another notifier
+    holds are skipped."""
+    return list(
+        AutoCancellation.objects.select_for_update(of=("self",), skip_locked=True)
+        .filter(account_id__in=set(account_ids), notice_key="")
+        .order_by("pk")
+    )

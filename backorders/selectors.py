@@ -1,0 +1,92 @@
+"""Read use cases for backorders: the retailer's open backorders with their runs,
+expected dates (derived through the one ETA selector) and pending decisions."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+
+from backorders.models import DecisionRequest, DecisionStatus
+from backorders.services.common import alternative_skus, sku_description
+from inventory.selectors import run_etas, ship_date_from_stock
+from orders.models import Account, BackorderPeg, OrderLine
+from orders.selectors import line_expected_dates
+
+
+@dataclass
+class BackorderRow:
+    line: OrderLine
+    runs: list[tuple[str, dt.date]]  # (reference, ETA)
+    expected_date: dt.date | None
+    decision: DecisionRequest | None
+    alternatives: list[dict]
+
+
+def open_backorders_queryset(*, account: Account) -> QuerySet[OrderLine]:
+    return (
+        OrderLine.objects.filter(order__account=account, backordered__gt=0)
+        .select_related("order", "order__terms", "sku__style")
+        .prefetch_related(
+            Prefetch(
+                "pegs",
+                queryset=BackorderPeg.objects.select_related("inbound_line__run").order_by("pk"),
+            ),
+            Prefetch(
+                "decision_requests",
+                queryset=DecisionRequest.objects.filter(status=DecisionStatus.PENDING),
+                to_attr="pending_decisions",
+            ),
+        )
+        .order_by("order__placed_at", "pk")
+    )
+
+
+def open_backorders(*, account: Account, limit: int = 500) -> list[BackorderRow]:
+    """Every open backorder of the account (oldest order first) in a fixed number of
+    queries; alternatives only for lines with a pending decision."""
+    lines = list(open_backorders_queryset(account=account)[:limit])
+    expected = line_expected_dates(lines=lines)
+    etas = run_etas(run_ids={peg.inbound_line.run_id for line in lines for peg in line.pegs.all()})
+    deciding = [line for line in lines if line.pending_decisions]
+    offers = alternative_skus(lines=deciding) if deciding else {}
+    rows = []
+    for line in lines:
+        runs = [
+            (peg.inbound_line.run.reference, etas[peg.inbound_line.run_id])
+            for peg in line.pegs.all()
+        ]
+        ships_by = ship_date_from_stock(terms=line.order.terms)
+        rows.append(
+            BackorderRow(
+                line=line,
+                runs=runs,
+                expected_date=expected.get(line.pk),
+                decision=line.pending_decisions[0] if line.pending_decisions else None,
+                alternatives=[
+                    {"sku": sku.code, "description": sku_description(sku), "ships_by": ships_by}
+                    for sku in offers.get(line.pk, [])
+                ],
+            )
+        )
+    return rows
+
+
+def decision_request_for_link(*, request_id: int) -> DecisionRequest | None:
+    return (
+        DecisionRequest.objects.filter(pk=request_id)
+        .select_related("line__order__account", "line__order__terms", "line__sku__style", "run")
+        .first()
+    )
+
+
+def line_for_user(*, user, line_id) -> OrderLine | None:
+    """A line of an account the user may see, else None (another account's line: 404)."""
+    from orders.selectors import accounts_visible_to
+
+    if not str(line_id).isdigit():
+        return None
+    return (
+        OrderLine.objects.filter(pk=int(line_id), order__account__in=accounts_visible_to(user=user))
+        .select_related("order__account", "order__terms", "sku__style")
+        .first()
+    )

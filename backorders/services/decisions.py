@@ -1,0 +1,166 @@
+"""The retailer's answer to a late backorder: keep, switch or cancel."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from backorders import locks
+from backorders.exceptions import (
+    AlreadyDecided,
+    AlternativeUnavailable,
+    BackorderInputError,
+    DecisionNotAllowed,
+    NothingBackordered,
+)
+from backorders.models import CancelSource, DecisionAction, DecisionRequest, DecisionStatus
+from backorders.services.common import (
+    alternative_skus,
+    backorders_cancel,
+    orders_totals_refresh,
+)
+from inventory import locks as inventory_locks
+from inventory import services as inventory_services
+from inventory.models import SKU
+from inventory.selectors import ship_date_from_stock
+from orders import locks as orders_locks
+from orders.models import Allocation, OrderLine
+from orders.selectors import line_expected_dates, user_can_order
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    line: OrderLine
+    action: str
+    request: DecisionRequest | None = None
+    new_line: OrderLine | None = None
+
+
+def _validate(*, action, sku):
+    errors = {}
+    if action not in DecisionAction.values:
+        errors["action"] = [f"Choose one of: {', '.join(DecisionAction.values)}."]
+    if action == DecisionAction.SWITCH and not (sku and str(sku).strip()):
+        errors["sku"] = ["Choose the alternative to switch to."]
+    if errors:
+        raise BackorderInputError(errors)
+
+
+@transaction.atomic(durable=True)
+def backorder_decide(
+    *,
+    line: OrderLine,
+    action: str,
+    user,
+    sku: str | None = None,
+    decision_request: DecisionRequest | None = None,
+    today: dt.date | None = None,
+) -> DecisionResult:
+    """Keep (the line's window extends to its new date), switch (cancel the backordered
+    pairs and add a line on the alternative, allocated now: all or nothing) or cancel the
+    backordered pairs. Answers the line's pending decision request, if any. Raises
+    AlreadyDecided when `decision_request` was already answered (nothing changes)."""
+    today = today or timezone.localdate()
+    _validate(action=action, sku=sku)
+    if not user_can_order(user=user, account=line.order.account):
+        raise DecisionNotAllowed("You may not change orders for this account.")
+    orders_locks.order_lock(order_id=line.order_id)
+    locked = locks.lines_lock(line_ids=[line.pk])
+    if not locked:
+        raise NothingBackordered("No such line.")
+    line = locked[0]
+    if decision_request is not None:
+        request = locks.decision_request_lock(request_id=decision_request.pk)
+        if request is None or request.line_id != line.pk:
+            raise NothingBackordered("No such decision request.")
+        if not request.is_pending:
+            raise AlreadyDecided(request)
+    else:
+        pending = locks.pending_decisions_lock(line_ids=[line.pk])
+        request = pending[0] if pending else None
+    if line.backordered == 0:
+        raise NothingBackordered("Nothing on this line is backordered any more.")
+
+    new_line = None
+    if action == DecisionAction.KEEP:
+        _keep(line=line)
+        status = DecisionStatus.KEPT
+    elif action == DecisionAction.CANCEL:
+        backorders_cancel(
+            lines=[line],
+            reason="Cancelled by the retailer: the new date was too late.",
+            source=CancelSource.DECISION_DEFAULT,
+            today=today,
+            record=False,
+        )
+        status = DecisionStatus.CANCELLED
+    else:
+        new_line = _switch(line=line, sku_code=sku, today=today)
+        status = DecisionStatus.SWITCHED
+    if request is not None:
+        request.status = status
+        request.action = action
+        request.decided_by = user
+        request.decided_at = timezone.now()
+        request.switched_to = new_line
+        request.save(update_fields=["status", "action", "decided_by", "decided_at", "switched_to"])
+    return DecisionResult(line, action, request, new_line)
+
+
+@transaction.atomic(savepoint=False)
+def _keep(*, line):
+    """Extend the locked line's window to the date its run now gives."""
+    expected = line_expected_dates(lines=[line]).get(line.pk)
+    if expected and (line.window_end is None or expected > line.window_end):
+        line.window_end = expected
+        line.save(update_fields=["window_end"])
+
+
+@transaction.atomic(savepoint=False)
+def _switch(*, line, sku_code, today):
+    code = "".join(str(sku_code).split()).upper()
+    alternative = SKU.objects.select_related("style").filter(code__iexact=code).first()
+    if alternative is None:
+        raise BackorderInputError({"sku": [f"Unknown SKU {code!r}."]})
+    allowed = alternative_skus(lines=[line], need_ats=False)[line.pk]
+    if alternative not in allowed:
+        raise BackorderInputError(
+            {"sku": [f"{code} is not an alternative for {line.sku.code} (same size and width)."]}
+        )
+    quantity = line.backordered
+    levels = inventory_locks.stock_levels_lock(sku_ids=[alternative.pk])
+    available = sum(level.ats for level in levels)
+    if available < quantity:
+        raise AlternativeUnavailable(
+            f"{alternative.code} has only {available} pairs available now; "
+            f"{quantity} are needed. Nothing was changed."
+        )
+    backorders_cancel(
+        lines=[line],
+        reason=f"Switched to {alternative.code}.",
+        source=CancelSource.DECISION_DEFAULT,
+        today=today,
+        record=False,
+    )
+    ships_by = ship_date_from_stock(terms=line.order.terms, today=today)
+    new_line = OrderLine.objects.create(
+        order=line.order,
+        sku=alternative,
+        unit_price=alternative.price if not line.order.no_charge else line.unit_price,
+        quantity=quantity,
+        allocated=quantity,
+        promised_date=ships_by,
+        communicated_date=ships_by,
+        substitute_for=line,
+    )
+    taken = inventory_services.stock_allocate(
+        levels=levels, sku_id=alternative.pk, quantity=quantity
+    )
+    if sum(take for _, take in taken) != quantity:
+        raise AlternativeUnavailable(f"{alternative.code} sold out meanwhile. Nothing was changed.")
+    Allocation.objects.bulk_create(
+        [Allocation(line=new_line, stock_level=level, quantity=take) for level, take in taken]
+    )
+    orders_totals_refresh(order_ids=[line.order_id])
+    return new_line

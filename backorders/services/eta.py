@@ -1,0 +1,344 @@
+"""ETA changes and cancelled runs: the pegged lines' dates move with their run (they are
+derived); the retailers are told early, once per account per change, and lines pushed
+past their window get a decision request."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from backorders.locks import pegged_lines_lock, pending_decisions_lock
+from backorders.models import CancelSource, DecisionRequest, DecisionStatus
+from backorders.services.common import (
+    alternative_skus,
+    alternatives_offer,
+    backorders_cancel,
+    iso,
+    message_line,
+    orders_url,
+    recipients_by_account,
+)
+from backorders.services.links import decision_urls
+from inventory import locks as inventory_locks
+from inventory import selectors as inventory_selectors
+from inventory import services as inventory_services
+from inventory.exceptions import InventoryInputError
+from inventory.models import EtaChange, InboundRun, InboundStatus
+from notifications.kinds import MessageKind
+from notifications.services import message_enqueue
+from orders.models import BackorderPeg, OrderLine
+from orders.selectors import line_expected_dates
+
+
+@dataclass
+class EtaChangeResult:
+    eta_change: EtaChange
+    moved: list[int] = field(default_factory=list)  # line ids still inside their window
+    decisions: list[DecisionRequest] = field(default_factory=list)
+    accounts_told: int = 0
+
+
+@transaction.atomic(durable=True)
+def eta_change(*, run: InboundRun, new_eta: dt.date, reason: str, user, today=None):
+    """Move a run's ETA: the only way an ETA moves. Every pegged line's expected date
+    follows (derived from the run). Lines still inside their window are told in one
+    eta_moved digest per account; lines pushed outside it get a decision request
+    (keep / switch / cancel) with a deadline. Raises InventoryInputError on bad input."""
+    today = today or timezone.localdate()
+    if not isinstance(new_eta, dt.date):
+        raise InventoryInputError({"eta": ["Enter a date as YYYY-MM-DD."]})
+    # Lock order: OrderLine -> InboundRun.
+    lines = pegged_lines_lock(run_id=run.pk)
+    locked_run = inventory_locks.inbound_run_lock(run_id=run.pk)
+    if locked_run is None:
+        raise InventoryInputError({"run": ["No such inbound run."]})
+    change = inventory_services.inbound_run_reschedule(
+        run=locked_run, new_eta=new_eta, reason=reason, user=user, today=today
+    )
+    run.eta = locked_run.eta
+    result = EtaChangeResult(change)
+    lines = [line for line in lines if line.backordered > 0]
+    if not lines:
+        return result
+    expected = line_expected_dates(lines=lines)
+    old_dates = {
+        line.pk: line.communicated_date
+        or inventory_selectors.ship_date_from_run(
+            eta=change.old_eta, terms=line.order.terms, today=today
+        )
+        for line in lines
+    }
+    inside, outside = [], []
+    for line in lines:
+        new_date = expected[line.pk]
+        if line.window_end is None or new_date <= line.window_end:
+            inside.append(line)
+        else:
+            outside.append(line)
+    pending = {
+        request.line_id: request
+        for request in pending_decisions_lock(line_ids=[line.pk for line in lines])
+    }
+    # A new date replaces any question still open about an older one.
+    DecisionRequest.objects.filter(pk__in=[r.pk for r in pending.values()]).update(
+        status=DecisionStatus.SUPERSEDED
+    )
+    by_date = defaultdict(list)
+    for line in lines:
+        by_date[expected[line.pk]].append(line.pk)
+        line.communicated_date = expected[line.pk]
+    for date, ids in by_date.items():
+        OrderLine.objects.filter(pk__in=ids).update(communicated_date=date)
+
+    result.moved = [line.pk for line in inside]
+    result.accounts_told = _eta_moved_notify(
+        change=change, lines=inside, old_dates=old_dates, new_dates=expected
+    )
+    result.decisions = decision_requests_create(
+        lines=outside,
+        run=locked_run,
+        change=change,
+        old_dates={
+            line.pk: pending[line.pk].old_date if line.pk in pending else old_dates[line.pk]
+            for line in outside
+        },
+        new_dates=expected,
+        today=today,
+    )
+    return result
+
+
+def _eta_moved_notify(*, change, lines, old_dates, new_dates) -> int:
+    by_account = defaultdict(list)
+    for line in sorted(lines, key=lambda line: (line.order.number or "", line.pk)):
+        by_account[line.order.account_id].append(line)
+    recipients = recipients_by_account(account_ids=by_account)
+    for account_id, account_lines in by_account.items():
+        message_enqueue(
+            kind=MessageKind.ETA_MOVED,
+            key=f"eta:{change.pk}:{account_id}",
+            recipients=recipients.get(account_id, []),
+            context={
+                "account_name": account_lines[0].order.account.name,
+                "run_reference": change.run.reference,
+                "old_eta": iso(change.old_eta),
+                "new_eta": iso(change.new_eta),
+                "reason": change.reason,
+                "lines": [
+                    message_line(
+                        line,
+                        line.backordered,
+                        old_date=iso(old_dates[line.pk]),
+                        new_date=iso(new_dates[line.pk]),
+                    )
+                    for line in account_lines
+                ],
+                "orders_url": orders_url(),
+            },
+        )
+    return len(by_account)
+
+
+@transaction.atomic(savepoint=False)
+def decision_requests_create(*, lines, run, change, old_dates, new_dates, today):
+    """Ask keep / switch / cancel for each locked line pushed past its window, with the
+    alternatives that ship sooner; one decision_request message per line (its links are
+    signed for each recipient)."""
+    if not lines:
+        return []
+    offers = alternative_skus(lines=lines)
+    requests = [
+        DecisionRequest(
+            line=line,
+            run=run,
+            eta_change=change,
+            quantity=line.backordered,
+            old_date=old_dates[line.pk],
+            new_date=new_dates[line.pk],
+            deadline=today + dt.timedelta(days=line.order.terms.decision_deadline_days),
+            alternatives=alternatives_offer(
+                skus=offers[line.pk], terms=line.order.terms, today=today
+            ),
+        )
+        for line in lines
+    ]
+    DecisionRequest.objects.bulk_create(requests)
+    recipients = recipients_by_account(account_ids={line.order.account_id for line in lines})
+    for request in requests:
+        decision_request_notify(
+            request=request, recipients=recipients.get(request.line.order.account_id, [])
+        )
+    return requests
+
+
+def decision_request_notify(*, request, recipients):
+    line = request.line
+    account = line.order.account
+    weeks_late = max(round((request.new_date - request.old_date).days / 7), 1)
+    base = {
+        "account_name": account.name,
+        "style_name": line.sku.style.name,
+        "weeks_late": weeks_late,
+        "old_date": iso(request.old_date),
+        "new_date": iso(request.new_date),
+        "deadline": iso(request.deadline),
+        "default_action": account.decision_default,
+        "lines": [message_line(line, request.quantity)],
+        "alternatives": request.alternatives,
+    }
+    for user in recipients:
+        message_enqueue(
+            kind=MessageKind.DECISION_REQUEST,
+            key=f"decision:{request.pk}",
+            recipients=[user],
+            context={**base, **decision_urls(request=request, user=user)},
+        )
+
+
+# --- Cancelled runs ---------------------------------------------------------------
+
+
+@dataclass
+class RunCancelResult:
+    run: InboundRun
+    repegged: list[int] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
+
+
+@transaction.atomic(durable=True)
+def run_cancel(*, run: InboundRun, reason: str, user, today=None) -> RunCancelResult:
+    """Cancel an inbound run. Its pegged backorders move to another open run that still
+    ships inside their window when there is room; the rest are cancelled at once and
+    each account is told, with the alternatives that ship now."""
+    today = today or timezone.localdate()
+    reason = (reason or "").strip()
+    if not reason:
+        raise InventoryInputError({"reason": ["Say why the run is cancelled."]})
+    lines = pegged_lines_lock(run_id=run.pk)
+    locked = inventory_locks.inbound_run_lock(run_id=run.pk)
+    if locked.status == InboundStatus.CANCELLED:
+        return RunCancelResult(locked)
+    if not locked.is_open:
+        raise InventoryInputError({"run": [f"Run {locked.reference} is already received."]})
+    sku_ids = {line.sku_id for line in lines}
+    open_lines = inventory_locks.open_inbound_lines_lock(sku_ids=sku_ids) if sku_ids else []
+    others = [inbound for inbound in open_lines if inbound.run_id != locked.pk]
+    slots = inventory_selectors.slots_from_lines(others)
+    pegs = defaultdict(list)
+    for peg in BackorderPeg.objects.filter(inbound_line__run=locked).order_by(
+        "line__order__placed_at", "line_id"
+    ):
+        pegs[peg.line_id].append(peg)
+    result = RunCancelResult(locked)
+    to_cancel = []
+    for line in sorted(lines, key=lambda line: (line.order.placed_at, line.pk)):
+        quantity = sum(peg.quantity for peg in pegs[line.pk])
+        plan = _repeg_plan(line=line, quantity=quantity, slots=slots, today=today)
+        if plan is None:
+            to_cancel.append(line)
+            continue
+        for peg in pegs[line.pk]:
+            inventory_services.inbound_unpromise(
+                inbound_line_id=peg.inbound_line_id, quantity=peg.quantity
+            )
+            peg.delete()
+        for slot_index, take in plan:
+            slot = slots[line.sku_id][slot_index]
+            inventory_services.inbound_promise(inbound_line_id=slot.inbound_line_id, quantity=take)
+            peg, created = BackorderPeg.objects.get_or_create(
+                line=line, inbound_line_id=slot.inbound_line_id, defaults={"quantity": take}
+            )
+            if not created:
+                peg.quantity += take
+                peg.save(update_fields=["quantity"])
+            slots[line.sku_id][slot_index] = type(slot)(
+                slot.inbound_line_id,
+                slot.sku_id,
+                slot.run_id,
+                slot.run_reference,
+                slot.eta,
+                slot.available - take,
+            )
+        result.repegged.append(line.pk)
+    offers = alternative_skus(lines=to_cancel)
+    cancel_reason = f"Production run {locked.reference} was cancelled"
+    records = backorders_cancel(
+        lines=to_cancel,
+        reason=cancel_reason,
+        source=CancelSource.RUN_CANCELLED,
+        today=today,
+    )
+    DecisionRequest.objects.filter(
+        line_id__in=[line.pk for line in to_cancel], status=DecisionStatus.PENDING
+    ).update(status=DecisionStatus.SUPERSEDED)
+    result.cancelled = [line.pk for line in to_cancel]
+    locked.status = InboundStatus.CANCELLED
+    locked.save(update_fields=["status", "updated_at"])
+    _run_cancel_notify(
+        run=locked,
+        records=records,
+        lines=to_cancel,
+        offers=offers,
+        reason=cancel_reason,
+        today=today,
+    )
+    return result
+
+
+def _repeg_plan(*, line, quantity, slots, today):
+    """[(slot index, pairs)] covering the quantity from other open runs that ship inside
+    the line's window, earliest first; None when they cannot cover it all."""
+    if line.window_end is None:
+        return None
+    plan, remaining = [], quantity
+    for index, slot in enumerate(slots.get(line.sku_id, [])):
+        ships_by = inventory_selectors.ship_date_from_run(
+            eta=slot.eta, terms=line.order.terms, today=today
+        )
+        if ships_by > line.window_end or slot.available <= 0:
+            continue
+        take = min(slot.available, remaining)
+        plan.append((index, take))
+        remaining -= take
+        if remaining == 0:
+            return plan
+    return None
+
+
+def _run_cancel_notify(*, run, records, lines, offers, reason, today):
+    by_line = {line.pk: line for line in lines}
+    by_account = defaultdict(list)
+    for record in records:
+        by_account[record.account_id].append(record)
+    recipients = recipients_by_account(account_ids=by_account)
+    for account_id, account_records in by_account.items():
+        key = f"run-cancelled:{run.pk}:{account_id}"
+        account_lines = []
+        for record in account_records:
+            line = by_line[record.line_id]
+            account_lines.append(
+                message_line(
+                    line,
+                    record.quantity,
+                    promised_date=iso(line.promised_date),
+                    alternatives=alternatives_offer(
+                        skus=offers.get(line.pk, []), terms=line.order.terms, today=today
+                    ),
+                )
+            )
+        message_enqueue(
+            kind=MessageKind.AUTO_CANCEL,
+            key=key,
+            recipients=recipients.get(account_id, []),
+            context={
+                "account_name": by_line[account_records[0].line_id].order.account.name,
+                "reason": reason,
+                "lines": account_lines,
+                "orders_url": orders_url(),
+            },
+        )
+        type(account_records[0]).objects.filter(pk__in=[r.pk for r in account_records]).update(
+            notice_key=key
+        )
