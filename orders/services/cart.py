@@ -13,7 +13,7 @@ from django.db.models.functions import Least
 
 from inventory.models import SKU
 from orders.exceptions import OrderInputError, OrderNotAllowed
-from orders.models import Account, BackorderPolicy, Cart, CartLine, OrderSource
+from orders.models import Account, BackorderPolicy, Cart, CartLine, Order, OrderSource
 from orders.selectors import user_can_order
 from orders.services.ordering import (
     MAX_LINE_QUANTITY,
@@ -285,6 +285,11 @@ def cart_submit(
     cart_lines = (
         list(cart.lines.select_related("sku").order_by("sku__code")) if cart is not None else []
     )
+    if not cart_lines and idempotency_key:
+        # A second click after the first one placed the order and emptied the cart.
+        existing = Order.objects.filter(account=account, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return PlacementResult(existing, created=False)
     if source is None:
         is_rep = user.is_sales_rep and account.rep_id == user.pk
         source = OrderSource.REP if is_rep else OrderSource.PORTAL
