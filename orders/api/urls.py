@@ -7,3 +7,12 @@ urlpatterns = [
     path("orders/<str:number>/", ordering.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<str:number>/cancel/", ordering.OrderCancelView.as_view(), name="order-cancel"),
 ]
+
+# Shipments and invoices (orders.api.fulfilment).
+from orders.api import fulfilment  # noqa: E402
+
+urlpatterns += [
+    path("shipments/", fulfilment.ShipmentListCreateView.as_view(), name="shipments"),
+    path("invoices/", fulfilment.InvoiceListView.as_view(), name="invoices"),
+    path("invoices/<str:number>/pdf/", fulfilment.InvoicePdfView.as_view(), name="invoice-pdf"),
+]

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
 
-
 from orders.models.accounts import Account
 from orders.models.ordering import Order, OrderLine
 

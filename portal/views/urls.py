@@ -61,3 +61,20 @@ urlpatterns += [
     path("orders/<str:number>/cancel/", orders.order_cancel_view, name="order_cancel"),
     path("orders/<str:number>/reorder/", ordering.reorder, name="reorder"),
 ]
+
+# Shipments, invoices, statement and their PDFs (portal.views.documents).
+from portal.views import documents  # noqa: E402
+
+urlpatterns += [
+    path("shipments/", documents.shipment_list, name="shipment_list"),
+    path(
+        "shipments/<str:number>/packing-list.pdf",
+        documents.packing_list_pdf,
+        name="packing_list_pdf",
+    ),
+    path("invoices/", documents.invoice_list, name="invoice_list"),
+    path("invoices/<str:number>/pdf/", documents.invoice_pdf, name="invoice_pdf"),
+    path("credit-memos/<str:number>/pdf/", documents.credit_memo_pdf, name="credit_memo_pdf"),
+    path("statement/", documents.statement, name="statement"),
+    path("statement/pdf/", documents.statement_download, name="statement_pdf"),
+]

@@ -1,0 +1,44 @@
+"""Thin Celery wrappers for orders: document rendering after issue."""
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from orders import documents
+
+
+@shared_task(
+    autoretry_for=(DatabaseError, OSError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+    acks_late=True,
+    soft_time_limit=120,
+    time_limit=180,
+)
+def document_render_task(kind: str, document_id: int) -> str:
+    """Render and store an issued document's PDF once. Safe to run twice: a stored PDF
+    is kept and the second run returns without writing."""
+    try:
+        return documents.document_render(kind=kind, pk=document_id)
+    except documents.DocumentAlreadyRendered:
+        return ""
+
+
+@shared_task(
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=3,
+    acks_late=True,
+    soft_time_limit=540,
+    time_limit=600,
+)
+def documents_render_pending_task() -> int:
+    """Render issued documents whose after-commit task never ran (the broker was down)."""
+    rendered = 0
+    for kind, pk in documents.documents_unrendered():
+        try:
+            if documents.document_render(kind=kind, pk=pk):
+                rendered += 1
+        except documents.DocumentAlreadyRendered:
+            continue
+    return rendered

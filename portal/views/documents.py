@@ -1,0 +1,201 @@
+"""Shipments, invoices and the statement of account for the current account, with PDF
+downloads. Issued PDFs are served from storage; one not yet rendered gets a 202 "being
+prepared" page, never a render on the request path. Another account's document: 404."""
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q, Sum
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from orders.documents import statement_pdf
+from orders.models import CreditMemo, Invoice, InvoiceStatus, Shipment
+from orders.services.fulfilment import shipment_packages, statement_for
+
+PAGE_SIZE = 25
+INVOICE_FILTERS = [
+    ("", "All"),
+    (InvoiceStatus.OPEN, "Open"),
+    (InvoiceStatus.OVERDUE, "Overdue"),
+    (InvoiceStatus.PAID, "Paid"),
+    (InvoiceStatus.CREDITED, "Credited"),
+]
+RETRY_AFTER_SECONDS = 5
+
+
+def _account_or_404(request):
+    account = request.account
+    if not account:
+        raise Http404("No account.")
+    return account
+
+
+@login_required
+@require_GET
+def shipment_list(request):
+    account = _account_or_404(request)
+    shipments = (
+        Shipment.objects.filter(order__account=account)
+        .select_related("order", "invoice")
+        .annotate(pairs=Sum("lines__quantity"))
+        .order_by("-shipped_at", "-pk")
+    )
+    order_number = request.GET.get("order", "").strip()[:20]
+    if order_number:
+        shipments = shipments.filter(order__number=order_number)
+    page = Paginator(shipments, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [{"shipment": s, "packages": shipment_packages(s)} for s in page.object_list]
+    return render(
+        request,
+        "portal/documents/shipment_list.html",
+        {"page": page, "rows": rows, "order_number": order_number},
+    )
+
+
+@login_required
+@require_GET
+def invoice_list(request):
+    account = _account_or_404(request)
+    today = timezone.localdate()
+    status = request.GET.get("status", "")
+    if status not in dict(INVOICE_FILTERS):
+        status = ""
+    invoices = Invoice.objects.filter(account=account)
+    summary = invoices.aggregate(
+        open_total=Sum("total", filter=Q(status=InvoiceStatus.OPEN), default=0)
+        - Sum("paid_amount", filter=Q(status=InvoiceStatus.OPEN), default=0)
+        - Sum("credited_amount", filter=Q(status=InvoiceStatus.OPEN), default=0),
+        overdue_total=Sum("total", filter=Q(status=InvoiceStatus.OPEN, due_on__lt=today), default=0)
+        - Sum("paid_amount", filter=Q(status=InvoiceStatus.OPEN, due_on__lt=today), default=0)
+        - Sum("credited_amount", filter=Q(status=InvoiceStatus.OPEN, due_on__lt=today), default=0),
+    )
+    if status:
+        invoices = invoices.with_status(status, today=today)
+    invoices = (
+        invoices.with_display_status(today=today)
+        .with_balance()
+        .select_related("order")
+        .order_by("-issued_on", "-pk")
+    )
+    page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "portal/documents/invoice_list.html",
+        {
+            "page": page,
+            "status": status,
+            "filters": INVOICE_FILTERS,
+            "summary": summary,
+            "page_total": sum((i.total for i in page.object_list), 0),
+            "page_balance": sum((i.balance for i in page.object_list), 0),
+        },
+    )
+
+
+def _stored_pdf(request, *, file, filename, what):
+    if not file:
+        response = render(
+            request,
+            "portal/documents/preparing.html",
+            {"what": what, "retry_after": RETRY_AFTER_SECONDS},
+            status=202,
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return FileResponse(
+        file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
+    )
+
+
+@login_required
+@require_GET
+def invoice_pdf(request, number):
+    account = _account_or_404(request)
+    invoice = Invoice.objects.filter(account=account, number=number).first()
+    if invoice is None:
+        raise Http404("No such invoice.")
+    return _stored_pdf(
+        request, file=invoice.pdf, filename=f"{invoice.number}.pdf", what=f"Invoice {number}"
+    )
+
+
+@login_required
+@require_GET
+def packing_list_pdf(request, number):
+    account = _account_or_404(request)
+    shipment = Shipment.objects.filter(order__account=account, number=number).first()
+    if shipment is None:
+        raise Http404("No such shipment.")
+    return _stored_pdf(
+        request,
+        file=shipment.packing_list_pdf,
+        filename=f"{shipment.number}-packing-list.pdf",
+        what=f"Packing list {number}",
+    )
+
+
+@login_required
+@require_GET
+def credit_memo_pdf(request, number):
+    account = _account_or_404(request)
+    memo = CreditMemo.objects.filter(invoice__account=account, number=number).first()
+    if memo is None:
+        raise Http404("No such credit memo.")
+    return _stored_pdf(
+        request, file=memo.pdf, filename=f"{memo.number}.pdf", what=f"Credit memo {number}"
+    )
+
+
+def _as_of(request):
+    """The statement date asked for (?as_of=YYYY-MM-DD), today by default; never future."""
+    today = timezone.localdate()
+    raw = request.GET.get("as_of", "").strip()
+    if not raw:
+        return today, None
+    try:
+        as_of = dt.date.fromisoformat(raw)
+    except ValueError:
+        return today, "Enter the date as YYYY-MM-DD."
+    if as_of > today:
+        return today, "The statement date cannot be in the future."
+    return as_of, None
+
+
+@login_required
+@require_GET
+def statement(request):
+    account = _account_or_404(request)
+    as_of, error = _as_of(request)
+    data = statement_for(account=account, as_of=as_of)
+    status = 400 if error else 200
+    return render(
+        request,
+        "portal/documents/statement.html",
+        {
+            "statement": data,
+            "buckets": list(data.buckets.items()),
+            "error": error,
+            "as_of_value": request.GET.get("as_of", "")[:10] if error else as_of.isoformat(),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def statement_download(request):
+    """A statement is not an issued document: rendered for the date asked, on demand."""
+    account = _account_or_404(request)
+    as_of, error = _as_of(request)
+    if error:
+        return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
+    pdf = statement_pdf(statement=statement_for(account=account, as_of=as_of))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="statement-{account.number}-{as_of.isoformat()}.pdf"'
+    )
+    return response
