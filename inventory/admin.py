@@ -34,7 +34,8 @@ def eta_change(*, run_id: int, new_eta: dt.date, reason: str, user) -> EtaChange
     except ImportError:
         backorders_eta_change = None
     if backorders_eta_change is not None:
-        return backorders_eta_change(run_id=run_id, new_eta=new_eta, reason=reason, user=user)
+        run = InboundRun.objects.get(pk=run_id)
+        return backorders_eta_change(run=run, new_eta=new_eta, reason=reason, user=user).eta_change
     with transaction.atomic(durable=True):
         run = locks.inbound_run_lock(run_id=run_id)
         return services.inbound_run_reschedule(run=run, new_eta=new_eta, reason=reason, user=user)

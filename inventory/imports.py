@@ -400,10 +400,18 @@ class StockShortfall:
     allocated: int
 
 
+@dataclass(frozen=True)
+class StockRow:
+    sku: str
+    warehouse: str
+    on_hand: int
+
+
 @dataclass
 class StockPlan:
     validation: Validation
     counts: list[StockCount] = field(default_factory=list)
+    requests: list[StockRow] = field(default_factory=list)  # the same counts, by code
     rows: list[int] = field(default_factory=list)  # the row number of each count
     shortfalls: list[StockShortfall] = field(default_factory=list)
 
@@ -445,6 +453,7 @@ def stock_validate(data, progress: Progress = None) -> StockPlan:
     for parsed, sku_id, warehouse_id in resolved:
         on_hand = parsed.values["on_hand"]
         plan.counts.append(StockCount(sku_id, warehouse_id, on_hand))
+        plan.requests.append(StockRow(parsed.values["sku"], parsed.values["warehouse"], on_hand))
         plan.rows.append(parsed.row)
         held = allocated.get((sku_id, warehouse_id), 0)
         if on_hand < held:

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
 from inventory import imports, services
@@ -51,10 +52,29 @@ class Command(CsvImportCommand):
         stock_sync = stock_sync_service()
         try:
             if stock_sync is not None:
-                result = stock_sync(counts=plan.counts)
+                from backorders.services import StockCountRequest
+
+                result = stock_sync(
+                    counts=[
+                        StockCountRequest(sku=row.sku, on_hand=row.on_hand, warehouse=row.warehouse)
+                        for row in plan.requests
+                    ],
+                    user=None,
+                )
                 progress(len(plan.counts))
-                return str(result or "")
+                return (
+                    f"{result.created} level(s) created, {result.changed} changed, "
+                    f"{result.unchanged} unchanged; shortages: {result.backordered} pair(s) "
+                    f"moved to backorder, {result.cancelled} cancelled."
+                )
             result = services.stock_counts_set(counts=plan.counts, progress=progress)
+        except ValidationError as error:
+            for key, messages in error.message_dict.items():
+                index, _, column = key.partition("].")
+                row = plan.rows[int(index[1:])] if index[1:].isdigit() else "-"
+                for message in messages:
+                    self.stderr.write(f"row {row}, column {column or key}: {message}")
+            raise CommandError("Stock changed while importing; nothing was imported.") from None
         except StockShortage as error:
             for shortage in error.shortages:
                 self.stderr.write(
