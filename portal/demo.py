@@ -831,8 +831,9 @@ def _orders_ensure(accounts, terms, today, report, progress):
             o.requested = None
             o.cancel_date = None
             is_open = age < 45
-            if is_open and rng.random() < 0.12:
-                o.requested = today + dt.timedelta(days=rng.randint(10, 40))  # a pre-book
+            if is_open and age < 14 and rng.random() < 0.3:
+                # A pre-book: held stock ships on a date inside the backorder window.
+                o.requested = today + dt.timedelta(days=rng.randint(7, 21))
             if is_open and rng.random() < 0.2:
                 o.cancel_date = o.placed_at.date() + dt.timedelta(days=rng.choice([45, 60, 75]))
             if o.opening:

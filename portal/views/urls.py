@@ -78,3 +78,12 @@ urlpatterns += [
     path("statement/", documents.statement, name="statement"),
     path("statement/pdf/", documents.statement_download, name="statement_pdf"),
 ]
+
+# The user's own page and API tokens (portal.views.profile).
+from portal.views import profile  # noqa: E402
+
+urlpatterns += [
+    path("profile/", profile.profile, name="profile"),
+    path("profile/tokens/new/", profile.api_token_new, name="api_token_new"),
+    path("profile/tokens/revoke/", profile.api_token_delete, name="api_token_revoke"),
+]

@@ -1,0 +1,151 @@
+"""Who sees which accounts (orders.selectors) and switching between them."""
+
+import pytest
+from django.urls import reverse
+
+from orders.models import MembershipRole
+from orders.selectors import account_for_user, accounts_visible_to, user_can_order
+from portal.context_processors import current_account
+from portal.middleware import SESSION_ACCOUNT_KEY
+from tests.factories import AccountFactory, MembershipFactory, RepFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_buyer_can_order_viewer_cannot(account):
+    buyer = MembershipFactory(account=account, role=MembershipRole.BUYER).user
+    viewer = MembershipFactory(account=account, role=MembershipRole.VIEWER).user
+
+    assert user_can_order(user=buyer, account=account) is True
+    assert user_can_order(user=viewer, account=account) is False
+    assert list(accounts_visible_to(user=viewer)) == [account]
+
+
+def test_buyer_of_one_account_cannot_order_for_another(buyer, other_account):
+    assert user_can_order(user=buyer, account=other_account) is False
+
+
+def test_rep_sees_only_assigned_accounts():
+    rep = RepFactory()
+    other_rep = RepFactory()
+    mine = AccountFactory(rep=rep)
+    theirs = AccountFactory(rep=other_rep)
+
+    assert list(accounts_visible_to(user=rep)) == [mine]
+    assert user_can_order(user=rep, account=mine) is True
+    assert user_can_order(user=rep, account=theirs) is False
+    assert account_for_user(user=rep, account_id=theirs.pk) is None
+
+
+def test_rep_flag_removed_loses_assigned_accounts():
+    rep = RepFactory()
+    AccountFactory(rep=rep)
+    rep.is_sales_rep = False
+    rep.save(update_fields=["is_sales_rep"])
+
+    assert list(accounts_visible_to(user=rep)) == []
+
+
+def test_user_of_account_a_sees_nothing_of_account_b(buyer, account, other_account):
+    assert list(accounts_visible_to(user=buyer)) == [account]
+    assert account_for_user(user=buyer, account_id=other_account.pk) is None
+
+
+def test_inactive_user_sees_nothing(account):
+    user = MembershipFactory(account=account).user
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+
+    assert list(accounts_visible_to(user=user)) == []
+    assert user_can_order(user=user, account=account) is False
+
+
+def test_inactive_account_is_hidden(buyer, account):
+    account.is_active = False
+    account.save(update_fields=["is_active"])
+
+    assert list(accounts_visible_to(user=buyer)) == []
+    assert user_can_order(user=buyer, account=account) is False
+
+
+def test_cannot_switch_into_an_account_you_do_not_belong_to(buyer_client, other_account):
+    response = buyer_client.post(reverse("portal:account_switch"), {"account": other_account.pk})
+
+    assert response.status_code == 404
+    assert SESSION_ACCOUNT_KEY not in buyer_client.session
+
+
+def test_switch_between_own_accounts(client, account):
+    # given: a buyer of two stores
+    user = MembershipFactory(account=account).user
+    second = AccountFactory(name="Zz Second Store")
+    MembershipFactory(account=second, user=user)
+    client.force_login(user)
+    assert client.get(reverse("portal:dashboard")).context["current_account"] == account
+
+    # when
+    response = client.post(
+        reverse("portal:account_switch"), {"account": second.pk, "next": "/profile/"}
+    )
+
+    # then
+    assert response.status_code == 302
+    assert response.url == "/profile/"
+    assert client.session[SESSION_ACCOUNT_KEY] == second.pk
+    page = client.get(reverse("portal:dashboard"))
+    assert page.context["current_account"] == second
+    assert b"Working in <strong>Zz Second Store</strong>" in page.content
+
+
+def test_switch_refuses_offsite_next(client, account):
+    user = MembershipFactory(account=account).user
+    client.force_login(user)
+
+    response = client.post(
+        reverse("portal:account_switch"), {"account": account.pk, "next": "https://evil.example/"}
+    )
+
+    assert response.url == reverse("portal:dashboard")
+
+
+def test_header_switcher_lists_only_visible_accounts(client, account, other_account):
+    # given
+    user = MembershipFactory(account=account).user
+    second = AccountFactory(name="Second Store")
+    MembershipFactory(account=second, user=user)
+    client.force_login(user)
+
+    # when
+    html = client.get(reverse("portal:profile")).content.decode()
+
+    # then
+    assert 'name="account"' in html
+    assert f'value="{account.pk}"' in html
+    assert f'value="{second.pk}"' in html
+    assert f'value="{other_account.pk}"' not in html
+
+
+def test_account_menu_costs_one_query(rf, account, django_assert_num_queries):
+    # given: a buyer of two stores who chose the second one
+    user = MembershipFactory(account=account).user
+    second = AccountFactory(name="Zz Second Store")
+    MembershipFactory(account=second, user=user)
+    request = rf.get("/")
+    request.user = user
+    request.session = {SESSION_ACCOUNT_KEY: second.pk}
+
+    # when / then: the list, the current account and the switch flag share one query
+    with django_assert_num_queries(1):
+        context = current_account(request)
+        menu = context["account_menu"]
+        assert [a.pk for a in menu.accounts] == [account.pk, second.pk]
+        assert menu.current == second
+        assert context["current_account"] == second
+        assert menu.can_switch is True
+
+
+def test_single_account_user_sees_name_not_switcher(buyer_client, account):
+    html = buyer_client.get(reverse("portal:dashboard")).content.decode()
+
+    assert 'name="account"' not in html
+    assert account.name in html
