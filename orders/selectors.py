@@ -300,7 +300,7 @@ def delivery_scorecard(
             filter=late,
         ),
     )
-    changes = EtaChange.objects.filter(changed_at__date__gte=start, changed_at__date__lt=today)
+    changes = EtaChange.objects.filter(changed_at__date__gte=start, changed_at__date__lte=today)
     if account is not None:
         changes = changes.filter(run__lines__pegs__line__order__account=account).distinct()
     told = changes.aggregate(

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
+from backorders.models import DecisionRequest, DecisionStatus
 from inventory.models import EtaChange, InboundLine, InboundRun, InboundStatus, Style
 from inventory.selectors import inbound_runs, run_etas, style_future_ats
 from orders import rules
@@ -39,15 +40,13 @@ class Dashboard:
 
 
 def pending_decisions(*, account: Account, limit: int = 5) -> list:
-    """Open late-ETA decision requests of the account, when the backorders app has them."""
-    try:
-        from backorders import selectors as backorder_selectors
-    except ImportError:
-        return []
-    read = getattr(backorder_selectors, "decisions_pending", None)
-    if read is None:
-        return []
-    return list(read(account=account))[:limit]
+    """Late-ETA decision requests of the account still waiting for an answer, soonest
+    deadline first."""
+    return list(
+        DecisionRequest.objects.filter(line__order__account=account, status=DecisionStatus.PENDING)
+        .select_related("line__order", "line__sku__style")
+        .order_by("deadline", "pk")[:limit]
+    )
 
 
 def notification_feed(*, user, limit: int = 5) -> tuple[list, int]:
@@ -143,8 +142,9 @@ class Calendar:
     style: str
 
 
-def _week_column(*, eta: dt.date, start: dt.date, weeks: int) -> int | None:
-    if eta < start:
+def _week_column(*, eta: dt.date, start: dt.date, today: dt.date, weeks: int) -> int | None:
+    """1 for an ETA already passed (the run is late), else 2 + the week it falls in."""
+    if eta < today:
         return 1
     index = (eta - start).days // 7
     return index + 2 if index < weeks else None
@@ -181,7 +181,7 @@ def production_calendar(
     rows = []
     for run in runs:
         eta = etas[run.pk]
-        column = _week_column(eta=eta, start=start, weeks=weeks)
+        column = _week_column(eta=eta, start=start, today=today, weeks=weeks)
         if column is None:
             continue
         styles = {}
@@ -190,11 +190,15 @@ def production_calendar(
             styles.setdefault(line.sku.style.number, line.sku.style)
             pairs += line.quantity - line.received
         moves = list(run.eta_changes.all())
-        moved_from = _week_column(eta=moves[0].old_eta, start=start, weeks=weeks) if moves else None
+        moved_from = (
+            _week_column(eta=moves[0].old_eta, start=start, today=today, weeks=weeks)
+            if moves
+            else None
+        )
         rows.append(CalendarRun(run, eta, column, list(styles.values()), pairs, moves, moved_from))
     rows.sort(key=lambda row: (row.eta, row.run.reference))
     filters = Style.objects.filter(
-        inbound_lines__run__status__in=[
+        skus__inbound_lines__run__status__in=[
             InboundStatus.PLANNED,
             InboundStatus.CONFIRMED,
             InboundStatus.IN_TRANSIT,

@@ -24,7 +24,11 @@ from tests.factories import (
 def shipment_with_invoice(*, order, line, quantity, days_ago=2, due_in=30, number="1"):
     shipped_at = timezone.now() - dt.timedelta(days=days_ago)
     shipment = Shipment.objects.create(
-        number=f"SH-{number}", order=order, carrier="UPS", tracking="1Z999", shipped_at=shipped_at
+        number=f"SH-{number}",
+        order=order,
+        carrier="UPS",
+        tracking=f"1Z{number}",
+        shipped_at=shipped_at,
     )
     ShipmentLine.objects.create(shipment=shipment, order_line=line, quantity=quantity)
     issued = shipped_at.date()
@@ -180,3 +184,42 @@ def test_dashboard_requires_login(client, db):
     response = client.get(reverse("portal:dashboard"))
     assert response.status_code == 302
     assert reverse("login") in response["Location"]
+
+
+def test_dashboard_lists_pending_decisions_with_their_link(buyer_client, account, other_account):
+    from backorders.models import DecisionRequest, DecisionStatus
+
+    # given: a pending and an answered request here, a pending one at another account
+    line = backordered_line(account=account)
+    pending = DecisionRequest.objects.create(
+        line=line,
+        run=line.pegs.get().inbound_line.run,
+        quantity=6,
+        old_date=timezone.localdate() + dt.timedelta(days=10),
+        new_date=timezone.localdate() + dt.timedelta(days=40),
+        deadline=timezone.localdate() + dt.timedelta(days=5),
+    )
+    answered = backordered_line(account=account)
+    DecisionRequest.objects.create(
+        line=answered,
+        run=answered.pegs.get().inbound_line.run,
+        quantity=6,
+        old_date=timezone.localdate(),
+        new_date=timezone.localdate(),
+        deadline=timezone.localdate(),
+        status=DecisionStatus.KEPT,
+    )
+    elsewhere = backordered_line(account=other_account)
+    DecisionRequest.objects.create(
+        line=elsewhere,
+        run=elsewhere.pegs.get().inbound_line.run,
+        quantity=6,
+        old_date=timezone.localdate(),
+        new_date=timezone.localdate(),
+        deadline=timezone.localdate(),
+    )
+    # when
+    response = buyer_client.get(reverse("portal:dashboard"))
+    # then
+    assert response.context["d"].decisions == [pending]
+    assert reverse("portal:backorder_decide", args=[line.pk]) in response.content.decode()
