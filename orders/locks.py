@@ -68,3 +68,11 @@ def credit_approval_lock(*, approval_id):
     from orders.models import CreditApproval
 
     return CreditApproval.objects.select_for_update(of=("self",)).filter(pk=approval_id).first()
+
+
+def commercial_terms_latest_lock():
+    """Lock the newest commercial terms version while the next one is written; the unique
+    version number is the backstop if two editors publish at the same moment."""
+    from orders.models import CommercialTerms
+
+    return CommercialTerms.objects.select_for_update().order_by("-version").first()

@@ -9,7 +9,6 @@ superuser who is not the requester, approves the request, and approval issues th
 """
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied
@@ -22,10 +21,12 @@ from orders.audit import audit_record, field_values
 from orders.exceptions import OrderInputError
 from orders.models import (
     Account,
+    AuditEvent,
     Case,
     CaseChannel,
     CaseReason,
     CaseStatus,
+    CommercialTerms,
     CreditApproval,
     CreditApprovalStatus,
     CreditReason,
@@ -94,7 +95,11 @@ def _open_case(case, errors):
 # --- cases -----------------------------------------------------------------------------
 
 
-@transaction.atomic(durable=True)
+# Cases are opened and resolved from the admin's own forms, whose save path already runs
+# in a transaction: the writes join it (and start their own when called anywhere else).
+# Checks run before the write, so a refusal never breaks the caller's transaction.
+
+
 def case_open(
     *,
     account: Account,
@@ -116,6 +121,13 @@ def case_open(
     summary = _text(summary, "summary", errors, max_length=4000)
     if errors:
         raise OrderInputError(errors)
+    return _case_create(
+        account=account, order=order, reason=reason, channel=channel, summary=summary, user=user
+    )
+
+
+@transaction.atomic(savepoint=False)
+def _case_create(*, account, order, reason, channel, summary, user) -> Case:
     case = Case.objects.create(
         account=account,
         order=order,
@@ -129,7 +141,6 @@ def case_open(
     return case
 
 
-@transaction.atomic(durable=True)
 def case_resolve(*, case: Case, resolution: str, user) -> Case:
     """Close a case with what was done; the time to resolve is from opening to now."""
     _require(user, "orders.change_case", "resolve a case")
@@ -137,6 +148,11 @@ def case_resolve(*, case: Case, resolution: str, user) -> Case:
     resolution = _text(resolution, "resolution", errors, required=True, max_length=4000)
     if errors:
         raise OrderInputError(errors)
+    return _case_close(case=case, resolution=resolution, user=user)
+
+
+@transaction.atomic(savepoint=False)
+def _case_close(*, case, resolution, user) -> Case:
     case = locks.case_lock(case_id=case.pk)
     if case.status == CaseStatus.RESOLVED:
         return case
@@ -154,6 +170,59 @@ def case_resolve(*, case: Case, resolution: str, user) -> Case:
         case=case,
     )
     return case
+
+
+# --- commercial terms ----------------------------------------------------------------
+
+TERMS_FIXED_FIELDS = {"id", "version", "effective_from", "created_by", "created_at"}
+
+
+def commercial_terms_revise(*, values: dict, user, note: str = "") -> CommercialTerms:
+    """Publish a new version of the commercial terms, in force from now. Existing versions
+    never change: orders keep the version they were placed under. The write joins the
+    admin's save transaction; every check runs before it."""
+    _require(user, "orders.change_commercialterms", "change the commercial terms")
+    errors = {}
+    note = _text(note, "note", errors, required=True, max_length=200)
+    unknown = set(values) - {f.name for f in CommercialTerms._meta.concrete_fields}
+    if unknown:
+        errors[sorted(unknown)[0]] = ["Not a commercial terms field."]
+    if errors:
+        raise OrderInputError(errors)
+    current = CommercialTerms.objects.order_by("-version").first()
+    terms = CommercialTerms(
+        **{
+            field.name: getattr(current, field.name)
+            for field in CommercialTerms._meta.concrete_fields
+            if current is not None and field.name not in TERMS_FIXED_FIELDS
+        }
+    )
+    for name, value in values.items():
+        if name not in TERMS_FIXED_FIELDS:
+            setattr(terms, name, value)
+    terms.note = note
+    terms.version = (current.version if current else 0) + 1
+    terms.effective_from = timezone.now()
+    terms.full_clean(exclude=["version", "effective_from"])
+    return _terms_publish(terms=terms, user=user, note=note)
+
+
+@transaction.atomic(savepoint=False)
+def _terms_publish(*, terms, user, note) -> CommercialTerms:
+    current = locks.commercial_terms_latest_lock()
+    terms.version = (current.version if current else 0) + 1
+    terms.effective_from = timezone.now()
+    terms.created_by = user
+    terms.save()
+    before = field_values(current) if current else {}
+    after = field_values(terms)
+    changes = {
+        name: [before.get(name), value]
+        for name, value in after.items()
+        if name not in TERMS_FIXED_FIELDS | {"note"} and before.get(name) != value
+    }
+    audit_record(actor=user, action="terms.published", obj=terms, changes=changes, reason=note)
+    return terms
 
 
 # --- credits ----------------------------------------------------------------------------
@@ -186,18 +255,15 @@ def case_credit_total(*, case: Case) -> Decimal:
 def _memo_issue(*, approval: CreditApproval, approver) -> None:
     from orders.services.fulfilment import credit_memo_issue
 
-    memo = credit_memo_issue(
+    approval.credit_memo = credit_memo_issue(
         invoice=approval.invoice,
         amount=approval.amount,
         reason=approval.reason,
         invoice_line=approval.invoice_line,
         note=approval.note,
         user=approval.requested_by,
+        approved_by=approver,
     )
-    if approver is not None and memo.approved_by_id != approver.pk:
-        memo.approved_by = approver
-        memo.save(update_fields=["approved_by"])
-    approval.credit_memo = memo
     approval.status = CreditApprovalStatus.APPROVED
 
 
@@ -233,8 +299,6 @@ def credit_issue(
         balance = Invoice.objects.get(pk=invoice.pk).open_balance
         if amount > balance:
             errors["amount"] = [f"The invoice's open balance is {balance}; credit at most that."]
-        elif invoice_line is not None and amount > invoice_line.amount:
-            errors["amount"] = [f"That line is {invoice_line.amount}; credit at most that."]
     if errors:
         raise OrderInputError(errors)
 
@@ -321,17 +385,10 @@ def credit_approval_decide(
 # --- returns, replacements, cancellations ----------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReturnItem:
-    line_id: object
-    quantity: object
-
-
 @transaction.atomic(durable=True)
-def return_create(
-    *, case: Case, order: Order, lines: list[ReturnItem], reason: str, user, note: str = ""
-):
-    """Authorize a return with a printable label and the items expected back."""
+def return_create(*, case: Case, order: Order, lines: list, reason: str, user, note: str = ""):
+    """Authorize a return with a printable label and the items expected back. ``lines``
+    are [{"sku": code, "quantity": n}] of shipped pairs."""
     from orders.services.fulfilment import return_authorize
 
     _require(user, "orders.add_returnauthorization", "authorize returns")
@@ -353,7 +410,10 @@ def return_create(
             "return_authorization": [None, authorization.number],
             "items": [
                 None,
-                {str(line.order_line_id): line.quantity for line in authorization.lines.all()},
+                {
+                    line.order_line.sku.code: line.quantity
+                    for line in authorization.lines.select_related("order_line__sku")
+                },
             ],
         },
         reason=note or CreditReason(reason).label,
@@ -501,15 +561,24 @@ def _eta_record(*, run, old_eta, new_eta, user, reason, case):
     )
 
 
-@transaction.atomic(durable=True)
 def message_resend_staff(*, message, user, case: Case | None = None, reason: str = ""):
-    """Send a message again to the recipient's current address; logged on the case."""
+    """Send a message again to the recipient's current address; logged on the case.
+    The resend is the outbox's own transaction; two clicks in a minute make one resend
+    and one record."""
     from notifications.services import message_resend
 
     _require(user, "notifications.resend_message", "resend messages")
     if case is not None and case.status != CaseStatus.OPEN:
         raise OrderInputError({"case": [f"Case {case.pk} is resolved; open a new case."]})
     resend = message_resend(message=message, by_user=user)
+    _resend_record(message=message, resend=resend, user=user, case=case, reason=reason)
+    return resend
+
+
+@transaction.atomic(durable=True)
+def _resend_record(*, message, resend, user, case, reason):
+    if AuditEvent.objects.filter(action="message.resent", changes__resend__1=resend.key).exists():
+        return
     audit_record(
         actor=user,
         action="message.resent",
@@ -518,17 +587,16 @@ def message_resend_staff(*, message, user, case: Case | None = None, reason: str
         reason=(reason or "").strip() or f"Resent {message.get_kind_display()}",
         case=case,
     )
-    return resend
 
 
 __all__ = [
     "CancelRequest",
     "LineRequest",
-    "ReturnItem",
     "StaffNotAllowed",
     "case_credit_total",
     "case_open",
     "case_resolve",
+    "commercial_terms_revise",
     "credit_approval_decide",
     "credit_authority",
     "credit_issue",
