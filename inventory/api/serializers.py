@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from inventory.models import InboundStatus
 from inventory.services import MAX_INBOUND_QUANTITY
+from portal.api.errors import ErrorSerializer  # noqa: F401  (re-exported for the views)
 
 
 def flat_errors(errors, prefix="") -> dict[str, list[str]]:
@@ -11,6 +12,8 @@ def flat_errors(errors, prefix="") -> dict[str, list[str]]:
         for key, value in errors.items():
             if isinstance(key, int):
                 name = f"{prefix}[{key}]"
+            elif key == "non_field_errors" and prefix:
+                name = prefix
             else:
                 name = f"{prefix}.{key}" if prefix else str(key)
             flat.update(flat_errors(value, name))
@@ -24,11 +27,6 @@ def flat_errors(errors, prefix="") -> dict[str, list[str]]:
                 flat.update(flat_errors(value, f"{prefix}[{index}]"))
         return flat
     return {prefix or "non_field_errors": [str(errors)]}
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
 
 
 class SKUSerializer(serializers.Serializer):

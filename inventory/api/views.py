@@ -32,7 +32,11 @@ class SKUFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_q", help_text="SKU code, UPC, style number or name, colour."
     )
-    core = django_filters.BooleanFilter(help_text="true: only the core (always-stocked) list.")
+    core = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_core",
+        help_text="true: only the core (always-stocked) list.",
+    )
 
     class Meta:
         model = SKU
@@ -40,6 +44,9 @@ class SKUFilter(django_filters.FilterSet):
 
     def filter_style(self, queryset, name, value):
         return queryset.filter(style__number__iexact=value.strip())
+
+    def filter_core(self, queryset, name, value):
+        return queryset.filter(core=value == "true")
 
     def filter_q(self, queryset, name, value):
         return queryset.matching(value)
