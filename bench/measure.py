@@ -59,7 +59,11 @@ def wrk(path, *, duration, runs, headers=(), script="report.lua", env=None):
             command += ["-H", header]
         command.append(BASE_URL + path)
         output = subprocess.run(
-            command, capture_output=True, text=True, check=True, env={**os.environ, **(env or {})}
+            command,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "REPORT_LUA": str(BENCH / "wrk" / "report.lua"), **(env or {})},
         ).stdout
         match = re.search(r"WRK_JSON (\{.*\})", output)
         if not match:

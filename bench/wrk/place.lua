@@ -1,13 +1,15 @@
+dofile(os.getenv("REPORT_LUA"))
 -- Order placement over the API: each request is a new order (unique Idempotency-Key) of
 -- LINES random SKUs from SKU_FILE, QUANTITY pairs each. Environment: TOKEN, SKU_FILE,
--- LINES, QUANTITY.
+-- ACCOUNT, LINES, QUANTITY.
 local skus = {}
 for line in io.lines(os.getenv("SKU_FILE")) do skus[#skus + 1] = line end
 local lines_per_order = tonumber(os.getenv("LINES") or "10")
 local quantity = tonumber(os.getenv("QUANTITY") or "1")
 local token = os.getenv("TOKEN")
+local account = os.getenv("ACCOUNT")
 local counter = 0
-local thread_tag = ""
+thread_tag = ""  -- global: set per thread by setup()
 
 setup = function(thread)
   thread:set("thread_tag", tostring(math.random(1, 1e9)))
@@ -27,8 +29,9 @@ request = function()
       body_lines[#body_lines + 1] = string.format('{"sku": "%s", "quantity": %d}', sku, quantity)
     end
   end
-  local body = string.format('{"po_number": "BENCH-%s-%d", "backorders": "allow", "lines": [%s]}',
-    thread_tag, counter, table.concat(body_lines, ", "))
+  local body = string.format(
+    '{"account": "%s", "po_number": "BENCH-%s-%d", "backorders": "allow", "lines": [%s]}',
+    account, thread_tag, counter, table.concat(body_lines, ", "))
   local headers = {
     ["Authorization"] = "Token " .. token,
     ["Content-Type"] = "application/json",
