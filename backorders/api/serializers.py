@@ -39,3 +39,44 @@ class OrderLineOutSerializer(serializers.Serializer):
     cancelled = serializers.IntegerField()
     window_end = serializers.DateField(allow_null=True)
     substitute_for = serializers.IntegerField(source="substitute_for_id", allow_null=True)
+
+
+class DecisionOutSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=DecisionAction.values)
+    decision = serializers.CharField(
+        allow_null=True, help_text="The decision request's status, when there was one."
+    )
+    line = OrderLineOutSerializer()
+    new_line = OrderLineOutSerializer(
+        allow_null=True, help_text="The alternative's new line, after a switch."
+    )
+
+
+class EtaChangeOutSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    old_eta = serializers.DateField()
+    eta = serializers.DateField()
+    lines_moved = serializers.IntegerField()
+    decision_requests = serializers.IntegerField()
+    accounts_told = serializers.IntegerField()
+
+
+class ReceiveOutSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    status = serializers.CharField()
+    receipt = serializers.IntegerField(allow_null=True)
+    received = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Pairs received per SKU code."
+    )
+    filled_backorders = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Pairs that went to backorders per SKU code."
+    )
+
+
+class StockSyncOutSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    changed = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    shortages = serializers.IntegerField()
+    backordered = serializers.IntegerField(help_text="Pairs moved to backorder.")
+    cancelled = serializers.IntegerField(help_text="Pairs cancelled.")

@@ -1,7 +1,7 @@
 """Thin API doors onto the backorder services."""
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -10,19 +10,24 @@ from rest_framework.views import APIView
 from backorders import selectors, services
 from backorders.api.serializers import (
     DecisionInSerializer,
+    DecisionOutSerializer,
     EtaChangeInSerializer,
+    EtaChangeOutSerializer,
     OrderLineOutSerializer,
     ReceiveInSerializer,
+    ReceiveOutSerializer,
     StockCountSerializer,
+    StockSyncOutSerializer,
 )
 from backorders.exceptions import (
     AlternativeUnavailable,
+    BackorderInputError,
     DecisionNotAllowed,
     NothingBackordered,
     RunNotReceivable,
 )
 from inventory.models import InboundRun
-from portal.api.errors import error_response
+from portal.api.errors import ErrorSerializer, error_response
 from portal.api.permissions import HasStaffPermission
 
 
@@ -42,7 +47,10 @@ def _run_or_404(reference):
 class BackorderDecisionView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=DecisionInSerializer, responses=OrderLineOutSerializer)
+    @extend_schema(
+        request=DecisionInSerializer,
+        responses={200: DecisionOutSerializer, 409: ErrorSerializer},
+    )
     def post(self, request, line_id):
         line = selectors.line_for_user(user=request.user, line_id=line_id)
         if line is None:
@@ -75,7 +83,7 @@ class BackorderDecisionView(APIView):
 class InboundEtaView(APIView):
     permission_classes = [IsAuthenticated, HasStaffPermission.require("inventory.change_eta")]
 
-    @extend_schema(request=EtaChangeInSerializer, responses=None)
+    @extend_schema(request=EtaChangeInSerializer, responses=EtaChangeOutSerializer)
     def post(self, request, reference):
         run = _run_or_404(reference)
         data = _validated(EtaChangeInSerializer, request.data)
@@ -101,7 +109,22 @@ class InboundReceiveView(APIView):
         HasStaffPermission.require("inventory.change_inboundrun"),
     ]
 
-    @extend_schema(request=ReceiveInSerializer, responses=None)
+    @extend_schema(
+        request=ReceiveInSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Optional: a resent receipt with the same key receives nothing twice.",
+            )
+        ],
+        responses={
+            200: ReceiveOutSerializer,
+            201: ReceiveOutSerializer,
+            409: ErrorSerializer,
+        },
+    )
     def post(self, request, reference):
         run = _run_or_404(reference)
         data = _validated(ReceiveInSerializer, request.data or {})
@@ -132,34 +155,37 @@ class InboundReceiveView(APIView):
 class StockSyncView(APIView):
     permission_classes = [IsAuthenticated, HasStaffPermission.require("inventory.sync_stock")]
 
-    @extend_schema(request=StockCountSerializer(many=True), responses=None)
+    @extend_schema(request=StockCountSerializer(many=True), responses=StockSyncOutSerializer)
     def post(self, request):
         if not isinstance(request.data, list):
             return error_response(
                 "Invalid input.",
                 errors={"non_field_errors": ['Send a list: [{"sku", "warehouse"?, "on_hand"}].']},
             )
-        errors, counts = {}, []
-        for index, row in enumerate(request.data):
-            serializer = StockCountSerializer(data=row if isinstance(row, dict) else None)
-            if not isinstance(row, dict):
-                errors[f"[{index}]"] = ["Expected an object."]
-                continue
-            if not serializer.is_valid():
-                for name, messages in serializer.errors.items():
-                    errors[f"[{index}].{name}"] = [str(m) for m in messages]
-                continue
-            data = serializer.validated_data
-            counts.append(
-                services.StockCountRequest(
-                    sku=data["sku"],
-                    warehouse=data.get("warehouse") or None,
-                    on_hand=data["on_hand"],
-                )
+        shape_errors = {
+            f"[{index}]": ["Expected an object."]
+            for index, row in enumerate(request.data)
+            if not isinstance(row, dict)
+        }
+        counts = [
+            services.StockCountRequest(
+                sku=row.get("sku"),
+                warehouse=row.get("warehouse") or None,
+                on_hand=row.get("on_hand"),
             )
-        if errors:
-            return error_response("Invalid input.", errors=errors)
-        result = services.stock_sync(counts=counts, user=request.user)
+            if isinstance(row, dict)
+            else services.StockCountRequest(sku=None, on_hand=None)
+            for row in request.data
+        ]
+        try:
+            result = services.stock_sync(counts=counts, user=request.user)
+        except BackorderInputError as exc:
+            errors = {
+                key: messages
+                for key, messages in exc.message_dict.items()
+                if key.split(".")[0] not in shape_errors
+            }
+            return error_response("Invalid input.", errors={**errors, **shape_errors})
         return Response(
             {
                 "created": result.created,

@@ -62,7 +62,8 @@ def test_full_receipt_fills_everything_rest_is_ats_and_run_is_received(
     assert (line.allocated, line.backordered) == (10, 0)
     assert Allocation.objects.get(line=line).quantity == 10
     level = StockLevel.objects.get(sku=sku, warehouse=warehouse)
-    assert level.on_hand == 40 and level.ats == 30
+    assert level.on_hand == 40
+    assert level.ats == 30
     run.refresh_from_db()
     assert run.status == InboundStatus.RECEIVED
     assert_counters()
@@ -79,7 +80,8 @@ def test_receipt_tells_each_account_once_and_is_idempotent_with_a_key(
     staff = StaffFactory()
     first = run_receive(run=run, user=staff, key="rcv-1")
     again = run_receive(run=run, user=staff, key="rcv-1")
-    assert first.created and not again.created
+    assert first.created
+    assert not again.created
     assert again.receipt.pk == first.receipt.pk
     filled = messages("backorder_filled")
     # one message per account (one row per recipient: two buyers)
