@@ -87,3 +87,17 @@ urlpatterns += [
     path("profile/tokens/new/", profile.api_token_new, name="api_token_new"),
     path("profile/tokens/revoke/", profile.api_token_delete, name="api_token_revoke"),
 ]
+
+# Backorders: the list, decisions, signed decision links; the account's backorder settings.
+from portal.views import account_settings, backorders  # noqa: E402
+
+urlpatterns += [
+    path("backorders/", backorders.backorder_list, name="backorders"),
+    path(
+        "backorders/<int:line_id>/decision/",
+        backorders.backorder_decide_view,
+        name="backorder_decide",
+    ),
+    path("backorders/decide/<str:token>/", backorders.decision_link, name="decision_link"),
+    path("account/settings/", account_settings.account_settings, name="account_settings"),
+]
