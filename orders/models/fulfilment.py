@@ -81,6 +81,11 @@ class InvoiceStatus(models.TextChoices):
     OVERDUE = "overdue", "Overdue"
 
 
+# Stored statuses that still await money. "overdue" is derived from the due date on the
+# day asked about; a row stored as "overdue" (older data, imports) reads like "open".
+UNSETTLED_STATUSES = ("open", "overdue")
+
+
 class InvoiceQuerySet(models.QuerySet):
     def for_accounts(self, accounts):
         return self.filter(account__in=accounts)
@@ -88,27 +93,32 @@ class InvoiceQuerySet(models.QuerySet):
     def with_balance(self):
         return self.annotate(balance=F("total") - F("paid_amount") - F("credited_amount"))
 
+    def unsettled(self):
+        return self.filter(status__in=UNSETTLED_STATUSES)
+
     def with_display_status(self, *, today):
-        """The stored status, except an open invoice past its due date reads "overdue":
-        derived from the date asked about, so it is right on any day without a job."""
+        """The stored status, except an unsettled invoice reads "overdue" once past its
+        due date and "open" before: derived from the date asked about, so it is right on
+        any day without a nightly job."""
         return self.annotate(
             display_status=Case(
                 When(
-                    status=InvoiceStatus.OPEN,
+                    status__in=UNSETTLED_STATUSES,
                     due_on__lt=today,
                     then=Value(InvoiceStatus.OVERDUE.value),
                 ),
+                When(status__in=UNSETTLED_STATUSES, then=Value(InvoiceStatus.OPEN.value)),
                 default=F("status"),
                 output_field=models.CharField(),
             )
         )
 
     def with_status(self, status, *, today):
-        """Filter by the displayed status ("overdue" = open and past due)."""
+        """Filter by the displayed status ("overdue" = unsettled and past due)."""
         if status == InvoiceStatus.OVERDUE:
-            return self.filter(status=InvoiceStatus.OPEN, due_on__lt=today)
+            return self.unsettled().filter(due_on__lt=today)
         if status == InvoiceStatus.OPEN:
-            return self.filter(status=InvoiceStatus.OPEN, due_on__gte=today)
+            return self.unsettled().filter(due_on__gte=today)
         return self.filter(status=status)
 
 

@@ -3,6 +3,7 @@ downloads. Issued PDFs are served from storage; one not yet rendered gets a 202 
 prepared" page, never a render on the request path. Another account's document: 404."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -65,13 +66,13 @@ def invoice_list(request):
     if status not in dict(INVOICE_FILTERS):
         status = ""
     invoices = Invoice.objects.filter(account=account)
-    summary = invoices.aggregate(
-        open_total=Sum("total", filter=Q(status=InvoiceStatus.OPEN), default=0)
-        - Sum("paid_amount", filter=Q(status=InvoiceStatus.OPEN), default=0)
-        - Sum("credited_amount", filter=Q(status=InvoiceStatus.OPEN), default=0),
-        overdue_total=Sum("total", filter=Q(status=InvoiceStatus.OPEN, due_on__lt=today), default=0)
-        - Sum("paid_amount", filter=Q(status=InvoiceStatus.OPEN, due_on__lt=today), default=0)
-        - Sum("credited_amount", filter=Q(status=InvoiceStatus.OPEN, due_on__lt=today), default=0),
+    summary = (
+        invoices.unsettled()
+        .with_balance()
+        .aggregate(
+            open_total=Sum("balance", default=Decimal("0.00")),
+            overdue_total=Sum("balance", filter=Q(due_on__lt=today), default=Decimal("0.00")),
+        )
     )
     if status:
         invoices = invoices.with_status(status, today=today)

@@ -277,7 +277,13 @@ def test_overdue_is_derived_from_the_day_asked_about(account):
     assert status_on(dt.date(2026, 2, 5)) == "overdue"
     assert list(Invoice.objects.with_status("overdue", today=dt.date(2026, 2, 5))) == [invoice]
     assert not Invoice.objects.with_status("overdue", today=dt.date(2026, 2, 4)).exists()
-    payment_record(invoice=invoice, amount=invoice.total, received_on=dt.date(2026, 1, 20))
+    # a row stored as "overdue" (older data) still reads by its due date
+    Invoice.objects.filter(pk=invoice.pk).update(status=InvoiceStatus.OVERDUE)
+    assert status_on(dt.date(2026, 2, 4)) == "open"
+    assert list(Invoice.objects.with_status("open", today=dt.date(2026, 2, 4))) == [invoice]
+    Invoice.objects.filter(pk=invoice.pk).update(status=InvoiceStatus.OPEN)
+    with time_machine.travel(dt.datetime(2026, 1, 20, 15, 0, tzinfo=dt.UTC), tick=False):
+        payment_record(invoice=invoice, amount=invoice.total)
     assert status_on(dt.date(2026, 3, 1)) == "paid"
 
 
