@@ -72,6 +72,10 @@ class WarehouseAdmin(admin.ModelAdmin):
 
 
 class StockLevelForm(forms.ModelForm):
+    holdback = forms.IntegerField(
+        min_value=0, help_text="Safety buffer never offered for sale, in pairs."
+    )
+
     class Meta:
         model = StockLevel
         fields = ("holdback",)
@@ -135,13 +139,16 @@ class InboundLineForm(forms.ModelForm):
 class InboundLineInline(admin.TabularInline):
     model = InboundLine
     form = InboundLineForm
-    extra = 1
+    extra = 0
     min_num = 1
-    validate_min = True
     fields = ("sku", "quantity", "received", "promised")
     readonly_fields = ("received", "promised")
     autocomplete_fields = ("sku",)
     can_delete = False
+
+    def get_formset(self, request, obj=None, **kwargs):
+        # A run needs at least one line (the form says so rather than the service).
+        return super().get_formset(request, obj, validate_min=True, **kwargs)
 
 
 class EtaChangeInline(admin.TabularInline):
@@ -213,29 +220,37 @@ class InboundRunAdmin(admin.ModelAdmin):
     def has_change_eta_permission(self, request):
         return request.user.has_perm("inventory.change_eta")
 
+    def _create_formsets(self, request, obj, change):
+        formsets, inline_instances = super()._create_formsets(request, obj, change)
+        request.inbound_line_formsets = [f for f in formsets if f.model is InboundLine]
+        return formsets, inline_instances
+
     def save_model(self, request, obj, form, change):
-        """Saved, with its lines, by inventory.services.inbound_run_upsert in save_related."""
+        """The run and its lines are written by inventory.services.inbound_run_upsert."""
+        lines = [
+            services.InboundLineInput(data["sku"].code, data["quantity"])
+            for formset in getattr(request, "inbound_line_formsets", [])
+            for data in (line_form.cleaned_data for line_form in formset.forms)
+            if data and data.get("sku") and data.get("quantity") is not None
+        ]
+        # The admin already runs the change form in one transaction.
+        result = services.inbound_run_write(
+            data=services.InboundRunInput(
+                reference=obj.reference,
+                eta=obj.eta,
+                lines=lines,
+                status=form.cleaned_data.get("status"),
+                factory=form.cleaned_data.get("factory", ""),
+                warehouse=obj.warehouse.code,
+            )
+        )
+        obj.pk = result.run.pk
+        obj.refresh_from_db()
 
     def save_related(self, request, form, formsets, change):
-        run = form.instance
-        lines = []
+        # The lines were written with the run in save_model; nothing else to save.
         for formset in formsets:
-            if formset.model is not InboundLine:
-                continue
-            for line_form in formset.forms:
-                data = line_form.cleaned_data
-                if data and data.get("sku") and data.get("quantity") is not None:
-                    lines.append(services.InboundLineInput(data["sku"].code, data["quantity"]))
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        result = services.inbound_run_upsert(
-            reference=run.reference,
-            eta=run.eta,
-            lines=lines,
-            status=form.cleaned_data.get("status"),
-            factory=form.cleaned_data.get("factory", ""),
-            warehouse=run.warehouse.code,
-        )
-        run.pk = result.run.pk
 
     @admin.action(description="Change ETA (with a reason)", permissions=["change_eta"])
     def change_eta(self, request, queryset):

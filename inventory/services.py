@@ -541,7 +541,8 @@ def inbound_run_check(
 
 
 @transaction.atomic(savepoint=False)
-def _inbound_run_write(*, data: InboundRunInput, today=None) -> InboundUpsertResult:
+def inbound_run_write(*, data: InboundRunInput, today=None) -> InboundUpsertResult:
+    """inbound_run_upsert inside a caller's transaction (the admin's change form)."""
     reference = (data.reference or "").strip() if isinstance(data.reference, str) else ""
     run = locks.inbound_run_lock(reference=reference) if reference else None
     plan, errors = inbound_run_check(data=data, run=run, today=today)
@@ -562,7 +563,7 @@ def _inbound_run_write(*, data: InboundRunInput, today=None) -> InboundUpsertRes
             created = True
         except IntegrityError:
             # Another request created it meanwhile: update it as if it had been there.
-            return _inbound_run_write(data=data, today=today)
+            return inbound_run_write(data=data, today=today)
     else:
         changed = [
             name
@@ -609,7 +610,7 @@ def inbound_run_upsert(
     """Create a run, or update an open one, by its reference. Lines are upserted by SKU
     (lines not named are kept). The ETA of an existing run is never changed here
     (EtaChangeRequired): it moves only through the ETA change, with a reason."""
-    return _inbound_run_write(
+    return inbound_run_write(
         data=InboundRunInput(reference, eta, tuple(lines), status, factory, warehouse)
     )
 
@@ -622,6 +623,6 @@ def inbound_runs_upsert(
     written in reference order so two feeds lock them in the same order."""
     results = []
     for data in sorted(runs, key=lambda item: str(item.reference)):
-        results.append(_inbound_run_write(data=data))
+        results.append(inbound_run_write(data=data))
         _tick(progress, max(len(data.lines), 1))
     return results

@@ -8,6 +8,7 @@ import csv
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, Sum
@@ -106,6 +107,14 @@ class AuditedAdminMixin:
     audit_reason_help = "Why? Kept in the audit trail."
 
     def get_form(self, request, obj=None, change=False, **kwargs):
+        # The reason is declared on the form below, not looked up on the model.
+        fields = (
+            kwargs["fields"]
+            if "fields" in kwargs
+            else flatten_fieldsets(self.get_fieldsets(request, obj))
+        )
+        if fields is not None:
+            kwargs["fields"] = [name for name in fields if name != "change_reason"]
         form = super().get_form(request, obj, change=change, **kwargs)
         help_text = self.audit_reason_help
 
@@ -1226,7 +1235,8 @@ def _audited_admin(model, *, extra_inlines=(), **defaults):
         admin.site.unregister(model)
     else:
         base = type(f"{model.__name__}BaseAdmin", (admin.ModelAdmin,), defaults)
-    inlines = [*getattr(base, "inlines", []), *extra_inlines]
+    inlines = [*getattr(base, "inlines", [])]
+    inlines += [i for i in extra_inlines if i.model not in {j.model for j in inlines}]
     audited = type(
         f"Audited{base.__name__}",
         (AuditTrailMixin, AuditedAdminMixin, base),
