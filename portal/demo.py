@@ -73,7 +73,9 @@ DEMO_PASSWORD = "trailwise-demo-2026"
 SEED = "trailwise-2026"
 BATCH = 5000
 
-ORDER_NUMBER_START = 100000  # SO-100001 is the first demo order
+# Numbers follow the services: orders are "SO-" + (100000 + pk) (orders.services.ordering);
+# shipments and invoices come from DocumentSequence rows, formatted "<prefix>-%06d".
+ORDER_NUMBER_BASE = 100000
 SHIPMENT_NUMBER_START = 300000
 INVOICE_NUMBER_START = 200000
 
@@ -751,8 +753,7 @@ class _Order:
 
 
 def _orders_ensure(accounts, terms, today, report, progress):
-    first = f"SO-{ORDER_NUMBER_START + 1}"
-    if Order.objects.filter(number=first).exists():
+    if Order.objects.exists():
         report.orders_skipped = True
         return
 
@@ -948,14 +949,13 @@ def _orders_write(orders, terms, today, report, progress):
         for n_start in range(0, len(orders), 2000):
             chunk = orders[n_start : n_start + 2000]
             order_objs = []
-            for offset, o in enumerate(chunk):
+            for o in chunk:
                 subtotal = sum(
                     (ln.price * (ln.quantity - ln.cancelled) for ln in o.lines), Decimal("0.00")
                 )
                 threshold = o.account.free_freight_threshold or terms.free_freight_threshold
                 freight = Decimal("0.00") if subtotal >= threshold else terms.flat_freight
                 o.obj = Order(
-                    number=f"SO-{ORDER_NUMBER_START + n_start + offset + 1}",
                     account=o.account,
                     placed_by=o.placed_by,
                     source=o.source,
@@ -1024,7 +1024,7 @@ def _orders_write(orders, terms, today, report, progress):
                     else str(rng.randint(10**11, 10**12 - 1))
                 )
                 shipment = Shipment(
-                    number=f"SH-{shipment_no}",
+                    number=f"SHP-{shipment_no:06d}",
                     order=o.obj,
                     carrier=carrier,
                     tracking=tracking,
@@ -1045,7 +1045,7 @@ def _orders_write(orders, terms, today, report, progress):
                 else:
                     status, paid = InvoiceStatus.OPEN, Decimal("0.00")
                 invoice = Invoice(
-                    number=f"INV-{invoice_no}",
+                    number=f"INV-{invoice_no:06d}",
                     account=o.account,
                     order=o.obj,
                     shipment=shipment,
@@ -1101,6 +1101,13 @@ def _orders_write(orders, terms, today, report, progress):
 
     # The counters are derived from the demand rows in SQL, so they equal them by construction.
     with connection.cursor() as cursor:
+        if orders:
+            # Order numbers come from the pk, as the ordering service numbers them.
+            cursor.execute(
+                "UPDATE orders_order SET number = %s || CAST(%s + id AS TEXT) "
+                "WHERE number IS NULL AND id BETWEEN %s AND %s",
+                ["SO-", ORDER_NUMBER_BASE, orders[0].obj.pk, orders[-1].obj.pk],
+            )
         cursor.execute(
             """
             UPDATE inventory_stocklevel SET allocated = (
@@ -1118,7 +1125,6 @@ def _orders_write(orders, terms, today, report, progress):
             """
         )
     for name, last in [
-        ("order", ORDER_NUMBER_START + len(orders)),
         ("shipment", shipment_no),
         ("invoice", invoice_no),
     ]:
