@@ -260,6 +260,8 @@ def _backorder_or_cancel(*, line, quantity, slots, record, outcomes, today):
             if slot.inbound_line_id == part.inbound_line_id
             else slot
             for slot in slots[line.sku_id]
+            # an exhausted slot would be planned again as a zero-pair part (and peg)
+            if slot.inbound_line_id != part.inbound_line_id or slot.available > part.quantity
         ]
     if promise.backordered:
         line.backordered += promise.backordered
