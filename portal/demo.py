@@ -3,8 +3,8 @@
 Everything is planned from seeded `random.Random` streams (one per section, so a change
 in one section does not reshuffle the others) and dates relative to today. Each section
 inserts only what is missing, keyed by natural keys (emails, style numbers, SKU codes,
-run references, account numbers); the order history is written once, when the first
-demo order number is absent. A second run therefore changes nothing.
+run references, account numbers); the order history is written only into a database
+that has no orders yet. A second run therefore changes nothing.
 
 The open orders are simulated against the stock and the production calendar in the
 order they were placed, so the seeded data obeys the invariants in DESIGN.md:
