@@ -48,7 +48,8 @@ AUTO_CANCEL ("auto_cancel"), backordered quantity cancelled by the system::
 
     {"account_name": "...", "reason": "Past your 45-day backorder window",
      "lines": [{"order_number", "po_number", "sku", "description",
-                "quantity", "promised_date"}],                   # promised_date optional
+                "quantity", "promised_date",                     # promised_date optional
+                "alternatives": [{"sku", "description", "ships_by"}]}],  # optional
      "orders_url": "https://.../orders/"}                        # optional
 
 STOCK_SHORTAGE ("stock_shortage"), a warehouse count fell below what was allocated::

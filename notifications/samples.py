@@ -139,6 +139,13 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
                 "description": "Ridge Trail, Grey, 10 M",
                 "quantity": 6,
                 "promised_date": "2026-02-27",
+                "alternatives": [
+                    {
+                        "sku": "RDG-NVY-100M",
+                        "description": "Ridge Trail, Navy, 10 M",
+                        "ships_by": "2026-03-04",
+                    }
+                ],
             },
         ],
         "orders_url": f"{SITE}/orders/",

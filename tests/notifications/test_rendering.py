@@ -51,6 +51,9 @@ def test_auto_cancel_shows_the_reason_and_shipment_the_tracking_links():
     text, html = render_body(kind=MessageKind.AUTO_CANCEL, context=SAMPLE_CONTEXTS["auto_cancel"])
     assert "45-day backorder window" in text
     assert "45-day backorder window" in html
+    for body in (text, html):
+        assert "RDG-NVY-100M" in body  # the alternative offered for the cancelled line
+        assert "Ships sooner instead" in body or "ships sooner instead" in body
     text, html = render_body(kind=MessageKind.SHIPMENT, context=SAMPLE_CONTEXTS["shipment"])
     assert 'href="https://www.ups.com/track?tracknum=1Z999AA10123456795"' in html
 
