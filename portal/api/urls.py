@@ -1,5 +1,15 @@
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from portal.api.errors import not_found
+
+
+class SwaggerView(SpectacularSwaggerSplitView):
+    """Swagger UI from self-hosted assets (drf-spectacular-sidecar), its start-up script
+    served as a file, so the site's CSP (script-src 'self') holds on this page too."""
+
+    template_name = "api/swagger_ui.html"
+
 
 v1 = [
     path("", include("inventory.api.urls")),
@@ -9,6 +19,7 @@ v1 = [
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("v1/", include((v1, "api"), namespace="api")),
+    re_path(r"^", not_found, name="api-not-found"),
 ]

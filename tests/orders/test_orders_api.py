@@ -80,8 +80,8 @@ def test_key_in_flight_is_409(fill_in, buyer_api, sku, monkeypatch):
     ("payload", "field"),
     [
         ({"lines": []}, "lines"),
-        ({"lines": [{"sku": "X", "quantity": "many"}]}, "lines"),
-        ({"lines": [{"quantity": 3}]}, "lines"),
+        ({"lines": [{"sku": "X", "quantity": "many"}]}, "lines[0].quantity"),
+        ({"lines": [{"quantity": 3}]}, "lines[0].sku"),
         ({"backorders": "maybe"}, "backorders"),
         ({"cancel_date": "31/12/2026"}, "cancel_date"),
         ({"ship_to": "home"}, "ship_to"),
