@@ -29,8 +29,13 @@ def test_a_consistent_database_passes(placed_order, capsys):
 
 
 CORRUPTIONS = {
-    "stock_allocated_differs_from_allocations": "UPDATE inventory_stocklevel SET allocated = allocated + 1 WHERE allocated < on_hand",
-    "line_backordered_differs_from_pegs": "UPDATE orders_orderline SET backordered = backordered + 1, quantity = quantity + 1 WHERE backordered > 0",
+    "stock_allocated_differs_from_allocations": (
+        "UPDATE inventory_stocklevel SET allocated = allocated + 1 WHERE allocated < on_hand"
+    ),
+    "line_backordered_differs_from_pegs": (
+        "UPDATE orders_orderline SET backordered = backordered + 1, quantity = quantity + 1 "
+        "WHERE backordered > 0"
+    ),
     "inbound_promised_differs_from_pegs": "UPDATE inventory_inboundline SET promised = promised + 1",
     "backorder_without_window": "UPDATE orders_orderline SET window_end = NULL WHERE backordered > 0",
     "backorder_on_ineligible_sku": "UPDATE inventory_style SET replenishment = 'seasonal'",
