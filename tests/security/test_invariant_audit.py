@@ -36,8 +36,12 @@ CORRUPTIONS = {
         "UPDATE orders_orderline SET backordered = backordered + 1, quantity = quantity + 1 "
         "WHERE backordered > 0"
     ),
-    "inbound_promised_differs_from_pegs": "UPDATE inventory_inboundline SET promised = promised + 1",
-    "backorder_without_window": "UPDATE orders_orderline SET window_end = NULL WHERE backordered > 0",
+    "inbound_promised_differs_from_pegs": (
+        "UPDATE inventory_inboundline SET promised = promised + 1"
+    ),
+    "backorder_without_window": (
+        "UPDATE orders_orderline SET window_end = NULL WHERE backordered > 0"
+    ),
     "backorder_on_ineligible_sku": "UPDATE inventory_style SET replenishment = 'seasonal'",
 }
 
