@@ -510,6 +510,9 @@ class CreditForm(ActionForm):
     def __init__(self, *args, order, **kwargs):
         super().__init__(*args, order=order, **kwargs)
         self.fields["invoice"].queryset = order.invoices.all()
+        invoices = list(order.invoices.values_list("pk", flat=True)[:2])
+        if len(invoices) == 1 and not self.is_bound:
+            self.fields["invoice"].initial = invoices[0]
         self.fields["invoice_line"].queryset = InvoiceLine.objects.filter(
             invoice__order=order
         ).select_related("invoice")
