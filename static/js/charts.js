@@ -48,7 +48,7 @@
             backgroundColor: data.type === "bar" ? set.color : set.color + "22",
             borderWidth: 2,
             pointRadius: 3,
-            tension: 0.15,
+            tension: 0,
             spanGaps: false,
           };
         }),
