@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,6 +17,7 @@ from orders.selectors import accounts_visible_to
 from orders.services.fulfilment import shipment_confirm, shipment_packages
 from portal.api.errors import error_response
 from portal.api.permissions import HasStaffPermission
+from portal.api.renderers import PDFRenderer
 
 PDF_RETRY_AFTER_SECONDS = 5
 
@@ -198,6 +200,8 @@ class InvoiceListView(ListAPIView):
 class InvoicePdfView(APIView):
     """The invoice PDF (application/pdf). 404 for an invoice outside the caller's accounts;
     409 with Retry-After while the PDF is still being rendered."""
+
+    renderer_classes = [JSONRenderer, PDFRenderer]
 
     @extend_schema(
         responses={
