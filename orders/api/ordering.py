@@ -3,7 +3,12 @@ the work is done by orders.services (the same functions the portal calls)."""
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
@@ -20,15 +25,18 @@ from orders.selectors import (
     orders_visible_to,
 )
 from orders.services import CancelRequest, LineRequest, order_cancel, order_place
-from portal.api.errors import error_response
+from portal.api.errors import ErrorSerializer, error_response
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     name="Idempotency-Key",
     type=OpenApiTypes.STR,
     location=OpenApiParameter.HEADER,
     required=False,
-    description="A key unique per order attempt: a retry with the same key and body returns "
-    "the same order (200); the same key with another body is refused (422).",
+    description="Optional. A key unique per order attempt (at most 255 printable characters), "
+    "per account: a retry with the same key and body returns the same order (200); the same "
+    "key with another body is refused (422); the same key while the first request is still "
+    "being processed is refused (409: retry shortly). Without a key every request places a "
+    "new order, so send one whenever a request may be retried.",
 )
 
 
@@ -94,6 +102,7 @@ class OrderOutSerializer(serializers.Serializer):
     def get_placed_by(self, order) -> str | None:
         return str(order.placed_by) if order.placed_by else None
 
+    @extend_schema_field(LineOutSerializer(many=True))
     def get_lines(self, order) -> list[dict]:
         lines = order.prefetched_lines
         context = {"expected": line_expected_dates(lines=lines)}
@@ -154,7 +163,12 @@ class OrderListCreateView(ListAPIView):
     @extend_schema(
         parameters=[IDEMPOTENCY_HEADER],
         request=OrderInSerializer,
-        responses={201: OrderOutSerializer, 200: OrderOutSerializer},
+        responses={
+            201: OrderOutSerializer,
+            200: OpenApiResponse(OrderOutSerializer, description="A retry: the same order."),
+            409: OpenApiResponse(ErrorSerializer, description="The key is in flight."),
+            422: OpenApiResponse(ErrorSerializer, description="The key was used for another body."),
+        },
         summary="Place an order",
     )
     def post(self, request):
