@@ -52,7 +52,12 @@ def accounts_visible_to(*, user) -> QuerySet[Account]:
 
 
 def account_for_user(*, user, account_id) -> Account | None:
-    """The account with this id if the user may see it, else None."""
+    """The account with this id if the user may see it, else None (also for an id that
+    is not a whole number, e.g. a tampered form field)."""
+    try:
+        account_id = int(str(account_id).strip())
+    except (TypeError, ValueError):
+        return None
     return accounts_visible_to(user=user).filter(pk=account_id).first()
 
 

@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.urls import reverse
+from knox.models import AuthToken
 
 from backorders.models import DecisionRequest
 from backorders.services.eta import eta_change
@@ -73,6 +74,7 @@ class World:
     run: InboundRun
     rep_of_beta: User
     rep_of_none: User
+    alpha_token_digest: str
 
 
 def _today():
@@ -175,7 +177,9 @@ def world(terms, warehouse) -> World:
     rep_of_beta = RepFactory()
     Account.objects.filter(pk=beta.account.pk).update(rep=rep_of_beta)
     rep_of_none = RepFactory()
-    return World(alpha, beta, stocked, backorderable, run, rep_of_beta, rep_of_none)
+    AuthToken.objects.create(user=alpha.buyer)
+    digest = AuthToken.objects.get(user=alpha.buyer).digest
+    return World(alpha, beta, stocked, backorderable, run, rep_of_beta, rep_of_none, digest)
 
 
 def login_url() -> str:

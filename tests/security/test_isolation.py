@@ -244,14 +244,6 @@ def _text(response) -> str:
     return response.content.decode("utf-8", "replace")
 
 
-@pytest.fixture
-def walk_world(world):
-    _, key = AuthToken.objects.create(user=world.alpha.buyer)
-    world.alpha_token_digest = AuthToken.objects.filter(user=world.alpha.buyer).get().digest
-    del key
-    return world
-
-
 def _walk(w: World, user, *, anonymous=False):
     """Request every route by every method as `user`; return the problems found."""
     problems, requests = [], 0
@@ -303,10 +295,10 @@ def _walk(w: World, user, *, anonymous=False):
     return problems, requests
 
 
-def test_the_owner_reaches_every_owned_route(walk_world):
+def test_the_owner_reaches_every_owned_route(world):
     """The control: the ids the walk uses are real, so a 404 for a stranger means
     something."""
-    w = walk_world
+    w = world
     reachable = []
     for name, spec in ROUTES.items():
         if not spec.owned or name == "portal:decision_link":
@@ -329,8 +321,8 @@ def test_the_owner_reaches_every_owned_route(walk_world):
 
 
 @pytest.mark.parametrize("who", ["other_buyer", "their_rep", "rep_without_accounts"])
-def test_a_stranger_never_sees_or_changes_another_accounts_data(walk_world, who):
-    w = walk_world
+def test_a_stranger_never_sees_or_changes_another_accounts_data(world, who):
+    w = world
     user = {
         "other_buyer": w.beta.buyer,
         "their_rep": w.rep_of_beta,
@@ -346,15 +338,15 @@ def test_a_stranger_never_sees_or_changes_another_accounts_data(walk_world, who)
         assert Order.objects.filter(account=w.beta.account).exists()
 
 
-def test_nobody_signed_in_is_sent_to_the_login_page(walk_world):
-    problems, requests = _walk(walk_world, None, anonymous=True)
+def test_nobody_signed_in_is_sent_to_the_login_page(world):
+    problems, requests = _walk(world, None, anonymous=True)
 
     assert requests == len(ROUTES) * len(METHODS)
     assert not problems, "\n".join(problems)
 
 
-def test_switching_to_an_account_one_does_not_belong_to_is_refused(walk_world):
-    w = walk_world
+def test_switching_to_an_account_one_does_not_belong_to_is_refused(world):
+    w = world
     client, token = _csrf_client(w.beta.buyer)
 
     response = _call(
@@ -367,13 +359,13 @@ def test_switching_to_an_account_one_does_not_belong_to_is_refused(walk_world):
     assert w.alpha.account.name not in dashboard.content.decode()
 
 
-def test_the_walk_notices_a_leak(walk_world, monkeypatch):
+def test_the_walk_notices_a_leak(world, monkeypatch):
     """The walk can fail: with the order lookup scoped to nobody, Birchwood's buyer sees
     Alderbrook's order and the walk reports it."""
     from orders import selectors
     from orders.models import Order as OrderModel
 
-    w = walk_world
+    w = world
     monkeypatch.setattr(
         "portal.views.orders.order_for_user",
         lambda *, user, number: OrderModel.objects.filter(number=number).first(),
@@ -390,10 +382,10 @@ def test_the_walk_notices_a_leak(walk_world, monkeypatch):
 ADMIN_SIGN_IN = (None, "login", "logout")
 
 
-def test_the_admin_is_closed_to_retailers_and_reps(walk_world):
+def test_the_admin_is_closed_to_retailers_and_reps(world):
     """Every admin page, with Alderbrook's order id where one is taken, sends a
     non-staff user to the admin's sign-in page and shows nothing."""
-    w = walk_world
+    w = world
     admin_patterns = []
 
     def walk(patterns, prefix):
