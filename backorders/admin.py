@@ -1,6 +1,14 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
 
 from backorders.models import AutoCancellation, DecisionRequest, Receipt, StockShortage
+from backorders.services import eta_change
+from inventory.models import InboundRun
+from inventory.services import REASON_MAX_LENGTH
 
 
 @admin.register(DecisionRequest)
@@ -44,3 +52,77 @@ class StockShortageAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class EtaChangeForm(forms.Form):
+    new_eta = forms.DateField(
+        label="New ETA", widget=forms.DateInput(attrs={"type": "date"}), help_text="YYYY-MM-DD"
+    )
+    reason = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the run moves; customer service and the retailers read it.",
+    )
+
+
+class EtaChangeActionMixin:
+    """The planners' "Change ETA" on the inbound run admin: a date and a reason, through
+    eta_change, the one way an ETA moves (it re-dates pegged lines and tells retailers)."""
+
+    def has_change_eta_permission(self, request):
+        return request.user.has_perm("inventory.change_eta")
+
+    @admin.action(description="Change ETA (with a reason)", permissions=["change_eta"])
+    def change_eta(self, request, queryset):
+        runs = list(queryset[:2])
+        if len(runs) != 1:
+            self.message_user(request, "Select exactly one run.", messages.WARNING)
+            return None
+        run = runs[0]
+        form = EtaChangeForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            try:
+                eta_change(
+                    run=run,
+                    new_eta=form.cleaned_data["new_eta"],
+                    reason=form.cleaned_data["reason"],
+                    user=request.user,
+                )
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    target = {"eta": "new_eta"}.get(field, field)
+                    form.add_error(target if target in form.fields else None, errors)
+            else:
+                self.message_user(
+                    request,
+                    f"{run.reference} now due {form.cleaned_data['new_eta']:%Y-%m-%d}.",
+                    messages.SUCCESS,
+                )
+                return redirect(request.get_full_path())
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Change the ETA of {run.reference}",
+            "opts": self.model._meta,
+            "run": run,
+            "form": form,
+            "today": timezone.localdate(),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/backorders/eta_change.html", context)
+
+
+def _run_admin_with_eta_change():
+    """Extend whichever run admin inventory (and the audit trail) registered."""
+    base = type(admin.site._registry[InboundRun])
+    admin.site.unregister(InboundRun)
+    admin.site.register(
+        InboundRun,
+        type(
+            f"EtaChange{base.__name__}",
+            (EtaChangeActionMixin, base),
+            {"actions": [*(base.actions or []), "change_eta"], "__module__": __name__},
+        ),
+    )
+
+
+_run_admin_with_eta_change()

@@ -1,19 +1,17 @@
 """Admin for planners: catalogue, stock levels with ATS, inbound runs and ETA history.
 
 Writes go through inventory services: stock counters never change here, a holdback edit
-touches only the holdback, and an ETA moves only through the "Change ETA" form."""
+touches only the holdback, and an ETA moves only through the "Change ETA" action that
+backorders/admin.py adds to the run admin."""
 
 import datetime as dt
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from inventory import locks, services
+from inventory import services
 from inventory.models import (
     SKU,
     EtaChange,
@@ -24,21 +22,6 @@ from inventory.models import (
     Style,
     Warehouse,
 )
-
-
-def eta_change(*, run_id: int, new_eta: dt.date, reason: str, user) -> EtaChange:
-    """The ETA change: backorders.services.eta_change when installed (it also moves the
-    pegged lines and tells retailers), else the inventory helper in its own transaction."""
-    try:
-        from backorders.services import eta_change as backorders_eta_change
-    except ImportError:
-        backorders_eta_change = None
-    if backorders_eta_change is not None:
-        run = InboundRun.objects.get(pk=run_id)
-        return backorders_eta_change(run=run, new_eta=new_eta, reason=reason, user=user).eta_change
-    with transaction.atomic(durable=True):
-        run = locks.inbound_run_lock(run_id=run_id)
-        return services.inbound_run_reschedule(run=run, new_eta=new_eta, reason=reason, user=user)
 
 
 class SKUInline(admin.TabularInline):
@@ -186,17 +169,6 @@ class InboundRunForm(forms.ModelForm):
         return eta
 
 
-class EtaChangeForm(forms.Form):
-    new_eta = forms.DateField(
-        label="New ETA", widget=forms.DateInput(attrs={"type": "date"}), help_text="YYYY-MM-DD"
-    )
-    reason = forms.CharField(
-        max_length=services.REASON_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Why the run moves; customer service and the retailers read it.",
-    )
-
-
 @admin.register(InboundRun)
 class InboundRunAdmin(admin.ModelAdmin):
     form = InboundRunForm
@@ -205,10 +177,10 @@ class InboundRunAdmin(admin.ModelAdmin):
     search_fields = ("reference", "factory", "lines__sku__code", "lines__sku__style__number")
     date_hierarchy = "eta"
     inlines = [InboundLineInline, EtaChangeInline]
-    actions = ["change_eta"]
 
     def get_readonly_fields(self, request, obj=None):
-        # The ETA of an existing run moves only through the "Change ETA" action.
+        # The ETA of an existing run moves only through the "Change ETA" action, which the
+        # backorders engine adds (it re-dates pegged lines and tells the retailers).
         return ("reference", "eta") if obj is not None else ()
 
     def has_change_permission(self, request, obj=None):
@@ -216,9 +188,6 @@ class InboundRunAdmin(admin.ModelAdmin):
         if obj is not None and not obj.is_open:
             return False
         return super().has_change_permission(request, obj)
-
-    def has_change_eta_permission(self, request):
-        return request.user.has_perm("inventory.change_eta")
 
     def _create_formsets(self, request, obj, change):
         formsets, inline_instances = super()._create_formsets(request, obj, change)
@@ -251,44 +220,6 @@ class InboundRunAdmin(admin.ModelAdmin):
         # The lines were written with the run in save_model; nothing else to save.
         for formset in formsets:
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-
-    @admin.action(description="Change ETA (with a reason)", permissions=["change_eta"])
-    def change_eta(self, request, queryset):
-        runs = list(queryset[:2])
-        if len(runs) != 1:
-            self.message_user(request, "Select exactly one run.", messages.WARNING)
-            return None
-        run = runs[0]
-        form = EtaChangeForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            try:
-                eta_change(
-                    run_id=run.pk,
-                    new_eta=form.cleaned_data["new_eta"],
-                    reason=form.cleaned_data["reason"],
-                    user=request.user,
-                )
-            except ValidationError as error:
-                for field, errors in error.message_dict.items():
-                    target = {"eta": "new_eta"}.get(field, field)
-                    form.add_error(target if target in form.fields else None, errors)
-            else:
-                self.message_user(
-                    request,
-                    f"{run.reference} now due {form.cleaned_data['new_eta']:%Y-%m-%d}.",
-                    messages.SUCCESS,
-                )
-                return redirect(request.get_full_path())
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Change the ETA of {run.reference}",
-            "opts": self.model._meta,
-            "run": run,
-            "form": form,
-            "today": timezone.localdate(),
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/inventory/inboundrun/eta_change.html", context)
 
 
 @admin.register(EtaChange)

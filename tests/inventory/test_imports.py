@@ -6,7 +6,6 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from inventory.management.commands import import_stock
 from inventory.models import SKU, InboundLine, InboundRun, StockLevel, Style, Width
 from tests.factories import InboundLineFactory, InboundRunFactory, SKUFactory, StockLevelFactory
 
@@ -105,20 +104,6 @@ def test_stock_import_sets_absolute_counts_with_the_default_holdback(tmp_path, w
     counted.refresh_from_db()
     assert (counted.on_hand, counted.allocated, counted.holdback) == (12, 5, 0)
     assert StockLevel.objects.values_list("on_hand", "holdback").get(sku=fresh) == (7, 2)
-
-
-def test_stock_import_refuses_a_shortage_without_the_backorders_sync(
-    tmp_path, warehouse, monkeypatch
-):
-    monkeypatch.setattr(import_stock, "stock_sync_service", lambda: None)
-    short = StockLevelFactory(warehouse=warehouse, on_hand=10, allocated=6)
-    fine = StockLevelFactory(warehouse=warehouse, on_hand=10)
-    text = f"sku,on_hand\n{fine.sku.code},3\n{short.sku.code},4\n"
-    ok, _, err = run_import("import_stock", tmp_path, text)
-    assert not ok
-    assert "row 3, column on_hand: 4 is below the 6 pairs allocated" in err
-    fine.refresh_from_db()
-    assert fine.on_hand == 10
 
 
 def test_stock_import_reports_unknown_skus_warehouses_and_duplicates(tmp_path, warehouse):
