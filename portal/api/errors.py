@@ -54,14 +54,7 @@ def flat_errors(errors, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or NON_FIELD: [str(errors)]}
 
 
-def _is_nul_in_query(exc) -> bool:
-    """psycopg2 refuses text with NUL before sending it: a path parameter carried one."""
-    return isinstance(exc, ValueError) and "cannot contain NUL (0x00)" in str(exc)
-
-
 def exception_handler(exc, context):
-    if _is_nul_in_query(exc):
-        exc = exceptions.NotFound("Not found.")
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD: exc.messages}
