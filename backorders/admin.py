@@ -9,6 +9,7 @@ from backorders.models import AutoCancellation, DecisionRequest, Receipt, StockS
 from backorders.services import eta_change
 from inventory.models import InboundRun
 from inventory.services import REASON_MAX_LENGTH
+from orders.admin import ORDER_ACTIONS, ActionForm, case_field
 
 
 @admin.register(DecisionRequest)
@@ -126,3 +127,35 @@ def _run_admin_with_eta_change():
 
 
 _run_admin_with_eta_change()
+
+
+class OrderEtaForm(ActionForm):
+    """ "Change an ETA" on the order page: one of the runs this order waits for."""
+
+    case = case_field(required=False)
+    run = forms.ModelChoiceField(queryset=InboundRun.objects.none(), label="Inbound run")
+    eta = forms.DateField(label="New ETA", widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(
+        max_length=REASON_MAX_LENGTH, help_text="Told to every retailer affected."
+    )
+
+    def __init__(self, *args, order, **kwargs):
+        super().__init__(*args, order=order, **kwargs)
+        self.fields["run"].queryset = InboundRun.objects.filter(
+            lines__pegs__line__order=order
+        ).distinct()
+
+
+def _order_eta_change(form, request, order):
+    data = form.cleaned_data
+    eta_change(
+        run=data["run"],
+        new_eta=data["eta"],
+        reason=data["reason"],
+        case=data["case"],
+        user=request.user,
+    )
+    return f"{data['run'].reference} now arrives {data['eta']:%b %d, %Y}.", ()
+
+
+ORDER_ACTIONS["eta"] = ("Change an ETA", OrderEtaForm, _order_eta_change, "inventory.change_eta")

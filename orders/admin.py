@@ -481,7 +481,7 @@ class ActionForm(forms.Form):
                 self.add_error(field, problem if field else f"{key}: {problem}")
 
 
-def _case_field(required=True):
+def case_field(required=True):
     return CaseForAccountField(
         queryset=Case.objects.none(),
         required=required,
@@ -496,7 +496,7 @@ class CaseOpenForm(ActionForm):
 
 
 class CreditForm(ActionForm):
-    case = _case_field()
+    case = case_field()
     invoice = forms.ModelChoiceField(queryset=Invoice.objects.none())
     invoice_line = forms.ModelChoiceField(
         queryset=InvoiceLine.objects.none(),
@@ -522,7 +522,7 @@ class CreditForm(ActionForm):
 
 
 class ReturnForm(ActionForm):
-    case = _case_field()
+    case = case_field()
     reason = forms.ChoiceField(choices=CreditReason.choices)
     note = forms.CharField(max_length=500, required=False, widget=forms.Textarea({"rows": 2}))
 
@@ -542,7 +542,7 @@ class ReturnForm(ActionForm):
 
 
 class ReplacementForm(ActionForm):
-    case = _case_field()
+    case = case_field()
     note = forms.CharField(
         max_length=500,
         widget=forms.Textarea({"rows": 2}),
@@ -559,7 +559,7 @@ class ReplacementForm(ActionForm):
 
 
 class CancelLinesForm(ActionForm):
-    case = _case_field()
+    case = case_field()
     reason = forms.CharField(max_length=200, help_text="Shown to the retailer.")
 
     def __init__(self, *args, order, **kwargs):
@@ -574,21 +574,8 @@ class CancelLinesForm(ActionForm):
         )
 
 
-class EtaForm(ActionForm):
-    case = _case_field(required=False)
-    run = forms.ModelChoiceField(queryset=InboundRun.objects.none(), label="Inbound run")
-    eta = forms.DateField(label="New ETA", widget=forms.DateInput(attrs={"type": "date"}))
-    reason = forms.CharField(max_length=500, help_text="Told to every retailer affected.")
-
-    def __init__(self, *args, order, **kwargs):
-        super().__init__(*args, order=order, **kwargs)
-        self.fields["run"].queryset = InboundRun.objects.filter(
-            lines__pegs__line__order=order
-        ).distinct()
-
-
 class ResendForm(ActionForm):
-    case = _case_field(required=False)
+    case = case_field(required=False)
     message = forms.ModelChoiceField(queryset=Message.objects.none())
     reason = forms.CharField(max_length=500, required=False)
 
@@ -683,18 +670,6 @@ def _do_cancel(form, request, order):
     return "Cancelled; stock and inbound promises were released.", [name for name, _, _ in chosen]
 
 
-def _do_eta(form, request, order):
-    data = form.cleaned_data
-    service_desk.eta_change_staff(
-        run=data["run"],
-        new_eta=data["eta"],
-        reason=data["reason"],
-        case=data["case"],
-        user=request.user,
-    )
-    return f"{data['run'].reference} now arrives {data['eta']:%b %d, %Y}.", ()
-
-
 def _do_resend(form, request, order):
     data = form.cleaned_data
     service_desk.message_resend_staff(
@@ -703,6 +678,8 @@ def _do_resend(form, request, order):
     return f"{data['message'].get_kind_display()} queued to resend.", ()
 
 
+# Resolution actions on the order page: slug -> (title, form, handler, permission).
+# Apps above orders add their own (backorders adds "Change an ETA").
 ORDER_ACTIONS = {
     "case": ("Open a case", CaseOpenForm, _do_case_open, "orders.add_case"),
     "credit": ("Issue a credit", CreditForm, _do_credit, "orders.add_creditmemo"),
@@ -714,7 +691,6 @@ ORDER_ACTIONS = {
         "orders.send_replacement",
     ),
     "cancel": ("Cancel lines", CancelLinesForm, _do_cancel, "orders.cancel_order_lines"),
-    "eta": ("Change an ETA", EtaForm, _do_eta, "inventory.change_eta"),
     "resend": ("Resend a message", ResendForm, _do_resend, "notifications.resend_message"),
 }
 

@@ -233,3 +233,15 @@ def allocated_order_create(*, account, lines, on_hand=100, freight=None, **order
     order.total = order.subtotal + freight
     order.save(update_fields=["subtotal", "freight", "total"])
     return order
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.Case"
+
+    account = factory.SubFactory(AccountFactory)
+    reason = "late"
+    channel = "phone"
+    summary = "Retailer asked when the run lands."
+    opened_by = factory.SubFactory(StaffFactory)
+    opened_at = factory.LazyFunction(timezone.now)

@@ -28,7 +28,8 @@ from inventory.exceptions import InventoryInputError
 from inventory.models import EtaChange, InboundRun, InboundStatus
 from notifications.kinds import MessageKind
 from notifications.services import message_enqueue
-from orders.models import BackorderPeg, OrderLine
+from orders.audit import audit_record
+from orders.models import BackorderPeg, CaseStatus, OrderLine
 from orders.selectors import line_expected_dates
 
 
@@ -41,14 +42,17 @@ class EtaChangeResult:
 
 
 @transaction.atomic(durable=True)
-def eta_change(*, run: InboundRun, new_eta: dt.date, reason: str, user, today=None):
+def eta_change(*, run: InboundRun, new_eta: dt.date, reason: str, user, case=None, today=None):
     """Move a run's ETA: the only way an ETA moves. Every pegged line's expected date
     follows (derived from the run). Lines still inside their window are told in one
     eta_moved digest per account; lines pushed outside it get a decision request
-    (keep / switch / cancel) with a deadline. Raises InventoryInputError on bad input."""
+    (keep / switch / cancel) with a deadline. The change is in the audit trail, on the
+    customer-service case when one is given. Raises InventoryInputError on bad input."""
     today = today or timezone.localdate()
     if not isinstance(new_eta, dt.date):
         raise InventoryInputError({"eta": ["Enter a date as YYYY-MM-DD."]})
+    if case is not None and case.status != CaseStatus.OPEN:
+        raise InventoryInputError({"case": [f"Case {case.pk} is resolved; open a new case."]})
     # Lock order: OrderLine -> InboundRun.
     lines = pegged_lines_lock(run_id=run.pk)
     locked_run = inventory_locks.inbound_run_lock(run_id=run.pk)
@@ -58,6 +62,14 @@ def eta_change(*, run: InboundRun, new_eta: dt.date, reason: str, user, today=No
         run=locked_run, new_eta=new_eta, reason=reason, user=user, today=today
     )
     run.eta = locked_run.eta
+    audit_record(
+        actor=user,
+        action="eta.changed",
+        obj=locked_run,
+        changes={"eta": [change.old_eta, change.new_eta]},
+        reason=change.reason,
+        case=case,
+    )
     result = EtaChangeResult(change)
     lines = [line for line in lines if line.backordered > 0]
     if not lines:

@@ -8,7 +8,6 @@ superuser) up to ``terms.lead_credit_limit``; beyond that a second person, a lea
 superuser who is not the requester, approves the request, and approval issues the memo.
 """
 
-import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied
@@ -522,43 +521,7 @@ def _cancel_record(*, case, order, before, user, reason):
     )
 
 
-# --- ETAs and messages -----------------------------------------------------------------
-
-
-def eta_change_staff(*, run, new_eta: dt.date, reason: str, user, case: Case | None = None):
-    """Move an inbound run's ETA with the reason, through the backorders engine (which
-    records the EtaChange, tells the retailers and opens decisions); logged on the case."""
-    # The one call from orders up to backorders: an ETA move is a backorders flow (it
-    # re-dates pegged lines, tells retailers, opens decisions) and the service desk must
-    # go through it rather than around it. Imported at call time, so importing orders
-    # never imports backorders.
-    from backorders.services import eta_change
-
-    _require(user, "inventory.change_eta", "change ETAs")
-    errors = {}
-    if case is not None and case.status != CaseStatus.OPEN:
-        errors["case"] = [f"Case {case.pk} is resolved; open a new case."]
-    reason = _text(reason, "reason", errors, required=True)
-    if not isinstance(new_eta, dt.date):
-        errors["eta"] = ["Enter a date as YYYY-MM-DD."]
-    if errors:
-        raise OrderInputError(errors)
-    old_eta = run.eta
-    result = eta_change(run=run, new_eta=new_eta, reason=reason, user=user)
-    _eta_record(run=run, old_eta=old_eta, new_eta=new_eta, user=user, reason=reason, case=case)
-    return result
-
-
-@transaction.atomic(durable=True)
-def _eta_record(*, run, old_eta, new_eta, user, reason, case):
-    audit_record(
-        actor=user,
-        action="eta.changed",
-        obj=run,
-        changes={"eta": [old_eta, new_eta]},
-        reason=reason,
-        case=case,
-    )
+# --- Messages -----------------------------------------------------------------
 
 
 def message_resend_staff(*, message, user, case: Case | None = None, reason: str = ""):
@@ -600,7 +563,6 @@ __all__ = [
     "credit_approval_decide",
     "credit_authority",
     "credit_issue",
-    "eta_change_staff",
     "message_resend_staff",
     "order_lines_cancel",
     "replacement_send",

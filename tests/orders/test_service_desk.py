@@ -492,31 +492,6 @@ def test_resending_a_message_is_recorded_on_the_case(buyer, case, shipped, agent
     assert event.content_type == ContentType.objects.get_for_model(Message)
 
 
-def test_eta_change_goes_through_the_backorders_engine_and_is_recorded(agent, monkeypatch):
-    from tests.factories import InboundRunFactory
-
-    pytest.importorskip("backorders.services")
-    run = InboundRunFactory()
-    new_eta = run.eta + dt.timedelta(days=7)
-    service_desk.eta_change_staff(run=run, new_eta=new_eta, reason="Port congestion", user=agent)
-    run.refresh_from_db()
-    assert run.eta == new_eta
-    assert run.eta_changes.get().reason == "Port congestion"
-    event = AuditEvent.objects.get(action="eta.changed")
-    assert event.changes["eta"][1] == new_eta.isoformat()
-
-
-def test_eta_change_needs_a_reason_and_the_permission(agent):
-    from tests.factories import InboundRunFactory
-
-    run = InboundRunFactory()
-    with pytest.raises(OrderInputError) as error:
-        service_desk.eta_change_staff(run=run, new_eta=run.eta, reason="", user=agent)
-    assert "reason" in error.value.message_dict
-    with pytest.raises(StaffNotAllowed):
-        service_desk.eta_change_staff(run=run, new_eta=run.eta, reason="x", user=staff_with(None))
-
-
 # --- commercial terms -------------------------------------------------------------------
 
 
