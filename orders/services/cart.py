@@ -2,6 +2,7 @@
 quick-ship lists, reorder, paste, CSV upload) ends in `cart_lines_add` or
 `cart_line_set`; `cart_submit` hands the cart to `order_place`."""
 
+import codecs
 import csv
 import datetime as dt
 import re
@@ -221,7 +222,7 @@ def cart_paste_parse(*, text: str) -> PasteResult:
         return PasteResult(
             [], [ParseError(0, "", f"At most {MAX_LINES} lines at a time; found {len(rows)}.")]
         )
-    codes = {normalize_sku_code(cells[0]) for _, _, cells in rows if cells}
+    codes = {normalize_sku_code(cells[0]) for _, raw, cells in rows if "\x00" not in raw}
     skus = SKU.objects.filter(Q(code__in=codes) | Q(upc__in=codes)).select_related("style")
     by_code = {}
     for sku in skus:
@@ -229,6 +230,9 @@ def cart_paste_parse(*, text: str) -> PasteResult:
         by_code[sku.code.upper()] = sku
     good, errors = [], []
     for line_number, raw, cells in rows:
+        if "\x00" in raw:
+            errors.append(ParseError(line_number, raw.replace("\x00", ""), "Unreadable text."))
+            continue
         if len(cells) != 2:
             errors.append(
                 ParseError(line_number, raw, "Expected a SKU or UPC and a quantity, e.g. ABC-1 6.")
@@ -254,13 +258,27 @@ def cart_upload_parse(*, data: bytes) -> PasteResult:
         return PasteResult(
             [], [ParseError(0, "", f"The file is over {MAX_UPLOAD_BYTES // 1000:,} KB.")]
         )
-    if b"\x00" in data:
+    text = _csv_text(data)
+    if text is None or "\x00" in text:
         return PasteResult([], [ParseError(0, "", "This is not a text (CSV) file.")])
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
     return cart_paste_parse(text=text)
+
+
+def _csv_text(data: bytes) -> str | None:
+    """Decode an uploaded CSV: UTF-16 by its byte-order mark (as Excel's "Unicode text"
+    saves), else UTF-8 (BOM or not), else Windows-1252 (Excel on Windows), else
+    Latin-1. None for something that is not text."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
 
 
 # --- Submit --------------------------------------------------------------------------
