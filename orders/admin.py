@@ -775,10 +775,10 @@ class OrderAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def service_action_view(self, request, object_id, action):
         if action not in ORDER_ACTIONS:
             raise PermissionDenied("Unknown action.")
-        if not self.has_view_permission(request):
+        title, form_class, handler, perm = ORDER_ACTIONS[action]
+        if not self.has_view_permission(request) or not request.user.has_perm(perm):
             raise PermissionDenied
         order = get_object_or_404(Order.objects.select_related("account", "ship_to"), pk=object_id)
-        title, form_class, handler, _perm = ORDER_ACTIONS[action]
         initial = {}
         if action == "resend" and request.GET.get("message", "").isdigit():
             initial["message"] = int(request.GET["message"])
