@@ -1,3 +1,5 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inventory.models import InboundStatus
@@ -42,6 +44,7 @@ class SKUSerializer(serializers.Serializer):
     core = serializers.BooleanField()
     replenishment = serializers.CharField(source="style.replenishment")
 
+    @extend_schema_field({"type": "string", "format": "date", "nullable": True})
     def get_next_eta(self, sku) -> str | None:
         eta = self.context["next_etas"].get(sku.pk)
         return eta.isoformat() if eta else None
@@ -81,6 +84,7 @@ class InboundRunSerializer(serializers.Serializer):
     lines = InboundLineSerializer(many=True)
     eta_history = EtaChangeSerializer(many=True, source="eta_changes")
 
+    @extend_schema_field(OpenApiTypes.DATE)
     def get_eta(self, run) -> str:
         return self.context["run_etas"][run.pk].isoformat()
 

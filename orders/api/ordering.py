@@ -77,6 +77,7 @@ class LineOutSerializer(serializers.Serializer):
     expected_date = serializers.SerializerMethodField()
     cancel_reason = serializers.CharField()
 
+    @extend_schema_field({"type": "string", "format": "date", "nullable": True})
     def get_expected_date(self, line) -> str | None:
         expected = self.context.get("expected", {}).get(line.pk)
         return expected.isoformat() if expected else None

@@ -128,3 +128,11 @@ def test_docs_script_points_at_the_schema(client, db):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/javascript")
     assert "/api/schema/" in response.content.decode()
+
+
+def test_dates_are_documented_as_dates(schema):
+    components = schema["components"]["schemas"]
+    assert components["SKU"]["properties"]["next_eta"]["format"] == "date"
+    assert components["SKU"]["properties"]["next_eta"]["nullable"] is True
+    assert components["InboundRun"]["properties"]["eta"]["format"] == "date"
+    assert components["LineOut"]["properties"]["expected_date"]["format"] == "date"
