@@ -58,5 +58,12 @@ bench: install check-services
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(PY) bench/run.py --scale $(or $(SCALE),100)
 
+# The long form of the load test: 24 API buyers and a planner against gunicorn on
+# PostgreSQL for LOAD_SECONDS (60 by default); figures in var/load-results.json.
+LOAD_SECONDS ?= 60
+load: install check-services
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) LOAD_SECONDS=$(LOAD_SECONDS) \
+		$(PY) -m pytest tests/load -q -s -p no:cacheprovider
+
 clean:
 	rm -rf var staticfiles .pytest_cache
