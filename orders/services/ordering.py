@@ -192,6 +192,21 @@ def _existing_for_key(*, account, key, fingerprint):
     return order
 
 
+@dataclass(frozen=True)
+class _Placement:
+    """A validated request, ready to be placed under locks."""
+
+    account: Account
+    user: object
+    valid: _ValidOrder
+    terms: object
+    source: str
+    idempotency_key: str | None
+    fingerprint: str
+    no_charge: bool
+    today: dt.date
+
+
 def order_place(
     *,
     account: Account,
@@ -209,6 +224,60 @@ def order_place(
     """Place an order: what ATS covers is allocated, the rest is backordered against the
     earliest inbound runs that ship inside the window, or cancelled with the reason.
     The same idempotency key with the same request returns the first order."""
+    prepared = _placement_prepare(
+        account=account,
+        user=user,
+        lines=lines,
+        po_number=po_number,
+        ship_to=ship_to,
+        requested_ship_date=requested_ship_date,
+        cancel_date=cancel_date,
+        backorder_policy=backorder_policy,
+        source=source,
+        idempotency_key=idempotency_key,
+        no_charge=no_charge,
+    )
+    if isinstance(prepared, PlacementResult):
+        return prepared
+    try:
+        with transaction.atomic(durable=True):
+            return _order_place_locked(placement=prepared)
+    except IntegrityError:
+        # A concurrent request with the same key committed first: answer with its order.
+        if prepared.idempotency_key:
+            existing = _existing_for_key(
+                account=account, key=prepared.idempotency_key, fingerprint=prepared.fingerprint
+            )
+            if existing is not None:
+                return PlacementResult(existing, created=False)
+        raise
+
+
+@transaction.atomic(savepoint=False)
+def order_place_in_transaction(**arguments) -> PlacementResult:
+    """order_place (same arguments) inside the caller's transaction, for a flow that
+    records its own action with the order it places (customer service's replacement)."""
+    prepared = _placement_prepare(**arguments)
+    if isinstance(prepared, PlacementResult):
+        return prepared
+    return _order_place_locked(placement=prepared)
+
+
+def _placement_prepare(
+    *,
+    account,
+    user,
+    lines,
+    po_number="",
+    ship_to=None,
+    requested_ship_date=None,
+    cancel_date=None,
+    backorder_policy=BackorderPolicy.ALLOW,
+    source=OrderSource.PORTAL,
+    idempotency_key=None,
+    no_charge=False,
+) -> "_Placement | PlacementResult":
+    """Every check that needs no lock; a retry of a placed request is answered here."""
     if not no_charge and not user_can_order(user=user, account=account):
         raise OrderNotAllowed("You may not place orders for this account.")
     idempotency_key = _validated_idempotency_key(idempotency_key)
@@ -233,27 +302,17 @@ def order_place(
     terms = rules.current_terms()
     if not no_charge:
         _check_account_and_minimums(account=account, terms=terms, valid=valid)
-    try:
-        return _order_place_locked(
-            account=account,
-            user=user,
-            valid=valid,
-            terms=terms,
-            source=source,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint,
-            no_charge=no_charge,
-            today=today,
-        )
-    except IntegrityError:
-        # A concurrent request with the same key committed first: answer with its order.
-        if idempotency_key:
-            existing = _existing_for_key(
-                account=account, key=idempotency_key, fingerprint=fingerprint
-            )
-            if existing is not None:
-                return PlacementResult(existing, created=False)
-        raise
+    return _Placement(
+        account=account,
+        user=user,
+        valid=valid,
+        terms=terms,
+        source=source,
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
+        no_charge=no_charge,
+        today=today,
+    )
 
 
 def _validated_idempotency_key(key) -> str | None:
@@ -282,10 +341,20 @@ def _check_account_and_minimums(*, account, terms, valid):
         raise OrderInputError(errors)
 
 
-@transaction.atomic(durable=True)
-def _order_place_locked(
-    *, account, user, valid, terms, source, idempotency_key, fingerprint, no_charge, today
-) -> PlacementResult:
+@transaction.atomic(savepoint=False)
+def _order_place_locked(*, placement: _Placement) -> PlacementResult:
+    account, user, valid, terms = (
+        placement.account,
+        placement.user,
+        placement.valid,
+        placement.terms,
+    )
+    source, idempotency_key, fingerprint = (
+        placement.source,
+        placement.idempotency_key,
+        placement.fingerprint,
+    )
+    no_charge, today = placement.no_charge, placement.today
     if idempotency_key:
         if not locks.idempotency_key_try_lock(account_id=account.pk, key=idempotency_key):
             raise IdempotencyKeyInFlight("A request with this idempotency key is in progress.")
@@ -487,6 +556,22 @@ def order_cancel(
 ) -> Order:
     """Cancel open (unshipped) quantities of an order, all of them when no lines are given.
     Stock and inbound promises are released at once."""
+    return order_cancel_in_transaction(
+        order=order, user=user, lines=lines, reason=reason, staff=staff
+    )
+
+
+@transaction.atomic(savepoint=False)
+def order_cancel_in_transaction(
+    *,
+    order: Order,
+    user,
+    lines: list[CancelRequest] | None = None,
+    reason: str = "Cancelled by the retailer.",
+    staff: bool = False,
+) -> Order:
+    """order_cancel inside the caller's transaction (customer service records its action
+    in the same one)."""
     if not staff and not user_can_order(user=user, account=order.account):
         raise OrderNotAllowed("You may not change orders for this account.")
     order = locks.order_lock(order_id=order.pk)

@@ -34,7 +34,12 @@ from orders.models import (
     Order,
     OrderSource,
 )
-from orders.services.ordering import CancelRequest, LineRequest, order_cancel, order_place
+from orders.services.ordering import (
+    CancelRequest,
+    LineRequest,
+    order_cancel_in_transaction,
+    order_place_in_transaction,
+)
 
 NOTE_MAX = 500
 CENT = Decimal("0.01")
@@ -442,14 +447,18 @@ def replacement_send(
     note = _text(note, "note", errors, required=True)
     if errors:
         raise OrderInputError(errors)
-    # Placement is its own durable transaction (it locks stock in the global order);
-    # the idempotency key makes a retry after a crash place nothing new, and the record
-    # below is written for the order placement returned either way.
     key = "replacement:{}:{}".format(
         case.pk,
         ",".join(sorted(f"{line.sku}x{line.quantity}" for line in lines)),
     )[:255]
-    result = order_place(
+    return _replacement_place(case=case, order=order, lines=lines, user=user, note=note, key=key)
+
+
+@transaction.atomic(durable=True)
+def _replacement_place(*, case, order, lines, user, note, key) -> Order:
+    """The no-charge order and its record on the case, in one transaction; the key makes
+    a double click return the first replacement without a second record."""
+    result = order_place_in_transaction(
         account=order.account,
         user=user,
         lines=lines,
@@ -460,26 +469,16 @@ def replacement_send(
         idempotency_key=key,
         no_charge=True,
     )
-    _replacement_record(case=case, order=order, replacement=result.order, user=user, note=note)
+    if result.created:
+        audit_record(
+            actor=user,
+            action="replacement.sent",
+            obj=order,
+            changes={"replacement_order": [None, result.order.number]},
+            reason=note,
+            case=case,
+        )
     return result.order
-
-
-@transaction.atomic(durable=True)
-def _replacement_record(*, case, order, replacement, user, note):
-    if (
-        case.actions.filter(action="replacement.sent", object_id=str(order.pk))
-        .filter(changes__replacement_order__1=replacement.number)
-        .exists()
-    ):
-        return
-    audit_record(
-        actor=user,
-        action="replacement.sent",
-        obj=order,
-        changes={"replacement_order": [None, replacement.number]},
-        reason=note,
-        case=case,
-    )
 
 
 def order_lines_cancel(
@@ -493,17 +492,19 @@ def order_lines_cancel(
     reason = _text(reason, "reason", errors, required=True, max_length=200)
     if errors:
         raise OrderInputError(errors)
+    return _lines_cancel(case=case, order=order, user=user, reason=reason, lines=lines)
+
+
+@transaction.atomic(durable=True)
+def _lines_cancel(*, case, order, user, reason, lines) -> Order:
+    """The cancellation and its record on the case, in one transaction."""
     before = {
         line.pk: field_values(line, {"allocated", "backordered", "cancelled"})
         for line in order.lines.all()
     }
-    order = order_cancel(order=order, user=user, lines=lines, reason=reason, staff=True)
-    _cancel_record(case=case, order=order, before=before, user=user, reason=reason)
-    return order
-
-
-@transaction.atomic(durable=True)
-def _cancel_record(*, case, order, before, user, reason):
+    order = order_cancel_in_transaction(
+        order=order, user=user, lines=lines, reason=reason, staff=True
+    )
     changes = {}
     for line in order.lines.select_related("sku"):
         after = field_values(line, {"allocated", "backordered", "cancelled"})
@@ -519,6 +520,7 @@ def _cancel_record(*, case, order, before, user, reason):
         reason=reason,
         case=case,
     )
+    return order
 
 
 # --- Messages -----------------------------------------------------------------
