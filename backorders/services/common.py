@@ -3,7 +3,6 @@ on rows the caller has locked."""
 
 import datetime as dt
 from collections import defaultdict
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -15,9 +14,8 @@ from backorders.models import AutoCancellation
 from inventory import services as inventory_services
 from inventory.models import SKU, Style
 from inventory.selectors import ats_by_sku, ship_date_from_stock
-from orders import rules
-from orders.models import BackorderPeg, Membership, Order, OrderLine
-from orders.services import order_status_for
+from orders.models import BackorderPeg, Membership, OrderLine
+from orders.services.ordering import orders_totals_refresh
 
 MAX_ALTERNATIVES = 3
 
@@ -123,34 +121,6 @@ def backorders_cancel(
     AutoCancellation.objects.bulk_create(records)
     orders_totals_refresh(order_ids={line.order_id for line in lines})
     return records
-
-
-@transaction.atomic(savepoint=False)
-def orders_totals_refresh(*, order_ids) -> None:
-    """Recompute subtotal, freight, total and status of these orders from their lines
-    (cancelled pairs are not charged), the way placement computes them."""
-    if not order_ids:
-        return
-    orders = list(Order.objects.filter(pk__in=set(order_ids)).select_related("account", "terms"))
-    lines_by_order = defaultdict(list)
-    for line in OrderLine.objects.filter(order_id__in=set(order_ids)).only(
-        "order_id", "unit_price", "quantity", "allocated", "backordered", "shipped", "cancelled"
-    ):
-        lines_by_order[line.order_id].append(line)
-    for order in orders:
-        lines = lines_by_order[order.pk]
-        subtotal = rules.money(
-            sum((line.unit_price * (line.quantity - line.cancelled) for line in lines), Decimal(0))
-        )
-        if order.no_charge:
-            freight = Decimal("0.00")
-        else:
-            freight = rules.freight_quote(
-                account=order.account, terms=order.terms, subtotal=subtotal
-            ).freight
-        order.subtotal, order.freight, order.total = subtotal, freight, subtotal + freight
-        order.status = order_status_for(lines)
-    Order.objects.bulk_update(orders, ["subtotal", "freight", "total", "status"])
 
 
 # --- Alternatives -------------------------------------------------------------------

@@ -18,7 +18,6 @@ from backorders.models import CancelSource, DecisionAction, DecisionRequest, Dec
 from backorders.services.common import (
     alternative_skus,
     backorders_cancel,
-    orders_totals_refresh,
 )
 from inventory import locks as inventory_locks
 from inventory import services as inventory_services
@@ -27,6 +26,7 @@ from inventory.selectors import ship_date_from_stock
 from orders import locks as orders_locks
 from orders.models import Allocation, OrderLine
 from orders.selectors import line_expected_dates, user_can_order
+from orders.services.ordering import orders_totals_refresh
 
 
 @dataclass(frozen=True)

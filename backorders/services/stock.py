@@ -16,7 +16,6 @@ from backorders.locks import allocated_lines_lock
 from backorders.models import StockShortage
 from backorders.services.common import (
     iso,
-    orders_totals_refresh,
     recipients_by_account,
     sku_description,
 )
@@ -28,6 +27,7 @@ from notifications.kinds import MessageKind
 from notifications.services import message_enqueue
 from orders import rules
 from orders.models import Allocation, BackorderPeg, BackorderPolicy, OrderLine
+from orders.services.ordering import orders_totals_refresh
 
 MAX_COUNTS = 10_000
 SHORTAGE_REASON = "Warehouse stock shortage"

@@ -4,6 +4,7 @@ customer service) goes through."""
 import datetime as dt
 import hashlib
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -458,8 +459,9 @@ def _order_place_locked(*, placement: _Placement) -> PlacementResult:
     return PlacementResult(order, created=True)
 
 
-def _order_totals_set(*, order, lines):
-    """Subtotal of what is still ordered (cancelled pairs are not charged), and freight."""
+def order_totals_apply(*, order, lines) -> None:
+    """Set subtotal (cancelled pairs are not charged), freight, total and status on an
+    order from its lines; the caller saves."""
     subtotal = rules.money(
         sum((line.unit_price * (line.quantity - line.cancelled) for line in lines), Decimal(0))
     )
@@ -471,7 +473,30 @@ def _order_totals_set(*, order, lines):
         ).freight
     order.subtotal, order.freight, order.total = subtotal, freight, subtotal + freight
     order.status = order_status_for(lines)
-    order.save(update_fields=["subtotal", "freight", "total", "status"])
+
+
+TOTAL_FIELDS = ["subtotal", "freight", "total", "status"]
+
+
+def _order_totals_set(*, order, lines):
+    order_totals_apply(order=order, lines=lines)
+    order.save(update_fields=TOTAL_FIELDS)
+
+
+def orders_totals_refresh(*, order_ids) -> None:
+    """Recompute the totals and status of many orders from their lines, in a fixed number
+    of queries (engine jobs that touch lines across many orders)."""
+    if not order_ids:
+        return
+    orders = list(Order.objects.filter(pk__in=set(order_ids)).select_related("account", "terms"))
+    lines_by_order = defaultdict(list)
+    for line in OrderLine.objects.filter(order_id__in=set(order_ids)).only(
+        "order_id", "unit_price", "quantity", "allocated", "backordered", "shipped", "cancelled"
+    ):
+        lines_by_order[line.order_id].append(line)
+    for order in orders:
+        order_totals_apply(order=order, lines=lines_by_order[order.pk])
+    Order.objects.bulk_update(orders, TOTAL_FIELDS)
 
 
 def order_status_for(lines) -> str:
