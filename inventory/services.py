@@ -95,6 +95,15 @@ def stock_release(*, stock_level_id: int, quantity: int) -> None:
         raise InsufficientStock(stock_level_id, quantity, 0)
 
 
+def stock_ship(*, stock_level_id: int, quantity: int) -> None:
+    """Allocated pairs leave the warehouse: on_hand and allocated both go down."""
+    updated = StockLevel.objects.filter(
+        pk=stock_level_id, allocated__gte=quantity, on_hand__gte=quantity
+    ).update(on_hand=F("on_hand") - quantity, allocated=F("allocated") - quantity)
+    if not updated:
+        raise InsufficientStock(stock_level_id, quantity, 0)
+
+
 def inbound_promise(*, inbound_line_id: int, quantity: int) -> None:
     """Promise pairs of an inbound line to a backorder; never more than it still brings."""
     updated = InboundLine.objects.filter(

@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inventory import locks as inventory_locks
+from inventory import services as inventory_services
 from inventory.exceptions import InsufficientStock
-from inventory.models import StockLevel
 from notifications.kinds import MessageKind
 from notifications.services import message_enqueue
 from orders import locks, rules
@@ -42,7 +42,7 @@ from orders.models import (
     ShipmentLine,
 )
 from orders.notices import account_recipients
-from orders.services.ordering import normalize_sku_code, order_status_for
+from orders.services.ordering import allocations_take, normalize_sku_code, order_status_for
 
 ZERO = Decimal("0.00")
 MAX_SHIPMENT_LINES = 500
@@ -290,23 +290,11 @@ def _resent_confirmation(*, existing, valid) -> ShipmentResult:
 
 def _allocations_ship(*, line, quantity, levels):
     """Take shipped pairs off the line's allocations (oldest first) and out of stock."""
-    remaining = quantity
-    for allocation in line.allocations.order_by("pk"):
-        take = min(remaining, allocation.quantity)
-        updated = StockLevel.objects.filter(
-            pk=allocation.stock_level_id, allocated__gte=take, on_hand__gte=take
-        ).update(on_hand=F("on_hand") - take, allocated=F("allocated") - take)
-        if not updated or allocation.stock_level_id not in levels:
-            raise InsufficientStock(line.sku_id, take, 0)
-        if take == allocation.quantity:
-            allocation.delete()
-        else:
-            allocation.quantity -= take
-            allocation.save(update_fields=["quantity"])
-        remaining -= take
-        if remaining == 0:
-            return
-    raise InsufficientStock(line.sku_id, quantity, quantity - remaining)
+    if any(a.stock_level_id not in levels for a in line.allocations.all()):
+        raise InsufficientStock(line.sku_id, quantity, 0)
+    allocations_take(
+        line=line, quantity=quantity, stock_move=inventory_services.stock_ship, oldest_first=True
+    )
 
 
 def _shipment_notice_enqueue(*, shipment, shipped, order_lines):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from inventory import locks as inventory_locks
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
+from inventory.exceptions import InsufficientStock
 from inventory.models import SKU
 from orders import locks, rules
 from orders.exceptions import (
@@ -550,10 +551,16 @@ def _pegs_release(*, line, quantity):
 
 
 def _allocations_release(*, line, quantity):
+    allocations_take(line=line, quantity=quantity, stock_move=inventory_services.stock_release)
+
+
+def allocations_take(*, line, quantity, stock_move, oldest_first=False):
+    """Take pairs off a line's allocations (newest first unless oldest_first), moving each
+    stock level with `stock_move(stock_level_id=, quantity=)`: a release or a shipment."""
     remaining = quantity
-    for allocation in line.allocations.order_by("-pk"):
+    for allocation in line.allocations.order_by("pk" if oldest_first else "-pk"):
         take = min(remaining, allocation.quantity)
-        inventory_services.stock_release(stock_level_id=allocation.stock_level_id, quantity=take)
+        stock_move(stock_level_id=allocation.stock_level_id, quantity=take)
         if take == allocation.quantity:
             allocation.delete()
         else:
@@ -562,6 +569,7 @@ def _allocations_release(*, line, quantity):
         remaining -= take
         if remaining == 0:
             return
+    raise InsufficientStock(line.sku_id, quantity, quantity - remaining)
 
 
 @dataclass(frozen=True)
