@@ -27,8 +27,8 @@ from backorders.exceptions import (
     RunNotReceivable,
 )
 from inventory.models import InboundRun
-from portal.api.errors import ErrorSerializer, error_response
-from portal.api.permissions import HasStaffPermission
+from restapi.errors import ErrorSerializer, error_response
+from restapi.permissions import HasStaffPermission
 
 
 def _validated(serializer_class, data, prefix=""):

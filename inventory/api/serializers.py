@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from inventory.models import InboundStatus
 from inventory.services import MAX_INBOUND_QUANTITY
-from portal.api.errors import ErrorSerializer  # noqa: F401  (re-exported for the views)
+from restapi.errors import ErrorSerializer  # noqa: F401  (re-exported for the views)
 
 
 def flat_errors(errors, prefix="") -> dict[str, list[str]]:

@@ -21,8 +21,8 @@ from inventory.api.serializers import (
 )
 from inventory.exceptions import EtaChangeRequired
 from inventory.models import SKU, InboundStatus
-from portal.api.errors import error_response
-from portal.api.permissions import HasStaffPermission
+from restapi.errors import error_response
+from restapi.permissions import HasStaffPermission
 
 AVAILABILITY_WEEKS = 12
 

@@ -15,9 +15,9 @@ from rest_framework.views import APIView
 from orders.models import Invoice, InvoiceStatus, Order, Shipment
 from orders.selectors import accounts_visible_to
 from orders.services.fulfilment import shipment_confirm, shipment_packages
-from portal.api.errors import error_response
-from portal.api.permissions import HasStaffPermission
-from portal.api.renderers import PDFRenderer
+from restapi.errors import error_response
+from restapi.permissions import HasStaffPermission
+from restapi.renderers import PDFRenderer
 
 PDF_RETRY_AFTER_SECONDS = 5
 

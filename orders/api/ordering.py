@@ -25,7 +25,7 @@ from orders.selectors import (
     orders_visible_to,
 )
 from orders.services import CancelRequest, LineRequest, order_cancel, order_place
-from portal.api.errors import ErrorSerializer, error_response
+from restapi.errors import ErrorSerializer, error_response
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     name="Idempotency-Key",

@@ -1,7 +1,7 @@
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from portal.api.errors import not_found
+from restapi.errors import not_found
 
 
 class SwaggerView(SpectacularSwaggerSplitView):

@@ -9,9 +9,9 @@ from rest_framework.authentication import BasicAuthentication, SessionAuthentica
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.views import APIView
 
-from portal.api.authentication import TokenAuthentication
-from portal.api.permissions import HasStaffPermission
 from portal.roles import StaffRole, staff_groups_ensure
+from restapi.authentication import TokenAuthentication
+from restapi.permissions import HasStaffPermission
 from tests.api.routes import api_view_classes, v1_routes
 from tests.conftest import api_client_for
 from tests.factories import StaffFactory, UserFactory

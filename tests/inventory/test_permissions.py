@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.test import APIRequestFactory
 
-from portal.api.permissions import HasStaffPermission
+from restapi.permissions import HasStaffPermission
 from tests.factories import UserFactory
 from tests.inventory.conftest import staff_with
 

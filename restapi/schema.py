@@ -1,5 +1,5 @@
 """OpenAPI post-processing: every operation documents the errors it can answer with, in
-the one error shape of portal.api.errors."""
+the one error shape of restapi.errors."""
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
