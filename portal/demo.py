@@ -21,7 +21,6 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -244,20 +243,6 @@ def _bulk(model, objs: list, progress, **kwargs) -> list:
         model.objects.bulk_create(chunk, batch_size=BATCH, **kwargs)
         progress.update(len(chunk))
     return objs
-
-
-@contextmanager
-def _explicit_timestamps(*fields):
-    """The history needs past timestamps on `auto_now_add` fields: lift the flag while
-    the seed inserts (a management command runs in one thread) and restore it after."""
-    saved = [(f, f.auto_now_add) for f in fields]
-    try:
-        for f, _ in saved:
-            f.auto_now_add = False
-        yield
-    finally:
-        for f, flag in saved:
-            f.auto_now_add = flag
 
 
 def _aware(day: dt.date, rng: random.Random) -> dt.datetime:
@@ -614,7 +599,6 @@ def _accounts_ensure(scale, reps, today, report, progress):
         )
     existing = set(Account.objects.values_list("number", flat=True))
     new_accounts, new_ship_tos = [], []
-    created_at = Account._meta.get_field("created_at")
     for p in plans:
         if p["number"] in existing:
             continue
@@ -654,8 +638,7 @@ def _accounts_ensure(scale, reps, today, report, progress):
                     postal_code=zip_code,
                 )
             )
-    with _explicit_timestamps(created_at):
-        Account.objects.bulk_create(new_accounts, batch_size=BATCH)
+    Account.objects.bulk_create(new_accounts, batch_size=BATCH)
     for s in new_ship_tos:
         s.account_id = s.account.pk
     ShipTo.objects.bulk_create(new_ship_tos, batch_size=BATCH)
@@ -937,166 +920,162 @@ def _orders_ensure(accounts, terms, today, report, progress):
 def _orders_write(orders, terms, today, report, progress):
     rng = _rng("documents")
     counts = defaultdict(int)
-    placed_field = Order._meta.get_field("placed_at")
-    alloc_field = Allocation._meta.get_field("created_at")
-    peg_field = BackorderPeg._meta.get_field("created_at")
     ship_tos = dict(ShipTo.objects.filter(is_default=True).values_list("account_id", "pk"))
     total_lines = sum(len(o.lines) for o in orders)
     shipment_no = SHIPMENT_NUMBER_START
     invoice_no = INVOICE_NUMBER_START
     bar = tqdm(total=total_lines, desc="Order lines", unit="line", disable=not progress)
-    with _explicit_timestamps(placed_field, alloc_field, peg_field):
-        for n_start in range(0, len(orders), 2000):
-            chunk = orders[n_start : n_start + 2000]
-            order_objs = []
-            for o in chunk:
-                subtotal = sum(
-                    (ln.price * (ln.quantity - ln.cancelled) for ln in o.lines), Decimal("0.00")
-                )
-                threshold = o.account.free_freight_threshold or terms.free_freight_threshold
-                freight = Decimal("0.00") if subtotal >= threshold else terms.flat_freight
-                o.obj = Order(
-                    account=o.account,
-                    placed_by=o.placed_by,
-                    source=o.source,
-                    status=o.status,
-                    po_number=o.po,
-                    ship_to_id=ship_tos.get(o.account.pk),
-                    requested_ship_date=o.requested,
-                    cancel_date=o.cancel_date,
-                    is_opening_order=o.opening,
-                    terms=terms,
-                    idempotency_key=o.key,
-                    subtotal=subtotal,
-                    freight=freight,
-                    total=subtotal + freight,
-                    placed_at=o.placed_at,
-                )
-                order_objs.append(o.obj)
-            Order.objects.bulk_create(order_objs, batch_size=BATCH)
+    for n_start in range(0, len(orders), 2000):
+        chunk = orders[n_start : n_start + 2000]
+        order_objs = []
+        for o in chunk:
+            subtotal = sum(
+                (ln.price * (ln.quantity - ln.cancelled) for ln in o.lines), Decimal("0.00")
+            )
+            threshold = o.account.free_freight_threshold or terms.free_freight_threshold
+            freight = Decimal("0.00") if subtotal >= threshold else terms.flat_freight
+            o.obj = Order(
+                account=o.account,
+                placed_by=o.placed_by,
+                source=o.source,
+                status=o.status,
+                po_number=o.po,
+                ship_to_id=ship_tos.get(o.account.pk),
+                requested_ship_date=o.requested,
+                cancel_date=o.cancel_date,
+                is_opening_order=o.opening,
+                terms=terms,
+                idempotency_key=o.key,
+                subtotal=subtotal,
+                freight=freight,
+                total=subtotal + freight,
+                placed_at=o.placed_at,
+            )
+            order_objs.append(o.obj)
+        Order.objects.bulk_create(order_objs, batch_size=BATCH)
 
-            line_objs = []
-            for o in chunk:
-                for ln in o.lines:
-                    ln.obj = OrderLine(
-                        order=o.obj,
-                        sku_id=ln.sku[0],
-                        unit_price=ln.price,
-                        quantity=ln.quantity,
-                        allocated=ln.allocated,
-                        backordered=ln.backordered,
-                        shipped=ln.shipped,
-                        cancelled=ln.cancelled,
-                        promised_date=ln.promised,
-                        communicated_date=ln.promised,
-                        window_end=ln.window_end,
-                        cancel_reason=ln.cancel_reason,
-                    )
-                    line_objs.append(ln.obj)
-            OrderLine.objects.bulk_create(line_objs, batch_size=BATCH)
-            allocations = [
-                Allocation(line=ln.obj, stock_level_id=level, quantity=q, created_at=o.placed_at)
-                for o in chunk
-                for ln in o.lines
-                for level, q in ln.allocations
-            ]
-            Allocation.objects.bulk_create(allocations, batch_size=BATCH)
-            pegs = [
-                BackorderPeg(line=ln.obj, inbound_line_id=il, quantity=q, created_at=o.placed_at)
-                for o in chunk
-                for ln in o.lines
-                for il, q in ln.pegs
-            ]
-            BackorderPeg.objects.bulk_create(pegs, batch_size=BATCH)
+        line_objs = []
+        for o in chunk:
+            for ln in o.lines:
+                ln.obj = OrderLine(
+                    order=o.obj,
+                    sku_id=ln.sku[0],
+                    unit_price=ln.price,
+                    quantity=ln.quantity,
+                    allocated=ln.allocated,
+                    backordered=ln.backordered,
+                    shipped=ln.shipped,
+                    cancelled=ln.cancelled,
+                    promised_date=ln.promised,
+                    communicated_date=ln.promised,
+                    window_end=ln.window_end,
+                    cancel_reason=ln.cancel_reason,
+                )
+                line_objs.append(ln.obj)
+        OrderLine.objects.bulk_create(line_objs, batch_size=BATCH)
+        allocations = [
+            Allocation(line=ln.obj, stock_level_id=level, quantity=q, created_at=o.placed_at)
+            for o in chunk
+            for ln in o.lines
+            for level, q in ln.allocations
+        ]
+        Allocation.objects.bulk_create(allocations, batch_size=BATCH)
+        pegs = [
+            BackorderPeg(line=ln.obj, inbound_line_id=il, quantity=q, created_at=o.placed_at)
+            for o in chunk
+            for ln in o.lines
+            for il, q in ln.pegs
+        ]
+        BackorderPeg.objects.bulk_create(pegs, batch_size=BATCH)
 
-            # Shipments and invoices for what went out.
-            shipments, shipment_lines, invoices, invoice_lines, payments = [], [], [], [], []
-            for o in chunk:
-                shipped = [ln for ln in o.lines if ln.shipped]
-                if not shipped:
-                    continue
-                shipment_no += 1
-                invoice_no += 1
-                carrier = rng.choice(CARRIERS)
-                tracking = (
-                    f"1Z{rng.randint(10**15, 10**16 - 1):X}"[:18]
-                    if carrier == "UPS"
-                    else str(rng.randint(10**11, 10**12 - 1))
+        # Shipments and invoices for what went out.
+        shipments, shipment_lines, invoices, invoice_lines, payments = [], [], [], [], []
+        for o in chunk:
+            shipped = [ln for ln in o.lines if ln.shipped]
+            if not shipped:
+                continue
+            shipment_no += 1
+            invoice_no += 1
+            carrier = rng.choice(CARRIERS)
+            tracking = (
+                f"1Z{rng.randint(10**15, 10**16 - 1):X}"[:18]
+                if carrier == "UPS"
+                else str(rng.randint(10**11, 10**12 - 1))
+            )
+            shipment = Shipment(
+                number=f"SHP-{shipment_no:06d}",
+                order=o.obj,
+                carrier=carrier,
+                tracking=tracking,
+                shipped_at=_aware(o.shipped_on, rng),
+            )
+            shipments.append(shipment)
+            shipment_lines.extend(
+                ShipmentLine(shipment=shipment, order_line=ln.obj, quantity=ln.shipped)
+                for ln in shipped
+            )
+            subtotal = sum((ln.price * ln.shipped for ln in shipped), Decimal("0.00"))
+            days = o.plan["terms_days"] or terms.payment_terms_days
+            due = o.shipped_on + dt.timedelta(days=days)
+            if due < today - dt.timedelta(days=10) and rng.random() < 0.97:
+                status, paid = InvoiceStatus.PAID, subtotal + o.obj.freight
+            elif due < today:
+                status, paid = InvoiceStatus.OVERDUE, Decimal("0.00")
+            else:
+                status, paid = InvoiceStatus.OPEN, Decimal("0.00")
+            invoice = Invoice(
+                number=f"INV-{invoice_no:06d}",
+                account=o.account,
+                order=o.obj,
+                shipment=shipment,
+                issued_on=o.shipped_on,
+                due_on=due,
+                terms_label=f"Net {days}",
+                subtotal=subtotal,
+                freight=o.obj.freight,
+                total=subtotal + o.obj.freight,
+                paid_amount=paid,
+                status=status,
+            )
+            invoices.append(invoice)
+            invoice_lines.extend(
+                InvoiceLine(
+                    invoice=invoice,
+                    order_line=ln.obj,
+                    description=f"{ln.sku[1]} {ln.sku[6]}"[:200],
+                    quantity=ln.shipped,
+                    unit_price=ln.price,
+                    amount=(ln.price * ln.shipped).quantize(CENT),
                 )
-                shipment = Shipment(
-                    number=f"SHP-{shipment_no:06d}",
-                    order=o.obj,
-                    carrier=carrier,
-                    tracking=tracking,
-                    shipped_at=_aware(o.shipped_on, rng),
-                )
-                shipments.append(shipment)
-                shipment_lines.extend(
-                    ShipmentLine(shipment=shipment, order_line=ln.obj, quantity=ln.shipped)
-                    for ln in shipped
-                )
-                subtotal = sum((ln.price * ln.shipped for ln in shipped), Decimal("0.00"))
-                days = o.plan["terms_days"] or terms.payment_terms_days
-                due = o.shipped_on + dt.timedelta(days=days)
-                if due < today - dt.timedelta(days=10) and rng.random() < 0.97:
-                    status, paid = InvoiceStatus.PAID, subtotal + o.obj.freight
-                elif due < today:
-                    status, paid = InvoiceStatus.OVERDUE, Decimal("0.00")
-                else:
-                    status, paid = InvoiceStatus.OPEN, Decimal("0.00")
-                invoice = Invoice(
-                    number=f"INV-{invoice_no:06d}",
-                    account=o.account,
-                    order=o.obj,
-                    shipment=shipment,
-                    issued_on=o.shipped_on,
-                    due_on=due,
-                    terms_label=f"Net {days}",
-                    subtotal=subtotal,
-                    freight=o.obj.freight,
-                    total=subtotal + o.obj.freight,
-                    paid_amount=paid,
-                    status=status,
-                )
-                invoices.append(invoice)
-                invoice_lines.extend(
-                    InvoiceLine(
+                for ln in shipped
+            )
+            if paid:
+                payments.append(
+                    Payment(
                         invoice=invoice,
-                        order_line=ln.obj,
-                        description=f"{ln.sku[1]} {ln.sku[6]}"[:200],
-                        quantity=ln.shipped,
-                        unit_price=ln.price,
-                        amount=(ln.price * ln.shipped).quantize(CENT),
+                        amount=paid,
+                        received_on=due - dt.timedelta(days=rng.randint(0, 5)),
+                        reference=f"ACH {rng.randint(100000, 999999)}",
                     )
-                    for ln in shipped
                 )
-                if paid:
-                    payments.append(
-                        Payment(
-                            invoice=invoice,
-                            amount=paid,
-                            received_on=due - dt.timedelta(days=rng.randint(0, 5)),
-                            reference=f"ACH {rng.randint(100000, 999999)}",
-                        )
-                    )
-            Shipment.objects.bulk_create(shipments, batch_size=BATCH)
-            ShipmentLine.objects.bulk_create(shipment_lines, batch_size=BATCH)
-            Invoice.objects.bulk_create(invoices, batch_size=BATCH)
-            InvoiceLine.objects.bulk_create(invoice_lines, batch_size=BATCH)
-            Payment.objects.bulk_create(payments, batch_size=BATCH)
-            for name, rows in [
-                ("orders", order_objs),
-                ("order lines", line_objs),
-                ("allocations", allocations),
-                ("backorder pegs", pegs),
-                ("shipments", shipments),
-                ("invoices", invoices),
-            ]:
-                counts[name] += len(rows)
-            bar.update(len(line_objs))
-            for o in chunk:  # free memory as we go
-                for ln in o.lines:
-                    ln.obj = None
+        Shipment.objects.bulk_create(shipments, batch_size=BATCH)
+        ShipmentLine.objects.bulk_create(shipment_lines, batch_size=BATCH)
+        Invoice.objects.bulk_create(invoices, batch_size=BATCH)
+        InvoiceLine.objects.bulk_create(invoice_lines, batch_size=BATCH)
+        Payment.objects.bulk_create(payments, batch_size=BATCH)
+        for name, rows in [
+            ("orders", order_objs),
+            ("order lines", line_objs),
+            ("allocations", allocations),
+            ("backorder pegs", pegs),
+            ("shipments", shipments),
+            ("invoices", invoices),
+        ]:
+            counts[name] += len(rows)
+        bar.update(len(line_objs))
+        for o in chunk:  # free memory as we go
+            for ln in o.lines:
+                ln.obj = None
     bar.close()
 
     # The counters are derived from the demand rows in SQL, so they equal them by construction.

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from orders.querysets import AccountQuerySet, CommercialTermsQuerySet, MembershipQuerySet
 
@@ -115,7 +116,7 @@ class Account(models.Model):
         null=True, blank=True, max_digits=12, decimal_places=2
     )
     is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = AccountQuerySet.as_manager()
 

@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from orders.models.accounts import Account, CommercialTerms, ShipTo
 from orders.querysets import OrderLineQuerySet, OrderQuerySet
@@ -90,7 +91,7 @@ class Order(models.Model):
     subtotal = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
     freight = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
     total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
-    placed_at = models.DateTimeField(auto_now_add=True)
+    placed_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = OrderQuerySet.as_manager()
 
@@ -181,7 +182,7 @@ class Allocation(models.Model):
         "inventory.StockLevel", on_delete=models.PROTECT, related_name="allocations"
     )
     quantity = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         constraints = [
@@ -205,7 +206,7 @@ class BackorderPeg(models.Model):
         "inventory.InboundLine", on_delete=models.PROTECT, related_name="pegs"
     )
     quantity = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         constraints = [
