@@ -50,8 +50,8 @@ UPSERT_STATUSES = (*OPEN_INBOUND_STATUSES, InboundStatus.CANCELLED)
 
 def default_holdback() -> int:
     """The safety buffer given to a stock level when a feed creates it
-    (settings.INVENTORY_DEFAULT_HOLDBACK, 0 unless set); planners override it per level."""
-    return max(int(getattr(settings, "INVENTORY_DEFAULT_HOLDBACK", 0) or 0), 0)
+    (settings.INVENTORY_DEFAULT_HOLDBACK); planners override it per level."""
+    return max(settings.INVENTORY_DEFAULT_HOLDBACK, 0)
 
 
 def _tick(progress: Progress, count: int = 1) -> None:

@@ -27,6 +27,7 @@ def order_confirmation_enqueue(*, order, lines):
         "account_name": order.account.name,
         "order_number": order.number,
         "po_number": order.po_number,
+        "placed_by": order.placed_by.get_full_name() if order.placed_by else "",
         "lines": [
             {
                 "sku": line.sku.code,

@@ -24,6 +24,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 ADMIN_URL = env("ADMIN_URL", default="admin/")
 BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
+# Safety buffer held back on every new stock level unless a planner sets its own.
+INVENTORY_DEFAULT_HOLDBACK = env.int("INVENTORY_DEFAULT_HOLDBACK", default=0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
