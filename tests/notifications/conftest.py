@@ -1,3 +1,4 @@
+import os
 import socket
 import threading
 import time
@@ -41,14 +42,21 @@ def _reset_celery_pools():
 
 @contextmanager
 def celery_broker(url: str):
-    """Point the Celery app at another broker for the duration (and back)."""
+    """Point the Celery app at another broker for the duration (and back). Celery reads
+    CELERY_BROKER_URL from the environment before its own setting, so both change."""
     previous = celery_app.conf.broker_url
+    previous_env = os.environ.get("CELERY_BROKER_URL")
     celery_app.conf.broker_url = url
+    os.environ["CELERY_BROKER_URL"] = url
     _reset_celery_pools()
     try:
         yield
     finally:
         celery_app.conf.broker_url = previous
+        if previous_env is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = previous_env
         _reset_celery_pools()
 
 
