@@ -215,6 +215,9 @@ def main():
         runs=args.runs,
     )
     results["audit"] = scenarios.invariant_audit()
+    from bench.explain import explain_pages
+
+    results["explain"] = explain_pages(fixture, database=args.database)
     if args.jobs:
         log("batch jobs and documents")
         results.update(scenarios.jobs(database=args.database, runs=args.runs))

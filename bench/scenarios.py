@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import override_settings
 from django.urls import reverse
 
 from inventory.models import SKU, StockLevel, Style
@@ -50,6 +51,9 @@ def prepare(*, database):
     from knox.models import AuthToken
 
     rng = random.Random(2026)
+    # Stored documents go to a scratch media root that the server is started with too.
+    media_root = tempfile.mkdtemp(prefix="bench-media-")
+    override_settings(MEDIA_ROOT=media_root).enable()
     membership = (
         Membership.objects.filter(
             role="buyer",
@@ -130,6 +134,7 @@ def prepare(*, database):
         level_min_id=level_bounds[0],
         level_max_id=level_bounds[1],
         hot_level_id=hot_level.pk,
+        media_root=media_root,
     )
 
 
@@ -145,10 +150,18 @@ def queries_per_request(path, fixture, kind):
         session[SESSION_ACCOUNT_KEY] = fixture.account.pk
         session.save()
     client.get(path, **headers)  # warm caches (content types, sessions) as gunicorn would be
-    with CaptureQueriesContext(connection) as captured:
+    executed = []
+
+    def count(execute, sql, params, many, context):
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    # A wrapper, not CaptureQueriesContext: the test client's request_started signal
+    # resets the debug query log mid-capture.
+    with connection.execute_wrapper(count):
         response = client.get(path, **headers)
     assert response.status_code == 200, (path, response.status_code)
-    return len(captured.captured_queries)
+    return len(executed)
 
 
 def placement(fixture, *, duration, runs, wrk):
@@ -168,6 +181,7 @@ def placement(fixture, *, duration, runs, wrk):
             script="place.lua",
             env={
                 "TOKEN": token,
+                "ACCOUNT": fixture.account.number,
                 "SKU_FILE": handle.name,
                 "LINES": str(lines),
                 "QUANTITY": str(quantity),
@@ -199,3 +213,418 @@ def timed(function, runs):
         "min_s": round(min(samples), 4),
         "max_s": round(max(samples), 4),
     }
+
+
+# --- Batch jobs: the sweep and an ETA fan-out, against one set-based statement per table
+
+
+ETA_ACCOUNTS = 2000
+ETA_LINES_PER_ACCOUNT = 10
+SWEEP_REASON = "Past your backorder window"
+
+
+def _switch_database(name):
+    """Point the default connection at another database (closed first)."""
+    connection.close()
+    connection.settings_dict["NAME"] = name
+
+
+def _clone(source, target):
+    """A throwaway copy of a seeded database, so the jobs can change everything and the
+    seeded data stays reusable."""
+    import psycopg2
+
+    connection.close()
+    admin = psycopg2.connect(
+        host="127.0.0.1", user="postgres", dbname="postgres", connect_timeout=10
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            [source],
+        )
+        cursor.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}" STRATEGY FILE_COPY')
+    admin.close()
+
+
+def _drop(name):
+    import psycopg2
+
+    connection.close()
+    admin = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+def _eta_fanout_prepare(*, today):
+    """A confirmed run carrying ETA_LINES_PER_ACCOUNT backordered lines of each of
+    ETA_ACCOUNTS accounts, built with set-based SQL: the lines' existing pegs are released
+    (their inbound lines' promised counts go down), the new run gets one inbound line per
+    SKU covering what is pegged to it, and each line is pegged to it in full, inside its
+    window. Returns (run, line count, account count)."""
+    import datetime as dt
+
+    from inventory.models import InboundRun, Warehouse
+
+    run = InboundRun.objects.create(
+        reference="BENCH-FANOUT",
+        factory="bench",
+        warehouse=Warehouse.objects.order_by("pk").first(),
+        status="confirmed",
+        eta=today + dt.timedelta(days=20),
+    )
+    _sql("DROP TABLE IF EXISTS bench_fanout")
+    _sql(
+        """
+        CREATE TABLE bench_fanout AS
+        SELECT line_id, sku_id, backordered FROM (
+            SELECT l.id AS line_id, l.sku_id, l.backordered, o.account_id,
+                   dense_rank() OVER (ORDER BY o.account_id) AS account_rank,
+                   row_number() OVER (PARTITION BY o.account_id ORDER BY l.id) AS line_rank
+            FROM orders_orderline l JOIN orders_order o ON o.id = l.order_id
+            WHERE l.backordered > 0
+        ) ranked
+        WHERE account_rank <= %s AND line_rank <= %s
+        """,
+        [ETA_ACCOUNTS, ETA_LINES_PER_ACCOUNT],
+    )
+    _sql(
+        """
+        UPDATE inventory_inboundline il SET promised = il.promised - released.total
+        FROM (SELECT p.inbound_line_id, sum(p.quantity) AS total
+              FROM orders_backorderpeg p JOIN bench_fanout f ON f.line_id = p.line_id
+              GROUP BY p.inbound_line_id) released
+        WHERE il.id = released.inbound_line_id
+        """
+    )
+    _sql("DELETE FROM orders_backorderpeg p USING bench_fanout f WHERE f.line_id = p.line_id")
+    _sql(
+        """
+        INSERT INTO inventory_inboundline (run_id, sku_id, quantity, received, promised)
+        SELECT %s, sku_id, sum(backordered), 0, sum(backordered) FROM bench_fanout
+        GROUP BY sku_id
+        """,
+        [run.pk],
+    )
+    _sql(
+        """
+        INSERT INTO orders_backorderpeg (line_id, inbound_line_id, quantity, created_at)
+        SELECT f.line_id, il.id, f.backordered, now()
+        FROM bench_fanout f JOIN inventory_inboundline il ON il.sku_id = f.sku_id AND il.run_id = %s
+        """,
+        [run.pk],
+    )
+    _sql(
+        "UPDATE orders_orderline l SET window_end = %s FROM bench_fanout f WHERE f.line_id = l.id",
+        [today + dt.timedelta(days=120)],
+    )
+    counts = _sql("SELECT count(*), count(DISTINCT line_id) FROM bench_fanout")[0]
+    accounts = _sql(
+        "SELECT count(DISTINCT o.account_id) FROM bench_fanout f "
+        "JOIN orders_orderline l ON l.id = f.line_id JOIN orders_order o ON o.id = l.order_id"
+    )[0][0]
+    _sql("ANALYZE")
+    return run, counts[1], accounts
+
+
+def _eta_fanout_raw(*, run, new_eta, ship_date):
+    """The same row work as eta_change, one set-based statement per table: the run's ETA
+    and its change record, every pegged line's communicated date, and one eta_moved
+    message per account member with the account's lines in its context."""
+    _sql(
+        "INSERT INTO inventory_etachange (run_id, old_eta, new_eta, reason, changed_at) "
+        "SELECT id, eta, %s, 'bench', now() FROM inventory_inboundrun WHERE id = %s",
+        [new_eta, run.pk],
+    )
+    _sql(
+        "UPDATE inventory_inboundrun SET eta = %s, updated_at = now() WHERE id = %s",
+        [new_eta, run.pk],
+    )
+    updated = _sql(
+        """
+        UPDATE orders_orderline l SET communicated_date = %s
+        FROM orders_backorderpeg p JOIN inventory_inboundline il ON il.id = p.inbound_line_id
+        WHERE p.line_id = l.id AND il.run_id = %s AND l.backordered > 0
+        RETURNING l.id
+        """,
+        [ship_date, run.pk],
+    )
+    _sql(
+        """
+        INSERT INTO notifications_message (key, kind, recipient_id, to_email, subject, context,
+            status, attempts, last_error, next_attempt_at, claim_token, created_at)
+        SELECT 'raw-eta:' || per_account.account_id || ':' || m.user_id, 'eta_moved', m.user_id,
+               u.email, 'New date for your backorders', per_account.context, 'pending', 0, '',
+               now(), '', now()
+        FROM (
+            SELECT o.account_id, jsonb_build_object('lines', jsonb_agg(jsonb_build_object(
+                'order_number', o.number, 'po_number', o.po_number, 'sku', s.code,
+                'quantity', l.backordered, 'new_date', l.communicated_date))) AS context
+            FROM orders_orderline l
+            JOIN orders_order o ON o.id = l.order_id
+            JOIN inventory_sku s ON s.id = l.sku_id
+            JOIN orders_backorderpeg p ON p.line_id = l.id
+            JOIN inventory_inboundline il ON il.id = p.inbound_line_id
+            WHERE il.run_id = %s AND l.backordered > 0
+            GROUP BY o.account_id
+        ) per_account
+        JOIN orders_membership m ON m.account_id = per_account.account_id
+        JOIN portal_user u ON u.id = m.user_id AND u.is_active
+        """,
+        [run.pk],
+    )
+    return len(updated)
+
+
+def _sweep_raw(*, today):
+    """The same row work as the sweep, one set-based statement per table: inbound promises
+    released, pegs deleted, cancellations recorded, lines cancelled, order totals (status)
+    refreshed, one auto_cancel message per account member."""
+    due = "l.backordered > 0 AND l.window_end < %s"
+    _sql(
+        f"""
+        UPDATE inventory_inboundline il SET promised = il.promised - released.total
+        FROM (SELECT p.inbound_line_id, sum(p.quantity) AS total
+              FROM orders_backorderpeg p JOIN orders_orderline l ON l.id = p.line_id
+              WHERE {due} GROUP BY p.inbound_line_id) released
+        WHERE il.id = released.inbound_line_id
+        """,
+        [today],
+    )
+    _sql(
+        f"DELETE FROM orders_backorderpeg p USING orders_orderline l "
+        f"WHERE l.id = p.line_id AND {due}",
+        [today],
+    )
+    _sql(
+        f"""
+        INSERT INTO backorders_autocancellation (line_id, account_id, quantity, source, reason,
+            on_date, notice_key, created_at)
+        SELECT l.id, o.account_id, l.backordered, 'window', %s, %s, '', now()
+        FROM orders_orderline l JOIN orders_order o ON o.id = l.order_id WHERE {due}
+        """,
+        [SWEEP_REASON, today, today],
+    )
+    cancelled = _sql(
+        f"""
+        UPDATE orders_orderline l SET cancelled = l.cancelled + l.backordered, backordered = 0,
+            window_end = NULL, cancel_reason = %s
+        WHERE {due} RETURNING l.order_id
+        """,
+        [SWEEP_REASON, today],
+    )
+    _sql(
+        """
+        UPDATE orders_order o SET status = CASE
+            WHEN totals.open = 0 AND totals.shipped > 0 THEN 'shipped'
+            WHEN totals.open = 0 THEN 'cancelled'
+            WHEN totals.shipped > 0 THEN 'partially_shipped' ELSE 'open' END
+        FROM (SELECT order_id, sum(allocated + backordered) AS open, sum(shipped) AS shipped
+              FROM orders_orderline WHERE order_id = ANY(%s) GROUP BY order_id) totals
+        WHERE o.id = totals.order_id
+        """,
+        [list({row[0] for row in cancelled})],
+    )
+    _sql(
+        """
+        INSERT INTO notifications_message (key, kind, recipient_id, to_email, subject, context,
+            status, attempts, last_error, next_attempt_at, claim_token, created_at)
+        SELECT 'raw-sweep:' || per_account.account_id || ':' || m.user_id, 'auto_cancel',
+               m.user_id, u.email, 'Backorders cancelled', per_account.context, 'pending', 0,
+               '', now(), '', now()
+        FROM (
+            SELECT a.account_id, jsonb_build_object('lines', jsonb_agg(jsonb_build_object(
+                'order_number', o.number, 'po_number', o.po_number, 'sku', s.code,
+                'quantity', a.quantity))) AS context
+            FROM backorders_autocancellation a
+            JOIN orders_orderline l ON l.id = a.line_id
+            JOIN orders_order o ON o.id = l.order_id
+            JOIN inventory_sku s ON s.id = l.sku_id
+            WHERE a.notice_key = '' AND a.on_date = %s
+            GROUP BY a.account_id
+        ) per_account
+        JOIN orders_membership m ON m.account_id = per_account.account_id
+        JOIN portal_user u ON u.id = m.user_id AND u.is_active
+        """,
+        [today],
+    )
+    return len(cancelled)
+
+
+def _timed_rolled_back(function, runs, **kwargs):
+    """Median seconds of `function` in a transaction that is rolled back each time, so
+    every run does the same work on the same rows."""
+    from django.db import transaction
+
+    class Rollback(Exception):
+        pass
+
+    samples, rows = [], 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        try:
+            with transaction.atomic():
+                rows = function(**kwargs)
+                connection.cursor().execute("SELECT 1")
+                raise Rollback
+        except Rollback:
+            pass
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples), rows
+
+
+def jobs(*, database, runs):
+    """The ETA fan-out (eta_change on a run with ~20k pegged lines across 2,000 accounts)
+    and the sweep over every open backorder line (window ended), each against a raw SQL
+    baseline doing the same row work, on a throwaway copy of the seeded database."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from backorders.services import backorder_sweep_all, eta_change
+    from inventory.selectors import ship_date_from_run
+    from orders.models import CommercialTerms
+
+    copy = f"{database}_jobs"
+    original = connection.settings_dict["NAME"]
+    _clone(database, copy)
+    _switch_database(copy)
+    results = {}
+    try:
+        today = timezone.localdate()
+        run, lines, accounts = _eta_fanout_prepare(today=today)
+        new_eta = run.eta + dt.timedelta(days=7)
+        terms = CommercialTerms.objects.order_by("-effective_from", "-pk").first()
+        raw_seconds, raw_rows = _timed_rolled_back(
+            _eta_fanout_raw,
+            runs,
+            run=run,
+            new_eta=new_eta,
+            ship_date=ship_date_from_run(eta=new_eta, terms=terms, today=today),
+        )
+        started = time.perf_counter()
+        outcome = eta_change(run=run, new_eta=new_eta, reason="Bench: factory delay", user=None)
+        seconds = time.perf_counter() - started
+        moved = len(outcome.moved) + len(outcome.decisions)
+        results["eta_change"] = {
+            "lines": lines,
+            "accounts": accounts,
+            "moved": moved,
+            "accounts_told": outcome.accounts_told,
+            "seconds": round(seconds, 3),
+            "rows_per_s": round(moved / seconds, 1),
+            "raw_seconds": round(raw_seconds, 3),
+            "raw_rows": raw_rows,
+            "raw_rows_per_s": round(raw_rows / raw_seconds, 1),
+        }
+
+        _sql(
+            "UPDATE orders_orderline SET window_end = %s WHERE backordered > 0",
+            [today - dt.timedelta(days=1)],
+        )
+        _sql("ANALYZE orders_orderline")
+        open_lines = _sql("SELECT count(*) FROM orders_orderline WHERE backordered > 0")[0][0]
+        raw_seconds, raw_rows = _timed_rolled_back(_sweep_raw, runs, today=today)
+        started = time.perf_counter()
+        swept = backorder_sweep_all(today=today)
+        seconds = time.perf_counter() - started
+        results["sweep"] = {
+            "open_lines": open_lines,
+            "lines_cancelled": swept.lines_cancelled,
+            "decisions_defaulted": swept.decisions_defaulted,
+            "accounts_told": swept.accounts_told,
+            "seconds": round(seconds, 3),
+            "rows_per_s": round(swept.lines_cancelled / seconds, 1),
+            "raw_seconds": round(raw_seconds, 3),
+            "raw_rows": raw_rows,
+            "raw_rows_per_s": round(raw_rows / raw_seconds, 1),
+        }
+    finally:
+        _switch_database(original)
+        _drop(copy)
+    return results
+
+
+# --- Documents: invoice PDF render against bare WeasyPrint, and the stored PDF's download
+
+
+def _pdf_pages(pdf: bytes) -> int:
+    import re
+
+    return len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+
+
+def _bare_table_html(rows: int) -> str:
+    body = "".join(
+        f"<tr><td>SKU-{i:06d}</td><td>Style {i}, Colour, 9 M</td><td>6</td>"
+        f"<td>$40.00</td><td>$240.00</td></tr>"
+        for i in range(rows)
+    )
+    return (
+        "<html><body><table><thead><tr><th>SKU</th><th>Description</th><th>Pairs</th>"
+        f"<th>Unit price</th><th>Amount</th></tr></thead><tbody>{body}</tbody></table>"
+        "</body></html>"
+    )
+
+
+def documents(fixture, *, duration, runs, wrk):
+    """Invoice PDF render time for a 1-page and a 10-page invoice (orders.documents: the
+    template and WeasyPrint, as the after-commit task runs it) against a bare WeasyPrint
+    render of a plain table with the same number of rows; then the download of the
+    issued, stored PDF at its portal URL (no rendering on the request path)."""
+    from django.core.files.storage import default_storage
+    from django.template.loader import render_to_string
+
+    from orders import documents as docs
+    from orders.models import Invoice
+
+    invoice = (
+        Invoice.objects.filter(account=fixture.account).order_by("-pk").first()
+        or Invoice.objects.order_by("-pk").first()
+    )
+    document = docs._load("invoice", invoice.pk)
+    base_lines = list(document.lines.all())
+
+    def invoice_html(rows):
+        context = docs._context("invoice", document)
+        context["lines"] = [base_lines[i % len(base_lines)] for i in range(rows)]
+        return render_to_string(docs.KINDS["invoice"].template, context)
+
+    # Rows that fill one page, and ten: grow until the render has that many pages.
+    def rows_for(pages):
+        rows = 1 if pages == 1 else 20 * pages
+        if pages == 1:
+            return max(1, len(base_lines))
+        while _pdf_pages(docs.pdf_from_html(invoice_html(rows))) < pages:
+            rows += 10
+        return rows
+
+    results = {}
+    for label, pages in (("1_page", 1), ("10_pages", 10)):
+        rows = rows_for(pages)
+        results[f"invoice_{label}"] = {
+            "rows": rows,
+            "pages": _pdf_pages(docs.pdf_from_html(invoice_html(rows))),
+            **timed(lambda rows=rows: docs.pdf_from_html(invoice_html(rows)), runs),
+        }
+        results[f"bare_weasyprint_{label}"] = {
+            "rows": rows,
+            "pages": _pdf_pages(docs.pdf_from_html(_bare_table_html(rows))),
+            **timed(lambda rows=rows: docs.pdf_from_html(_bare_table_html(rows)), runs),
+        }
+    results["invoice_1_page"]["real_invoice"] = invoice.number
+
+    # The issued PDF as the render task stores it; the portal serves the stored file.
+    name = invoice.pdf.name or f"invoices/{invoice.number}.pdf"
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    default_storage.save(name, ContentFile(docs.document_pdf(kind="invoice", pk=invoice.pk)))
+    Invoice.objects.filter(pk=invoice.pk).update(pdf=name)
+    path = reverse("portal:invoice_pdf", args=[invoice.number])
+    download = wrk(path, duration=duration, runs=runs, headers=fixture.session_headers)
+    return {"pdf": results, "pdf_download": download}

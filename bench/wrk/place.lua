@@ -29,9 +29,11 @@ request = function()
       body_lines[#body_lines + 1] = string.format('{"sku": "%s", "quantity": %d}', sku, quantity)
     end
   end
+  -- No ACCOUNT: the buyer's only account (a nil here would send the string "nil": a 400).
+  local account_part = account and string.format('"account": "%s", ', account) or ""
   local body = string.format(
-    '{"account": "%s", "po_number": "BENCH-%s-%d", "backorders": "allow", "lines": [%s]}',
-    account, thread_tag, counter, table.concat(body_lines, ", "))
+    '{%s"po_number": "BENCH-%s-%d", "backorders": "allow", "lines": [%s]}',
+    account_part, thread_tag, counter, table.concat(body_lines, ", "))
   local headers = {
     ["Authorization"] = "Token " .. token,
     ["Content-Type"] = "application/json",
