@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -34,6 +34,7 @@ from inventory.models import (
     Style,
     Warehouse,
 )
+from inventory.parsing import sku_code_normalize, whole_pairs
 
 Progress = Callable[[int], object] | None
 
@@ -120,6 +121,34 @@ def inbound_unpromise(*, inbound_line_id: int, quantity: int) -> None:
     if not updated:
         raise InboundOverPromised(
             f"Inbound line {inbound_line_id} has fewer than {quantity} promised."
+        )
+
+
+@transaction.atomic(savepoint=False)
+def inbound_unpromise_many(*, quantities: dict[int, int]) -> None:
+    """inbound_unpromise for many inbound lines ({inbound line id: pairs}) in two
+    statements whatever their number: the rows are locked in pk order (the order the
+    one-by-one updates took), then one conditional UPDATE takes every promise down.
+    Raises InboundOverPromised if any line has fewer promised (the caller rolls back)."""
+    quantities = {int(pk): int(quantity) for pk, quantity in quantities.items() if quantity}
+    if not quantities:
+        return
+    locks.inbound_lines_lock_by_ids(ids=quantities)
+    rows = ", ".join(["(%s, %s)"] * len(quantities))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {InboundLine._meta.db_table} AS line "
+            "SET promised = line.promised - taken.quantity "
+            f"FROM (VALUES {rows}) AS taken (id, quantity) "
+            "WHERE line.id = taken.id AND line.promised >= taken.quantity "
+            "RETURNING line.id",
+            [value for pair in sorted(quantities.items()) for value in pair],
+        )
+        updated = {row[0] for row in cursor.fetchall()}
+    short = sorted(set(quantities) - updated)
+    if short:
+        raise InboundOverPromised(
+            f"Inbound line {short[0]} has fewer than {quantities[short[0]]} promised."
         )
 
 
@@ -407,17 +436,6 @@ def _control_characters(text: str) -> bool:
     return any(ord(char) < 32 or ord(char) == 127 for char in text)
 
 
-def _whole_number(raw):
-    if isinstance(raw, bool) or raw is None:
-        return None
-    if isinstance(raw, int):
-        return raw
-    try:
-        return int(str(raw).strip())
-    except ValueError:
-        return None
-
-
 def inbound_run_check(
     *,
     data: InboundRunInput,
@@ -497,7 +515,7 @@ def inbound_run_check(
     lines_in = list(data.lines or [])
     if not lines_in:
         errors["lines"] = ["A run needs at least one line."]
-    codes = {str(line.sku).strip().upper() for line in lines_in if isinstance(line.sku, str)}
+    codes = {sku_code_normalize(line.sku) for line in lines_in}
     skus = lookups.get("skus")
     if skus is None:
         skus = {sku.code.upper(): sku for sku in SKU.objects.filter(code__in=codes)}
@@ -507,7 +525,7 @@ def inbound_run_check(
     planned = []
     seen = set()
     for index, line in enumerate(lines_in):
-        code = str(line.sku).strip().upper() if isinstance(line.sku, str) else ""
+        code = sku_code_normalize(line.sku)
         sku = skus.get(code)
         if not code:
             errors[f"lines[{index}].sku"] = ["A SKU code is required."]
@@ -515,7 +533,7 @@ def inbound_run_check(
             errors[f"lines[{index}].sku"] = [f"Unknown SKU {code}."]
         elif sku.pk in seen:
             errors[f"lines[{index}].sku"] = [f"{code} appears twice in this run."]
-        quantity = _whole_number(line.quantity)
+        quantity = whole_pairs(line.quantity)
         if quantity is None:
             errors[f"lines[{index}].quantity"] = ["Enter a whole number of pairs."]
         elif not 1 <= quantity <= MAX_INBOUND_QUANTITY:

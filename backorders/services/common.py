@@ -85,10 +85,9 @@ def backorders_cancel(
         .annotate(total=Sum("quantity"))
         .order_by("inbound_line_id")
     )
-    for row in released:
-        inventory_services.inbound_unpromise(
-            inbound_line_id=row["inbound_line_id"], quantity=row["total"]
-        )
+    inventory_services.inbound_unpromise_many(
+        quantities={row["inbound_line_id"]: row["total"] for row in released}
+    )
     BackorderPeg.objects.filter(line_id__in=line_ids).delete()
     reason = reason[:200]
     OrderLine.objects.filter(pk__in=line_ids, backordered__gt=0).update(

@@ -22,6 +22,7 @@ from backorders.services.common import (
 from inventory import locks as inventory_locks
 from inventory import services as inventory_services
 from inventory.models import SKU
+from inventory.parsing import sku_code_normalize
 from inventory.selectors import ship_date_from_stock
 from orders import locks as orders_locks
 from orders.models import Allocation, OrderLine
@@ -119,7 +120,7 @@ def _keep(*, line):
 
 @transaction.atomic(savepoint=False)
 def _switch(*, line, sku_code, today):
-    code = "".join(str(sku_code).split()).upper()
+    code = sku_code_normalize(sku_code)
     alternative = SKU.objects.select_related("style").filter(code__iexact=code).first()
     if alternative is None:
         raise BackorderInputError({"sku": [f"Unknown SKU {code!r}."]})

@@ -16,6 +16,7 @@ from backorders.services.common import iso, message_line, orders_url, recipients
 from inventory import locks as inventory_locks
 from inventory import services as inventory_services
 from inventory.models import InboundLine, InboundRun, InboundStatus, StockLevel
+from inventory.parsing import sku_code_normalize, whole_pairs
 from inventory.selectors import ship_date_from_stock
 from notifications.kinds import MessageKind
 from notifications.services import message_enqueue
@@ -39,15 +40,6 @@ class ReceiptResult:
     status: str = ""
 
 
-def _quantity(raw):
-    if isinstance(raw, bool) or raw is None or isinstance(raw, float):
-        return None
-    try:
-        return int(str(raw).strip()) if not isinstance(raw, int) else raw
-    except ValueError:
-        return None
-
-
 def _wanted(*, inbound_lines, requests) -> dict[int, int]:
     """Inbound line id -> pairs received. None requests: everything still outstanding."""
     if requests is None:
@@ -60,7 +52,7 @@ def _wanted(*, inbound_lines, requests) -> dict[int, int]:
     by_code = {line.sku.code.upper(): line for line in inbound_lines}
     wanted = {}
     for index, request in enumerate(requests or []):
-        code = "".join(str(request.sku or "").split()).upper()
+        code = sku_code_normalize(request.sku)
         line = by_code.get(code)
         if not code:
             errors[f"lines[{index}].sku"] = ["Enter a SKU."]
@@ -68,7 +60,7 @@ def _wanted(*, inbound_lines, requests) -> dict[int, int]:
             errors[f"lines[{index}].sku"] = [f"SKU {code} is not on this run."]
         elif line.pk in wanted:
             errors[f"lines[{index}].sku"] = [f"SKU {code} is listed twice."]
-        quantity = _quantity(request.quantity)
+        quantity = whole_pairs(request.quantity)
         if quantity is None:
             errors[f"lines[{index}].quantity"] = ["Enter a whole number of pairs."]
         elif quantity <= 0:

@@ -23,6 +23,7 @@ from inventory import locks as inventory_locks
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from inventory.models import SKU, StockLevel, Warehouse
+from inventory.parsing import sku_code_normalize, whole_pairs
 from notifications.kinds import MessageKind
 from notifications.services import message_enqueue
 from orders import rules
@@ -50,17 +51,6 @@ class StockSyncResult:
     cancelled: int = 0  # pairs cancelled
 
 
-def _whole(raw):
-    if isinstance(raw, bool) or raw is None or isinstance(raw, float):
-        return None
-    if isinstance(raw, int):
-        return raw
-    try:
-        return int(str(raw).strip())
-    except ValueError:
-        return None
-
-
 def _validate(counts):
     errors = {}
     if not counts:
@@ -69,13 +59,13 @@ def _validate(counts):
         errors["non_field_errors"] = [f"At most {MAX_COUNTS} counts per request."]
     if errors:
         raise BackorderInputError(errors)
-    codes = {"".join(str(c.sku or "").split()).upper() for c in counts}
+    codes = {sku_code_normalize(c.sku) for c in counts}
     skus = {sku.code.upper(): sku for sku in SKU.objects.filter(code__in=codes)}
     warehouses = {w.code.upper(): w for w in Warehouse.objects.all()}
     default = next((w for w in warehouses.values() if w.is_default), None)
     rows, seen = [], set()
     for index, count in enumerate(counts):
-        code = "".join(str(count.sku or "").split()).upper()
+        code = sku_code_normalize(count.sku)
         sku = skus.get(code)
         if not code:
             errors[f"[{index}].sku"] = ["Enter a SKU."]
@@ -89,7 +79,7 @@ def _validate(counts):
             warehouse = warehouses.get(str(count.warehouse).strip().upper())
             if warehouse is None:
                 errors[f"[{index}].warehouse"] = [f"Unknown warehouse {count.warehouse!r}."]
-        on_hand = _whole(count.on_hand)
+        on_hand = whole_pairs(count.on_hand)
         if on_hand is None:
             errors[f"[{index}].on_hand"] = ["Enter a whole number of pairs."]
         elif on_hand < 0:

@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Least
 
 from inventory.models import SKU
+from inventory.parsing import sku_code_normalize
 from orders.exceptions import OrderInputError, OrderNotAllowed
 from orders.models import Account, BackorderPolicy, Cart, CartLine, Order, OrderSource
 from orders.selectors import user_can_order
@@ -21,7 +22,6 @@ from orders.services.ordering import (
     MAX_LINES,
     LineRequest,
     PlacementResult,
-    normalize_sku_code,
     order_place,
 )
 
@@ -156,7 +156,7 @@ def cart_lines_add(*, user, account: Account, lines: list[LineRequest]) -> int:
         raise OrderInputError({"lines": ["Nothing to add."]})
     if len(lines) > MAX_LINES:
         raise OrderInputError({"lines": [f"At most {MAX_LINES} lines at a time."]})
-    codes = [normalize_sku_code(line.sku) for line in lines]
+    codes = [sku_code_normalize(line.sku) for line in lines]
     found = {sku.code.upper(): sku for sku in SKU.objects.filter(code__in=codes)}
     errors, merged = {}, {}
     for index, (line, code) in enumerate(zip(lines, codes, strict=True)):
@@ -222,7 +222,7 @@ def cart_paste_parse(*, text: str) -> PasteResult:
         return PasteResult(
             [], [ParseError(0, "", f"At most {MAX_LINES} lines at a time; found {len(rows)}.")]
         )
-    codes = {normalize_sku_code(cells[0]) for _, raw, cells in rows if "\x00" not in raw}
+    codes = {sku_code_normalize(cells[0]) for _, raw, cells in rows if "\x00" not in raw}
     skus = SKU.objects.filter(Q(code__in=codes) | Q(upc__in=codes)).select_related("style")
     by_code = {}
     for sku in skus:
@@ -238,7 +238,7 @@ def cart_paste_parse(*, text: str) -> PasteResult:
                 ParseError(line_number, raw, "Expected a SKU or UPC and a quantity, e.g. ABC-1 6.")
             )
             continue
-        code = normalize_sku_code(cells[0])
+        code = sku_code_normalize(cells[0])
         sku = by_code.get(code)
         quantity, error = _quantity_or_error(cells[1])
         if sku is None:

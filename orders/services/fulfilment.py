@@ -21,6 +21,7 @@ from django.utils import timezone
 from inventory import locks as inventory_locks
 from inventory import services as inventory_services
 from inventory.exceptions import InsufficientStock
+from inventory.parsing import sku_code_normalize
 from notifications.kinds import MessageKind
 from notifications.services import message_enqueue
 from orders import locks, rules
@@ -42,7 +43,7 @@ from orders.models import (
     ShipmentLine,
 )
 from orders.notices import account_recipients
-from orders.services.ordering import allocations_take, normalize_sku_code, order_status_for
+from orders.services.ordering import allocations_take, order_status_for
 
 ZERO = Decimal("0.00")
 MAX_SHIPMENT_LINES = 500
@@ -165,7 +166,7 @@ def _shipment_input_validate(*, carrier, tracking, lines) -> _ValidShipment:
         lines = []
     for index, line in enumerate(lines):
         raw_sku, raw_quantity = _line_parts(line)
-        code = normalize_sku_code(raw_sku) if raw_sku is not None else ""
+        code = sku_code_normalize(raw_sku) if raw_sku is not None else ""
         if not code:
             errors[f"lines[{index}].sku"] = ["Enter a SKU."]
         elif code in first_index:
@@ -549,7 +550,7 @@ def return_authorize(
     seen = set()
     for index, line in enumerate(lines):
         raw_sku, raw_quantity = _line_parts(line)
-        code = normalize_sku_code(raw_sku) if raw_sku is not None else ""
+        code = sku_code_normalize(raw_sku) if raw_sku is not None else ""
         if not code:
             errors[f"lines[{index}].sku"] = ["Enter a SKU."]
         elif code in seen:

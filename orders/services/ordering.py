@@ -16,6 +16,7 @@ from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from inventory.exceptions import InsufficientStock
 from inventory.models import SKU
+from inventory.parsing import sku_code_normalize, whole_pairs
 from orders import locks, rules
 from orders.exceptions import (
     IdempotencyKeyInFlight,
@@ -60,21 +61,9 @@ def _has_control_characters(text: str) -> bool:
     return any(ord(char) < 32 or ord(char) == 127 for char in text)
 
 
-def normalize_sku_code(code) -> str:
-    if code is None:
-        return ""
-    return "".join(str(code).split()).upper()
-
-
 def _validated_quantity(raw, errors, field):
-    if isinstance(raw, bool) or raw is None:
-        errors[field] = ["Enter a whole number of pairs."]
-        return None
-    try:
-        if isinstance(raw, float) and not raw.is_integer():
-            raise ValueError
-        quantity = int(str(raw).strip()) if not isinstance(raw, int | float) else int(raw)
-    except (TypeError, ValueError):
+    quantity = whole_pairs(raw)
+    if quantity is None:
         errors[field] = ["Enter a whole number of pairs."]
         return None
     if quantity <= 0:
@@ -143,7 +132,7 @@ def _validate(
         errors["lines"] = ["Add at least one line."]
     elif len(lines) > MAX_LINES:
         errors["lines"] = [f"At most {MAX_LINES} lines per order."]
-    codes = [normalize_sku_code(line.sku) for line in (lines or [])[:MAX_LINES]]
+    codes = [sku_code_normalize(line.sku) for line in (lines or [])[:MAX_LINES]]
     found = {
         sku.code.upper(): sku for sku in SKU.objects.filter(code__in=codes).select_related("style")
     }
