@@ -3,7 +3,7 @@
 PostgreSQL text cannot hold NUL (0x00): psycopg2 raises before the query is sent, which
 would be a 500 wherever a raw request value (a search box, a filter, an order number in
 the URL) reaches a query. Django's form fields and the API's JSON parser already refuse
-NUL in what they parse (ProhibitNullCharactersValidator, portal.api.parsers); this
+NUL in what they parse (ProhibitNullCharactersValidator, restapi.parsers); this
 middleware covers everything else in one place: the path, the query string and
 form-encoded fields (names and values), for every view, portal and API alike.
 """
