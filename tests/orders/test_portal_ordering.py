@@ -216,7 +216,7 @@ def test_review_shows_the_split_and_the_rules(
     assert response.status_code == 200
     body = response.content.decode()
     assert inbound.run.reference in body
-    assert "Fill-in order: minimum 6 pairs" in body
+    assert "Fill-in order: minimum 6 pairs — you have 26." in body
     assert "Minimum met" in body
     assert "Free freight" in body  # 26 x $60 = $1560
     assert "Net 30" in body
@@ -232,6 +232,16 @@ def test_review_shows_freight_meter_and_minimum_error(buyer_client, buyer, fill_
     assert "$260.00 more for free freight" in body  # $500 - 4 x $60
     assert "A fill-in order needs at least 6 pairs" in body
     assert "disabled" in body
+
+
+def test_review_measures_an_opening_order_by_its_value(buyer_client, buyer, account, style):
+    # given a first order (the account has none yet) of 4 pairs at $60
+    cart_lines_add(user=buyer, account=account, lines=[LineRequest("WLK-BLA-7.0-2", 4)])
+    # when reviewed
+    body = buyer_client.get(reverse("portal:review")).content.decode()
+    # then the minimum is stated in money against the order's value
+    assert "Opening order: minimum $1,000.00 — this order comes to $240.00." in body
+    assert "An opening order needs at least $1,000.00" in body
 
 
 def test_submit_places_the_order_and_redirects(buyer_client, buyer, fill_in_account, style):
