@@ -1,7 +1,8 @@
 """Real-browser fixtures: a headless Chromium against pytest-django's live_server.
 
 Playwright's sync API runs an event loop in the test thread, so Django's ORM (used by
-the tests to arrange data) is allowed to run there."""
+the tests to arrange data) is allowed to run there while, and only while, the browser
+tests run: the browser and that permission both end with this package."""
 
 import os
 from pathlib import Path
@@ -9,18 +10,17 @@ from urllib.parse import urlsplit
 
 import pytest
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 WIDTHS = {"desktop": 1280, "tablet": 768}
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
