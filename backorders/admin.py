@@ -6,7 +6,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from backorders.models import AutoCancellation, DecisionRequest, Receipt, StockShortage
-from backorders.services import eta_change
+from backorders.services import eta_change, run_cancel
 from inventory.models import InboundRun
 from inventory.services import REASON_MAX_LENGTH
 from orders.admin import ORDER_ACTIONS, ActionForm, case_field
@@ -66,67 +66,110 @@ class EtaChangeForm(forms.Form):
     )
 
 
-class EtaChangeActionMixin:
-    """The planners' "Change ETA" on the inbound run admin: a date and a reason, through
-    eta_change, the one way an ETA moves (it re-dates pegged lines and tells retailers)."""
+class RunCancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the run will not come; the retailers waiting on it read it.",
+    )
+
+
+class RunActionsMixin:
+    """The planners' run actions, through the backorders engine: "Change ETA" (eta_change,
+    the one way an ETA moves) and "Cancel run" (run_cancel: its backorders move to
+    another run inside their window or are cancelled, and the retailers are told)."""
 
     def has_change_eta_permission(self, request):
         return request.user.has_perm("inventory.change_eta")
 
+    def has_cancel_run_permission(self, request):
+        return request.user.has_perm("inventory.change_inboundrun")
+
     @admin.action(description="Change ETA (with a reason)", permissions=["change_eta"])
     def change_eta(self, request, queryset):
+        def apply(run, data):
+            eta_change(run=run, new_eta=data["new_eta"], reason=data["reason"], user=request.user)
+            return f"{run.reference} now due {data['new_eta']:%Y-%m-%d}."
+
+        return self._run_action(
+            request,
+            queryset,
+            action="change_eta",
+            form_class=EtaChangeForm,
+            apply=apply,
+            title="Change the ETA of {}",
+            submit="Change ETA",
+        )
+
+    @admin.action(description="Cancel run (with a reason)", permissions=["cancel_run"])
+    def cancel_run(self, request, queryset):
+        def apply(run, data):
+            result = run_cancel(run=run, reason=data["reason"], user=request.user)
+            return (
+                f"{run.reference} cancelled: {len(result.repegged)} backordered line(s) moved "
+                f"to another run, {len(result.cancelled)} cancelled and told."
+            )
+
+        return self._run_action(
+            request,
+            queryset,
+            action="cancel_run",
+            form_class=RunCancelForm,
+            apply=apply,
+            title="Cancel {}",
+            submit="Cancel the run",
+        )
+
+    def _run_action(self, request, queryset, *, action, form_class, apply, title, submit):
+        """One run, an intermediate form, then the service; its errors land on the form."""
         runs = list(queryset[:2])
         if len(runs) != 1:
             self.message_user(request, "Select exactly one run.", messages.WARNING)
             return None
         run = runs[0]
-        form = EtaChangeForm(request.POST if "apply" in request.POST else None)
+        form = form_class(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             try:
-                eta_change(
-                    run=run,
-                    new_eta=form.cleaned_data["new_eta"],
-                    reason=form.cleaned_data["reason"],
-                    user=request.user,
-                )
+                done = apply(run, form.cleaned_data)
             except ValidationError as error:
                 for field, errors in error.message_dict.items():
                     target = {"eta": "new_eta"}.get(field, field)
                     form.add_error(target if target in form.fields else None, errors)
             else:
-                self.message_user(
-                    request,
-                    f"{run.reference} now due {form.cleaned_data['new_eta']:%Y-%m-%d}.",
-                    messages.SUCCESS,
-                )
+                self.message_user(request, done, messages.SUCCESS)
                 return redirect(request.get_full_path())
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Change the ETA of {run.reference}",
+            "title": title.format(run.reference),
             "opts": self.model._meta,
             "run": run,
             "form": form,
+            "action": action,
+            "submit": submit,
             "today": timezone.localdate(),
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
-        return TemplateResponse(request, "admin/backorders/eta_change.html", context)
+        return TemplateResponse(request, "admin/backorders/run_action.html", context)
 
 
-def _run_admin_with_eta_change():
+def _run_admin_with_engine_actions():
     """Extend whichever run admin inventory (and the audit trail) registered."""
     base = type(admin.site._registry[InboundRun])
     admin.site.unregister(InboundRun)
     admin.site.register(
         InboundRun,
         type(
-            f"EtaChange{base.__name__}",
-            (EtaChangeActionMixin, base),
-            {"actions": [*(base.actions or []), "change_eta"], "__module__": __name__},
+            f"Engine{base.__name__}",
+            (RunActionsMixin, base),
+            {
+                "actions": [*(base.actions or []), "change_eta", "cancel_run"],
+                "__module__": __name__,
+            },
         ),
     )
 
 
-_run_admin_with_eta_change()
+_run_admin_with_engine_actions()
 
 
 class OrderEtaForm(ActionForm):

@@ -556,8 +556,9 @@ def inbound_run_check(
         promised = sum(line.promised for line in existing.values())
         if promised:
             errors["status"] = [
-                f"{promised} pairs of this run are promised to backorders; move them first "
-                "(an ETA change) before cancelling the run."
+                f"{promised} pairs of this run are promised to backorders: cancel it with "
+                f"POST /api/v1/inbound/{reference}/cancel/ (or the admin's Cancel run), "
+                "which moves or cancels them and tells the retailers."
             ]
     if errors:
         return None, errors

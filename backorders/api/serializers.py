@@ -13,6 +13,17 @@ class EtaChangeInSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
+class RunCancelInSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class RunCancelOutSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    status = serializers.CharField()
+    lines_repegged = serializers.IntegerField()
+    lines_cancelled = serializers.IntegerField()
+
+
 class ReceiveLineSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=40)
     quantity = serializers.IntegerField(min_value=1)

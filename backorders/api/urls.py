@@ -14,5 +14,8 @@ urlpatterns = [
         views.InboundReceiveView.as_view(),
         name="inbound-receive",
     ),
+    path(
+        "inbound/<str:reference>/cancel/", views.InboundCancelView.as_view(), name="inbound-cancel"
+    ),
     path("stock/sync/", views.StockSyncView.as_view(), name="stock-sync"),
 ]

@@ -16,6 +16,8 @@ from backorders.api.serializers import (
     OrderLineOutSerializer,
     ReceiveInSerializer,
     ReceiveOutSerializer,
+    RunCancelInSerializer,
+    RunCancelOutSerializer,
     StockCountSerializer,
     StockSyncOutSerializer,
 )
@@ -99,6 +101,30 @@ class InboundEtaView(APIView):
                 "lines_moved": len(result.moved),
                 "decision_requests": len(result.decisions),
                 "accounts_told": result.accounts_told,
+            }
+        )
+
+
+class InboundCancelView(APIView):
+    """The factory will not deliver the run: its backorders move to another run inside
+    their window or are cancelled at once, and the retailers are told with alternatives."""
+
+    permission_classes = [
+        IsAuthenticated,
+        HasStaffPermission.require("inventory.change_inboundrun"),
+    ]
+
+    @extend_schema(request=RunCancelInSerializer, responses=RunCancelOutSerializer)
+    def post(self, request, reference):
+        run = _run_or_404(reference)
+        data = _validated(RunCancelInSerializer, request.data)
+        result = services.run_cancel(run=run, reason=data["reason"], user=request.user)
+        return Response(
+            {
+                "reference": result.run.reference,
+                "status": result.run.status,
+                "lines_repegged": len(result.repegged),
+                "lines_cancelled": len(result.cancelled),
             }
         )
 

@@ -256,6 +256,7 @@ def test_every_published_endpoint_is_routed():
         "stock/sync/",
         "inbound/<str:reference>/eta/",
         "inbound/<str:reference>/receive/",
+        "inbound/<str:reference>/cancel/",
     }
     assert {route.pattern for route in v1_routes()} == published
 

@@ -23,6 +23,7 @@ NOT_ACCOUNT_DATA = {
     ("api:sku-availability", "sku"): "catalogue: every retailer sees every active SKU",
     ("api:inbound-eta", "reference"): "staff only: a retailer gets 403 whatever the run",
     ("api:inbound-receive", "reference"): "staff only: a retailer gets 403 whatever the run",
+    ("api:inbound-cancel", "reference"): "staff only: a retailer gets 403 whatever the run",
 }
 NONEXISTENT = {"number": "SO-999999999", "line_id": 999999999}
 
