@@ -39,6 +39,16 @@ def inbound_run_lock(*, reference=None, run_id=None):
     return queryset.filter(reference=reference).first()
 
 
+def inbound_lines_lock_by_ids(*, ids) -> list[int]:
+    """Lock these inbound lines (pk order) before one statement updates them all."""
+    return list(
+        InboundLine.objects.select_for_update()
+        .filter(pk__in=set(ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def inbound_lines_lock(*, run_id):
     return list(
         InboundLine.objects.select_for_update(of=("self",))
