@@ -16,6 +16,9 @@ class Cart(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="carts"
     )
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="carts")
+    from_upload = models.BooleanField(
+        default=False, help_text="Lines came in from a pasted list or an uploaded file."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

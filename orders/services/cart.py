@@ -146,10 +146,13 @@ def _line_add(*, cart: Cart, sku_id: int, quantity: int) -> None:
 
 
 @transaction.atomic(durable=True)
-def cart_lines_add(*, user, account: Account, lines: list[LineRequest]) -> int:
+def cart_lines_add(
+    *, user, account: Account, lines: list[LineRequest], from_upload: bool = False
+) -> int:
     """Add lines to the cart. Lines for the same SKU are merged (quantities summed) with
     each other and with what the cart already holds. Every line is checked first; on any
     bad line nothing is added and OrderInputError names each one ("lines[3].sku").
+    Lines from a paste or upload mark the cart, so its order's source says so.
     Returns the number of distinct SKUs touched."""
     cart = _cart_for(user=user, account=account)
     if not lines:
@@ -176,7 +179,8 @@ def cart_lines_add(*, user, account: Account, lines: list[LineRequest]) -> int:
         raise OrderInputError(errors)
     for sku_id in sorted(merged):
         _line_add(cart=cart, sku_id=sku_id, quantity=min(merged[sku_id], MAX_LINE_QUANTITY))
-    cart.save(update_fields=["updated_at"])
+    cart.from_upload = cart.from_upload or from_upload
+    cart.save(update_fields=["from_upload", "updated_at"])
     return len(merged)
 
 
@@ -184,6 +188,7 @@ def cart_lines_add(*, user, account: Account, lines: list[LineRequest]) -> int:
 def cart_clear(*, user, account: Account) -> int:
     cart = _cart_for(user=user, account=account)
     deleted, _ = CartLine.objects.filter(cart=cart).delete()
+    Cart.objects.filter(pk=cart.pk).update(from_upload=False)
     return deleted
 
 
@@ -298,7 +303,8 @@ def cart_submit(
 ) -> PlacementResult:
     """Place the cart as an order (via order_place: one transaction), then empty the cart
     of what was ordered. A repeated submit with the same key returns the same order.
-    The source is "rep" when a rep orders for an assigned account."""
+    The source is "rep" when a rep orders for an assigned account, "upload" when the
+    cart's lines came from a paste or a file."""
     cart = Cart.objects.filter(user=user, account=account).first()
     cart_lines = (
         list(cart.lines.select_related("sku").order_by("sku__code")) if cart is not None else []
@@ -309,8 +315,12 @@ def cart_submit(
         if existing is not None:
             return PlacementResult(existing, created=False)
     if source is None:
-        is_rep = user.is_sales_rep and account.rep_id == user.pk
-        source = OrderSource.REP if is_rep else OrderSource.PORTAL
+        if user.is_sales_rep and account.rep_id == user.pk:
+            source = OrderSource.REP
+        elif cart is not None and cart.from_upload:
+            source = OrderSource.UPLOAD
+        else:
+            source = OrderSource.PORTAL
     result = order_place(
         account=account,
         user=user,
@@ -337,3 +347,4 @@ def _cart_lines_remove_ordered(*, cart: Cart, order) -> None:
     for sku_id, quantity in ordered:
         condition |= Q(sku_id=sku_id, quantity=quantity)
     CartLine.objects.filter(condition, cart=cart).delete()
+    Cart.objects.filter(pk=cart.pk, lines__isnull=True).update(from_upload=False)

@@ -165,7 +165,12 @@ def cart_add(request):
         if str(quantity).strip() not in ("", "0")
     ]
     try:
-        added = cart_lines_add(user=request.user, account=account, lines=lines)
+        added = cart_lines_add(
+            user=request.user,
+            account=account,
+            lines=lines,
+            from_upload=request.POST.get("origin") == "upload",
+        )
     except ValidationError as error:
         messages.error(request, "Nothing was added to the cart:")
         for field, field_messages in error.message_dict.items():

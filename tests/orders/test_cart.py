@@ -195,3 +195,17 @@ def test_rep_submit_is_recorded_as_rep(fill_in_account, skus):
     order = cart_submit(user=rep, account=fill_in_account).order
     assert order.source == OrderSource.REP
     assert order.placed_by == rep
+
+
+def test_pasted_or_uploaded_lines_make_an_upload_order(fill_in_account, buyer, skus):
+    # given lines that came from a pasted list, next to one picked on a grid
+    a, b, _ = skus
+    parsed = cart_paste_parse(text=f"{a.code} 6\n")
+    cart_lines_add(user=buyer, account=fill_in_account, lines=parsed.lines, from_upload=True)
+    cart_lines_add(user=buyer, account=fill_in_account, lines=[LineRequest(b.code, 6)])
+    # when the cart is placed
+    order = cart_submit(user=buyer, account=fill_in_account).order
+    # then the order says it came from an upload, and the emptied cart forgets it
+    assert order.source == OrderSource.UPLOAD
+    cart_lines_add(user=buyer, account=fill_in_account, lines=[LineRequest(a.code, 6)])
+    assert cart_submit(user=buyer, account=fill_in_account).order.source == OrderSource.PORTAL

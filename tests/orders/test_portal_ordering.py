@@ -164,6 +164,8 @@ def test_csv_upload_with_bom(buyer_client, style, django_assert_max_num_queries)
         response = buyer_client.post(reverse("portal:paste_upload"), {"file": upload})
     assert response.status_code == 200
     assert b"2 good lines, 0 problems" in response.content
+    # the review form marks its lines as uploaded when they go to the cart
+    assert b'name="origin" value="upload"' in response.content
 
 
 def test_reorder_shows_current_availability(
