@@ -1,15 +1,12 @@
 """A real Celery worker against Redis runs the daily sweep through to its messages."""
 
 import datetime as dt
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import redis
-from django.conf import settings
 from django.db import connection
 
 from backorders.tasks import backorder_sweep_task
@@ -17,6 +14,7 @@ from notifications.models import Message
 from orders.models import OrderLine
 from tests.backorders.helpers import backordered_line, run_with, today
 from tests.factories import SKUFactory
+from tests.workers import celery_worker_start
 
 BROKER = "redis://127.0.0.1:6379/7"
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,33 +33,7 @@ def test_a_real_worker_runs_the_sweep_to_its_messages(account, buyer, warehouse)
     run = run_with(skus=[sku], warehouse=warehouse)
     line = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=4)
     OrderLine.objects.filter(pk=line.pk).update(window_end=today() - dt.timedelta(days=1))
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": BROKER,
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-    }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--loglevel=WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    worker = celery_worker_start(broker=BROKER, stderr=subprocess.PIPE)
     try:
         with backorder_sweep_task.app.connection_for_write(BROKER) as conn:
             backorder_sweep_task.apply_async(kwargs={"batch_size": 1}, connection=conn)

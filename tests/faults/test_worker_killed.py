@@ -16,7 +16,6 @@ import email
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from email import policy
@@ -26,7 +25,6 @@ import pytest
 import redis
 import time_machine
 from aiosmtpd.controller import Controller
-from django.conf import settings as django_settings
 from django.db import transaction
 
 from notifications.kinds import MessageKind
@@ -35,6 +33,7 @@ from notifications.samples import SAMPLE_CONTEXTS
 from notifications.services import delivery_breaker_reset, message_enqueue, outbox_sweep
 from tests.factories import UserFactory
 from tests.notifications.conftest import celery_broker, free_port
+from tests.workers import celery_worker_start
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -75,34 +74,7 @@ class SlowSink:
 
 
 def _start_worker(smtp_port: int) -> subprocess.Popen:
-    db = django_settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_BROKER_URL": BROKER,
-        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--loglevel=WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return celery_worker_start(broker=BROKER, env={"EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}"})
 
 
 @pytest.mark.parametrize(("stall_at", "copies"), [("rcpt", 1), ("data", 2)])
