@@ -1,5 +1,5 @@
 from django.db import models
-from django.db.models import F, Q, Sum, Value
+from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 
 
@@ -33,8 +33,23 @@ class SKUQuerySet(models.QuerySet):
         )
 
     def with_ats(self):
-        """Annotate `ats_now`: the sum over warehouses of each level's non-negative ATS."""
-        return self.annotate(ats_now=Coalesce(Sum(ats_expression("stock_levels__")), Value(0)))
+        """Annotate `ats_now`: the sum over warehouses of each level's non-negative ATS.
+
+        A correlated subquery, not a join with GROUP BY: counting or paging the SKUs never
+        touches the stock table, and PostgreSQL computes the sum only for the rows a
+        LIMIT keeps (the stock levels' (sku, warehouse) index serves each one)."""
+        from inventory.models import StockLevel
+
+        per_sku = (
+            StockLevel.objects.filter(sku=OuterRef("pk"))
+            .order_by()
+            .values("sku")
+            .annotate(total=Sum(ats_expression()))
+            .values("total")
+        )
+        return self.annotate(
+            ats_now=Coalesce(Subquery(per_sku, output_field=IntegerField()), Value(0))
+        )
 
 
 class InboundRunQuerySet(models.QuerySet):
