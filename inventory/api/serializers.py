@@ -49,6 +49,24 @@ class SKUSerializer(serializers.Serializer):
         eta = self.context["next_etas"].get(sku.pk)
         return eta.isoformat() if eta else None
 
+    def to_representation(self, sku):
+        """The fields declared above, read directly: DRF's generic per-field lookups
+        (an inspect.signature call for every callable source, on every row) were most of a
+        50-row catalogue page's time. Same keys, order and formatting."""
+        return {
+            "sku": sku.code,
+            "upc": sku.upc,
+            "style": sku.style.number,
+            "color": sku.color,
+            "size": str(sku.size_label),
+            "width": sku.get_width_display(),
+            "price": self.fields["price"].to_representation(sku.price),
+            "ats": int(sku.ats_now),
+            "next_eta": self.get_next_eta(sku),
+            "core": sku.core,
+            "replenishment": sku.style.replenishment,
+        }
+
 
 class AvailabilityPointSerializer(serializers.Serializer):
     date = serializers.DateField()
