@@ -187,6 +187,15 @@ def main():
     with Server(server_env):
         log("baselines")
         results["bare_django"] = wrk("/bench/bare/", duration=args.duration, runs=args.runs)
+        results["signed_in_frame"] = wrk(
+            "/bench/signed-in/",
+            duration=args.duration,
+            runs=args.runs,
+            headers=fixture.session_headers,
+        )
+        results["signed_in_frame"]["queries"] = scenarios.queries_per_request(
+            "/bench/signed-in/", fixture, "html"
+        )
         results["bare_drf"] = wrk(
             "/bench/bare-drf/", duration=args.duration, runs=args.runs, headers=fixture.api_headers
         )

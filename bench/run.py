@@ -231,6 +231,7 @@ def markdown(results, rows, scale):
         ]
         for name in (
             "bare_django",
+            "signed_in_frame",
             "bare_drf",
             "catalogue_api",
             "style_grid_page",
@@ -253,6 +254,19 @@ def markdown(results, rows, scale):
             lines.append(
                 f"\n{name} (pgbench): {data[name]['tps']['median']} TPS, "
                 f"spread {data[name]['tps']['spread_pct']}%"
+            )
+        if "signed_in_frame" in data:
+            frame = data["signed_in_frame"]["rps"]["median"]
+            bare = data["bare_django"]["rps"]["median"]
+            lines.append(
+                f"\nDiagnostic (not a target): the signed-in frame (session, user, current "
+                f"account, base.html, no content) runs at {ratio(frame, bare)}x the bare "
+                "Django view; against the frame, "
+                + ", ".join(
+                    f"{page} {ratio(data[page]['rps']['median'], frame)}x"
+                    for page in ("style_grid_page", "dashboard_page", "order_detail_page")
+                )
+                + "."
             )
         lines.append(f"\nInvariant audit after the run: {data['audit']}")
         for job in ("sweep", "eta_change", "pdf"):

@@ -18,4 +18,5 @@ if settings.BENCH_VIEWS:
     urlpatterns += [
         path("bench/bare/", bench_views.bare_django),
         path("bench/bare-drf/", bench_views.BareDRFView.as_view()),
+        path("bench/signed-in/", bench_views.signed_in_frame),
     ]
