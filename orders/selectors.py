@@ -98,11 +98,16 @@ def line_expected_dates(*, lines) -> dict[int, dt.date]:
 def open_orders(*, account: Account, limit: int = 5) -> tuple[list, int]:
     """The account's open orders (newest first, at most `limit`) and how many there are."""
     queryset = Order.objects.filter(account=account).open()
+    # The newest `limit` first, then their lines summed: an account with thousands of
+    # open orders costs the same as one with five.
+    newest = queryset.order_by("-placed_at", "-pk").values("pk")[:limit]
     rows = list(
-        queryset.annotate(
+        Order.objects.filter(pk__in=Subquery(newest))
+        .annotate(
             line_count=Count("lines"),
             open_pairs=Sum("lines__allocated") + Sum("lines__backordered"),
-        ).order_by("-placed_at", "-pk")[:limit]
+        )
+        .order_by("-placed_at", "-pk")
     )
     return rows, queryset.count()
 
