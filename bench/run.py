@@ -2,7 +2,7 @@
 gunicorn, and write bench/results.json and bench/RESULTS.md with every figure next to a
 baseline measured in the same run, as a ratio, and each target met or not.
 
-Usage: python bench/run.py [--scale 100] [--duration 10] [--runs 3]
+Usage: python bench/run.py [--scale 100] [--duration 10] [--runs 3] [--reseed 1 --reseed 100]
 """
 
 import argparse
@@ -46,9 +46,9 @@ def seeded_scale(name):
         conn.close()
 
 
-def ensure_database(name, scale):
+def ensure_database(name, scale, *, reseed=False):
     env = {**os.environ, "DATABASE_URL": database_url(name)}
-    if seeded_scale(name) == scale:
+    if not reseed and seeded_scale(name) == scale:
         log(f"{name}: reusing data seeded at scale {scale}")
         subprocess.run(
             [PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
@@ -280,6 +280,14 @@ def main():
     parser.add_argument("--scale", type=int, default=100)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--reseed",
+        type=int,
+        action="append",
+        default=[],
+        metavar="SCALE",
+        help="seed this scale's database again (after seed_demo changed); repeatable",
+    )
     args = parser.parse_args()
 
     results = {
@@ -288,7 +296,7 @@ def main():
     }
     for scale in (1, args.scale):
         name = f"portal_bench_x{scale}"
-        ensure_database(name, scale)
+        ensure_database(name, scale, reseed=scale in args.reseed)
         log(f"measuring {name}")
         results[f"x{scale}"] = measure(
             name, duration=args.duration, runs=args.runs, jobs=scale == args.scale
