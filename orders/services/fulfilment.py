@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Max, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -568,12 +568,30 @@ def return_authorize(
         "order_line_id", "quantity"
     ):
         returned[line_id] += quantity
+    last_shipped = dict(
+        ShipmentLine.objects.filter(order_line__order=order)
+        .values("order_line_id")
+        .annotate(last=Max("shipment__shipped_at"))
+        .values_list("order_line_id", "last")
+    )
+    claim_days = _claim_window_days(reason=reason, terms=order.terms)
+    today = timezone.localdate()
     wanted = []
     for index, code, quantity in requested:
         line = by_code.get(code)
         if line is None:
             errors[f"lines[{index}].sku"] = [f"SKU {code} is not on order {order.number}."]
             continue
+        shipped_on = last_shipped.get(line.pk)
+        if claim_days is not None and shipped_on is not None:
+            deadline = timezone.localdate(shipped_on) + dt.timedelta(days=claim_days)
+            if today > deadline:
+                errors[f"lines[{index}].sku"] = [
+                    f"{code} shipped {timezone.localdate(shipped_on):%b %d, %Y}; this kind of "
+                    f"return is accepted for {claim_days} days after shipment (until "
+                    f"{deadline:%b %d, %Y})."
+                ]
+                continue
         returnable = line.shipped - returned[line.pk]
         if quantity > returnable:
             errors[f"lines[{index}].quantity"] = [
@@ -604,6 +622,16 @@ def return_authorize(
         robust=True,
     )
     return authorization
+
+
+def _claim_window_days(*, reason, terms) -> int | None:
+    """The published window for a return: unworn goods and defects have one (from the
+    order's commercial terms); damage and shipping mistakes are fixed whenever reported."""
+    if reason == CreditReason.RETURN:
+        return terms.returns_window_days
+    if reason == CreditReason.DEFECT:
+        return terms.defect_claim_days
+    return None
 
 
 # --- Statement of account (a read: nothing is written) ---------------------------------

@@ -7,6 +7,7 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django.utils import timezone
 
 from inventory.models import StockLevel
 from notifications.kinds import MessageKind
@@ -21,6 +22,7 @@ from orders.models import (
     InvoiceStatus,
     OrderLine,
     OrderStatus,
+    ReturnAuthorization,
     Shipment,
 )
 from orders.services.fulfilment import (
@@ -370,6 +372,23 @@ def test_return_authorization_is_limited_to_shipped_pairs(account, staff):
         return_authorize, order=order, lines=[(sku.code, 3)], reason="defect", user=staff
     )
     assert "Only 2 shipped pairs" in error.message_dict["lines[0].quantity"][0]
+
+
+def test_returns_and_defect_claims_keep_to_the_published_windows(account, staff, terms):
+    # given pairs shipped 31 days ago, under terms of 30 days for returns, 365 for defects
+    sku = SKUFactory()
+    order = allocated_order_create(account=account, lines=[(sku, 10)])
+    with time_machine.travel(timezone.now() - dt.timedelta(days=31), tick=False):
+        _ship(order, [(sku.code, 6)])
+    # when unworn pairs come back, the 30-day window has passed: refused, nothing written
+    error = _refused(
+        return_authorize, order=order, lines=[(sku.code, 2)], reason="return", user=staff
+    )
+    assert "accepted for 30 days after shipment" in error.message_dict["lines[0].sku"][0]
+    assert not ReturnAuthorization.objects.exists()
+    # a defect is still inside its 365 days, and damage has no window
+    assert return_authorize(order=order, lines=[(sku.code, 2)], reason="defect", user=staff)
+    assert return_authorize(order=order, lines=[(sku.code, 2)], reason="damaged", user=staff)
 
 
 # --- statement ------------------------------------------------------------------------------
