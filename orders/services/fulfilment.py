@@ -454,8 +454,13 @@ def credit_memo_issue(
         )
     if invoice_line is not None:
         already = invoice_line.credit_memos.aggregate(total=Sum("amount"))["total"] or ZERO
-        if amount > invoice_line.amount - already:
-            left = invoice_line.amount - already
+        creditable = invoice_line.amount
+        if reason == CreditReason.RETURN:
+            # The published restocking fee comes off returned goods, as the policies say.
+            fee = locked.order.terms.restocking_fee_percent
+            creditable = rules.money(invoice_line.amount * (100 - fee) / 100)
+        if amount > creditable - already:
+            left = creditable - already
             raise OrderInputError(
                 {"amount": [f"Only ${left:,.2f} of this line is left to credit."]}
             )

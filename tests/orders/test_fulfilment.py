@@ -348,6 +348,32 @@ def test_a_line_credit_cannot_exceed_the_line(invoice, staff):
     assert "Only $50.00 of this line" in error.message_dict["amount"][0]
 
 
+def test_a_return_credit_keeps_back_the_published_restocking_fee(invoice, staff):
+    # given terms with a 15% restocking fee and a $200 invoice line
+    terms = invoice.order.terms
+    terms.restocking_fee_percent = Decimal("15")
+    terms.save(update_fields=["restocking_fee_percent"])
+    line = invoice.lines.get()
+    # then returned goods credit at most 85% of the line; a defect credits it all
+    error = _refused(
+        credit_memo_issue,
+        invoice=invoice,
+        invoice_line=line,
+        amount=str(line.amount * Decimal("0.85") + Decimal("0.01")),
+        reason="return",
+        user=staff,
+    )
+    assert "of this line is left to credit" in error.message_dict["amount"][0]
+    memo = credit_memo_issue(
+        invoice=invoice,
+        invoice_line=line,
+        amount=str(line.amount * Decimal("0.85")),
+        reason="return",
+        user=staff,
+    )
+    assert memo.amount == line.amount * Decimal("0.85")
+
+
 def test_payments_settle_and_cannot_overpay(invoice):
     payment_record(invoice=invoice, amount="100.00", reference="ACH 1")
     with pytest.raises(OrderInputError):
