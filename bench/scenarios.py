@@ -70,7 +70,15 @@ def prepare(*, database):
         .distinct()[:50]
     )
     placing = memberships[0]
-    membership = next(m for m in memberships if m.account_id != placing.account_id)
+    placing_users = set(
+        Membership.objects.filter(account=placing.account).values_list("user_id", flat=True)
+    )
+    # Nobody on the placement account, or the page user's feed fills with confirmations.
+    membership = next(
+        m
+        for m in memberships
+        if m.account_id != placing.account_id and m.user_id not in placing_users
+    )
     user, account = membership.user, membership.account
     _, key = AuthToken.objects.create(user=user)
     _, placement_key = AuthToken.objects.create(user=placing.user)
