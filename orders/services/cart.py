@@ -23,6 +23,7 @@ from orders.services.ordering import (
     LineRequest,
     PlacementResult,
     order_place,
+    sku_line_problem,
 )
 
 MAX_PASTE_CHARS = 200_000
@@ -164,12 +165,8 @@ def cart_lines_add(
     errors, merged = {}, {}
     for index, (line, code) in enumerate(zip(lines, codes, strict=True)):
         sku = found.get(code)
-        if not code:
-            errors[f"lines[{index}].sku"] = ["Enter a SKU."]
-        elif sku is None:
-            errors[f"lines[{index}].sku"] = [f"Unknown SKU {code!r}."]
-        elif not sku.active:
-            errors[f"lines[{index}].sku"] = [f"SKU {code} is no longer sold."]
+        if problem := sku_line_problem(code=code, sku=sku):
+            errors[f"lines[{index}].sku"] = [problem]
         quantity, error = _quantity_or_error(line.quantity)
         if error:
             errors[f"lines[{index}].quantity"] = [error]

@@ -61,6 +61,17 @@ def _has_control_characters(text: str) -> bool:
     return any(ord(char) < 32 or ord(char) == 127 for char in text)
 
 
+def sku_line_problem(*, code: str, sku) -> str | None:
+    """Why a line's SKU cannot be ordered (missing, unknown, retired), or None."""
+    if not code:
+        return "Enter a SKU."
+    if sku is None:
+        return f"Unknown SKU {code!r}."
+    if not sku.active:
+        return f"SKU {code} is no longer sold."
+    return None
+
+
 def _validated_quantity(raw, errors, field):
     quantity = whole_pairs(raw)
     if quantity is None:
@@ -139,12 +150,8 @@ def _validate(
     skus, quantities, first_line_of = [], [], {}
     for index, (line, code) in enumerate(zip(lines or [], codes, strict=False)):
         sku = found.get(code)
-        if not code:
-            errors[f"lines[{index}].sku"] = ["Enter a SKU."]
-        elif sku is None:
-            errors[f"lines[{index}].sku"] = [f"Unknown SKU {code!r}."]
-        elif not sku.active:
-            errors[f"lines[{index}].sku"] = [f"SKU {code} is no longer sold."]
+        if problem := sku_line_problem(code=code, sku=sku):
+            errors[f"lines[{index}].sku"] = [problem]
         elif code in first_line_of:
             errors[f"lines[{index}].sku"] = [
                 f"SKU {code} is already on line {first_line_of[code]}; combine the quantities."
