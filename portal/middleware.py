@@ -1,3 +1,5 @@
+from functools import cached_property
+
 from django.utils.functional import SimpleLazyObject
 
 from orders.selectors import accounts_visible_to
@@ -5,15 +7,34 @@ from orders.selectors import accounts_visible_to
 SESSION_ACCOUNT_KEY = "current_account_id"
 
 
-def _current_account(request):
-    """The account the user is working in: the one chosen in the session if still
-    visible to them, else their first visible account."""
-    if not request.user.is_authenticated:
-        return None
-    visible = accounts_visible_to(user=request.user)
-    chosen = request.session.get(SESSION_ACCOUNT_KEY)
-    account = visible.filter(pk=chosen).first() if chosen else None
-    return account or visible.order_by("name").first()
+class AccountMenu:
+    """The accounts the signed-in user may work in, fetched once per request (one query,
+    only when something asks), and the current one picked from that same list: the
+    session's choice if still visible, else the first by name. The header's switcher and
+    every view's request.account read this one list."""
+
+    def __init__(self, request):
+        self._request = request
+
+    @cached_property
+    def accounts(self):
+        user = self._request.user
+        if not user.is_authenticated:
+            return []
+        # Whole rows: the current account is the one views work with.
+        return list(accounts_visible_to(user=user).order_by("name"))
+
+    @cached_property
+    def current(self):
+        chosen = self._request.session.get(SESSION_ACCOUNT_KEY)
+        for account in self.accounts:
+            if account.pk == chosen:
+                return account
+        return self.accounts[0] if self.accounts else None
+
+    @property
+    def can_switch(self):
+        return len(self.accounts) > 1
 
 
 class CurrentAccountMiddleware:
@@ -21,5 +42,7 @@ class CurrentAccountMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.account = SimpleLazyObject(lambda: _current_account(request))
+        menu = AccountMenu(request)
+        request.account_menu = menu
+        request.account = SimpleLazyObject(lambda: menu.current)
         return self.get_response(request)

@@ -47,12 +47,12 @@ def order_detail(request, number):
     if order is None:
         raise Http404
     details = order_line_details(order=order)
-    can_change = user_can_order(user=request.user, account=order.account)
+    has_open = any(detail.line.open_quantity for detail in details)
     context = {
         "order": order,
         "details": details,
-        "can_change": can_change,
-        "has_open": any(detail.line.open_quantity for detail in details),
+        # Open pairs the user may order for can be cancelled from this page.
+        "cancellable": has_open and user_can_order(user=request.user, account=order.account),
     }
     return render(request, "portal/orders/detail.html", context)
 

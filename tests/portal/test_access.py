@@ -1,12 +1,13 @@
 """Who sees which accounts (orders.selectors) and switching between them."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 
 from orders.models import MembershipRole
 from orders.selectors import account_for_user, accounts_visible_to, user_can_order
 from portal.context_processors import current_account
-from portal.middleware import SESSION_ACCOUNT_KEY
+from portal.middleware import SESSION_ACCOUNT_KEY, CurrentAccountMiddleware
 from tests.factories import AccountFactory, MembershipFactory, RepFactory
 
 pytestmark = pytest.mark.django_db
@@ -125,7 +126,7 @@ def test_header_switcher_lists_only_visible_accounts(client, account, other_acco
     assert f'value="{other_account.pk}"' not in html
 
 
-def test_account_menu_costs_one_query(rf, account, django_assert_num_queries):
+def test_current_account_and_account_menu_cost_one_query(rf, account, django_assert_num_queries):
     # given: a buyer of two stores who chose the second one
     user = MembershipFactory(account=account).user
     second = AccountFactory(name="Zz Second Store")
@@ -133,15 +134,44 @@ def test_account_menu_costs_one_query(rf, account, django_assert_num_queries):
     request = rf.get("/")
     request.user = user
     request.session = {SESSION_ACCOUNT_KEY: second.pk}
+    CurrentAccountMiddleware(lambda request: None)(request)
 
-    # when / then: the list, the current account and the switch flag share one query
+    # when / then: the view's account, the header's list, current account and switch flag
+    # share one query, and the current account is a whole row (nothing loaded later)
     with django_assert_num_queries(1):
+        assert request.account == second
+        assert request.account.backorder_window_days == second.backorder_window_days
         context = current_account(request)
         menu = context["account_menu"]
         assert [a.pk for a in menu.accounts] == [account.pk, second.pk]
         assert menu.current == second
         assert context["current_account"] == second
         assert menu.can_switch is True
+
+
+def test_chosen_account_no_longer_visible_falls_back_to_the_first(rf, account):
+    # given: the session still names an account the user was removed from
+    user = MembershipFactory(account=account).user
+    gone = AccountFactory(name="Aa Gone Store")
+    request = rf.get("/")
+    request.user = user
+    request.session = {SESSION_ACCOUNT_KEY: gone.pk}
+    CurrentAccountMiddleware(lambda request: None)(request)
+
+    # then
+    assert request.account == account
+    assert [a.pk for a in request.account_menu.accounts] == [account.pk]
+
+
+def test_signed_out_request_has_no_account(rf, django_assert_num_queries):
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    request.session = {}
+    CurrentAccountMiddleware(lambda request: None)(request)
+
+    with django_assert_num_queries(0):
+        assert not request.account
+        assert current_account(request) == {"current_account": None, "account_menu": None}
 
 
 def test_single_account_user_sees_name_not_switcher(buyer_client, account):
