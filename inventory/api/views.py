@@ -2,6 +2,7 @@
 
 import hashlib
 from functools import cached_property
+from typing import ClassVar
 
 import django_filters
 from django.core.cache import cache
@@ -83,6 +84,16 @@ class CatalogueCountPaginator(Paginator):
         return count
 
 
+def catalogue_filter_key(request, *, page_param: str) -> str:
+    """The filter a catalogue request asks for, as a key: its whole query string but the
+    page number, and the database."""
+    params = sorted(
+        (name, tuple(values)) for name, values in request.query_params.lists() if name != page_param
+    )
+    digest = hashlib.sha256(repr((connection.settings_dict["NAME"], params)).encode())
+    return digest.hexdigest()
+
+
 class CataloguePagination(PageNumberPagination):
     count_key = ""
 
@@ -90,14 +101,8 @@ class CataloguePagination(PageNumberPagination):
         return CatalogueCountPaginator(object_list, per_page, count_key=self.count_key)
 
     def paginate_queryset(self, queryset, request, view=None):
-        # The filter is all the query string says apart from the page: key the count on it.
-        params = sorted(
-            (name, tuple(values))
-            for name, values in request.query_params.lists()
-            if name != self.page_query_param
-        )
-        digest = hashlib.sha256(repr((connection.settings_dict["NAME"], params)).encode())
-        self.count_key = f"catalogue-count:{digest.hexdigest()}"
+        key = catalogue_filter_key(request, page_param=self.page_query_param)
+        self.count_key = f"catalogue-count:{key}"
         return super().paginate_queryset(queryset, request, view)
 
 
@@ -107,19 +112,28 @@ class SKUListView(generics.ListAPIView):
     serializer_class = SKUSerializer
     pagination_class = CataloguePagination
     filterset_class = SKUFilter
+    # The compiled query of each filter seen (selectors.CatalogueQuery: SQL, not rows),
+    # so the FilterSet and the ORM run once per filter, not on every page. Emptied when full.
+    compiled: ClassVar[dict[str, selectors.CatalogueQuery]] = {}
+    COMPILED_MAX = 256
 
     def get_queryset(self):
-        return selectors.skus_with_availability().order_by(
-            "style__number", "color", "size", "width", "pk"
-        )
+        return SKU.objects.active()
+
+    def catalogue_query(self) -> selectors.CatalogueQuery:
+        key = catalogue_filter_key(self.request, page_param=self.paginator.page_query_param)
+        query = self.compiled.get(key)
+        if query is None:
+            # A filter that fails validation raises here and is not kept.
+            query = selectors.CatalogueQuery(self.filter_queryset(self.get_queryset()))
+            if len(self.compiled) >= self.COMPILED_MAX:
+                self.compiled.clear()
+            self.compiled[key] = query
+        return query
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        next_etas = selectors.next_eta_by_sku(sku_ids=[sku.pk for sku in page])
-        serializer = SKUSerializer(
-            page, many=True, context={**self.get_serializer_context(), "next_etas": next_etas}
-        )
-        return self.get_paginated_response(serializer.data)
+        page = self.paginate_queryset(self.catalogue_query())
+        return self.get_paginated_response(SKUSerializer(page, many=True).data)
 
 
 class AvailabilityView(APIView):

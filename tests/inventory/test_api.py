@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from inventory.api.views import SKUListView
 from inventory.models import EtaChange, InboundLine, InboundRun, InboundStatus, Replenishment
 from tests.conftest import api_client_for
 from tests.factories import (
@@ -91,14 +92,77 @@ def test_a_page_of_50_skus_takes_a_constant_number_of_queries(
         for run in runs:
             InboundLineFactory(sku=sku, run=run)
 
-    # when / then: token, user, count, page, inbound lines, run ETAs
-    with django_assert_max_num_queries(7):
+    # when / then: token and user, the user's other tokens, count, page, inbound lines,
+    # run ETAs
+    with django_assert_max_num_queries(6):
         response = buyer_api.get(SKUS)
     assert response.status_code == 200
     body = response.json()
     assert (body["count"], len(body["results"])) == (60, 50)
     assert {item["next_eta"] for item in body["results"]} == {runs[0].eta.isoformat()}
     assert {item["ats"] for item in body["results"]} == {5}
+
+
+def test_a_later_page_shows_its_own_rows_ats_and_next_eta(buyer_api, warehouse):
+    # given 60 SKUs of one style, each with its own stock, the last one inbound
+    style = StyleFactory()
+    skus = [SKUFactory(style=style, color=f"Colour {n:02d}") for n in range(60)]
+    for n, sku in enumerate(skus):
+        StockLevelFactory(sku=sku, warehouse=warehouse, on_hand=n)
+    eta = today() + dt.timedelta(days=9)
+    InboundLineFactory(sku=skus[-1], run=InboundRunFactory(eta=eta))
+
+    # when
+    body = buyer_api.get(SKUS, {"page": 2}).json()
+
+    # then
+    assert [(item["sku"], item["ats"]) for item in body["results"]] == [
+        (sku.code, n) for n, sku in enumerate(skus) if n >= 50
+    ]
+    assert [item["next_eta"] for item in body["results"]][-2:] == [None, eta.isoformat()]
+
+
+def test_a_filter_is_compiled_once_and_read_afresh_on_every_page(buyer_api, warehouse, monkeypatch):
+    # given a filtered page already served once
+    monkeypatch.setattr(SKUListView, "compiled", {})
+    style = StyleFactory(number="ST-F")
+    first = SKUFactory(style=style, color="Red")
+    level = StockLevelFactory(sku=first, warehouse=warehouse, on_hand=8)
+    assert [i["ats"] for i in buyer_api.get(SKUS, {"style": "st-f"}).json()["results"]] == [8]
+    (compiled,) = SKUListView.compiled.values()
+
+    # when the stock, the runs and the catalogue change
+    level.allocated = 3
+    level.save(update_fields=["allocated"])
+    eta = today() + dt.timedelta(days=4)
+    InboundLineFactory(sku=first, run=InboundRunFactory(eta=eta))
+    second = SKUFactory(style=style, color="Tan")
+
+    # then the next request, through the same compiled query, sees all of it
+    body = buyer_api.get(SKUS, {"style": "st-f"}).json()
+    assert list(SKUListView.compiled.values()) == [compiled]
+    assert body["count"] == 2
+    assert [(i["sku"], i["ats"], i["next_eta"]) for i in body["results"]] == [
+        (first.code, 5, eta.isoformat()),
+        (second.code, 0, None),
+    ]
+
+
+def test_an_invalid_filter_is_refused_every_time_and_never_kept(buyer_api, monkeypatch):
+    monkeypatch.setattr(SKUListView, "compiled", {})
+    for _ in range(2):
+        response = buyer_api.get(SKUS, {"core": "maybe"})
+        assert response.status_code == 400
+        assert "core" in response.json()["errors"]
+    assert SKUListView.compiled == {}
+
+
+def test_the_compiled_filters_kept_are_bounded(buyer_api, monkeypatch):
+    monkeypatch.setattr(SKUListView, "compiled", {})
+    monkeypatch.setattr(SKUListView, "COMPILED_MAX", 2)
+    for q in ("a", "b", "c"):
+        assert buyer_api.get(SKUS, {"q": q}).status_code == 200
+    assert 0 < len(SKUListView.compiled) <= 2
 
 
 def test_the_api_needs_a_token():

@@ -1,14 +1,17 @@
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
 from inventory.calendar import add_business_days
-from inventory.models import InboundStatus, Replenishment
+from inventory.models import SKU, InboundStatus, Replenishment, Width
 from inventory.selectors import (
+    CatalogueQuery,
     NoPromiseReason,
     future_ats,
     next_eta_by_sku,
     promise_for,
+    run_etas,
     style_future_ats,
     week_dates,
 )
@@ -18,6 +21,7 @@ from tests.factories import (
     SKUFactory,
     StockLevelFactory,
     StyleFactory,
+    WarehouseFactory,
 )
 from tests.inventory.conftest import MONDAY
 
@@ -103,6 +107,85 @@ def test_next_eta_is_the_earliest_open_run_with_unpromised_pairs(warehouse):
     InboundLineFactory(sku=sku, quantity=10, run=InboundRunFactory(eta=days(30)))
     InboundLineFactory(sku=sku, quantity=10, run=InboundRunFactory(eta=days(20)))
     assert next_eta_by_sku(sku_ids=[sku.pk, bare.pk]) == {sku.pk: days(20), bare.pk: None}
+
+
+def test_run_etas_reads_each_runs_eta_and_nothing_for_no_runs():
+    runs = [InboundRunFactory(eta=days(n)) for n in (3, 9)]
+    assert run_etas(run_ids=[runs[1].pk, runs[0].pk, runs[1].pk]) == {
+        runs[0].pk: days(3),
+        runs[1].pk: days(9),
+    }
+    assert run_etas(run_ids=[]) == {}
+
+
+# --- The catalogue ---------------------------------------------------------------------
+
+
+def test_a_catalogue_page_lists_its_rows_in_order_with_ats_and_next_eta(
+    warehouse, django_assert_max_num_queries
+):
+    # given two styles (created out of catalogue order), SKUs with stock and runs
+    later_style, first_style = StyleFactory(number="ST-B"), StyleFactory(number="ST-A")
+    wide = SKUFactory(style=first_style, size=Decimal("9.0"), width=Width.WIDE, price=Decimal(80))
+    StockLevelFactory(sku=wide, warehouse=warehouse, on_hand=10, allocated=3, holdback=2)
+    east = WarehouseFactory(code="EAST", is_default=False)
+    StockLevelFactory(sku=wide, warehouse=east, on_hand=1, holdback=4)  # 0 there, not -3
+    InboundLineFactory(sku=wide, run=InboundRunFactory(eta=days(30)))
+    InboundLineFactory(sku=wide, run=InboundRunFactory(eta=days(12)))
+    narrow = SKUFactory(style=first_style, size=Decimal("9.0"), width=Width.NARROW)
+    half = SKUFactory(style=first_style, size=Decimal("8.5"))
+    other = SKUFactory(style=later_style, size=Decimal("5.0"), core=True)
+    query = CatalogueQuery(SKU.objects.all())
+
+    # when
+    with django_assert_max_num_queries(4):  # count, page, inbound lines, run ETAs
+        count, page = query.count(), query[1:4]
+
+    # then: style, colour, size, width order; the first row is skipped
+    assert count == 4
+    assert [item.code for item in page] == [narrow.code, wide.code, other.code]
+    assert half.code not in {item.code for item in page}
+    assert page[1]._asdict() == {
+        "style_number": "ST-A",
+        "color": "Black",
+        "size": Decimal("9.0"),
+        "width": Width.WIDE,
+        "sku_id": wide.pk,
+        "code": wide.code,
+        "upc": wide.upc,
+        "replenishment": Replenishment.COMMITTED,
+        "price": Decimal("80.00"),
+        "core": False,
+        "ats": 5,
+        "next_eta": days(12),
+    }
+    assert (page[1].size_label, page[1].width_label) == ("9", "W")
+    assert (page[0].ats, page[0].next_eta, page[2].core) == (0, None, True)
+
+
+def test_a_catalogue_query_reads_afresh_each_time_it_is_read(warehouse):
+    # given a query compiled before the stock and the runs change
+    sku = SKUFactory()
+    level = StockLevelFactory(sku=sku, warehouse=warehouse, on_hand=10)
+    query = CatalogueQuery(SKU.objects.filter(color="Black"))
+    assert [(item.ats, item.next_eta) for item in query[0:50]] == [(10, None)]
+
+    # when
+    level.allocated = 4
+    level.save(update_fields=["allocated"])
+    InboundLineFactory(sku=sku, run=InboundRunFactory(eta=days(20)))
+    SKUFactory(color="Black")
+
+    # then
+    assert query.count() == 2
+    assert [(item.ats, item.next_eta) for item in query[0:50]][0] == (6, days(20))
+
+
+def test_a_catalogue_of_nothing_counts_zero_and_has_empty_pages():
+    SKUFactory()
+    query = CatalogueQuery(SKU.objects.none())
+    assert (query.count(), query[0:50]) == (0, [])
+    assert CatalogueQuery(SKU.objects.all())[0:0] == []
 
 
 # --- Promise dates: every branch ---------------------------------------------------------
