@@ -76,3 +76,13 @@ def stock_level_lock_by_id(*, stock_level_id):
         .select_related("sku", "warehouse")
         .first()
     )
+
+
+def stock_levels_lock_by_ids(*, ids) -> list[int]:
+    """Lock these stock levels (pk order) before one statement updates them all."""
+    return list(
+        StockLevel.objects.select_for_update()
+        .filter(pk__in=set(ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )

@@ -60,10 +60,10 @@ def _tick(progress: Progress, count: int = 1) -> None:
         progress(count)
 
 
-@transaction.atomic(savepoint=False)
-def stock_allocate(*, levels, sku_id: int, quantity: int) -> list[tuple[StockLevel, int]]:
-    """Allocate up to `quantity` of a SKU from its locked stock levels, default warehouse
-    first. Returns (level, quantity) per level used; allocates less if ATS is short."""
+def stock_takes(*, levels, sku_id: int, quantity: int) -> list[tuple[StockLevel, int]]:
+    """Which of a SKU's stock levels give up to `quantity` pairs, and how many each:
+    default warehouse first, then by pk. Less in total if ATS is short. A plan from the
+    figures given; stock_allocate_many moves the counters."""
     taken = []
     remaining = quantity
     candidates = sorted(
@@ -74,17 +74,58 @@ def stock_allocate(*, levels, sku_id: int, quantity: int) -> list[tuple[StockLev
         take = min(remaining, level.ats)
         if take <= 0:
             continue
-        updated = StockLevel.objects.filter(
-            pk=level.pk, on_hand__gte=F("allocated") + F("holdback") + take
-        ).update(allocated=F("allocated") + take)
-        if not updated:
-            raise InsufficientStock(level.sku_id, take, 0)
-        level.allocated += take
         taken.append((level, take))
         remaining -= take
         if remaining == 0:
             break
     return taken
+
+
+@transaction.atomic(savepoint=False)
+def stock_allocate(*, levels, sku_id: int, quantity: int) -> list[tuple[StockLevel, int]]:
+    """Allocate up to `quantity` of a SKU from its locked stock levels, default warehouse
+    first. Returns (level, quantity) per level used; allocates less if ATS is short."""
+    taken = stock_takes(levels=levels, sku_id=sku_id, quantity=quantity)
+    stock_allocate_many(takes=taken)
+    return taken
+
+
+@transaction.atomic(savepoint=False)
+def stock_allocate_many(*, takes: Sequence[tuple[StockLevel, int]]) -> None:
+    """Allocate (level, pairs) for many stock levels, each level once, in two statements
+    whatever their number: the levels are locked in pk order, then one conditional UPDATE
+    moves every counter. The levels may have been read without a lock: a level that no
+    longer has the pairs raises InsufficientStock (the caller rolls back)."""
+    takes = [(level, take) for level, take in takes if take]
+    if not takes:
+        return
+    locks.stock_levels_lock_by_ids(ids=[level.pk for level, _ in takes])
+    short = _counters_update(
+        model=StockLevel,
+        assignment="allocated = target.allocated + taken.quantity",
+        condition="target.on_hand >= target.allocated + target.holdback + taken.quantity",
+        quantities={level.pk: take for level, take in takes},
+    )
+    for level, take in takes:
+        if level.pk in short:
+            raise InsufficientStock(level.sku_id, take, 0)
+        level.allocated += take
+
+
+def _counters_update(*, model, assignment: str, condition: str, quantities: dict) -> set:
+    """One conditional UPDATE of many rows of `model` ({pk: quantity}), locked by the
+    caller: `assignment` and `condition` are SQL about `target` (the row) and
+    `taken.quantity` (its quantity). Returns the pks the condition refused."""
+    rows = ", ".join(["(%s, %s)"] * len(quantities))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {model._meta.db_table} AS target SET {assignment} "
+            f"FROM (VALUES {rows}) AS taken (id, quantity) "
+            f"WHERE target.id = taken.id AND {condition} RETURNING target.id",
+            [value for pair in sorted(quantities.items()) for value in pair],
+        )
+        updated = {row[0] for row in cursor.fetchall()}
+    return set(quantities) - updated
 
 
 def stock_release(*, stock_level_id: int, quantity: int) -> None:
@@ -125,31 +166,45 @@ def inbound_unpromise(*, inbound_line_id: int, quantity: int) -> None:
 
 
 @transaction.atomic(savepoint=False)
+def inbound_promise_many(*, quantities: dict[int, int]) -> None:
+    """inbound_promise for many inbound lines ({inbound line id: pairs}) in two statements
+    whatever their number: the rows are locked in pk order, then one conditional UPDATE
+    promises them all. Raises InboundOverPromised if any line cannot take its pairs."""
+    short = _inbound_promised_update(
+        quantities=quantities,
+        assignment="promised = target.promised + taken.quantity",
+        condition="target.promised <= target.quantity - target.received - taken.quantity",
+    )
+    if short:
+        raise InboundOverPromised(f"Inbound line {short[0]} cannot take {short[1]} more.")
+
+
+@transaction.atomic(savepoint=False)
 def inbound_unpromise_many(*, quantities: dict[int, int]) -> None:
     """inbound_unpromise for many inbound lines ({inbound line id: pairs}) in two
     statements whatever their number: the rows are locked in pk order (the order the
     one-by-one updates took), then one conditional UPDATE takes every promise down.
     Raises InboundOverPromised if any line has fewer promised (the caller rolls back)."""
+    short = _inbound_promised_update(
+        quantities=quantities,
+        assignment="promised = target.promised - taken.quantity",
+        condition="target.promised >= taken.quantity",
+    )
+    if short:
+        raise InboundOverPromised(f"Inbound line {short[0]} has fewer than {short[1]} promised.")
+
+
+def _inbound_promised_update(*, quantities, assignment, condition) -> tuple[int, int] | None:
+    """Lock these inbound lines in pk order and move their promised counts in one UPDATE;
+    (line id, pairs) of the first line (by pk) the condition refused, or None."""
     quantities = {int(pk): int(quantity) for pk, quantity in quantities.items() if quantity}
     if not quantities:
-        return
+        return None
     locks.inbound_lines_lock_by_ids(ids=quantities)
-    rows = ", ".join(["(%s, %s)"] * len(quantities))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {InboundLine._meta.db_table} AS line "
-            "SET promised = line.promised - taken.quantity "
-            f"FROM (VALUES {rows}) AS taken (id, quantity) "
-            "WHERE line.id = taken.id AND line.promised >= taken.quantity "
-            "RETURNING line.id",
-            [value for pair in sorted(quantities.items()) for value in pair],
-        )
-        updated = {row[0] for row in cursor.fetchall()}
-    short = sorted(set(quantities) - updated)
-    if short:
-        raise InboundOverPromised(
-            f"Inbound line {short[0]} has fewer than {quantities[short[0]]} promised."
-        )
+    short = _counters_update(
+        model=InboundLine, assignment=assignment, condition=condition, quantities=quantities
+    )
+    return min(((pk, quantities[pk]) for pk in short), default=None)
 
 
 @transaction.atomic(savepoint=False)

@@ -76,6 +76,8 @@ def line_expected_dates(*, lines) -> dict[int, dt.date]:
     from inventory.selectors import run_etas, ship_date_from_run
 
     line_ids = [line.pk for line in lines]
+    if not line_ids:
+        return {}
     pegs = list(
         BackorderPeg.objects.filter(line_id__in=line_ids).values_list(
             "line_id", "inbound_line__run_id", "line__order__terms_id"

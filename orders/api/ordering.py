@@ -43,6 +43,10 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 # --- Serializers -------------------------------------------------------------------------
 
 
+def _iso_date(value) -> str | None:
+    return value.isoformat() if value else None
+
+
 class LineInSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=40, trim_whitespace=True)
     quantity = serializers.IntegerField()
@@ -82,6 +86,23 @@ class LineOutSerializer(serializers.Serializer):
         expected = self.context.get("expected", {}).get(line.pk)
         return expected.isoformat() if expected else None
 
+    def to_representation(self, line):
+        """The fields declared above, read directly: DRF's generic per-field lookups were
+        a third of an order response's time. Same keys, order and formatting."""
+        return {
+            "id": line.pk,
+            "sku": line.sku.code,
+            "quantity": line.quantity,
+            "allocated": line.allocated,
+            "backordered": line.backordered,
+            "shipped": line.shipped,
+            "cancelled": line.cancelled,
+            "unit_price": self.fields["unit_price"].to_representation(line.unit_price),
+            "promised_date": _iso_date(line.promised_date),
+            "expected_date": self.get_expected_date(line),
+            "cancel_reason": line.cancel_reason,
+        }
+
 
 class OrderOutSerializer(serializers.Serializer):
     number = serializers.CharField()
@@ -106,8 +127,32 @@ class OrderOutSerializer(serializers.Serializer):
     @extend_schema_field(LineOutSerializer(many=True))
     def get_lines(self, order) -> list[dict]:
         lines = order.prefetched_lines
-        context = {"expected": line_expected_dates(lines=lines)}
+        # Only backordered pairs wait for a run (invariant: a line's pegs add up to them).
+        context = {
+            "expected": line_expected_dates(lines=[line for line in lines if line.backordered])
+        }
         return LineOutSerializer(lines, many=True, context=context).data
+
+    def to_representation(self, order):
+        """The fields declared above, read directly (see LineOutSerializer)."""
+        fields = self.fields
+        return {
+            "number": order.number,
+            "account": order.account.number,
+            "status": str(order.status),
+            "source": str(order.source),
+            "po_number": order.po_number,
+            "placed_at": fields["placed_at"].to_representation(order.placed_at),
+            "placed_by": self.get_placed_by(order),
+            "ship_to": order.ship_to_id,
+            "requested_ship_date": _iso_date(order.requested_ship_date),
+            "cancel_date": _iso_date(order.cancel_date),
+            "backorders": str(order.backorder_policy),
+            "subtotal": fields["subtotal"].to_representation(order.subtotal),
+            "freight": fields["freight"].to_representation(order.freight),
+            "total": fields["total"].to_representation(order.total),
+            "lines": self.get_lines(order),
+        }
 
 
 class OrderSummarySerializer(serializers.Serializer):
@@ -128,8 +173,9 @@ class CancelInSerializer(serializers.Serializer):
     lines = CancelLineSerializer(many=True, required=False, allow_empty=False, max_length=1000)
 
 
-def _order_out(order: Order) -> dict:
-    order.prefetched_lines = list(order.lines.select_related("sku").order_by("pk"))
+def _order_out(order: Order, lines=()) -> dict:
+    """The order with its lines: those given (a new order's, still in memory) or read."""
+    order.prefetched_lines = list(lines) or list(order.lines.select_related("sku").order_by("pk"))
     return OrderOutSerializer(order).data
 
 
@@ -201,7 +247,7 @@ class OrderListCreateView(ListAPIView):
         except IdempotencyKeyInFlight as exc:
             return error_response(str(exc), status_code=status.HTTP_409_CONFLICT)
         return Response(
-            _order_out(result.order),
+            _order_out(result.order, result.lines),
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 

@@ -15,7 +15,7 @@ from inventory import locks as inventory_locks
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from inventory.exceptions import InsufficientStock
-from inventory.models import SKU
+from inventory.models import SKU, StockLevel
 from inventory.parsing import sku_code_normalize, whole_pairs
 from orders import locks, rules
 from orders.exceptions import (
@@ -55,6 +55,7 @@ class LineRequest:
 class PlacementResult:
     order: Order
     created: bool
+    lines: tuple = ()  # a new order's lines, in pk order; empty for a retry's earlier order
 
 
 def _has_control_characters(text: str) -> bool:
@@ -203,6 +204,7 @@ class _Placement:
     fingerprint: str
     no_charge: bool
     today: dt.date
+    opening: bool
 
 
 def order_place(
@@ -235,11 +237,8 @@ def order_place(
         idempotency_key=idempotency_key,
         no_charge=no_charge,
     )
-    if isinstance(prepared, PlacementResult):
-        return prepared
     try:
-        with transaction.atomic(durable=True):
-            return _order_place_locked(placement=prepared)
+        return _order_place_durable(placement=prepared)
     except IntegrityError:
         # A concurrent request with the same key committed first: answer with its order.
         if prepared.idempotency_key:
@@ -251,14 +250,23 @@ def order_place(
         raise
 
 
+def _order_place_durable(*, placement: _Placement) -> PlacementResult:
+    try:
+        with transaction.atomic(durable=True):
+            return _order_place_locked(placement=placement, lock_first=False)
+    except InsufficientStock:
+        # Stock read without a lock went to another order before this one locked it:
+        # everything was rolled back; plan again with the stock locked first.
+        with transaction.atomic(durable=True):
+            return _order_place_locked(placement=placement, lock_first=True)
+
+
 @transaction.atomic(savepoint=False)
 def order_place_in_transaction(**arguments) -> PlacementResult:
     """order_place (same arguments) inside the caller's transaction, for a flow that
-    records its own action with the order it places (customer service's replacement)."""
-    prepared = _placement_prepare(**arguments)
-    if isinstance(prepared, PlacementResult):
-        return prepared
-    return _order_place_locked(placement=prepared)
+    records its own action with the order it places (customer service's replacement).
+    Stock is locked before the plan: there is no rolling back to try again."""
+    return _order_place_locked(placement=_placement_prepare(**arguments), lock_first=True)
 
 
 def _placement_prepare(
@@ -274,8 +282,8 @@ def _placement_prepare(
     source=OrderSource.PORTAL,
     idempotency_key=None,
     no_charge=False,
-) -> "_Placement | PlacementResult":
-    """Every check that needs no lock; a retry of a placed request is answered here."""
+) -> _Placement:
+    """Every check and read that needs no lock."""
     if not no_charge and not user_can_order(user=user, account=account):
         raise OrderNotAllowed("You may not place orders for this account.")
     idempotency_key = _validated_idempotency_key(idempotency_key)
@@ -290,26 +298,17 @@ def _placement_prepare(
         backorder_policy=backorder_policy,
         today=today,
     )
-    fingerprint = request_fingerprint(valid=valid)
-    if idempotency_key:
-        # A retry is answered before the account and minimum checks: the first request
-        # may have made this account's next order a fill-in, or put it over its credit.
-        existing = _existing_for_key(account=account, key=idempotency_key, fingerprint=fingerprint)
-        if existing is not None:
-            return PlacementResult(existing, created=False)
-    terms = rules.current_terms()
-    if not no_charge:
-        _check_account_and_minimums(account=account, terms=terms, valid=valid)
     return _Placement(
         account=account,
         user=user,
         valid=valid,
-        terms=terms,
+        terms=rules.current_terms(),
         source=source,
         idempotency_key=idempotency_key,
-        fingerprint=fingerprint,
+        fingerprint=request_fingerprint(valid=valid),
         no_charge=no_charge,
         today=today,
+        opening=not no_charge and rules.is_opening_order(account=account),
     )
 
 
@@ -324,7 +323,7 @@ def _validated_idempotency_key(key) -> str | None:
     return key or None
 
 
-def _check_account_and_minimums(*, account, terms, valid):
+def _check_account_and_minimums(*, account, terms, valid, opening):
     errors = {}
     if account.credit_status == "hold":
         errors["account"] = ["This account is on credit hold; please contact customer service."]
@@ -332,7 +331,9 @@ def _check_account_and_minimums(*, account, terms, valid):
     subtotal = sum(
         (sku.price * qty for sku, qty in zip(valid.skus, valid.quantities, strict=True)), Decimal(0)
     )
-    minimum = rules.minimum_errors(account=account, terms=terms, pairs=pairs, subtotal=subtotal)
+    minimum = rules.minimum_errors(
+        account=account, terms=terms, pairs=pairs, subtotal=subtotal, opening=opening
+    )
     if minimum:
         errors["lines"] = minimum
     if errors:
@@ -340,81 +341,60 @@ def _check_account_and_minimums(*, account, terms, valid):
 
 
 @transaction.atomic(savepoint=False)
-def _order_place_locked(*, placement: _Placement) -> PlacementResult:
-    account, user, valid, terms = (
+def _order_place_locked(*, placement: _Placement, lock_first: bool) -> PlacementResult:
+    """Write the order, its lines and its confirmation, then allocate: the stock levels
+    are locked by that last step, so each is held only until the commit. When stock is
+    short (or with lock_first) they are locked before the plan instead."""
+    account, valid, terms, today = (
         placement.account,
-        placement.user,
         placement.valid,
         placement.terms,
+        placement.today,
     )
-    source, idempotency_key, fingerprint = (
-        placement.source,
-        placement.idempotency_key,
-        placement.fingerprint,
-    )
-    no_charge, today = placement.no_charge, placement.today
+    idempotency_key, no_charge = placement.idempotency_key, placement.no_charge
     if idempotency_key:
         if not locks.idempotency_key_try_lock(account_id=account.pk, key=idempotency_key):
             raise IdempotencyKeyInFlight("A request with this idempotency key is in progress.")
-        existing = _existing_for_key(account=account, key=idempotency_key, fingerprint=fingerprint)
+        existing = _existing_for_key(
+            account=account, key=idempotency_key, fingerprint=placement.fingerprint
+        )
         if existing is not None:
+            # A retry is answered before the account and minimum checks: the first request
+            # may have made this account's next order a fill-in, or put it over its credit.
             return PlacementResult(existing, created=False)
+    if not no_charge:
+        _check_account_and_minimums(
+            account=account, terms=terms, valid=valid, opening=placement.opening
+        )
 
     allow_backorder = valid.backorder_policy == BackorderPolicy.ALLOW and account.accepts_backorders
     window_end = rules.backorder_window_end(
         account=account, terms=terms, cancel_date=valid.cancel_date, today=today
     )
-    order = Order.objects.create(
+    plans = _lines_plan(
+        placement=placement,
+        allow_backorder=allow_backorder,
+        window_end=window_end,
+        lock_first=lock_first,
+    )
+    order = Order(
         account=account,
-        placed_by=user,
-        source=source,
+        placed_by=placement.user,
+        source=placement.source,
         po_number=valid.po_number,
         ship_to=valid.ship_to,
         requested_ship_date=valid.requested_ship_date,
         cancel_date=valid.cancel_date,
         backorder_policy=valid.backorder_policy,
-        is_opening_order=False if no_charge else rules.is_opening_order(account=account),
+        is_opening_order=placement.opening,
         no_charge=no_charge,
         terms=terms,
         idempotency_key=idempotency_key or None,
-        request_fingerprint=fingerprint,
+        request_fingerprint=placement.fingerprint,
     )
-    order.number = f"SO-{100000 + order.pk}"
-    Order.objects.filter(pk=order.pk).update(number=order.number)
-
-    sku_ids = [sku.pk for sku in valid.skus]
-    levels = inventory_locks.stock_levels_lock(sku_ids=sku_ids)
-    ats = dict.fromkeys(sku_ids, 0)
-    for level in levels:
-        ats[level.sku_id] += level.ats
-    short = [
-        sku.pk for sku, qty in zip(valid.skus, valid.quantities, strict=True) if qty > ats[sku.pk]
-    ]
-    slots = {}
-    if allow_backorder and short:
-        slots = inventory_selectors.slots_from_lines(
-            inventory_locks.open_inbound_lines_lock(sku_ids=short)
-        )
-
-    lines, line_allocations, line_pegs = [], [], []
-    for sku, quantity in zip(valid.skus, valid.quantities, strict=True):
-        promise = inventory_selectors.promise_plan(
-            sku=sku,
-            quantity=quantity,
-            ats=ats[sku.pk],
-            slots=slots.get(sku.pk, []),
-            terms=terms,
-            window_end=window_end,
-            allow_backorder=allow_backorder,
-            today=today,
-        )
-        taken = inventory_services.stock_allocate(
-            levels=levels, sku_id=sku.pk, quantity=promise.from_stock
-        )
-        for part in promise.inbound_parts:
-            inventory_services.inbound_promise(
-                inbound_line_id=part.inbound_line_id, quantity=part.quantity
-            )
+    lines = []
+    for sku, quantity, plan in zip(valid.skus, valid.quantities, plans, strict=True):
+        promise = plan.promise
         ships_by = promise.ships_by
         if valid.requested_ship_date and ships_by:
             ships_by = max(ships_by, valid.requested_ship_date)
@@ -433,27 +413,95 @@ def _order_place_locked(*, placement: _Placement) -> PlacementResult:
                 window_end=window_end if promise.backordered else None,
             )
         )
-        line_allocations.append(taken)
-        line_pegs.append(promise.inbound_parts)
-
+    order_totals_apply(order=order, lines=lines)
+    order.save(force_insert=True)
+    order.number = f"SO-{100000 + order.pk}"
+    Order.objects.filter(pk=order.pk).update(number=order.number)
     OrderLine.objects.bulk_create(lines)
+    order_confirmation_enqueue(order=order, lines=lines)
+
     Allocation.objects.bulk_create(
         [
-            Allocation(line=line, stock_level=level, quantity=qty)
-            for line, taken in zip(lines, line_allocations, strict=True)
-            for level, qty in taken
+            Allocation(line=line, stock_level=level, quantity=quantity)
+            for line, plan in zip(lines, plans, strict=True)
+            for level, quantity in plan.takes
         ]
     )
     BackorderPeg.objects.bulk_create(
         [
             BackorderPeg(line=line, inbound_line_id=part.inbound_line_id, quantity=part.quantity)
-            for line, parts in zip(lines, line_pegs, strict=True)
-            for part in parts
+            for line, plan in zip(lines, plans, strict=True)
+            for part in plan.promise.inbound_parts
         ]
     )
-    _order_totals_set(order=order, lines=lines)
-    order_confirmation_enqueue(order=order, lines=lines)
-    return PlacementResult(order, created=True)
+    # Last, so a level is held only from here to the commit. The rows above reference the
+    # levels and inbound lines through deferred foreign keys: their checks (which share-lock
+    # those rows) run at the commit, after these locks, so the lock order is kept.
+    inventory_services.stock_allocate_many(takes=[take for plan in plans for take in plan.takes])
+    inventory_services.inbound_promise_many(
+        quantities={
+            part.inbound_line_id: part.quantity
+            for plan in plans
+            for part in plan.promise.inbound_parts
+        }
+    )
+    return PlacementResult(order, created=True, lines=tuple(lines))
+
+
+@dataclass(frozen=True)
+class _LinePlan:
+    promise: inventory_selectors.Promise
+    takes: list  # (stock level, pairs) the line is allocated from
+
+
+def _lines_plan(*, placement, allow_backorder, window_end, lock_first) -> list[_LinePlan]:
+    """Each line's promise and the stock levels it takes from. Stock read without a lock
+    plans an order it covers in full (the allocation locks the levels and checks each
+    still has its pairs); a shortage is planned under the lock, with the inbound lines
+    the rest may be pegged to."""
+    valid = placement.valid
+    sku_ids = [sku.pk for sku in valid.skus]
+    if lock_first:
+        levels = inventory_locks.stock_levels_lock(sku_ids=sku_ids)
+    else:
+        levels = list(StockLevel.objects.filter(sku_id__in=sku_ids).select_related("warehouse"))
+    ats = defaultdict(int)
+    for level in levels:
+        ats[level.sku_id] += level.ats
+    short = [
+        sku.pk
+        for sku, quantity in zip(valid.skus, valid.quantities, strict=True)
+        if quantity > ats[sku.pk]
+    ]
+    if short and not lock_first:
+        return _lines_plan(
+            placement=placement,
+            allow_backorder=allow_backorder,
+            window_end=window_end,
+            lock_first=True,
+        )
+    slots = {}
+    if allow_backorder and short:
+        slots = inventory_selectors.slots_from_lines(
+            inventory_locks.open_inbound_lines_lock(sku_ids=short)
+        )
+    plans = []
+    for sku, quantity in zip(valid.skus, valid.quantities, strict=True):
+        promise = inventory_selectors.promise_plan(
+            sku=sku,
+            quantity=quantity,
+            ats=ats[sku.pk],
+            slots=slots.get(sku.pk, []),
+            terms=placement.terms,
+            window_end=window_end,
+            allow_backorder=allow_backorder,
+            today=placement.today,
+        )
+        takes = inventory_services.stock_takes(
+            levels=levels, sku_id=sku.pk, quantity=promise.from_stock
+        )
+        plans.append(_LinePlan(promise, takes))
+    return plans
 
 
 def order_totals_apply(*, order, lines) -> None:

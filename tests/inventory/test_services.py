@@ -7,7 +7,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from inventory import locks, services
-from inventory.exceptions import EtaChangeRequired, InventoryInputError, StockShortage
+from inventory.exceptions import (
+    EtaChangeRequired,
+    InboundOverPromised,
+    InsufficientStock,
+    InventoryInputError,
+    StockShortage,
+)
 from inventory.models import SKU, EtaChange, InboundLine, InboundRun, InboundStatus, StockLevel
 from inventory.services import InboundLineInput, StockCount
 from tests.factories import (
@@ -170,6 +176,50 @@ def test_holdback_set_never_overwrites_a_concurrent_allocation():
     assert (level.allocated, level.holdback) == (7, 2)
     with pytest.raises(InventoryInputError):
         services.stock_holdback_set(stock_level_id=level.pk, holdback=-1)
+
+
+@pytest.mark.django_db
+def test_stock_allocate_many_moves_every_level_in_two_statements(django_assert_num_queries):
+    # given three levels read without a lock (ATS 5, 3 and 8 behind a holdback of 2)
+    levels = [
+        StockLevelFactory(on_hand=5),
+        StockLevelFactory(on_hand=4, allocated=1),
+        StockLevelFactory(on_hand=10, holdback=2),
+    ]
+    # when each gives all it has, in one call
+    with django_assert_num_queries(2):  # the pk-ordered lock, then one UPDATE
+        services.stock_allocate_many(takes=[(levels[2], 8), (levels[0], 5), (levels[1], 3)])
+    # then every counter moved, in the database and on the objects
+    assert [level.allocated for level in levels] == [5, 4, 8]
+    assert [StockLevel.objects.get(pk=level.pk).allocated for level in levels] == [5, 4, 8]
+
+
+@pytest.mark.django_db
+def test_stock_allocate_many_refuses_a_level_sold_since_it_was_read():
+    # given two levels read with 5 pairs each, and one sold out since the read
+    first, second = StockLevelFactory(on_hand=5), StockLevelFactory(on_hand=5)
+    StockLevel.objects.filter(pk=second.pk).update(allocated=3)
+    # when both are allocated from what was read, the one that no longer has them fails
+    with pytest.raises(InsufficientStock) as refused, transaction.atomic():
+        services.stock_allocate_many(takes=[(first, 5), (second, 5)])
+    assert refused.value.sku_code == second.sku_id
+    # and the caller's rollback leaves both as they were
+    assert [StockLevel.objects.get(pk=level.pk).allocated for level in (first, second)] == [0, 3]
+
+
+@pytest.mark.django_db
+def test_inbound_promise_many_promises_what_each_line_still_brings(warehouse):
+    run = InboundRunFactory(warehouse=warehouse)
+    lines = [
+        InboundLineFactory(run=run, quantity=10),
+        InboundLineFactory(run=run, quantity=10, received=4, promised=1),
+    ]
+    services.inbound_promise_many(quantities={lines[0].pk: 10, lines[1].pk: 5})
+    assert [InboundLine.objects.get(pk=line.pk).promised for line in lines] == [10, 6]
+    refused = f"{lines[1].pk} cannot take 1 more"
+    with pytest.raises(InboundOverPromised, match=refused), transaction.atomic():
+        services.inbound_promise_many(quantities={lines[1].pk: 1})
+    assert InboundLine.objects.get(pk=lines[1].pk).promised == 6
 
 
 @pytest.mark.django_db(transaction=True)

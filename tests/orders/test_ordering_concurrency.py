@@ -5,11 +5,15 @@ import threading
 import pytest
 from django.db import connection
 from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
 
+from inventory import services as inventory_services
 from inventory.models import InboundLine, StockLevel
+from notifications.models import Message
 from orders.exceptions import IdempotencyKeyInFlight
 from orders.models import Allocation, BackorderPeg, Order, OrderLine
 from orders.services import LineRequest, order_cancel, order_place
+from portal.invariants import invariant_violations
 from tests.factories import AccountFactory, MembershipFactory, ShipToFactory, UserFactory
 from tests.orders.conftest import inbound_for, make_fill_in, stocked_sku
 
@@ -147,3 +151,97 @@ def test_two_submits_with_one_key_create_one_order(terms, warehouse):
         assert sum(1 for result in results if result is not None and result.created) == 1
     assert StockLevel.objects.get(sku=sku).allocated == 60
     assert InboundLine.objects.count() == 0
+
+
+def test_stock_sold_between_the_read_and_the_lock_is_planned_again_under_the_lock(
+    terms, warehouse, monkeypatch
+):
+    # given 10 pairs in stock and 20 coming; a store orders 6, and its placement stops
+    # after reading the stock (10, enough) and writing the order, before locking the level
+    sku = stocked_sku(warehouse=warehouse, on_hand=10)
+    inbound = inbound_for(sku=sku, warehouse=warehouse, quantity=20)
+    (slow_account, slow_user), (fast_account, fast_user) = buyers(2)
+    real_allocate = inventory_services.stock_allocate_many
+    paused, resume, calls = threading.Event(), threading.Event(), []
+
+    def allocate(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            paused.set()
+            assert resume.wait(timeout=30)
+        return real_allocate(**kwargs)
+
+    monkeypatch.setattr(inventory_services, "stock_allocate_many", allocate)
+    outcome = {}
+
+    def slow():
+        try:
+            outcome["result"] = place_job(slow_account, slow_user, [(sku, 6)])()
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    assert paused.wait(timeout=30)
+    # when another store takes 6 of the 10 meanwhile
+    fast = place_job(fast_account, fast_user, [(sku, 6)])().order
+    resume.set()
+    thread.join(timeout=30)
+    # then the first placement's allocation finds only 4 left: nothing of its first try is
+    # kept, and it is placed again with the stock locked first: 4 allocated, 2 backordered
+    assert "error" not in outcome, outcome
+    slow_order = outcome["result"].order
+    assert len(calls) == 3
+    line = slow_order.lines.get()
+    assert (line.allocated, line.backordered, line.cancelled) == (4, 2, 0)
+    assert fast.lines.get().allocated == 6
+    assert Order.objects.filter(account=slow_account).count() == 2  # the fill-in and this one
+    assert StockLevel.objects.get(sku=sku).allocated == 10
+    inbound.refresh_from_db()
+    assert inbound.promised == 2
+    confirmed = {
+        int(key.split(":")[1])
+        for key in Message.objects.filter(kind="order_confirmation").values_list("key", flat=True)
+    }
+    assert confirmed == {slow_order.pk, fast.pk}
+    assert set(invariant_violations().values()) == {0}
+
+
+def test_stock_levels_are_locked_last_and_held_only_to_the_commit(terms, warehouse):
+    # given two SKUs in stock
+    skus = [stocked_sku(warehouse=warehouse, on_hand=100) for _ in range(2)]
+    ((account, user),) = buyers(1)
+    # when an order is placed
+    with CaptureQueriesContext(connection) as captured:
+        place_job(account, user, [(sku, 6) for sku in skus], idempotency_key="late")()
+    # then every write comes before the stock levels are locked; after the lock only
+    # their one UPDATE runs before the commit
+    statements = [query["sql"] for query in captured.captured_queries]
+    lock = next(
+        index
+        for index, sql in enumerate(statements)
+        if "inventory_stocklevel" in sql and "FOR UPDATE" in sql
+    )
+    assert any(sql.startswith('INSERT INTO "orders_allocation"') for sql in statements[:lock])
+    assert any(sql.startswith('INSERT INTO "notifications_message"') for sql in statements[:lock])
+    after = statements[lock + 1 :]
+    assert len(after) == 2
+    assert after[0].startswith("UPDATE inventory_stocklevel")
+    assert after[1] == "COMMIT"
+
+
+def test_rows_written_before_the_stock_lock_check_their_references_at_commit():
+    # placement writes allocations and pegs before it locks the stock levels and inbound
+    # lines they reference: the foreign key checks (which share-lock the referenced rows)
+    # must wait for the commit, or two placements could each wait for the other's lock
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, condeferrable, condeferred FROM pg_constraint "
+            "WHERE contype = 'f' AND confrelid IN "
+            "('inventory_stocklevel'::regclass, 'inventory_inboundline'::regclass) "
+            "AND conrelid IN ('orders_allocation'::regclass, 'orders_backorderpeg'::regclass)"
+        )
+        rows = sorted(cursor.fetchall())
+    assert rows == [("orders_allocation", True, True), ("orders_backorderpeg", True, True)]
