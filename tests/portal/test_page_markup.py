@@ -25,6 +25,7 @@ from tests.factories import (
     StockLevelFactory,
     StyleFactory,
 )
+from tests.portal.test_dashboard import backordered_line, shipment_with_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -204,3 +205,89 @@ def test_navigation_marks_the_page_and_follows_the_user(client, account, buyer):
     assert policies_nav.count('aria-current="page"') == 1
     assert f'<a href="{reverse("portal:calendar")}" aria-current="page">' in calendar_nav
     assert calendar_nav.count('aria-current="page"') == 1
+
+
+@pytest.fixture
+def dashboard_rows_account(account, buyer, warehouse):
+    """One row of each dashboard table, and backorders both moved and not scheduled."""
+    order = OrderFactory(account=account, po_number="PO-<DASH>")
+    shipped = OrderLineFactory(order=order, quantity=12, allocated=10, shipped=2)
+    shipment_with_invoice(order=order, line=shipped, quantity=2, number="R1", due_in=-3)
+    core = SKUFactory(core=True, code="CORE-&-8", color="Tan")
+    StockLevelFactory(sku=core, warehouse=warehouse, on_hand=40)
+    OrderLineFactory(order=OrderFactory(account=account), sku=core, quantity=9)
+    moved = backordered_line(account=account, run_eta_days=30)
+    moved.communicated_date = timezone.localdate()
+    moved.save(update_fields=["communicated_date"])
+    unscheduled = OrderLineFactory(
+        order=OrderFactory(account=account), quantity=3, allocated=0, backordered=3
+    )
+    return order, core, moved, unscheduled
+
+
+def test_dashboard_rows_for_a_buyer(buyer_client, dashboard_rows_account):
+    # given
+    order, core, moved, unscheduled = dashboard_rows_account
+    expected = line_expected_dates(lines=[moved])[moved.pk]
+
+    # when
+    html = tight(buyer_client.get(reverse("portal:dashboard")).text)
+
+    # then: each table's rows as the dashboard template wrote them
+    placed = timezone.localtime(order.placed_at)
+    assert (
+        f'<tr><td><a href="/orders/{order.number}/">{order.number}</a></td>'
+        f"<td>PO-&lt;DASH&gt;</td><td>{placed:%b} {placed.day}</td>"
+        '<td class="num">10</td><td><span class="badge">Open</span></td></tr>'
+    ) in html
+    assert (
+        f'<td>{expected:%b} {expected.day} <span class="badge warn">moved</span></td></tr>'
+    ) in html
+    assert (
+        f'<tr><td><a href="/orders/{unscheduled.order.number}/">{unscheduled.order.number}</a>'
+        f"</td><td>{unscheduled.sku.style.name} "
+        f'<span class="muted">Black {unscheduled.sku.size_label}M</span></td>'
+        '<td class="num">3</td><td><span class="muted">not scheduled</span></td></tr>'
+    ) in html
+    assert (
+        '<tr><td>SH-R1<br><span class="muted small">2 pairs</span></td>'
+        f'<td><a href="/orders/{order.number}/">{order.number}</a></td>'
+    ) in html
+    due = timezone.localdate() - dt.timedelta(days=3)
+    assert (
+        f'<tr><td>INV-R1</td><td>{due:%b} {due.day}, {due.year} <span class="badge bad">'
+        'overdue</span></td><td class="num">$100.00</td></tr>'
+    ) in html
+    style_url = reverse("portal:style_detail", args=[core.style.number])
+    assert (
+        f'<tr><td><a href="{style_url}">{core.style.name}</a><span class="muted">Tan '
+        f'{core.size_label}M</span><br><span class="muted small">CORE-&amp;-8</span></td>'
+        '<td class="num">40</td><td class="num">9</td><td><form method="post" '
+        f'action="{reverse("portal:core_reorder")}" class="inline"><input type="hidden" '
+        'name="csrfmiddlewaretoken" value="'
+    ) in html
+    assert (
+        '<input type="hidden" name="sku" value="CORE-&amp;-8"><input type="hidden" '
+        'name="quantity" value="9"><button type="submit" aria-label="Add 9 pairs of '
+        'CORE-&amp;-8 to the cart">Add 9</button></form></td></tr>'
+    ) in html
+
+
+def test_dashboard_core_list_for_a_viewer_links_to_the_style(
+    client, account, dashboard_rows_account
+):
+    # given
+    core = dashboard_rows_account[1]
+    viewer = MembershipFactory(account=account, role=MembershipRole.VIEWER).user
+    client.force_login(viewer)
+
+    # when
+    html = tight(client.get(reverse("portal:dashboard")).text)
+
+    # then
+    style_url = reverse("portal:style_detail", args=[core.style.number])
+    assert (
+        '<td class="num">40</td><td class="num">9</td>'
+        f'<td><a href="{style_url}">Order</a></td></tr>'
+    ) in html
+    assert "Add 9" not in html
