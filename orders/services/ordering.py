@@ -418,8 +418,6 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
     order.number = f"SO-{100000 + order.pk}"
     Order.objects.filter(pk=order.pk).update(number=order.number)
     OrderLine.objects.bulk_create(lines)
-    order_confirmation_enqueue(order=order, lines=lines)
-
     Allocation.objects.bulk_create(
         [
             Allocation(line=line, stock_level=level, quantity=quantity)
@@ -434,6 +432,7 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
             for part in plan.promise.inbound_parts
         ]
     )
+    order_confirmation_enqueue(order=order, lines=lines)  # after the pegs: it tells their dates
     # Last, so a level is held only from here to the commit. The rows above reference the
     # levels and inbound lines through deferred foreign keys: their checks (which share-lock
     # those rows) run at the commit, after these locks, so the lock order is kept.

@@ -24,6 +24,7 @@ from orders.models import (
     OrderSource,
     OrderStatus,
 )
+from orders.selectors import line_expected_dates
 from orders.services import CancelRequest, LineRequest, order_cancel, order_place
 from tests.factories import AccountFactory, RepFactory, ShipToFactory
 from tests.orders.conftest import inbound_for, stocked_sku
@@ -360,6 +361,20 @@ def test_confirmation_is_written_to_the_outbox(fill_in_account, buyer, warehouse
     message = Message.objects.get(key=f"order-confirmation:{order.pk}:{buyer.pk}")
     assert message.context["order_number"] == order.number
     assert message.context["lines"][0]["allocated"] == 6
+
+
+def test_confirmation_tells_a_backordered_line_the_date_of_its_run(
+    fill_in_account, buyer, warehouse
+):
+    # given 4 in stock and a run in three weeks; 10 ordered, so 6 wait for the run
+    sku = stocked_sku(warehouse=warehouse, on_hand=4)
+    inbound_for(sku=sku, warehouse=warehouse, days=21)
+    order = place(fill_in_account, buyer, [(sku, 10)]).order
+    # the confirmation, written in the placing transaction, carries the date from the run
+    line = order.lines.get()
+    (told,) = Message.objects.get(key=f"order-confirmation:{order.pk}:{buyer.pk}").context["lines"]
+    assert (told["allocated"], told["backordered"]) == (4, 6)
+    assert told["expected_date"] == line_expected_dates(lines=[line])[line.pk].isoformat()
 
 
 def test_nothing_is_written_when_placement_fails(fill_in_account, buyer, warehouse):
