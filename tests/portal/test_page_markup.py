@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.test.utils import override_script_prefix
 from django.urls import reverse
 from django.utils import timezone
 
@@ -291,3 +292,16 @@ def test_dashboard_core_list_for_a_viewer_links_to_the_style(
         f'<td><a href="{style_url}">Order</a></td></tr>'
     ) in html
     assert "Add 9" not in html
+
+
+def test_navigation_follows_the_url_prefix(buyer_client):
+    # given: the portal served under /shop, then at the root
+    path = reverse("portal:policies")
+    with override_script_prefix("/shop/"):
+        under_shop = nav_of(buyer_client.get(path).text)
+    at_root = nav_of(buyer_client.get(path).text)
+
+    # then
+    assert '<a href="/shop/policies/" aria-current="page">' in under_shop
+    assert '<a href="/policies/" aria-current="page">' in at_root
+    assert "/shop/" not in at_root
