@@ -11,6 +11,13 @@ local account = os.getenv("ACCOUNT")
 local counter = 0
 thread_tag = ""  -- global: set per thread by setup()
 
+-- Seed the main state from /dev/urandom: unseeded, every wrk process would hand out the
+-- same thread tags, and back-to-back runs in one second would reuse idempotency keys.
+local urandom = io.open("/dev/urandom", "rb")
+local b1, b2, b3 = urandom:read(3):byte(1, 3)
+urandom:close()
+math.randomseed(os.time() + b1 * 65536 + b2 * 256 + b3)
+
 setup = function(thread)
   thread:set("thread_tag", tostring(math.random(1, 1e9)))
 end
