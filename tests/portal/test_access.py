@@ -2,6 +2,8 @@
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders.models import MembershipRole
@@ -179,3 +181,18 @@ def test_single_account_user_sees_name_not_switcher(buyer_client, account):
 
     assert 'name="account"' not in html
     assert account.name in html
+
+
+def test_a_page_working_in_an_account_reads_the_accounts_once(buyer_client, account):
+    # given: a page that works in the current account and shows the header's menu
+    url = reverse("portal:dashboard")
+    buyer_client.get(url)
+
+    # when
+    with CaptureQueriesContext(connection) as queries:
+        response = buyer_client.get(url)
+
+    # then
+    assert response.context["current_account"] == account
+    account_reads = [q for q in queries.captured_queries if 'FROM "orders_account"' in q["sql"]]
+    assert len(account_reads) == 1
