@@ -8,15 +8,28 @@ WHERE clause, so two workers split the work instead of doing it twice."""
 from django.db.models import Exists, OuterRef, Subquery
 
 from backorders.models import AutoCancellation, DecisionRequest, DecisionStatus
-from orders.models import BackorderPeg, OrderLine
+from inventory.models import SKU
+from orders.models import BackorderPeg, Order, OrderLine
 
 
 def _lines(queryset):
-    return list(
-        queryset.select_for_update(of=("self",))
-        .select_related("order__account", "order__terms", "sku__style")
-        .order_by("pk")
+    """Lock the lines in pk order, each with its order (account, terms) and SKU (style).
+    Those are read once per order and per SKU, unlocked, and shared by the lines that
+    point at them: an ETA change on a run with 20,000 lines builds each order once
+    instead of once per line."""
+    lines = list(queryset.select_for_update(of=("self",)).order_by("pk"))
+    orders = (
+        Order.objects.filter(pk__in={line.order_id for line in lines})
+        .select_related("account", "terms")
+        .in_bulk()
     )
+    skus = (
+        SKU.objects.filter(pk__in={line.sku_id for line in lines}).select_related("style").in_bulk()
+    )
+    for line in lines:
+        line.order = orders[line.order_id]
+        line.sku = skus[line.sku_id]
+    return lines
 
 
 def lines_lock(*, line_ids):
@@ -42,10 +55,14 @@ def allocated_lines_lock(*, stock_level_ids):
 
 
 def lines_past_window_lock(*, today, limit):
-    """Up to `limit` lines still backordered after their window ended; rows another
-    worker holds are skipped. A line waiting on its retailer's decision is left to the
-    decision's deadline."""
-    return list(
+    """Up to `limit` lines still backordered after their window ended, with only the
+    fields the sweep reads or changes; rows another worker holds are skipped. A line
+    waiting on its retailer's decision is left to the decision's deadline.
+
+    Taken in window_end order, not by pk: the open-backorders index then yields the next
+    batch directly, where a scan in pk order would pass every line earlier batches
+    already cancelled. SKIP LOCKED never waits, so this order cannot deadlock."""
+    lines = list(
         OrderLine.objects.select_for_update(of=("self",), skip_locked=True)
         .filter(backordered__gt=0, window_end__lt=today)
         .exclude(
@@ -55,9 +72,10 @@ def lines_past_window_lock(*, today, limit):
                 )
             )
         )
-        .select_related("order__account", "order__terms", "sku__style")
-        .order_by("pk")[:limit]
+        .only("order_id", "backordered", "cancelled", "window_end", "cancel_reason")
+        .order_by("window_end")[:limit]
     )
+    return sorted(lines, key=lambda line: line.pk)
 
 
 def expired_decisions_lock(*, today, limit):
@@ -100,10 +118,12 @@ def pending_decisions_lock(*, line_ids):
 
 
 def untold_cancellations_lock(*, account_ids):
-    """The not-yet-told auto-cancellations of these accounts; rows another notifier
-    holds are skipped."""
+    """The not-yet-told auto-cancellations of these accounts, as rows (pk, line_id,
+    account_id, quantity, reason): the daily message reads tens of thousands of them.
+    Rows another notifier holds are skipped."""
     return list(
         AutoCancellation.objects.select_for_update(of=("self",), skip_locked=True)
         .filter(account_id__in=set(account_ids), notice_key="")
         .order_by("pk")
+        .values_list("pk", "line_id", "account_id", "quantity", "reason", named=True)
     )

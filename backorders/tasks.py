@@ -9,7 +9,7 @@ from django.db import DatabaseError, OperationalError
 
 from backorders import services
 
-BATCH_SIZE = 500
+BATCH_SIZE = services.sweep.DEFAULT_BATCH
 RETRY = {
     "autoretry_for": (DatabaseError, OperationalError),
     "retry_backoff": True,

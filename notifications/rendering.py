@@ -74,10 +74,13 @@ def base_context(*, recipient_name: str = "") -> dict:
     }
 
 
-def render_subject(*, kind: str, context: dict, subject_hint: str = "") -> str:
+def render_subject(
+    *, kind: str, context: dict, subject_hint: str = "", base: dict | None = None
+) -> str:
+    """`base` is base_context(), passed in by a caller rendering many subjects."""
     if subject_hint:
         return clean_subject(subject_hint)
-    ctx = {**base_context(), **context}
+    ctx = {**(base or base_context()), **context}
     return clean_subject(_render_text(f"notifications/{kind}_subject.txt", ctx))
 
 

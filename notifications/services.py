@@ -4,6 +4,7 @@ sweep, digest, resend, mark read, preferences."""
 import functools
 import json
 import logging
+import reprlib
 import smtplib
 import time
 from collections.abc import Iterable
@@ -27,7 +28,7 @@ from notifications.exceptions import (
 )
 from notifications.kinds import MessageKind, configurable_kinds, spec_for
 from notifications.models import DeliveryMode, Message, MessageStatus, NotificationPreference
-from notifications.rendering import render_message, render_subject
+from notifications.rendering import base_context, render_message, render_subject
 
 logger = logging.getLogger(__name__)
 
@@ -69,25 +70,35 @@ def _check_json(value, path: str) -> None:
     )
 
 
-def _validate(kind: str, key: str, context: dict) -> str:
+def _kind_checked(kind: str) -> MessageKind:
     try:
         kind = MessageKind(kind)
     except ValueError:
         raise UnknownMessageKind(f"Unknown message kind {kind!r}.") from None
     if kind == MessageKind.DIGEST:
         raise UnknownMessageKind("Digests are written by the digest job, not enqueued.")
-    if not key or not key.strip():
-        raise InvalidMessageKey("A message key is required (e.g. the event's id).")
+    return kind
+
+
+def _context_stored(kind: MessageKind, context: dict) -> dict:
+    """The context as it is stored and later rendered (tuples become lists), or
+    InvalidMessageContext naming what is wrong with it."""
     if not isinstance(context, dict):
         raise InvalidMessageContext("context must be a dict.")
-    _check_json(context, "context")
+    try:
+        stored = json.loads(json.dumps(context, allow_nan=False))
+    except (TypeError, ValueError):
+        stored = None
+    # json.dumps quietly turns int keys into strings: only an exact round trip is
+    # plain JSON. Anything else is walked to name the value at fault.
+    if stored != context:
+        _check_json(context, "context")
     missing = [name for name in spec_for(kind).required if name not in context]
     if missing:
         raise InvalidMessageContext(
             f"context for {kind.value} is missing {', '.join(repr(m) for m in missing)}."
         )
-    # Round-trip so what is stored is exactly what is rendered later (tuples -> lists).
-    return json.dumps(context, allow_nan=False)
+    return stored
 
 
 def _email_status(*, user, kind: str, preferences: dict) -> MessageStatus:
@@ -101,6 +112,24 @@ def _email_status(*, user, kind: str, preferences: dict) -> MessageStatus:
     if not pref.enabled:
         return MessageStatus.SKIPPED
     return MessageStatus.HELD if pref.mode == DeliveryMode.DIGEST else MessageStatus.PENDING
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One event's message for messages_enqueue: its key, who receives it, what it says."""
+
+    key: str
+    recipients: Iterable
+    context: dict
+    subject_hint: str = ""
+
+
+@dataclass(frozen=True)
+class _Row:
+    key: str
+    user: object
+    context: dict
+    subject: str
 
 
 def message_enqueue(
@@ -123,51 +152,75 @@ def message_enqueue(
     recipient. Whether the broker is up or not never affects the caller: the kick
     gives up within about two seconds and the periodic sweep delivers instead.
     """
-    context_json = _validate(kind, key, context)
-    recipients = list({user.pk: user for user in recipients}.values())
-    if not recipients:
-        return []
-    keys = {user.pk: f"{key}:{user.pk}" for user in recipients}
-    too_long = [k for k in keys.values() if len(k) > KEY_MAX]
-    if too_long:
-        raise InvalidMessageKey(f"Message key {too_long[0][:60]!r}... is over {KEY_MAX} chars.")
-    stored_context = json.loads(context_json)
-    subject = render_subject(kind=kind, context=stored_context, subject_hint=subject_hint)
-    return _messages_write(
-        kind=kind, keys=keys, recipients=recipients, context=stored_context, subject=subject
+    return messages_enqueue(
+        kind=kind,
+        messages=[OutgoingMessage(key, recipients, context, subject_hint)],
     )
 
 
+def messages_enqueue(*, kind: str, messages: Iterable[OutgoingMessage]) -> list[Message]:
+    """message_enqueue for many events' messages of one kind at once (an ETA change's
+    message to each account, the sweep's): every message is checked first, then one
+    insert, one re-read and one kick after commit for all of them, with the same
+    guarantees per key. Returns the rows in the order given, each event's by recipient."""
+    kind = _kind_checked(kind)
+    base = base_context()
+    rows = []
+    for message in messages:
+        if not message.key or not message.key.strip():
+            raise InvalidMessageKey("A message key is required (e.g. the event's id).")
+        context = _context_stored(kind, message.context)
+        recipients = sorted({user.pk: user for user in message.recipients}.items())
+        if not recipients:
+            continue
+        subject = render_subject(
+            kind=kind, context=context, subject_hint=message.subject_hint, base=base
+        )
+        for user_pk, user in recipients:
+            row_key = f"{message.key}:{user_pk}"
+            if len(row_key) > KEY_MAX:
+                raise InvalidMessageKey(f"Message key {row_key[:60]!r}... is over {KEY_MAX} chars.")
+            rows.append(_Row(row_key, user, context, subject))
+    if not rows:
+        return []
+    return _messages_write(kind=kind, rows=rows)
+
+
 @transaction.atomic(savepoint=False)
-def _messages_write(*, kind, keys, recipients, context, subject) -> list[Message]:
-    """The write half of message_enqueue: part of the caller's transaction. Checks
+def _messages_write(*, kind, rows: list[_Row]) -> list[Message]:
+    """The write half of messages_enqueue: part of the caller's transaction. Checks
     that could fail happen before, so a bad call never poisons the caller's
     transaction."""
     preferences = {
         pref.user_id: pref
         for pref in NotificationPreference.objects.filter(
-            user__in=[u.pk for u in recipients], kind=kind
+            user__in={row.user.pk for row in rows}, kind=kind
         )
     }
     now = timezone.now()
     Message.objects.bulk_create(
         [
             Message(
-                key=keys[user.pk],
+                key=row.key,
                 kind=kind,
-                recipient=user,
-                to_email=user.email or "",
-                subject=subject,
-                context=context,
-                status=_email_status(user=user, kind=kind, preferences=preferences),
+                recipient=row.user,
+                to_email=row.user.email or "",
+                subject=row.subject,
+                context=row.context,
+                status=_email_status(user=row.user, kind=kind, preferences=preferences),
                 next_attempt_at=now,
                 created_at=now,
             )
-            for user in recipients
+            for row in rows
         ],
         ignore_conflicts=True,
     )
-    messages = list(Message.objects.filter(key__in=keys.values()).order_by("recipient_id"))
+    position = {row.key: index for index, row in enumerate(rows)}
+    # The contexts were just written (or are the event's, written before): not read back.
+    messages = sorted(
+        Message.objects.filter(key__in=position).defer("context"),
+        key=lambda message: position[message.key],
+    )
     # Only rows this transaction wrote can still be pending-and-unkicked; an older
     # pending row has its own kick or the sweep.
     to_kick = tuple(
@@ -185,31 +238,60 @@ _breaker = {"open_until": 0.0}
 
 
 def delivery_kick(message_ids: tuple[int, ...]) -> int:
-    """Queue delivery tasks; never raises, never blocks for long.
+    """Queue delivery after commit; never raises, never blocks for long.
 
-    Publishing is tried once per id with the broker's 2 s connect timeout, and stops at
-    the first failure. After a failure it is not tried again in this process for
-    _BREAKER_SECONDS, so a burst of orders while Redis is down costs each order at most
-    one failed connect. Rows left pending are delivered by outbox_sweep_task."""
+    One message: its delivery task. Many (a fan-out to thousands of accounts): one
+    outbox_kick_task that queues their delivery tasks from a worker, so the event's
+    process publishes once whatever the number of messages. Returns how many
+    messages' delivery was queued (directly or through the kick task)."""
+    from notifications.tasks import outbox_kick_task
+
+    if len(message_ids) == 1:
+        return deliveries_queue(message_ids)
+    return len(message_ids) if _publish(outbox_kick_task, (list(message_ids),)) else 0
+
+
+def deliveries_queue(message_ids) -> int:
+    """Queue one delivery task per message over one broker connection; never raises.
+    Stops at the first failure. Returns how many were queued."""
     from notifications.tasks import outbox_deliver_task
 
-    if time.monotonic() < _breaker["open_until"]:
-        logger.warning("Broker marked down: %d message(s) left to the sweep.", len(message_ids))
-        return 0
     queued = 0
-    for message_id in message_ids:
-        try:
-            outbox_deliver_task.apply_async((message_id,), retry=False)
-        except Exception:  # broker down, DNS, anything: the outbox row carries the message
-            _breaker["open_until"] = time.monotonic() + _BREAKER_SECONDS
-            logger.warning(
-                "Could not queue delivery of message %s; the sweep will deliver it.",
-                message_id,
-                exc_info=True,
-            )
-            break
-        queued += 1
+    try:
+        with outbox_deliver_task.app.producer_or_acquire() as producer:
+            for message_id in message_ids:
+                if not _publish(outbox_deliver_task, (message_id,), producer=producer):
+                    break
+                queued += 1
+    except Exception:  # no producer to be had: the rows wait for the sweep
+        logger.warning(
+            "No broker producer; %d message(s) left to the sweep.",
+            len(message_ids) - queued,
+            exc_info=True,
+        )
     return queued
+
+
+def _publish(task, args, **options) -> bool:
+    """Publish one task with the broker's 2 s connect timeout. After a failure nothing
+    is tried again in this process for _BREAKER_SECONDS, so a burst of orders while
+    Redis is down costs each order at most one failed connect. Rows left pending are
+    delivered by outbox_sweep_task."""
+    if time.monotonic() < _breaker["open_until"]:
+        logger.warning("Broker marked down: %s%s left to the sweep.", task.name, reprlib.repr(args))
+        return False
+    try:
+        task.apply_async(args, retry=False, **options)
+    except Exception:  # broker down, DNS, anything: the outbox rows carry the messages
+        _breaker["open_until"] = time.monotonic() + _BREAKER_SECONDS
+        logger.warning(
+            "Could not queue %s%s; the sweep will deliver it.",
+            task.name,
+            reprlib.repr(args),
+            exc_info=True,
+        )
+        return False
+    return True
 
 
 def delivery_breaker_reset() -> None:

@@ -28,6 +28,14 @@ def outbox_deliver_task(message_id: int) -> str:
     return services.message_deliver(message_id=message_id).outcome
 
 
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def outbox_kick_task(message_ids: list[int]) -> int:
+    """Queue the delivery of many messages written by one event (a fan-out). Run twice,
+    it queues them twice: harmless, the claim sends each once. Any not queued are left
+    to the sweep."""
+    return services.deliveries_queue(message_ids)
+
+
 @shared_task(
     autoretry_for=(DatabaseError,),
     retry_backoff=True,

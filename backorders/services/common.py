@@ -3,21 +3,27 @@ on rows the caller has locked."""
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Sum
+from django.db import connection, transaction
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
 
 from backorders.models import AutoCancellation
 from inventory import services as inventory_services
-from inventory.models import SKU, Style
+from inventory.models import SKU, Style, Width
 from inventory.selectors import ats_by_sku, ship_date_from_stock
 from orders.models import BackorderPeg, Membership, OrderLine
 from orders.services.ordering import orders_totals_refresh
 
 MAX_ALTERNATIVES = 3
+# What get_width_display() answers, without rebuilding the choices on every call
+# (25 us each; messages describe thousands of SKUs).
+WIDTH_LABELS = dict(Width.choices)
 
 
 def iso(value: dt.date | None) -> str | None:
@@ -25,7 +31,14 @@ def iso(value: dt.date | None) -> str | None:
 
 
 def sku_description(sku: SKU) -> str:
-    return f"{sku.style.name} {sku.color} {sku.size_label} {sku.get_width_display()}"
+    return description_of(
+        style_name=sku.style.name, color=sku.color, size=sku.size, width=sku.width
+    )
+
+
+def description_of(*, style_name: str, color: str, size, width: int) -> str:
+    """A SKU as messages and pages name it, from its fields ("Walker Black 8.5 M")."""
+    return f"{style_name} {color} {size.normalize():f} {WIDTH_LABELS.get(width, width)}"
 
 
 def orders_url() -> str:
@@ -46,80 +59,151 @@ def recipients_by_account(*, account_ids) -> dict[int, list]:
     return result
 
 
-def message_line(line: OrderLine, quantity: int, **extra) -> dict:
-    return {
-        "order_number": line.order.number,
-        "po_number": line.order.po_number,
-        "sku": line.sku.code,
-        "description": sku_description(line.sku),
-        "quantity": quantity,
-        **extra,
-    }
+class MessageLine(NamedTuple):
+    """What a message says about a line; built by message_line from a line, or from
+    values read without building the line's order and SKU."""
+
+    order_number: str
+    po_number: str
+    sku: str
+    description: str
+
+
+def message_line(line: OrderLine | MessageLine, quantity: int, **extra) -> dict:
+    if isinstance(line, OrderLine):
+        line = MessageLine(
+            line.order.number, line.order.po_number, line.sku.code, sku_description(line.sku)
+        )
+    return {**line._asdict(), "quantity": quantity, **extra}
 
 
 # --- Cancelling backordered pairs, set-based ----------------------------------------
+
+
+class Cancellation(NamedTuple):
+    """An AutoCancellation row as backorders_cancel wrote it."""
+
+    pk: int
+    line_id: int
+    account_id: int
+    quantity: int
+    reason: str
+
+
+def _cancellations_record(
+    *, quantities, accounts, reasons, source, today, notice_key
+) -> list[Cancellation]:
+    """Insert one AutoCancellation per line (quantities: {line id: pairs}) in one
+    statement: bulk_create spent longer preparing each row's eight fields than the
+    database took to insert them."""
+    line_ids = list(quantities)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {AutoCancellation._meta.db_table} "
+            "(line_id, account_id, quantity, reason, source, on_date, notice_key, created_at) "
+            "SELECT line_id, account_id, quantity, reason, %s, %s, %s, %s "
+            "FROM unnest(%s::integer[], %s::integer[], %s::integer[], %s::varchar[]) "
+            "AS cancelled (line_id, account_id, quantity, reason) "
+            "RETURNING id, line_id",
+            [
+                source,
+                today,
+                notice_key,
+                timezone.now(),
+                line_ids,
+                [accounts[line_id] for line_id in line_ids],
+                [quantities[line_id] for line_id in line_ids],
+                [reasons[line_id] for line_id in line_ids],
+            ],
+        )
+        pks = {line_id: pk for pk, line_id in cursor.fetchall()}
+    return [
+        Cancellation(
+            pks[line_id], line_id, accounts[line_id], quantities[line_id], reasons[line_id]
+        )
+        for line_id in line_ids
+    ]
+
+
+def _pegs_delete(*, line_ids) -> dict[int, int]:
+    """Delete the pegs of these locked lines in one statement; returns the pairs each
+    inbound line had promised to them. Only a holder of a line's lock changes its pegs,
+    so deleting them before the inbound lines are locked cannot deadlock."""
+    released = defaultdict(int)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {BackorderPeg._meta.db_table} WHERE line_id = ANY(%s) "
+            "RETURNING inbound_line_id, quantity",
+            [list(line_ids)],
+        )
+        for inbound_line_id, quantity in cursor.fetchall():
+            released[inbound_line_id] += quantity
+    return released
 
 
 @transaction.atomic(savepoint=False)
 def backorders_cancel(
     *,
     lines: list[OrderLine],
-    reason: str,
+    reason: str | Mapping[int, str],
     source: str,
     today: dt.date,
     notice_key: str = "",
     record: bool = True,
-) -> list[AutoCancellation]:
+) -> list[Cancellation]:
     """Cancel all backordered pairs of these locked lines at once: their pegs go, the
     inbound promises are released, the lines' splits move to cancelled, and each
     cancellation by the system is recorded (to be told, unless `notice_key` says it
-    already was; `record=False` for the retailer's own choice).
-    A fixed number of queries per call, whatever the number of lines."""
+    already was; `record=False` for the retailer's own choice). `reason` is one for
+    every line, or one per line id.
+    A fixed number of queries per call (and one per distinct reason), whatever the
+    number of lines."""
     lines = [line for line in lines if line.backordered > 0]
     if not lines:
         return []
     line_ids = [line.pk for line in lines]
-    released = (
-        BackorderPeg.objects.filter(line_id__in=line_ids)
-        .values("inbound_line_id")
-        .annotate(total=Sum("quantity"))
-        .order_by("inbound_line_id")
-    )
-    inventory_services.inbound_unpromise_many(
-        quantities={row["inbound_line_id"]: row["total"] for row in released}
-    )
-    BackorderPeg.objects.filter(line_id__in=line_ids).delete()
-    reason = reason[:200]
-    OrderLine.objects.filter(pk__in=line_ids, backordered__gt=0).update(
-        cancelled=F("cancelled") + F("backordered"),
-        backordered=0,
-        window_end=None,
-        cancel_reason=reason,
-    )
-    records = (
-        [
-            AutoCancellation(
-                line=line,
-                account_id=line.order.account_id,
-                quantity=line.backordered,
-                source=source,
-                reason=reason,
-                on_date=today,
-                notice_key=notice_key,
-            )
-            for line in lines
-        ]
-        if record
-        else []
-    )
+    quantities = {line.pk: line.backordered for line in lines}
+    inventory_services.inbound_unpromise_many(quantities=_pegs_delete(line_ids=line_ids))
+    reasons = {
+        line.pk: (reason if isinstance(reason, str) else reason[line.pk])[:200] for line in lines
+    }
+    ids_by_reason = defaultdict(list)
+    for line_id, text in reasons.items():
+        ids_by_reason[text].append(line_id)
+    for text, ids in ids_by_reason.items():
+        OrderLine.objects.filter(pk__in=ids, backordered__gt=0).update(
+            cancelled=F("cancelled") + F("backordered"),
+            backordered=0,
+            window_end=None,
+            cancel_reason=text,
+        )
     for line in lines:
         line.cancelled += line.backordered
         line.backordered = 0
         line.window_end = None
-        line.cancel_reason = reason
-    AutoCancellation.objects.bulk_create(records)
+        line.cancel_reason = reasons[line.pk]
+    records = (
+        _cancellations_record(
+            quantities=quantities,
+            accounts={line.pk: line.order.account_id for line in lines},
+            reasons=reasons,
+            source=source,
+            today=today,
+            notice_key=notice_key,
+        )
+        if record
+        else []
+    )
     orders_totals_refresh(order_ids={line.order_id for line in lines})
     return records
+
+
+def cancellations_mark_told(*, record_ids, key_prefix: str) -> None:
+    """Stamp auto-cancellations as told, each with its account's message key
+    (f"{key_prefix}{account_id}"), in one statement."""
+    AutoCancellation.objects.filter(pk__in=record_ids).update(
+        notice_key=Concat(Value(key_prefix), Cast("account_id", CharField()))
+    )
 
 
 # --- Alternatives -------------------------------------------------------------------

@@ -15,6 +15,7 @@ from backorders.services.common import (
     alternative_skus,
     alternatives_offer,
     backorders_cancel,
+    cancellations_mark_told,
     iso,
     message_line,
     orders_url,
@@ -27,7 +28,7 @@ from inventory import services as inventory_services
 from inventory.exceptions import InventoryInputError
 from inventory.models import EtaChange, InboundRun, InboundStatus
 from notifications.kinds import MessageKind
-from notifications.services import message_enqueue
+from notifications.services import OutgoingMessage, messages_enqueue
 from orders.audit import audit_record
 from orders.models import BackorderPeg, CaseStatus, OrderLine
 from orders.selectors import line_expected_dates
@@ -127,29 +128,34 @@ def _eta_moved_notify(*, change, lines, old_dates, new_dates) -> int:
     for line in sorted(lines, key=lambda line: (line.order.number or "", line.pk)):
         by_account[line.order.account_id].append(line)
     recipients = recipients_by_account(account_ids=by_account)
-    for account_id, account_lines in by_account.items():
-        message_enqueue(
-            kind=MessageKind.ETA_MOVED,
-            key=f"eta:{change.pk}:{account_id}",
-            recipients=recipients.get(account_id, []),
-            context={
-                "account_name": account_lines[0].order.account.name,
-                "run_reference": change.run.reference,
-                "old_eta": iso(change.old_eta),
-                "new_eta": iso(change.new_eta),
-                "reason": change.reason,
-                "lines": [
-                    message_line(
-                        line,
-                        line.backordered,
-                        old_date=iso(old_dates[line.pk]),
-                        new_date=iso(new_dates[line.pk]),
-                    )
-                    for line in account_lines
-                ],
-                "orders_url": orders_url(),
-            },
-        )
+    url = orders_url()
+    messages_enqueue(
+        kind=MessageKind.ETA_MOVED,
+        messages=[
+            OutgoingMessage(
+                key=f"eta:{change.pk}:{account_id}",
+                recipients=recipients.get(account_id, []),
+                context={
+                    "account_name": account_lines[0].order.account.name,
+                    "run_reference": change.run.reference,
+                    "old_eta": iso(change.old_eta),
+                    "new_eta": iso(change.new_eta),
+                    "reason": change.reason,
+                    "lines": [
+                        message_line(
+                            line,
+                            line.backordered,
+                            old_date=iso(old_dates[line.pk]),
+                            new_date=iso(new_dates[line.pk]),
+                        )
+                        for line in account_lines
+                    ],
+                    "orders_url": url,
+                },
+            )
+            for account_id, account_lines in by_account.items()
+        ],
+    )
     return len(by_account)
 
 
@@ -178,14 +184,21 @@ def decision_requests_create(*, lines, run, change, old_dates, new_dates, today)
     ]
     DecisionRequest.objects.bulk_create(requests)
     recipients = recipients_by_account(account_ids={line.order.account_id for line in lines})
-    for request in requests:
-        decision_request_notify(
-            request=request, recipients=recipients.get(request.line.order.account_id, [])
-        )
+    messages_enqueue(
+        kind=MessageKind.DECISION_REQUEST,
+        messages=[
+            message
+            for request in requests
+            for message in _decision_request_messages(
+                request=request, recipients=recipients.get(request.line.order.account_id, [])
+            )
+        ],
+    )
     return requests
 
 
-def decision_request_notify(*, request, recipients):
+def _decision_request_messages(*, request, recipients) -> list[OutgoingMessage]:
+    """One message per recipient: each carries links signed for that user."""
     line = request.line
     account = line.order.account
     weeks_late = max(round((request.new_date - request.old_date).days / 7), 1)
@@ -200,13 +213,14 @@ def decision_request_notify(*, request, recipients):
         "lines": [message_line(line, request.quantity)],
         "alternatives": request.alternatives,
     }
-    for user in recipients:
-        message_enqueue(
-            kind=MessageKind.DECISION_REQUEST,
+    return [
+        OutgoingMessage(
             key=f"decision:{request.pk}",
             recipients=[user],
             context={**base, **decision_urls(request=request, user=user)},
         )
+        for user in recipients
+    ]
 
 
 # --- Cancelled runs ---------------------------------------------------------------
@@ -325,8 +339,10 @@ def _run_cancel_notify(*, run, records, lines, offers, reason, today):
     for record in records:
         by_account[record.account_id].append(record)
     recipients = recipients_by_account(account_ids=by_account)
+    prefix = f"run-cancelled:{run.pk}:"
+    url = orders_url()
+    outgoing = []
     for account_id, account_records in by_account.items():
-        key = f"run-cancelled:{run.pk}:{account_id}"
         account_lines = []
         for record in account_records:
             line = by_line[record.line_id]
@@ -340,17 +356,17 @@ def _run_cancel_notify(*, run, records, lines, offers, reason, today):
                     ),
                 )
             )
-        message_enqueue(
-            kind=MessageKind.AUTO_CANCEL,
-            key=key,
-            recipients=recipients.get(account_id, []),
-            context={
-                "account_name": by_line[account_records[0].line_id].order.account.name,
-                "reason": reason,
-                "lines": account_lines,
-                "orders_url": orders_url(),
-            },
+        outgoing.append(
+            OutgoingMessage(
+                key=f"{prefix}{account_id}",
+                recipients=recipients.get(account_id, []),
+                context={
+                    "account_name": by_line[account_records[0].line_id].order.account.name,
+                    "reason": reason,
+                    "lines": account_lines,
+                    "orders_url": url,
+                },
+            )
         )
-        type(account_records[0]).objects.filter(pk__in=[r.pk for r in account_records]).update(
-            notice_key=key
-        )
+    messages_enqueue(kind=MessageKind.AUTO_CANCEL, messages=outgoing)
+    cancellations_mark_told(record_ids=[record.pk for record in records], key_prefix=prefix)

@@ -9,6 +9,7 @@ nothing to do, and a crash between batches loses nothing."""
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import CharField, Exists, OuterRef, Value
@@ -24,7 +25,10 @@ from backorders.models import (
     DecisionStatus,
 )
 from backorders.services.common import (
+    MessageLine,
     backorders_cancel,
+    cancellations_mark_told,
+    description_of,
     iso,
     message_line,
     orders_url,
@@ -32,11 +36,14 @@ from backorders.services.common import (
 )
 from backorders.services.decisions import _keep
 from notifications.kinds import MessageKind
-from notifications.services import message_enqueue
+from notifications.services import OutgoingMessage, messages_enqueue
 from orders import rules
-from orders.models import DecisionDefault, OrderLine
+from orders.models import Account, DecisionDefault, Order, OrderLine
 
-DEFAULT_BATCH = 500
+# Lines per transaction: large enough that the per-batch statements and commit are a
+# small share of the work, small enough that the inbound lines a batch locks are held
+# for well under a second.
+DEFAULT_BATCH = 1000
 
 
 @dataclass
@@ -107,6 +114,19 @@ def _window_reason(line) -> str:
     return f"Past your {days}-day backorder window"
 
 
+def _orders_attach(lines) -> None:
+    """Give the locked lines their orders, with what _window_reason reads: one query for
+    the batch's few orders rather than a join repeated on every line."""
+    orders = (
+        Order.objects.filter(pk__in={line.order_id for line in lines})
+        .select_related("account", "terms")
+        .only("cancel_date", "account__backorder_window_days", "terms__backorder_window_days")
+        .in_bulk()
+    )
+    for line in lines:
+        line.order = orders[line.order_id]
+
+
 @transaction.atomic(durable=True)
 def backorder_sweep(*, today: dt.date | None = None, batch_size: int = DEFAULT_BATCH):
     """One batch of the daily sweep: first expired decisions (the account's default),
@@ -121,11 +141,13 @@ def backorder_sweep(*, today: dt.date | None = None, batch_size: int = DEFAULT_B
         return result
     lines = locks.lines_past_window_lock(today=today, limit=batch_size)
     if lines:
-        by_reason = defaultdict(list)
-        for line in lines:
-            by_reason[_window_reason(line)].append(line)
-        for reason, group in by_reason.items():
-            backorders_cancel(lines=group, reason=reason, source=CancelSource.WINDOW, today=today)
+        _orders_attach(lines)
+        backorders_cancel(
+            lines=lines,
+            reason={line.pk: _window_reason(line) for line in lines},
+            source=CancelSource.WINDOW,
+            today=today,
+        )
         result.lines_cancelled = len(lines)
         result.more = True
         return result
@@ -140,15 +162,20 @@ def backorder_sweep(*, today: dt.date | None = None, batch_size: int = DEFAULT_B
 def _sweep_notify(*, today, batch_size) -> tuple[int, bool]:
     prefix = f"sweep:{today.isoformat()}:"
     told_today = AutoCancellation.objects.filter(
-        account_id=OuterRef("account_id"),
-        notice_key=Concat(Value(prefix), Cast(OuterRef("account_id"), CharField())),
+        account_id=OuterRef("pk"),
+        notice_key=Concat(Value(prefix), Cast(OuterRef("pk"), CharField())),
     )
+    # Accounts, not their cancellations, are tested for a message today: once each,
+    # however many lines they had cancelled.
     account_ids = list(
-        AutoCancellation.objects.filter(notice_key="", on_date__lte=today)
+        Account.objects.filter(
+            pk__in=AutoCancellation.objects.filter(notice_key="", on_date__lte=today).values(
+                "account_id"
+            )
+        )
         .exclude(Exists(told_today))  # told today already: in tomorrow's message
-        .values_list("account_id", flat=True)
-        .distinct()
-        .order_by("account_id")[: batch_size + 1]
+        .order_by("pk")
+        .values_list("pk", flat=True)[: batch_size + 1]
     )
     more = len(account_ids) > batch_size
     account_ids = account_ids[:batch_size]
@@ -161,46 +188,84 @@ def _sweep_notify(*, today, batch_size) -> tuple[int, bool]:
             "account_id", flat=True
         )
     )
-    lines = {
-        line.pk: line
-        for line in OrderLine.objects.filter(
-            pk__in={record.line_id for record in records}
-        ).select_related("order__account", "sku__style")
-    }
+    lines = _told_lines(line_ids={record.line_id for record in records})
     by_account = defaultdict(list)
     for record in records:
         if record.account_id not in already:  # told today already: tomorrow's message
             by_account[record.account_id].append(record)
     recipients = recipients_by_account(account_ids=by_account)
-    told = []
+    url = orders_url()
+    outgoing = []
     for account_id, account_records in by_account.items():
-        account_records.sort(key=lambda r: (lines[r.line_id].order.number or "", r.line_id))
+        account_records.sort(key=lambda r: (lines[r.line_id].line.order_number or "", r.line_id))
         reasons = list(dict.fromkeys(record.reason for record in account_records))
-        message_enqueue(
-            kind=MessageKind.AUTO_CANCEL,
-            key=keys[account_id],
-            recipients=recipients.get(account_id, []),
-            context={
-                "account_name": lines[account_records[0].line_id].order.account.name,
-                "reason": "; ".join(reasons),
-                "lines": [
-                    message_line(
-                        lines[record.line_id],
-                        record.quantity,
-                        promised_date=iso(lines[record.line_id].promised_date),
-                    )
-                    for record in account_records
-                ],
-                "orders_url": orders_url(),
-            },
+        outgoing.append(
+            OutgoingMessage(
+                key=keys[account_id],
+                recipients=recipients.get(account_id, []),
+                context={
+                    "account_name": lines[account_records[0].line_id].account_name,
+                    "reason": "; ".join(reasons),
+                    "lines": [
+                        message_line(
+                            lines[record.line_id].line,
+                            record.quantity,
+                            promised_date=iso(lines[record.line_id].promised_date),
+                        )
+                        for record in account_records
+                    ],
+                    "orders_url": url,
+                },
+            )
         )
-        told.extend((record.pk, keys[account_id]) for record in account_records)
-    by_key = defaultdict(list)
-    for pk, key in told:
-        by_key[key].append(pk)
-    for key, pks in by_key.items():
-        AutoCancellation.objects.filter(pk__in=pks).update(notice_key=key)
+    messages_enqueue(kind=MessageKind.AUTO_CANCEL, messages=outgoing)
+    cancellations_mark_told(
+        record_ids=[record.pk for told in by_account.values() for record in told],
+        key_prefix=prefix,
+    )
     return len(by_account), more
+
+
+class _ToldLine(NamedTuple):
+    line: MessageLine
+    promised_date: dt.date | None
+    account_name: str
+
+
+def _told_lines(*, line_ids) -> dict[int, _ToldLine]:
+    """The cancelled lines as the daily message tells them, by id: read as values in one
+    query, since one message run covers tens of thousands of lines."""
+    rows = OrderLine.objects.filter(pk__in=set(line_ids)).values_list(
+        "pk",
+        "order__number",
+        "order__po_number",
+        "order__account__name",
+        "sku__code",
+        "sku__style__name",
+        "sku__color",
+        "sku__size",
+        "sku__width",
+        "promised_date",
+        named=True,
+    )
+    return {
+        row.pk: _ToldLine(
+            MessageLine(
+                row.order__number,
+                row.order__po_number,
+                row.sku__code,
+                description_of(
+                    style_name=row.sku__style__name,
+                    color=row.sku__color,
+                    size=row.sku__size,
+                    width=row.sku__width,
+                ),
+            ),
+            row.promised_date,
+            row.order__account__name,
+        )
+        for row in rows
+    }
 
 
 def backorder_sweep_all(*, today=None, batch_size: int = DEFAULT_BATCH, max_batches=10_000):

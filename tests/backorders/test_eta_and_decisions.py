@@ -2,6 +2,8 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from backorders.exceptions import AlreadyDecided, AlternativeUnavailable, BackorderInputError
 from backorders.models import DecisionRequest, DecisionStatus
@@ -18,7 +20,14 @@ from tests.backorders.helpers import (
     sku_in_stock,
     today,
 )
-from tests.factories import SKUFactory, StaffFactory, StyleFactory
+from tests.factories import (
+    AccountFactory,
+    MembershipFactory,
+    ShipToFactory,
+    SKUFactory,
+    StaffFactory,
+    StyleFactory,
+)
 
 
 @pytest.fixture
@@ -237,3 +246,25 @@ def test_cancelled_run_repegs_inside_the_window_or_cancels_with_alternatives(
     # running it again changes nothing and tells no one twice
     run_cancel(run=run, reason="Factory closed", user=StaffFactory())
     assert messages("auto_cancel").count() == 1
+
+
+def test_an_eta_change_costs_the_same_queries_for_more_accounts(warehouse, terms):
+    def fan_out(accounts):
+        sku = SKUFactory()
+        run = run_with(skus=[sku], warehouse=warehouse, eta_days=14, quantity=500)
+        for _ in range(accounts):
+            account = AccountFactory()
+            ShipToFactory(account=account)
+            buyer = MembershipFactory(account=account).user
+            for _ in range(2):
+                backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=2)
+        with CaptureQueriesContext(connection) as captured:
+            result = eta_change(
+                run=run, new_eta=today() + dt.timedelta(days=21), reason="Port", user=None
+            )
+        assert (len(result.moved), result.accounts_told) == (2 * accounts, accounts)
+        return len(captured)
+
+    fan_out(1)  # warms the caches a first call fills (content types for the audit trail)
+    assert fan_out(2) == fan_out(5)
+    assert messages("eta_moved").count() == 8

@@ -3,11 +3,12 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from backorders.models import AutoCancellation, DecisionRequest, DecisionStatus
 from backorders.services import backorder_sweep, backorder_sweep_all, decision_expire, eta_change
 from backorders.tasks import backorder_sweep_task
-from orders.models import DecisionDefault, OrderLine
+from orders.models import DecisionDefault, Order, OrderLine
 from tests.backorders.helpers import (
     assert_counters,
     assert_split,
@@ -206,3 +207,72 @@ def test_sweep_task_requeues_itself_while_work_remains(warehouse, terms, monkeyp
         backorder_sweep_task.run(batch_size=2)
     assert not OrderLine.objects.filter(backordered__gt=0).exists()
     assert messages("auto_cancel").count() == 1
+
+
+def test_one_batch_cancels_each_line_with_its_own_reason(account, buyer, warehouse):
+    # given two lines of one account in one batch: one past its order's cancel date, one
+    # past the backorder window
+    sku = SKUFactory()
+    run = run_with(skus=[sku], warehouse=warehouse)
+    by_date = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=2)
+    by_window = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=3)
+    _past_window([by_date, by_window])
+    cancel_date = today() - dt.timedelta(days=2)
+    Order.objects.filter(pk=by_date.order_id).update(cancel_date=cancel_date)
+    # when
+    result = backorder_sweep(batch_size=10)
+    # then
+    assert result.lines_cancelled == 2
+    by_date.refresh_from_db()
+    by_window.refresh_from_db()
+    date_reason = f"Past your order's cancel date ({cancel_date.isoformat()})"
+    assert by_date.cancel_reason == date_reason
+    assert by_window.cancel_reason == "Past your 45-day backorder window"
+    assert dict(AutoCancellation.objects.values_list("line_id", "reason")) == {
+        by_date.pk: date_reason,
+        by_window.pk: "Past your 45-day backorder window",
+    }
+    backorder_sweep_all()
+    notice = messages("auto_cancel").get()
+    assert notice.context["reason"] == f"{date_reason}; Past your 45-day backorder window"
+    assert_counters()
+
+
+def test_the_sweep_takes_the_earliest_windows_first(account, buyer, warehouse):
+    sku = SKUFactory()
+    run = run_with(skus=[sku], warehouse=warehouse)
+    recent = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=2)
+    oldest = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=3)
+    _past_window([recent], days=1)
+    _past_window([oldest], days=9)
+
+    backorder_sweep(batch_size=1)
+
+    assert list(OrderLine.objects.filter(backordered__gt=0).values_list("pk", flat=True)) == [
+        recent.pk
+    ]
+
+
+def _queries_of(function, **kwargs):
+    with CaptureQueriesContext(connection) as captured:
+        function(**kwargs)
+    return len(captured)
+
+
+def test_a_sweep_batch_and_the_messages_cost_the_same_queries_for_more_accounts(warehouse, terms):
+    # given a first round of 2 accounts with 2 lines each
+    _, lines = _accounts_with_lines(warehouse, count=2, per_account=2)
+    _past_window(lines)
+    small = _queries_of(backorder_sweep, batch_size=100)
+    small_notify = _queries_of(backorder_sweep, batch_size=100)
+    assert messages("auto_cancel").count() == 2
+    # when 5 more accounts with 3 lines each are swept the next day
+    _, lines = _accounts_with_lines(warehouse, count=5, per_account=3)
+    _past_window(lines, days=0)
+    tomorrow = today() + dt.timedelta(days=1)
+    large = _queries_of(backorder_sweep, today=tomorrow, batch_size=100)
+    large_notify = _queries_of(backorder_sweep, today=tomorrow, batch_size=100)
+    # then each step ran the same number of queries
+    assert OrderLine.objects.filter(cancelled=3).count() == 4 + 15
+    assert messages("auto_cancel").count() == 7
+    assert (large, large_notify) == (small, small_notify)

@@ -22,15 +22,20 @@ def _fresh_breaker():
 
 @pytest.fixture
 def kicks(monkeypatch):
-    """Record the delivery tasks queued after commit instead of publishing them."""
-    from notifications.tasks import outbox_deliver_task
+    """Record the messages whose delivery is queued after commit (one by one, or many
+    through the kick task) instead of publishing them."""
+    from notifications.tasks import outbox_deliver_task, outbox_kick_task
 
     queued: list[int] = []
 
-    def fake_apply_async(args, **kwargs):
+    def fake_deliver(args, **kwargs):
         queued.append(args[0])
 
-    monkeypatch.setattr(outbox_deliver_task, "apply_async", fake_apply_async)
+    def fake_kick(args, **kwargs):
+        queued.extend(args[0])
+
+    monkeypatch.setattr(outbox_deliver_task, "apply_async", fake_deliver)
+    monkeypatch.setattr(outbox_kick_task, "apply_async", fake_kick)
     return queued
 
 

@@ -8,7 +8,12 @@ from notifications.exceptions import InvalidMessageContext, InvalidMessageKey, U
 from notifications.kinds import MessageKind
 from notifications.models import DeliveryMode, Message, MessageStatus
 from notifications.samples import SAMPLE_CONTEXTS
-from notifications.services import message_enqueue, outbox_sweep
+from notifications.services import (
+    OutgoingMessage,
+    message_enqueue,
+    messages_enqueue,
+    outbox_sweep,
+)
 from tests.factories import NotificationPreferenceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +167,73 @@ def test_a_rolled_back_transaction_writes_and_sends_nothing(kicks, outbox):
     assert kicks == []
     assert outbox_sweep(now=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)) == []
     assert outbox == []
+
+
+def _shipments(users, count):
+    """`count` events, each for two of the users."""
+    return [
+        OutgoingMessage(
+            key=f"shipment:{i}",
+            recipients=[users[i % len(users)], users[(i + 1) % len(users)]],
+            context=SAMPLE_CONTEXTS[MessageKind.SHIPMENT],
+        )
+        for i in range(count)
+    ]
+
+
+def test_many_events_are_written_together_and_kicked_once(
+    kicks, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    # given four events of two recipients each
+    users = UserFactory.create_batch(3)
+    events = _shipments(users, 4)
+    # when they are enqueued together
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        # preferences, one insert, one re-read: whatever the number of events
+        with django_assert_max_num_queries(3):
+            messages = messages_enqueue(kind=MessageKind.SHIPMENT, messages=events)
+        assert kicks == []  # nothing queued before commit
+    # then one row per event and recipient, in the order given, and one kick for all
+    assert [m.key for m in messages] == [
+        f"shipment:{i}:{pk}"
+        for i in range(4)
+        for pk in sorted({users[i % 3].pk, users[(i + 1) % 3].pk})
+    ]
+    assert {m.subject for m in messages} == {"Order SO-10042 (PO PO-7781) has shipped"}
+    assert len(callbacks) == 1
+    assert sorted(kicks) == sorted(m.pk for m in messages)
+
+
+def test_many_events_again_write_and_kick_nothing_new(kicks, django_capture_on_commit_callbacks):
+    users = UserFactory.create_batch(2)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = messages_enqueue(kind=MessageKind.SHIPMENT, messages=_shipments(users, 3))
+    kicked = list(kicks)
+    # a re-run of the same events, plus one new event
+    with django_capture_on_commit_callbacks(execute=True):
+        second = messages_enqueue(kind=MessageKind.SHIPMENT, messages=_shipments(users, 4))
+
+    assert [m.pk for m in second[: len(first)]] == [m.pk for m in first]
+    assert Message.objects.count() == len(first) + 2
+    assert kicks == kicked + [m.pk for m in second[len(first) :]]
+
+
+def test_one_bad_event_among_many_writes_nothing():
+    users = UserFactory.create_batch(2)
+    events = _shipments(users, 3)
+    bad = dict(SAMPLE_CONTEXTS[MessageKind.SHIPMENT], shipped_on=dt.date(2026, 3, 16))
+    events.append(OutgoingMessage(key="shipment:bad", recipients=users, context=bad))
+
+    with pytest.raises(InvalidMessageContext, match=r"context\['shipped_on'\]"):
+        messages_enqueue(kind=MessageKind.SHIPMENT, messages=events)
+    assert not Message.objects.exists()
+
+
+def test_a_tuple_in_the_context_is_stored_as_a_list():
+    context = dict(SAMPLE_CONTEXTS[MessageKind.SHIPMENT])
+    context["lines"] = tuple(context["lines"])
+    (message,) = message_enqueue(
+        kind=MessageKind.SHIPMENT, key="s:1", recipients=[UserFactory()], context=context
+    )
+    message.refresh_from_db()
+    assert message.context["lines"] == list(SAMPLE_CONTEXTS[MessageKind.SHIPMENT]["lines"])

@@ -13,7 +13,13 @@ from django.db import connection, connections, transaction
 from notifications.kinds import MessageKind
 from notifications.models import Message, MessageStatus
 from notifications.samples import SAMPLE_CONTEXTS
-from notifications.services import message_deliver, message_enqueue, outbox_sweep
+from notifications.services import (
+    OutgoingMessage,
+    message_deliver,
+    message_enqueue,
+    messages_enqueue,
+    outbox_sweep,
+)
 from notifications.tasks import outbox_sweep_task
 from tests.factories import UserFactory
 from tests.notifications.conftest import SlowCountingBackend, celery_broker
@@ -147,27 +153,54 @@ def test_broker_down_the_order_commits_fast_and_the_sweep_delivers_later(outbox)
     assert outbox_sweep() == []
 
 
-def test_with_the_broker_up_the_kick_publishes_after_commit_only():
+def _published_after_commit(enqueue):
+    """Run enqueue() in a transaction against the live broker; check nothing is queued
+    before the commit and exactly one task after it. Returns (rows, task headers)."""
+    import json
+
     client = redis.Redis.from_url(LIVE_BROKER, socket_timeout=3)
     queue = "celery"
     client.delete(queue)
-    user = UserFactory()
     try:
         with celery_broker(LIVE_BROKER):
             with transaction.atomic():
-                (message,) = message_enqueue(
-                    kind=MessageKind.INVOICE,
-                    key="invoice:1",
+                rows = enqueue()
+                assert client.llen(queue) == 0  # not before commit
+            assert client.llen(queue) == 1
+        return rows, json.loads(client.lindex(queue, 0))["headers"]
+    finally:
+        client.delete(queue)
+
+
+def test_with_the_broker_up_the_kick_publishes_after_commit_only():
+    user = UserFactory()
+    (message,), headers = _published_after_commit(
+        lambda: message_enqueue(
+            kind=MessageKind.INVOICE,
+            key="invoice:1",
+            recipients=[user],
+            context=SAMPLE_CONTEXTS[MessageKind.INVOICE],
+        )
+    )
+    assert headers["task"] == "notifications.tasks.outbox_deliver_task"
+    assert headers["argsrepr"] == f"({message.pk},)"
+    assert django_settings.CELERY_TASK_SERIALIZER == "json"
+
+
+def test_with_the_broker_up_a_fan_out_is_one_kick_task_after_commit():
+    users = UserFactory.create_batch(3)
+    written, headers = _published_after_commit(
+        lambda: messages_enqueue(
+            kind=MessageKind.INVOICE,
+            messages=[
+                OutgoingMessage(
+                    key=f"invoice:{i}",
                     recipients=[user],
                     context=SAMPLE_CONTEXTS[MessageKind.INVOICE],
                 )
-                assert client.llen(queue) == 0  # not before commit
-            assert client.llen(queue) == 1
-        import json
-
-        payload = json.loads(client.lindex(queue, 0))
-        assert payload["headers"]["task"] == "notifications.tasks.outbox_deliver_task"
-        assert payload["headers"]["argsrepr"] == f"({message.pk},)"
-    finally:
-        client.delete(queue)
-    assert django_settings.CELERY_TASK_SERIALIZER == "json"
+                for i, user in enumerate(users)
+            ],
+        )
+    )
+    assert headers["task"] == "notifications.tasks.outbox_kick_task"
+    assert headers["argsrepr"] == f"({[m.pk for m in written]!r},)"
