@@ -599,7 +599,6 @@ def documents(fixture, *, duration, runs, wrk):
     render of a plain table with the same number of rows; then the download of the
     issued, stored PDF at its portal URL (no rendering on the request path)."""
     from django.core.files.storage import default_storage
-    from django.template.loader import render_to_string
 
     from orders import documents as docs
     from orders.models import Invoice
@@ -610,22 +609,26 @@ def documents(fixture, *, duration, runs, wrk):
     )
     document = docs._load("invoice", invoice.pk)
     base_lines = list(document.lines.all())
+    template = docs.KINDS["invoice"].template
 
-    def invoice_html(rows):
+    def invoice_context(rows):
         context = docs._context("invoice", document)
         context["lines"] = [base_lines[i % len(base_lines)] for i in range(rows)]
-        return render_to_string(docs.KINDS["invoice"].template, context)
+        return context
+
+    def invoice_pages(rows):
+        return len(docs.document_layout(template, invoice_context(rows)).pages)
 
     # A real one-page invoice, and rows enough for ten pages (doubling, then bisecting).
     def rows_for(pages):
         if pages == 1:
             return len(base_lines)
         low, high = 1, 64
-        while _pages(invoice_html(high)) < pages:
+        while invoice_pages(high) < pages:
             low, high = high, high * 2
         while high - low > 1:
             middle = (low + high) // 2
-            low, high = (middle, high) if _pages(invoice_html(middle)) < pages else (low, middle)
+            low, high = (middle, high) if invoice_pages(middle) < pages else (low, middle)
         return high
 
     results = {}
@@ -633,8 +636,10 @@ def documents(fixture, *, duration, runs, wrk):
         rows = rows_for(pages)
         results[f"invoice_{label}"] = {
             "rows": rows,
-            "pages": _pages(invoice_html(rows)),
-            **timed(lambda rows=rows: docs.pdf_from_html(invoice_html(rows)), runs),
+            "pages": invoice_pages(rows),
+            **timed(
+                lambda rows=rows: docs.pdf_from_template(template, invoice_context(rows)), runs
+            ),
         }
         results[f"bare_weasyprint_{label}"] = {
             "rows": rows,

@@ -1,6 +1,7 @@
 import datetime as dt
 import hashlib
 import io
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -44,7 +45,7 @@ def test_invoice_pdf_shows_number_po_and_total_with_markup_as_text(shipped):
     assert "INV-000001" in text
     assert "<b>PO</b>-77" in text
     assert "$404.70" in text  # 6 x 64.95 = 389.70 + 15.00 freight
-    assert "Trailwise" in text
+    assert "Trailwise Wholesale · Invoice INV-000001" in text  # the footer names it
     assert "Page 1 of 1" in text
 
 
@@ -132,3 +133,25 @@ def test_a_long_invoice_runs_over_pages_with_numbers(account):
     assert pages >= 2
     assert f"Page {pages} of {pages}" in reader.pages[-1].extract_text()
     assert "$18,450.00" in reader.pages[-1].extract_text()  # 360 x 51.25, free freight
+
+
+@pytest.mark.parametrize(("page_size", "width", "height"), [("letter", 612, 792), ("A4", 595, 842)])
+def test_documents_are_laid_out_on_the_configured_page_size(
+    shipped, settings, page_size, width, height
+):
+    """The print stylesheet is parsed once per process and page size, so a change of
+    setting is not served the stylesheet parsed for the other size."""
+    documents.document_pdf(kind="invoice", pk=shipped.invoice.pk)  # parsed for the default
+    settings.PDF_PAGE_SIZE = page_size
+    pdf = documents.document_pdf(kind="invoice", pk=shipped.invoice.pk)
+    box = PdfReader(io.BytesIO(pdf)).pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (width, height)
+
+
+def test_each_thread_keeps_its_own_font_configuration():
+    """Fonts are loaded once per thread, not per document; Pango's font map is not shared
+    between threads (statements render on request threads)."""
+    with ThreadPoolExecutor(max_workers=1) as other_thread:
+        theirs = other_thread.submit(documents._font_config).result()
+    assert documents._font_config() is documents._font_config()
+    assert theirs is not documents._font_config()
