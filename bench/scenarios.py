@@ -597,11 +597,13 @@ def documents(fixture, *, duration, runs, wrk):
     """Invoice PDF render time for a 1-page and a 10-page invoice (orders.documents: the
     template and WeasyPrint, as the after-commit task runs it) against a bare WeasyPrint
     render of a plain table with the same number of rows; then the download of the
-    issued, stored PDF at its portal URL (no rendering on the request path)."""
+    issued, stored PDF through the signed link the invoice list gives the retailer's
+    browser session (no rendering on the request path)."""
     from django.core.files.storage import default_storage
 
     from orders import documents as docs
     from orders.models import Invoice
+    from portal.views.documents import invoice_download_url
 
     invoice = (
         Invoice.objects.filter(account=fixture.account).order_by("-pk").first()
@@ -648,12 +650,15 @@ def documents(fixture, *, duration, runs, wrk):
         }
     results["invoice_1_page"]["real_invoice"] = invoice.number
 
-    # The issued PDF as the render task stores it; the portal serves the stored file.
+    # The issued PDF as the render task stores it, and the link the invoice list shows the
+    # page user's session (valid for minutes: longer than the runs below).
     name = invoice.pdf.name or f"invoices/{invoice.number}.pdf"
     if default_storage.exists(name):
         default_storage.delete(name)
     default_storage.save(name, ContentFile(docs.document_pdf(kind="invoice", pk=invoice.pk)))
     Invoice.objects.filter(pk=invoice.pk).update(pdf=name)
-    path = reverse("portal:invoice_pdf", args=[invoice.number])
+    invoice.refresh_from_db(fields=["pdf"])
+    session_key = fixture.session_headers[0].split("=", 1)[1]
+    path = invoice_download_url(invoice=invoice, user_id=fixture.user.pk, session_key=session_key)
     download = wrk(path, duration=duration, runs=runs, headers=fixture.session_headers)
     return {"pdf": results, "pdf_download": download}

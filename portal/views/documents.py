@@ -1,16 +1,26 @@
 """Shipments, invoices and the statement of account for the current account, with PDF
 downloads. Issued PDFs are served from storage; one not yet rendered gets a 202 "being
-prepared" page, never a render on the request path. Another account's document: 404."""
+prepared" page, never a render on the request path. Another account's document: 404.
+
+The invoice list links each rendered invoice to a short-lived signed download: the list
+checks access when it issues the link, and the download checks only the signature and
+the browser session it was issued to, then streams the stored file (no session, user or
+invoice query: an issued PDF never changes)."""
 
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.paginator import Paginator
 from django.db.models import Q, Sum
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from orders.documents import statement_pdf
@@ -26,6 +36,8 @@ INVOICE_FILTERS = [
     (InvoiceStatus.CREDITED, "Credited"),
 ]
 RETRY_AFTER_SECONDS = 5
+DOWNLOAD_LINK_SALT = "portal.invoice-download"
+DOWNLOAD_LINK_MAX_AGE = dt.timedelta(minutes=10)
 
 
 def _account_or_404(request):
@@ -83,11 +95,16 @@ def invoice_list(request):
         .order_by("-issued_on", "-pk")
     )
     page = Paginator(invoices, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        {"invoice": invoice, "pdf_url": _invoice_pdf_url(request, invoice)}
+        for invoice in page.object_list
+    ]
     return render(
         request,
         "portal/documents/invoice_list.html",
         {
             "page": page,
+            "rows": rows,
             "status": status,
             "filters": INVOICE_FILTERS,
             "summary": summary,
@@ -95,6 +112,10 @@ def invoice_list(request):
             "page_balance": sum((i.balance for i in page.object_list), 0),
         },
     )
+
+
+def _pdf_response(file, *, filename):
+    return FileResponse(file, as_attachment=True, filename=filename, content_type="application/pdf")
 
 
 def _stored_pdf(request, *, file, filename, what):
@@ -107,8 +128,38 @@ def _stored_pdf(request, *, file, filename, what):
         )
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
-    return FileResponse(
-        file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
+    return _pdf_response(file.open("rb"), filename=filename)
+
+
+def _session_digest(*, user_id, session_key) -> str:
+    """Binds a download link to the signed-in browser session that was shown it, without
+    putting the session key (a credential) in the URL."""
+    return salted_hmac(
+        DOWNLOAD_LINK_SALT, f"{user_id}:{session_key}", algorithm="sha256"
+    ).hexdigest()[:32]
+
+
+def invoice_download_url(*, invoice, user_id, session_key) -> str:
+    """A signed link to a rendered invoice's stored PDF, for this user's browser session,
+    valid for DOWNLOAD_LINK_MAX_AGE. Issue it only to someone who may see the invoice."""
+    token = signing.TimestampSigner(salt=DOWNLOAD_LINK_SALT).sign_object(
+        {
+            "n": invoice.number,
+            "f": invoice.pdf.name,
+            "u": user_id,
+            "s": _session_digest(user_id=user_id, session_key=session_key),
+        }
+    )
+    return reverse("portal:invoice_download", args=[invoice.number, token])
+
+
+def _invoice_pdf_url(request, invoice) -> str:
+    """The signed download once the PDF is stored; until then the signed-in URL, which
+    says it is being prepared."""
+    if not invoice.pdf:
+        return reverse("portal:invoice_pdf", args=[invoice.number])
+    return invoice_download_url(
+        invoice=invoice, user_id=request.user.pk, session_key=request.session.session_key
     )
 
 
@@ -122,6 +173,28 @@ def invoice_pdf(request, number):
     return _stored_pdf(
         request, file=invoice.pdf, filename=f"{invoice.number}.pdf", what=f"Invoice {number}"
     )
+
+
+@require_GET
+@cache_control(private=True)
+def invoice_download(request, number, token):
+    """The stored PDF behind a link from invoice_download_url. A link shown to another
+    session, for another invoice, or tampered with: 404. An expired one goes to the
+    signed-in URL, which checks access again and serves the file."""
+    try:
+        link = signing.TimestampSigner(salt=DOWNLOAD_LINK_SALT).unsign_object(
+            token, max_age=DOWNLOAD_LINK_MAX_AGE
+        )
+    except signing.SignatureExpired:
+        return redirect("portal:invoice_pdf", number=number)
+    except signing.BadSignature:
+        raise Http404("No such invoice.") from None
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+    issued_to = _session_digest(user_id=link["u"], session_key=session_key)
+    if link["n"] != number or not constant_time_compare(link["s"], issued_to):
+        raise Http404("No such invoice.")
+    storage = Invoice._meta.get_field("pdf").storage
+    return _pdf_response(storage.open(link["f"], "rb"), filename=f"{number}.pdf")
 
 
 @login_required

@@ -60,6 +60,11 @@ urlpatterns = [
     ),
     path("invoices/", documents.invoice_list, name="invoice_list"),
     path("invoices/<str:number>/pdf/", documents.invoice_pdf, name="invoice_pdf"),
+    path(
+        "invoices/<str:number>/pdf/<str:token>/",
+        documents.invoice_download,
+        name="invoice_download",
+    ),
     path("credit-memos/<str:number>/pdf/", documents.credit_memo_pdf, name="credit_memo_pdf"),
     path("statement/", documents.statement, name="statement"),
     path("statement/pdf/", documents.statement_download, name="statement_pdf"),

@@ -2,13 +2,17 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Permission
+from django.core import signing
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from orders import tasks
 from orders.models import Invoice, OrderLine, Shipment
 from orders.services.fulfilment import payment_record, shipment_confirm
+from portal.views.documents import DOWNLOAD_LINK_MAX_AGE
 from tests.conftest import api_client_for
 from tests.factories import SKUFactory, StaffFactory, allocated_order_create
 
@@ -218,6 +222,87 @@ def test_portal_pdf_downloads_are_scoped_and_say_when_being_prepared(
         ("portal:packing_list_pdf", theirs.shipment.number),
     ]:
         assert buyer_client.get(reverse(name, args=[number])).status_code == 404
+
+
+def _download_link(client, invoice_number):
+    """The PDF link the invoice list shows for that invoice."""
+    rows = client.get(reverse("portal:invoice_list")).context["rows"]
+    return next(row["pdf_url"] for row in rows if row["invoice"].number == invoice_number)
+
+
+def test_the_invoice_list_links_a_signed_download_that_streams_without_a_query(
+    account, buyer_client, django_assert_num_queries
+):
+    invoice = _shipped(account).invoice
+    # not yet rendered: the list links the signed-in URL, which says it is being prepared
+    waiting = _download_link(buyer_client, invoice.number)
+    assert waiting == reverse("portal:invoice_pdf", args=[invoice.number])
+    assert buyer_client.get(waiting).status_code == 202
+    # rendered: a signed link, served with no session, user or invoice query
+    tasks.document_render_task("invoice", invoice.pk)
+    link = _download_link(buyer_client, invoice.number)
+    assert link.startswith(f"/invoices/{invoice.number}/pdf/")
+    with django_assert_num_queries(0):
+        response = buyer_client.get(link)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert f'filename="{invoice.number}.pdf"' in response["Content-Disposition"]
+    assert "private" in response["Cache-Control"]
+    stored = Invoice.objects.get(pk=invoice.pk).pdf.read()
+    assert b"".join(response.streaming_content) == stored
+
+
+def test_a_signed_download_is_refused_when_altered_moved_or_used_by_another_session(
+    account, other_account, other_buyer, buyer_client
+):
+    mine = _shipped(account, tracking="1ZMINE").invoice
+    theirs = _shipped(other_account, tracking="1ZTHEIRS").invoice
+    tasks.document_render_task("invoice", mine.pk)
+    tasks.document_render_task("invoice", theirs.pk)
+    link = _download_link(buyer_client, mine.number)
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    assert buyer_client.get(link).status_code == 200
+    # the other account's invoice is never linked on this buyer's list
+    assert theirs.number not in str(buyer_client.get(reverse("portal:invoice_list")).content)
+    # the payload rewritten for their invoice, the signature kept: refused
+    payload, signature = token.split(":", 1)
+    data = signing.b64_decode(payload.encode()).replace(
+        mine.number.encode(), theirs.number.encode()
+    )
+    forged = signing.b64_encode(data).decode() + ":" + signature
+    stolen = reverse("portal:invoice_download", args=[theirs.number, forged])
+    assert buyer_client.get(stolen).status_code == 404
+    # a character changed, or the genuine token under another invoice's number: refused
+    altered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    assert buyer_client.get(link.replace(token, altered)).status_code == 404
+    moved = reverse("portal:invoice_download", args=[theirs.number, token])
+    assert buyer_client.get(moved).status_code == 404
+    # the genuine link in another browser: signed out, or signed in as someone else
+    assert Client().get(link).status_code == 404
+    stranger = Client()
+    stranger.force_login(other_buyer)
+    assert stranger.get(link).status_code == 404
+    # and in the same browser once signed out (the session it was issued to is gone)
+    buyer_client.logout()
+    assert buyer_client.get(link).status_code == 404
+
+
+def test_an_expired_download_link_goes_back_to_the_signed_in_url(
+    account, other_buyer, buyer_client
+):
+    invoice = _shipped(account).invoice
+    tasks.document_render_task("invoice", invoice.pk)
+    link = _download_link(buyer_client, invoice.number)
+    later = dt.datetime.now(dt.UTC) + DOWNLOAD_LINK_MAX_AGE + dt.timedelta(seconds=1)
+    with time_machine.travel(later):
+        response = buyer_client.get(link)
+        # which checks access again: the owner gets the file, anyone else 404
+        assert response.status_code == 302
+        assert response.url == reverse("portal:invoice_pdf", args=[invoice.number])
+        assert buyer_client.get(response.url).status_code == 200
+        stranger = Client()
+        stranger.force_login(other_buyer)
+        assert stranger.get(link, follow=True).status_code == 404
 
 
 def test_portal_statement_page_and_download(account, buyer_client, django_assert_max_num_queries):

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from knox.models import AuthToken
 
 from backorders.models import DecisionRequest
 from notifications.models import Message
 from orders.models import Account, CartLine, Order, OrderLine
+from portal.views.documents import invoice_download_url
 from tests.security.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -94,6 +95,13 @@ ROUTES: dict[str, Route] = {
     ),
     "portal:invoice_list": Route(),
     "portal:invoice_pdf": Route(kwargs=lambda w: {"number": w.alpha.invoice.number}, owned=True),
+    "portal:invoice_download": Route(
+        kwargs=lambda w: _alpha_invoice_link(w, session_key="alderbrook-browser"),
+        owned=True,
+        public=True,
+        notes="A genuine signed link, issued to a session of Alderbrook's buyer: any other "
+        "browser, signed in or not, gets 404.",
+    ),
     "portal:credit_memo_pdf": Route(
         kwargs=lambda w: {"number": w.alpha.credit_memo.number}, owned=True
     ),
@@ -144,6 +152,13 @@ ROUTES: dict[str, Route] = {
     ),
     "portal:account_settings": Route(body=lambda w: {"mode": "none", "decision_default": "cancel"}),
 }
+
+
+def _alpha_invoice_link(w, *, session_key):
+    url = invoice_download_url(
+        invoice=w.alpha.invoice, user_id=w.alpha.buyer.pk, session_key=session_key
+    )
+    return resolve(url).kwargs
 
 
 def _uid(user):
@@ -310,6 +325,10 @@ def test_the_owner_reaches_every_owned_route(world):
             user = w.rep_of_beta
         client = Client()
         client.force_login(user)
+        if name == "portal:invoice_download":
+            # the link as the invoice list issues it to this browser
+            link = _alpha_invoice_link(w, session_key=client.session.session_key)
+            url = reverse(name, kwargs=link)
         method = "get" if spec.body(w) == {} and "read" not in name else "post"
         response = getattr(client, method)(url, spec.body(w))
         reachable.append((name, response.status_code))
