@@ -7,8 +7,9 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from inventory import locks as inventory_locks
@@ -527,20 +528,47 @@ def _order_totals_set(*, order, lines):
     order.save(update_fields=TOTAL_FIELDS)
 
 
+class _LineCounts(NamedTuple):
+    """What an order's totals and status need of a line, read without building models."""
+
+    unit_price: Decimal
+    quantity: int
+    allocated: int
+    backordered: int
+    shipped: int
+    cancelled: int
+
+
 def orders_totals_refresh(*, order_ids) -> None:
-    """Recompute the totals and status of many orders from their lines, in a fixed number
-    of queries (engine jobs that touch lines across many orders)."""
+    """Recompute the totals and status of many orders from their lines, in three queries
+    whatever their number (engine jobs that touch lines across many orders): lines read
+    as tuples, and only the orders whose figures moved written, in one UPDATE."""
+    order_ids = set(order_ids)
     if not order_ids:
         return
-    orders = list(Order.objects.filter(pk__in=set(order_ids)).select_related("account", "terms"))
     lines_by_order = defaultdict(list)
-    for line in OrderLine.objects.filter(order_id__in=set(order_ids)).only(
-        "order_id", "unit_price", "quantity", "allocated", "backordered", "shipped", "cancelled"
+    for order_id, *counts in OrderLine.objects.filter(order_id__in=order_ids).values_list(
+        "order_id", *_LineCounts._fields
     ):
-        lines_by_order[line.order_id].append(line)
-    for order in orders:
+        lines_by_order[order_id].append(_LineCounts(*counts))
+    moved = []
+    for order in Order.objects.filter(pk__in=order_ids).select_related("account", "terms"):
+        before = [getattr(order, field) for field in TOTAL_FIELDS]
         order_totals_apply(order=order, lines=lines_by_order[order.pk])
-    Order.objects.bulk_update(orders, TOTAL_FIELDS)
+        if [getattr(order, field) for field in TOTAL_FIELDS] != before:
+            moved.append(order)
+    if not moved:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Order._meta.db_table} AS target SET subtotal = moved.subtotal, "
+            "freight = moved.freight, total = moved.total, status = moved.status "
+            "FROM unnest(%s::bigint[], %s::numeric[], %s::numeric[], %s::numeric[], "
+            "%s::varchar[]) AS moved (id, subtotal, freight, total, status) "
+            "WHERE target.id = moved.id",
+            [[order.pk for order in moved]]
+            + [[getattr(order, field) for order in moved] for field in TOTAL_FIELDS],
+        )
 
 
 def order_status_for(lines) -> str:

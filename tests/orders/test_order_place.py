@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from inventory.models import InboundLine, Replenishment, StockLevel
@@ -26,7 +26,14 @@ from orders.models import (
 )
 from orders.selectors import line_expected_dates
 from orders.services import CancelRequest, LineRequest, order_cancel, order_place
-from tests.factories import AccountFactory, RepFactory, ShipToFactory
+from orders.services.ordering import orders_totals_refresh
+from tests.factories import (
+    AccountFactory,
+    RepFactory,
+    ShipToFactory,
+    SKUFactory,
+    allocated_order_create,
+)
 from tests.orders.conftest import inbound_for, stocked_sku
 
 
@@ -443,3 +450,28 @@ def test_cancel_bad_requests_change_nothing(fill_in_account, buyer, warehouse, o
     with pytest.raises(OrderNotAllowed):
         order_cancel(order=order, user=other_buyer)
     assert counts() == before
+
+
+def test_totals_refresh_recomputes_many_orders_in_three_queries_and_writes_only_moved_ones(
+    fill_in_account, django_assert_max_num_queries
+):
+    orders = [
+        allocated_order_create(
+            account=fill_in_account, lines=[(SKUFactory(), 4), (SKUFactory(), 2)]
+        )
+        for _ in range(5)
+    ]
+    moved, shipped = orders[0], orders[1]
+    moved_line = moved.lines.first()
+    OrderLine.objects.filter(pk=moved_line.pk).update(allocated=1, cancelled=3)
+    shipped.lines.update(allocated=0, shipped=F("quantity"))
+    with django_assert_max_num_queries(3):
+        orders_totals_refresh(order_ids=[order.pk for order in orders])
+    moved.refresh_from_db()
+    expected = sum(line.unit_price * (line.quantity - line.cancelled) for line in moved.lines.all())
+    assert moved.subtotal == expected
+    assert moved.total == moved.subtotal + moved.freight
+    shipped.refresh_from_db()
+    assert shipped.status == OrderStatus.SHIPPED
+    with django_assert_max_num_queries(2):  # nothing moved: nothing written
+        orders_totals_refresh(order_ids=[order.pk for order in orders])
