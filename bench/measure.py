@@ -229,7 +229,9 @@ def main():
     results["explain"] = explain_pages(fixture, database=args.database)
     if args.jobs:
         log("batch jobs and documents")
-        results.update(scenarios.jobs(database=args.database, runs=args.runs))
+        jobs = scenarios.jobs(database=args.database, runs=args.runs)
+        results["explain"] += jobs.pop("explain")
+        results.update(jobs)
         with Server(server_env):
             results.update(
                 scenarios.documents(fixture, duration=args.duration, runs=args.runs, wrk=wrk)

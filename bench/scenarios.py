@@ -507,6 +507,7 @@ def jobs(*, database, runs):
     from django.utils import timezone
 
     from backorders.services import backorder_sweep_all, eta_change
+    from bench.explain import PlanRecorder
     from inventory.selectors import ship_date_from_run
     from orders.models import CommercialTerms
 
@@ -530,6 +531,13 @@ def jobs(*, database, runs):
         started = time.perf_counter()
         outcome = eta_change(run=run, new_eta=new_eta, reason="Bench: factory delay", user=None)
         seconds = time.perf_counter() - started
+        # Its plans from a second, untimed change of the same lines.
+        recorder = PlanRecorder(f"eta_change: {lines} lines across {accounts} accounts")
+        with connection.execute_wrapper(recorder):
+            eta_change(
+                run=run, new_eta=new_eta + dt.timedelta(days=7), reason="Bench: plans", user=None
+            )
+        results["explain"] = [recorder.write(database=database, name="eta_change")]
         moved = len(outcome.moved) + len(outcome.decisions)
         results["eta_change"] = {
             "lines": lines,
@@ -550,9 +558,13 @@ def jobs(*, database, runs):
         _sql("ANALYZE orders_orderline")
         open_lines = _sql("SELECT count(*) FROM orders_orderline WHERE backordered > 0")[0][0]
         raw_seconds, raw_rows = _timed_rolled_back(_sweep_raw, runs, today=today)
+        # Each statement is analysed once, in the first batch: under 1% of the sweep.
+        recorder = PlanRecorder(f"sweep: {open_lines} open lines past their window")
         started = time.perf_counter()
-        swept = backorder_sweep_all(today=today)
+        with connection.execute_wrapper(recorder):
+            swept = backorder_sweep_all(today=today)
         seconds = time.perf_counter() - started
+        results["explain"].append(recorder.write(database=database, name="sweep"))
         results["sweep"] = {
             "open_lines": open_lines,
             "lines_cancelled": swept.lines_cancelled,
