@@ -268,6 +268,17 @@ def markdown(results, rows, scale):
                 )
                 + "."
             )
+        drf = data["bare_drf"]["rps"]["median"]
+        orders = data["placement_random"]["rps"]["median"]
+        hot_ceiling = ratio(drf, data["reserve_hot"]["tps"]["median"])
+        lines.append(
+            "\nDiagnostic (not a target): a bare DRF view, which places nothing, answers "
+            f"{hot_ceiling}x the hot-SKU reserve TPS (one line per order there): "
+            + ("no API order can reach" if hot_ceiling < 0.5 else "the ceiling for")
+            + " the 0.5x hot-SKU goal; on random SKUs a 10-line order may cost at most "
+            f"{ratio(10 * drf, 0.5 * data['reserve_random']['tps']['median'])} bare DRF "
+            f"requests to meet it, and costs {ratio(drf, orders)}."
+        )
         lines.append(f"\nInvariant audit after the run: {data['audit']}")
         for job in ("sweep", "eta_change", "pdf"):
             if job in data:
