@@ -3,14 +3,23 @@
 Nested field errors are flattened to one level and keyed like the request body, e.g.
 "lines[2].quantity"; errors that belong to no field are under "non_field_errors"."""
 
+import logging
+
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 NON_FIELD = "non_field_errors"
+SERVER_ERROR = (
+    "Unexpected server error; it has been logged. Retrying with the same Idempotency-Key is safe."
+)
+
+logger = logging.getLogger("restapi")
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -61,7 +70,7 @@ def exception_handler(exc, context):
         )
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
+        return _server_error(exc, context)
     data = response.data
     if isinstance(exc, exceptions.ValidationError):
         detail, errors = "Invalid input.", flat_errors(data)
@@ -71,6 +80,23 @@ def exception_handler(exc, context):
         detail, errors = "Request refused.", flat_errors(data)
     response.data = {"detail": detail, "errors": errors}
     return response
+
+
+def _server_error(exc, context):
+    """An exception no handler expected: logged with its traceback, and answered in the
+    API's JSON error shape rather than the site's HTML error page (DEBUG keeps Django's
+    technical page)."""
+    if settings.DEBUG:
+        return None
+    request = context.get("request")
+    logger.error(
+        "Unexpected API error: %s %s",
+        getattr(request, "method", "?"),
+        getattr(request, "path", "?"),
+        exc_info=exc,
+    )
+    set_rollback()
+    return error_response(SERVER_ERROR, status_code=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
 
 def error_response(detail, errors=None, status_code=status.HTTP_400_BAD_REQUEST):

@@ -217,3 +217,21 @@ def test_429_with_retry_after_per_user(world, buyer_api, other_api, monkeypatch)
     error_shape(throttled)
     # another user has their own allowance
     assert other_api.get(f"{V1}/skus/").status_code == 200
+
+
+@pytest.mark.usefixtures("unchanged")
+def test_an_unexpected_error_answers_json_500_and_is_logged(world, buyer_api, monkeypatch, caplog):
+    def fail(**kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("orders.api.ordering.order_place", fail)
+    with caplog.at_level("ERROR", logger="restapi"):
+        response = buyer_api.post(f"{V1}/orders/", order_body(world), format="json")
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    data = error_shape(response)
+    assert "Idempotency-Key" in data["detail"]
+    assert "disk on fire" not in response.content.decode()
+    [record] = [record for record in caplog.records if record.name == "restapi"]
+    assert record.exc_info[1].args == ("disk on fire",)
+    assert "POST /api/v1/orders/" in record.getMessage()
