@@ -1,7 +1,12 @@
 """The only place rows of this app are locked. Always in pk order, so two transactions
 that lock overlapping sets never wait on each other in a cycle."""
 
+from django.db import connection
+
 from inventory.models import OPEN_INBOUND_STATUSES, InboundLine, InboundRun, StockLevel
+
+# Advisory locks on run ETAs are (RUN_ETA_LOCKS, run id), apart from every other key.
+RUN_ETA_LOCKS = 4_201
 
 
 def stock_levels_lock(*, sku_ids):
@@ -86,3 +91,39 @@ def stock_levels_lock_by_ids(*, ids) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def run_etas_share_lock(*, sku_ids) -> set[int]:
+    """Hold the ETAs of the open runs bringing these SKUs until the commit, and return
+    those runs' ids: a placement that pegs lines to a run. Shared, so placements on one
+    run do not queue; an ETA change takes the same locks exclusively (run_eta_lock), so
+    a placement either commits before the change reads the run's lines or plans with
+    the new ETA. Taken before any row lock, so it is never awaited while holding one.
+    SQLite serialises writers already: there only the ids are read."""
+    run_ids = sorted(
+        set(
+            InboundLine.objects.filter(
+                sku_id__in=sku_ids, run__status__in=OPEN_INBOUND_STATUSES
+            ).values_list("run_id", flat=True)
+        )
+    )
+    _run_eta_advisory_lock("pg_advisory_xact_lock_shared", run_ids)
+    return set(run_ids)
+
+
+def run_eta_lock(*, run_id) -> None:
+    """Hold one run's ETA exclusively until the commit (an ETA change): waits for the
+    placements pegging to it to commit. Taken first, before any row lock."""
+    _run_eta_advisory_lock("pg_advisory_xact_lock", [run_id])
+
+
+def _run_eta_advisory_lock(function: str, run_ids) -> None:
+    if connection.vendor != "postgresql" or not run_ids:
+        return
+    with connection.cursor() as cursor:
+        # The two-key form takes 32-bit keys: ids past that share a key, and merely wait.
+        cursor.execute(
+            f"SELECT {function}(%s, mod(run_id, 2147483647)::integer) "
+            "FROM unnest(%s::bigint[]) AS run_id ORDER BY run_id",
+            [RUN_ETA_LOCKS, list(run_ids)],
+        )

@@ -54,7 +54,10 @@ def eta_change(*, run: InboundRun, new_eta: dt.date, reason: str, user, case=Non
         raise InventoryInputError({"eta": ["Enter a date as YYYY-MM-DD."]})
     if case is not None and case.status != CaseStatus.OPEN:
         raise InventoryInputError({"case": [f"Case {case.pk} is resolved; open a new case."]})
-    # Lock order: OrderLine -> InboundRun.
+    # First the ETA itself, so no placement is pegging to the run unseen: it committed
+    # before (its lines are read below) or plans with the new ETA. Then OrderLine ->
+    # InboundRun.
+    inventory_locks.run_eta_lock(run_id=run.pk)
     lines = pegged_lines_lock(run_id=run.pk)
     locked_run = inventory_locks.inbound_run_lock(run_id=run.pk)
     if locked_run is None:

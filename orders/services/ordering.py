@@ -461,7 +461,10 @@ def _lines_plan(*, placement, allow_backorder, window_end, lock_first) -> list[_
     the rest may be pegged to."""
     valid = placement.valid
     sku_ids = [sku.pk for sku in valid.skus]
+    held_runs = set()
     if lock_first:
+        if allow_backorder:
+            held_runs = inventory_locks.run_etas_share_lock(sku_ids=sku_ids)
         levels = inventory_locks.stock_levels_lock(sku_ids=sku_ids)
     else:
         levels = list(StockLevel.objects.filter(sku_id__in=sku_ids).select_related("warehouse"))
@@ -482,8 +485,11 @@ def _lines_plan(*, placement, allow_backorder, window_end, lock_first) -> list[_
         )
     slots = {}
     if allow_backorder and short:
+        # Only runs whose ETA is held: one opened since is not promised from.
         slots = inventory_selectors.slots_from_lines(
-            inventory_locks.open_inbound_lines_lock(sku_ids=short)
+            line
+            for line in inventory_locks.open_inbound_lines_lock(sku_ids=short)
+            if line.run_id in held_runs
         )
     plans = []
     for sku, quantity in zip(valid.skus, valid.quantities, strict=True):
