@@ -248,7 +248,7 @@ def delivery_kick(message_ids: tuple[int, ...]) -> int:
 
     if len(message_ids) == 1:
         return deliveries_queue(message_ids)
-    return len(message_ids) if _publish(outbox_kick_task, (list(message_ids),)) else 0
+    return len(message_ids) if task_publish(outbox_kick_task, (list(message_ids),)) else 0
 
 
 def deliveries_queue(message_ids) -> int:
@@ -260,7 +260,7 @@ def deliveries_queue(message_ids) -> int:
     try:
         with outbox_deliver_task.app.producer_or_acquire() as producer:
             for message_id in message_ids:
-                if not _publish(outbox_deliver_task, (message_id,), producer=producer):
+                if not task_publish(outbox_deliver_task, (message_id,), producer=producer):
                     break
                 queued += 1
     except Exception:  # no producer to be had: the rows wait for the sweep
@@ -272,20 +272,21 @@ def deliveries_queue(message_ids) -> int:
     return queued
 
 
-def _publish(task, args, **options) -> bool:
-    """Publish one task with the broker's 2 s connect timeout. After a failure nothing
-    is tried again in this process for _BREAKER_SECONDS, so a burst of orders while
-    Redis is down costs each order at most one failed connect. Rows left pending are
+def task_publish(task, args, **options) -> bool:
+    """Publish one task with the broker's 2 s connect timeout; never raises. After a
+    failure nothing is tried again in this process for _BREAKER_SECONDS, so a burst of
+    orders (or of any request that queues work) while Redis is down costs each at most
+    one failed connect. The caller keeps what is needed to try again: outbox rows are
     delivered by outbox_sweep_task."""
     if time.monotonic() < _breaker["open_until"]:
-        logger.warning("Broker marked down: %s%s left to the sweep.", task.name, reprlib.repr(args))
+        logger.warning("Broker marked down: %s%s not queued.", task.name, reprlib.repr(args))
         return False
     try:
         task.apply_async(args, retry=False, **options)
-    except Exception:  # broker down, DNS, anything: the outbox rows carry the messages
+    except Exception:  # broker down, DNS, anything: the caller's state carries the work
         _breaker["open_until"] = time.monotonic() + _BREAKER_SECONDS
         logger.warning(
-            "Could not queue %s%s; the sweep will deliver it.",
+            "Could not queue %s%s; the broker is marked down.",
             task.name,
             reprlib.repr(args),
             exc_info=True,

@@ -2,21 +2,30 @@
 
 Issued documents are rendered once, after the issuing transaction commits (by
 ``orders.tasks.document_render_task``), and stored; a stored PDF is never replaced.
-The statement is not an issued document: it is rendered on demand for a date.
+A statement is not an issued document: it is rendered for a date by
+``orders.tasks.statement_render_task`` when first asked for, and stored under a
+fingerprint of what it shows, so the same figures are served again and changed ones
+get a new file. No PDF is rendered on the request path.
 Templates live under templates/pdf/ and autoescape everything the retailer typed."""
 
+import dataclasses
 import datetime as dt
 import functools
+import hashlib
+import json
 import threading
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from orders.models import (
+    Account,
     CreditMemo,
     Invoice,
     InvoiceLine,
@@ -82,7 +91,7 @@ _fonts = threading.local()
 def _font_config():
     """This thread's font configuration. Kept between renders so fontconfig and Pango
     load and measure each font once, not on every document; per thread because Pango's
-    font map is not thread-safe (statements render on the request path)."""
+    font map is not thread-safe (a worker may render in several threads)."""
     from weasyprint.text.fonts import FontConfiguration
 
     if not hasattr(_fonts, "config"):
@@ -270,13 +279,91 @@ def documents_unrendered(*, older_than: dt.timedelta = dt.timedelta(minutes=2), 
     return found
 
 
+# A render queued for a fingerprint is not queued again for this long (a user refreshing
+# the "being prepared" page); long enough for a render, short enough that a lost task
+# is queued again by a later request.
+STATEMENT_RENDER_PENDING_SECONDS = 120
+
+
+def _statement_ship_to(account):
+    return account.ship_tos.filter(is_default=True).first()
+
+
 def statement_pdf(*, statement) -> bytes:
-    """A statement of account is not an issued document: rendered for the asked date."""
+    """A statement of account's PDF for its date (not stored: see statement_render)."""
     context = _base_context(
         statement=statement,
         account=statement.account,
-        ship_to=statement.account.ship_tos.filter(is_default=True).first(),
+        ship_to=_statement_ship_to(statement.account),
         buckets=list(statement.buckets.items()),
         title=f"Statement {statement.account.number} {statement.as_of:%Y-%m-%d}",
     )
     return pdf_from_template("pdf/statement.html", context)
+
+
+def statement_fingerprint(statement) -> str:
+    """sha256 of everything the statement PDF shows but the time it was made: the
+    account, its address, the date, every line and figure."""
+    account = statement.account
+    ship_to = _statement_ship_to(account)
+    shown = {
+        "account": [account.pk, account.number, account.name],
+        "ship_to": ship_to.as_text() if ship_to else "",
+        "as_of": statement.as_of,
+        "items": [dataclasses.astuple(item) for item in statement.items],
+        "buckets": statement.buckets,
+        "total_due": statement.total_due,
+        "past_due": statement.past_due,
+    }
+    # Dates and Decimals as their str(): "404.70" stays "404.70", never a float.
+    return hashlib.sha256(json.dumps(shown, default=str).encode()).hexdigest()
+
+
+def statement_file_name(*, statement, fingerprint: str) -> str:
+    """Where the statement with these figures is stored, in default storage."""
+    return (
+        f"statements/{statement.account.number}/"
+        f"{statement.as_of.isoformat()}-{fingerprint[:16]}.pdf"
+    )
+
+
+def statement_render_queue(*, account_id: int, as_of: dt.date, fingerprint: str) -> bool:
+    """Queue the render of a statement not stored yet; never raises. A render already
+    queued for the fingerprint in the last STATEMENT_RENDER_PENDING_SECONDS is not
+    queued again. Returns whether this call queued one."""
+    from notifications.services import task_publish
+    from orders.tasks import statement_render_task
+
+    key = f"statement-render:{fingerprint}"
+    if not cache.add(key, True, timeout=STATEMENT_RENDER_PENDING_SECONDS):
+        return False
+    if task_publish(statement_render_task, (account_id, as_of.isoformat(), fingerprint)):
+        return True
+    # Broker down: nothing is pending, so the next request tries again (the publish
+    # breaker keeps that try cheap while the broker stays down).
+    cache.delete(key)
+    return False
+
+
+def statement_render(*, account_id: int, as_of: dt.date, fingerprint: str) -> str:
+    """Render a statement and store it under its file name, once. Returns the stored
+    name, or "" when there is nothing to do: the account is gone, its figures moved
+    since the render was asked for (the next request asks for the new ones), or the
+    file is stored already. Two racing renders keep the first file and discard the
+    second: storage never writes over an existing name."""
+    from orders.services.fulfilment import statement_for
+
+    account = Account.objects.filter(pk=account_id).first()
+    if account is None:
+        return ""
+    statement = statement_for(account=account, as_of=as_of)
+    if statement_fingerprint(statement) != fingerprint:
+        return ""
+    name = statement_file_name(statement=statement, fingerprint=fingerprint)
+    if default_storage.exists(name):
+        return ""
+    stored = default_storage.save(name, ContentFile(statement_pdf(statement=statement)))
+    if stored != name:  # stored meanwhile: storage picked another name for this copy
+        default_storage.delete(stored)
+        return ""
+    return name

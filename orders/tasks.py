@@ -1,20 +1,26 @@
-"""Thin Celery wrappers for orders: document rendering after issue."""
+"""Thin Celery wrappers for orders: document rendering after issue, and statements when
+first asked for."""
+
+import datetime as dt
 
 from celery import shared_task
 from django.db import DatabaseError
 
 from orders import documents
 
+# A render is idempotent (acks_late): storage and the database are retried with backoff.
+RENDER_TASK_OPTIONS = {
+    "autoretry_for": (DatabaseError, OSError),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 5,
+    "acks_late": True,
+    "soft_time_limit": 120,
+    "time_limit": 180,
+}
 
-@shared_task(
-    autoretry_for=(DatabaseError, OSError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=5,
-    acks_late=True,
-    soft_time_limit=120,
-    time_limit=180,
-)
+
+@shared_task(**RENDER_TASK_OPTIONS)
 def document_render_task(kind: str, document_id: int) -> str:
     """Render and store an issued document's PDF once. Safe to run twice: a stored PDF
     is kept and the second run returns without writing."""
@@ -22,6 +28,15 @@ def document_render_task(kind: str, document_id: int) -> str:
         return documents.document_render(kind=kind, pk=document_id)
     except documents.DocumentAlreadyRendered:
         return ""
+
+
+@shared_task(**RENDER_TASK_OPTIONS)
+def statement_render_task(account_id: int, as_of: str, fingerprint: str) -> str:
+    """Render and store a statement whose download was asked for. Safe to run twice, and
+    does nothing when the figures changed since (see documents.statement_render)."""
+    return documents.statement_render(
+        account_id=account_id, as_of=dt.date.fromisoformat(as_of), fingerprint=fingerprint
+    )
 
 
 @shared_task(

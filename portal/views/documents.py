@@ -1,6 +1,7 @@
 """Shipments, invoices and the statement of account for the current account, with PDF
-downloads. Issued PDFs are served from storage; one not yet rendered gets a 202 "being
-prepared" page, never a render on the request path. Another account's document: 404.
+downloads. Issued PDFs, and statement PDFs once rendered for their figures, are served
+from storage; one not yet rendered gets a 202 "being prepared" page, never a render on
+the request path. Another account's document: 404.
 
 The invoice list links each rendered invoice to a short-lived signed download: the list
 checks access when it issues the link, and the download checks only the signature and
@@ -13,6 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core import signing
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import Q, Sum
 from django.http import FileResponse, Http404, HttpResponse
@@ -20,10 +22,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.dateformat import format as date_format
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from orders.documents import statement_pdf
+from orders.documents import statement_file_name, statement_fingerprint, statement_render_queue
 from orders.models import CreditMemo, Invoice, InvoiceStatus, Shipment
 from orders.services.fulfilment import shipment_packages, statement_for
 
@@ -118,16 +121,21 @@ def _pdf_response(file, *, filename):
     return FileResponse(file, as_attachment=True, filename=filename, content_type="application/pdf")
 
 
+def _preparing(request, *, what):
+    """202: the PDF is being rendered by a worker; the page asks again for the same URL."""
+    response = render(
+        request,
+        "portal/documents/preparing.html",
+        {"what": what, "retry_after": RETRY_AFTER_SECONDS},
+        status=202,
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def _stored_pdf(request, *, file, filename, what):
     if not file:
-        response = render(
-            request,
-            "portal/documents/preparing.html",
-            {"what": what, "retry_after": RETRY_AFTER_SECONDS},
-            status=202,
-        )
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+        return _preparing(request, what=what)
     return _pdf_response(file.open("rb"), filename=filename)
 
 
@@ -262,14 +270,20 @@ def statement(request):
 @login_required
 @require_GET
 def statement_download(request):
-    """A statement is not an issued document: rendered for the date asked, on demand."""
+    """A statement is not an issued document: its PDF for the date asked is rendered by a
+    worker the first time these figures are asked for, and stored under a fingerprint of
+    them. The same figures are streamed from storage; new ones get 202 while rendered."""
     account = _account_or_404(request)
     as_of, error = _as_of(request)
     if error:
         return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
-    pdf = statement_pdf(statement=statement_for(account=account, as_of=as_of))
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="statement-{account.number}-{as_of.isoformat()}.pdf"'
-    )
-    return response
+    data = statement_for(account=account, as_of=as_of)
+    fingerprint = statement_fingerprint(data)
+    name = statement_file_name(statement=data, fingerprint=fingerprint)
+    if default_storage.exists(name):
+        return _pdf_response(
+            default_storage.open(name, "rb"),
+            filename=f"statement-{account.number}-{as_of.isoformat()}.pdf",
+        )
+    statement_render_queue(account_id=account.pk, as_of=as_of, fingerprint=fingerprint)
+    return _preparing(request, what=f"The statement as of {date_format(as_of, 'M j, Y')}")

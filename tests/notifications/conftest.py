@@ -39,6 +39,10 @@ def kicks(monkeypatch):
     return queued
 
 
+# A broker nobody listens on: a publish fails at once, as with Redis down.
+CLOSED_PORT_BROKER = "redis://127.0.0.1:1/3"
+
+
 def _reset_celery_pools():
     kombu_pools.reset()
     celery_app._pool = None

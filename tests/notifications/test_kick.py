@@ -7,9 +7,7 @@ import pytest
 
 from notifications import services
 from notifications.tasks import outbox_deliver_task, outbox_kick_task
-from tests.notifications.conftest import celery_broker
-
-CLOSED_PORT_BROKER = "redis://127.0.0.1:1/3"
+from tests.notifications.conftest import CLOSED_PORT_BROKER, celery_broker
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from inventory.models import Replenishment
@@ -47,3 +48,18 @@ def fill_in_account(account):
 @pytest.fixture
 def viewer(account):
     return MembershipFactory(account=account, user=UserFactory(), role=MembershipRole.VIEWER).user
+
+
+@pytest.fixture
+def statement_renders(monkeypatch):
+    """Statement renders queued by requests, as the task's arguments, instead of being
+    published; the cache that keeps a render from being queued twice starts empty."""
+    from orders.tasks import statement_render_task
+
+    queued: list[tuple] = []
+    monkeypatch.setattr(
+        statement_render_task, "apply_async", lambda args, **kwargs: queued.append(tuple(args))
+    )
+    cache.clear()
+    yield queued
+    cache.clear()

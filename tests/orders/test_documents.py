@@ -1,22 +1,33 @@
 import datetime as dt
 import hashlib
 import io
+import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from notifications.services import delivery_breaker_reset
 from orders import documents, tasks
 from orders.models import CreditMemo, Invoice, ReturnAuthorization, Shipment
 from orders.services.fulfilment import (
     credit_memo_issue,
+    payment_record,
     return_authorize,
     shipment_confirm,
     statement_for,
 )
 from tests.factories import SKUFactory, allocated_order_create
+from tests.notifications.conftest import CLOSED_PORT_BROKER, celery_broker
 
 
 def _text(pdf: bytes) -> str:
@@ -150,8 +161,188 @@ def test_documents_are_laid_out_on_the_configured_page_size(
 
 def test_each_thread_keeps_its_own_font_configuration():
     """Fonts are loaded once per thread, not per document; Pango's font map is not shared
-    between threads (statements render on request threads)."""
+    between threads (a worker may render in several)."""
     with ThreadPoolExecutor(max_workers=1) as other_thread:
         theirs = other_thread.submit(documents._font_config).result()
     assert documents._font_config() is documents._font_config()
     assert theirs is not documents._font_config()
+
+
+# --- Statement downloads: rendered by a worker, stored under a fingerprint of the figures
+
+
+def _statement_download(client, as_of: dt.date | None = None):
+    as_of = as_of or timezone.localdate()
+    return client.get(reverse("portal:statement_pdf"), {"as_of": as_of.isoformat()})
+
+
+def _streamed_text(response) -> str:
+    return _text(b"".join(response.streaming_content))
+
+
+def _stored_statements() -> list[Path]:
+    return sorted((Path(settings.MEDIA_ROOT) / "statements").rglob("*.pdf"))
+
+
+def test_a_statement_is_queued_once_then_served_from_storage(
+    shipped, account, buyer_client, statement_renders, django_assert_max_num_queries
+):
+    today = timezone.localdate().isoformat()
+    # when the statement is first asked for (session, user, account, the statement's
+    # two queries and its address)
+    with django_assert_max_num_queries(6):
+        first = _statement_download(buyer_client)
+    # then it is being prepared, asked for again by the page, and one render is queued
+    assert first.status_code == 202
+    assert first["Retry-After"] == "5"
+    assert b"being prepared" in first.content
+    assert f'href="{reverse("portal:statement_pdf")}?as_of={today}"'.encode() in first.content
+    assert len(statement_renders) == 1
+    # and a refresh before the worker is done queues nothing more
+    assert _statement_download(buyer_client).status_code == 202
+    assert len(statement_renders) == 1
+
+    # when the worker renders it
+    name = tasks.statement_render_task(*statement_renders[0])
+
+    # then the same URL streams the stored file
+    assert name.startswith(f"statements/{account.number}/{today}-")
+    with django_assert_max_num_queries(6):
+        response = _statement_download(buyer_client)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="statement-{account.number}-{today}.pdf"'
+    )
+    text = _streamed_text(response)
+    assert f"Account {account.number}" in text
+    assert "$404.70" in text
+    assert len(statement_renders) == 1
+
+
+def test_the_statement_download_never_renders_on_the_request(
+    shipped, buyer_client, statement_renders, monkeypatch
+):
+    # given today's statement rendered by the worker
+    _statement_download(buyer_client)
+    tasks.statement_render_task(*statement_renders[0])
+
+    # when rendering is impossible in the web process
+    def no_render(template, context):
+        raise AssertionError(f"{template} rendered on the request path")
+
+    monkeypatch.setattr(documents, "pdf_from_template", no_render)
+
+    # then the stored statement is served, and another date is queued, not rendered
+    assert _statement_download(buyer_client).status_code == 200
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    assert _statement_download(buyer_client, yesterday).status_code == 202
+    assert len(statement_renders) == 2
+
+
+def test_changed_figures_get_a_new_statement_not_the_stored_one(
+    shipped, buyer_client, statement_renders
+):
+    # given the statement rendered and served
+    _statement_download(buyer_client)
+    tasks.statement_render_task(*statement_renders[0])
+    assert "BALANCE DUE $404.70" in _streamed_text(_statement_download(buyer_client))
+
+    # when a payment changes the figures
+    payment_record(invoice=shipped.invoice, amount=Decimal("100.00"))
+
+    # then the stored PDF is not served: a render of the new figures is queued
+    response = _statement_download(buyer_client)
+    assert response.status_code == 202
+    assert len(statement_renders) == 2
+    assert statement_renders[1][2] != statement_renders[0][2]
+    tasks.statement_render_task(*statement_renders[1])
+    text = _streamed_text(_statement_download(buyer_client))
+    assert "BALANCE DUE $304.70" in text
+    assert len(_stored_statements()) == 2
+
+
+def test_a_statement_render_for_figures_that_moved_on_stores_nothing(shipped, account):
+    today = timezone.localdate()
+    asked = documents.statement_fingerprint(statement_for(account=account, as_of=today))
+    payment_record(invoice=shipped.invoice, amount=Decimal("100.00"))
+
+    assert tasks.statement_render_task(account.pk, today.isoformat(), asked) == ""
+    assert _stored_statements() == []
+
+
+def test_two_racing_statement_renders_keep_the_first_file(shipped, account, monkeypatch):
+    today = timezone.localdate()
+    statement = statement_for(account=account, as_of=today)
+    fingerprint = documents.statement_fingerprint(statement)
+    name = documents.statement_file_name(statement=statement, fingerprint=fingerprint)
+
+    # given another worker stores the file while this one renders
+    def render_while_another_stores(template, context):
+        default_storage.save(name, ContentFile(b"%PDF-first"))
+        return b"%PDF-second"
+
+    monkeypatch.setattr(documents, "pdf_from_template", render_while_another_stores)
+
+    # when this one is done, it does not fail and keeps theirs
+    assert tasks.statement_render_task(account.pk, today.isoformat(), fingerprint) == ""
+    assert [path.read_bytes() for path in _stored_statements()] == [b"%PDF-first"]
+    # and a later run finds it stored
+    assert tasks.statement_render_task(account.pk, today.isoformat(), fingerprint) == ""
+
+
+def test_a_statement_is_the_callers_own_accounts(
+    shipped, account, other_account, other_buyer, buyer_client, statement_renders
+):
+    # given Alderbrook's statement is stored for today
+    _statement_download(buyer_client)
+    tasks.statement_render_task(*statement_renders[0])
+
+    # when another account's buyer asks for the same date
+    theirs = Client()
+    theirs.force_login(other_buyer)
+    assert _statement_download(theirs).status_code == 202
+    tasks.statement_render_task(*statement_renders[1])
+
+    # then they get their own statement, never the stored one
+    text = _streamed_text(_statement_download(theirs))
+    assert f"Account {other_account.number}" in text
+    assert account.number not in text
+    assert shipped.invoice.number not in text
+
+
+def test_bad_statement_dates_are_refused_naming_the_problem(buyer_client, statement_renders):
+    url = reverse("portal:statement_pdf")
+    bad = buyer_client.get(url, {"as_of": "yesterday"})
+    assert (bad.status_code, bad.content) == (400, b"Enter the date as YYYY-MM-DD.")
+    future = buyer_client.get(url, {"as_of": "2999-01-01"})
+    assert future.status_code == 400
+    assert b"future" in future.content
+    assert statement_renders == []
+
+
+def test_broker_down_the_statement_download_still_answers_202(shipped, buyer_client, monkeypatch):
+    cache.clear()
+    delivery_breaker_reset()
+    try:
+        # when the statement is asked for while the broker is unreachable
+        with celery_broker(CLOSED_PORT_BROKER):
+            started = time.monotonic()
+            response = _statement_download(buyer_client)
+            elapsed = time.monotonic() - started
+        # then it is being prepared, quickly, and no render is pending
+        assert response.status_code == 202
+        assert response["Retry-After"] == "5"
+        assert elapsed < 2.5
+
+        # so once the broker is back, the next request queues the render
+        delivery_breaker_reset()
+        queued = []
+        monkeypatch.setattr(
+            tasks.statement_render_task, "apply_async", lambda args, **kw: queued.append(args)
+        )
+        assert _statement_download(buyer_client).status_code == 202
+        assert len(queued) == 1
+    finally:
+        delivery_breaker_reset()
+        cache.clear()

@@ -305,17 +305,22 @@ def test_an_expired_download_link_goes_back_to_the_signed_in_url(
         assert stranger.get(link, follow=True).status_code == 404
 
 
-def test_portal_statement_page_and_download(account, buyer_client, django_assert_max_num_queries):
+def test_portal_statement_page_and_download(
+    account, buyer_client, statement_renders, django_assert_max_num_queries
+):
     invoice = _shipped(account).invoice
     with django_assert_max_num_queries(12):
         page = buyer_client.get(reverse("portal:statement"))
     assert page.status_code == 200
     assert invoice.number.encode() in page.content
-    pdf = buyer_client.get(
-        reverse("portal:statement_pdf"), {"as_of": timezone.localdate().isoformat()}
-    )
+    # the page's "Download PDF" link: prepared by a worker, then served
+    link = f"{reverse('portal:statement_pdf')}?as_of={timezone.localdate().isoformat()}"
+    assert f'href="{link}"'.encode() in page.content
+    assert buyer_client.get(link).status_code == 202
+    tasks.statement_render_task(*statement_renders[0])
+    pdf = buyer_client.get(link)
     assert pdf.status_code == 200
-    assert pdf.content.startswith(b"%PDF")
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF")
     bad = buyer_client.get(reverse("portal:statement_pdf"), {"as_of": "yesterday"})
     assert bad.status_code == 400
     future = buyer_client.get(reverse("portal:statement"), {"as_of": "2999-01-01"})

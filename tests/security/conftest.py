@@ -41,8 +41,12 @@ PDF_BYTES = b"%PDF-1.4\n% test document\n"
 
 @pytest.fixture(autouse=True)
 def _fresh_cache_and_no_broker(monkeypatch):
-    """Throttle and lockout counters live in the cache; outbox kicks would try the broker."""
+    """Throttle and lockout counters live in the cache; outbox kicks and statement renders
+    would try the broker."""
     monkeypatch.setattr("notifications.services.delivery_kick", lambda ids: 0)
+    monkeypatch.setattr(
+        "orders.tasks.statement_render_task.apply_async", lambda args, **kwargs: None
+    )
     cache.clear()
     yield
     cache.clear()

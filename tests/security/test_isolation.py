@@ -106,7 +106,9 @@ ROUTES: dict[str, Route] = {
         kwargs=lambda w: {"number": w.alpha.credit_memo.number}, owned=True
     ),
     "portal:statement": Route(),
-    "portal:statement_pdf": Route(),
+    "portal:statement_pdf": Route(
+        notes="The caller's own statement: 202 while a worker renders it, then the file."
+    ),
     "portal:catalogue": Route(),
     "portal:style_detail": Route(
         kwargs=lambda w: {"style_number": w.stocked.style.number},
