@@ -5,8 +5,11 @@ from django.db import connection
 
 from inventory.models import OPEN_INBOUND_STATUSES, InboundLine, InboundRun, StockLevel
 
-# Advisory locks on run ETAs are (RUN_ETA_LOCKS, run id), apart from every other key.
+# Advisory locks on run ETAs are (RUN_ETA_LOCKS, run id mod RUN_ETA_BUCKETS), apart from
+# every other key. Buckets bound the locks one transaction takes (PostgreSQL's lock table
+# is small) at the price of runs sharing a bucket waiting for each other's ETA changes.
 RUN_ETA_LOCKS = 4_201
+RUN_ETA_BUCKETS = 256
 
 
 def stock_levels_lock(*, sku_ids):
@@ -100,15 +103,13 @@ def run_etas_share_lock(*, sku_ids) -> set[int]:
     a placement either commits before the change reads the run's lines or plans with
     the new ETA. Taken before any row lock, so it is never awaited while holding one.
     SQLite serialises writers already: there only the ids are read."""
-    run_ids = sorted(
-        set(
-            InboundLine.objects.filter(
-                sku_id__in=sku_ids, run__status__in=OPEN_INBOUND_STATUSES
-            ).values_list("run_id", flat=True)
-        )
+    run_ids = set(
+        InboundLine.objects.filter(
+            sku_id__in=sku_ids, run__status__in=OPEN_INBOUND_STATUSES
+        ).values_list("run_id", flat=True)
     )
     _run_eta_advisory_lock("pg_advisory_xact_lock_shared", run_ids)
-    return set(run_ids)
+    return run_ids
 
 
 def run_eta_lock(*, run_id) -> None:
@@ -120,10 +121,9 @@ def run_eta_lock(*, run_id) -> None:
 def _run_eta_advisory_lock(function: str, run_ids) -> None:
     if connection.vendor != "postgresql" or not run_ids:
         return
+    buckets = sorted({run_id % RUN_ETA_BUCKETS for run_id in run_ids})
     with connection.cursor() as cursor:
-        # The two-key form takes 32-bit keys: ids past that share a key, and merely wait.
         cursor.execute(
-            f"SELECT {function}(%s, mod(run_id, 2147483647)::integer) "
-            "FROM unnest(%s::bigint[]) AS run_id ORDER BY run_id",
-            [RUN_ETA_LOCKS, list(run_ids)],
+            f"SELECT {function}(%s, bucket) FROM unnest(%s::integer[]) AS bucket",
+            [RUN_ETA_LOCKS, buckets],
         )

@@ -1,7 +1,9 @@
 """The only place orders rows are locked.
 
 Lock order, everywhere in the project: Order -> OrderLine -> StockLevel -> InboundRun ->
-InboundLine, rows of one table by pk. Following it, no two transactions wait in a cycle."""
+InboundLine, rows of one table by pk. Following it, no two transactions wait in a cycle.
+The run-ETA advisory locks (inventory.locks.run_etas_share_lock, run_eta_lock) come
+before all of them."""
 
 import hashlib
 
