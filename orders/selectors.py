@@ -87,9 +87,15 @@ def line_expected_dates(*, lines) -> dict[int, dt.date]:
         return {}
     etas = run_etas(run_ids={run_id for _, run_id, _ in pegs})
     terms = {t.pk: t for t in CommercialTerms.objects.filter(pk__in={t for _, _, t in pegs})}
+    today = timezone.localdate()
+    # Once per run and terms: an ETA change asks for 20,000 lines of one run.
+    ship_dates = {
+        (run_id, terms_id): ship_date_from_run(eta=etas[run_id], terms=terms[terms_id], today=today)
+        for run_id, terms_id in {(run_id, terms_id) for _, run_id, terms_id in pegs}
+    }
     expected = {}
     for line_id, run_id, terms_id in pegs:
-        date = ship_date_from_run(eta=etas[run_id], terms=terms[terms_id])
+        date = ship_dates[run_id, terms_id]
         expected[line_id] = max(date, expected.get(line_id, date))
     return expected
 
