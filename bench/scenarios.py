@@ -222,16 +222,22 @@ def invariant_audit():
     return invariant_violations()
 
 
-def timed(function, runs):
-    samples = []
+def timed_side_by_side(functions, runs):
+    """Time each function `runs` times, taking turns, so the machine's drift during the
+    runs falls on all of them alike; {name: median, min and max seconds}."""
+    samples = {name: [] for name in functions}
     for _ in range(runs):
-        started = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - started)
+        for name, function in functions.items():
+            started = time.perf_counter()
+            function()
+            samples[name].append(time.perf_counter() - started)
     return {
-        "median_s": round(statistics.median(samples), 4),
-        "min_s": round(min(samples), 4),
-        "max_s": round(max(samples), 4),
+        name: {
+            "median_s": round(statistics.median(times), 4),
+            "min_s": round(min(times), 4),
+            "max_s": round(max(times), 4),
+        }
+        for name, times in samples.items()
     }
 
 
@@ -592,6 +598,10 @@ def _pages(html: str) -> int:
     return len(HTML(string=html, base_url=str(settings.BASE_DIR)).render().pages)
 
 
+# A render takes a second at most: more runs than the HTTP figures, for a steadier median.
+PDF_RUNS = 9
+
+
 def _bare_table_html(rows: int) -> str:
     body = "".join(
         f"<tr><td>SKU-{i:06d}</td><td>Style {i}, Colour, 9 M</td><td>6</td>"
@@ -648,17 +658,24 @@ def documents(fixture, *, duration, runs, wrk):
     results = {}
     for label, pages in (("1_page", 1), ("10_pages", 10)):
         rows = rows_for(pages)
+        times = timed_side_by_side(
+            {
+                "invoice": lambda rows=rows: docs.pdf_from_template(
+                    template, invoice_context(rows)
+                ),
+                "bare": lambda rows=rows: docs.pdf_from_html(_bare_table_html(rows)),
+            },
+            PDF_RUNS,
+        )
         results[f"invoice_{label}"] = {
             "rows": rows,
             "pages": invoice_pages(rows),
-            **timed(
-                lambda rows=rows: docs.pdf_from_template(template, invoice_context(rows)), runs
-            ),
+            **times["invoice"],
         }
         results[f"bare_weasyprint_{label}"] = {
             "rows": rows,
             "pages": _pages(_bare_table_html(rows)),
-            **timed(lambda rows=rows: docs.pdf_from_html(_bare_table_html(rows)), runs),
+            **times["bare"],
         }
     results["invoice_1_page"]["real_invoice"] = invoice.number
 
