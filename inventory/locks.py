@@ -98,11 +98,12 @@ def stock_levels_lock_by_ids(*, ids) -> list[int]:
 
 def run_etas_share_lock(*, sku_ids) -> set[int]:
     """Hold the ETAs of the open runs bringing these SKUs until the commit, and return
-    those runs' ids: a placement that pegs lines to a run. Shared, so placements on one
-    run do not queue; an ETA change takes the same locks exclusively (run_eta_lock), so
-    a placement either commits before the change reads the run's lines or plans with
-    the new ETA. Taken before any row lock, so it is never awaited while holding one.
-    SQLite serialises writers already: there only the ids are read."""
+    those runs' ids: for anything that pegs lines to runs (a placement, a shortage, a
+    cancelled run's lines moving). Shared, so placements on one run do not queue; an
+    ETA change takes the same locks exclusively (run_eta_lock), so a placement either
+    commits before the change reads the run's lines or plans with the new ETA. Taken
+    before any row lock, so it is never awaited while holding one. SQLite serialises
+    writers already: there only the ids are read."""
     run_ids = set(
         InboundLine.objects.filter(
             sku_id__in=sku_ids, run__status__in=OPEN_INBOUND_STATUSES

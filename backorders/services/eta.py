@@ -26,7 +26,7 @@ from inventory import locks as inventory_locks
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from inventory.exceptions import InventoryInputError
-from inventory.models import EtaChange, InboundRun, InboundStatus
+from inventory.models import EtaChange, InboundLine, InboundRun, InboundStatus
 from notifications.kinds import MessageKind
 from notifications.services import OutgoingMessage, messages_enqueue
 from orders.audit import audit_record
@@ -245,6 +245,10 @@ def run_cancel(*, run: InboundRun, reason: str, user, today=None) -> RunCancelRe
     reason = (reason or "").strip()
     if not reason:
         raise InventoryInputError({"reason": ["Say why the run is cancelled."]})
+    # Lock order: the ETAs of the runs its lines may move to, then OrderLine -> InboundRun.
+    inventory_locks.run_etas_share_lock(
+        sku_ids=InboundLine.objects.filter(run_id=run.pk).values("sku_id")
+    )
     lines = pegged_lines_lock(run_id=run.pk)
     locked = inventory_locks.inbound_run_lock(run_id=run.pk)
     if locked.status == InboundStatus.CANCELLED:

@@ -111,16 +111,21 @@ def stock_sync(*, counts: list[StockCountRequest], user, today: dt.date | None =
     )
     inventory_services.stock_levels_ensure(pairs=pairs - existing)
     wanted = {(sku.pk, warehouse.pk): on_hand for sku, warehouse, on_hand in rows}
-    short_ids = [
-        level.pk
+    short_levels = [
+        level
         for level in StockLevel.objects.filter(
             sku_id__in={p[0] for p in pairs}, warehouse_id__in={p[1] for p in pairs}
         )
         if (level.sku_id, level.warehouse_id) in wanted
         and level.allocated > wanted[(level.sku_id, level.warehouse_id)]
     ]
-    # Lock order: OrderLine -> StockLevel -> InboundLine.
-    lines = {line.pk: line for line in allocated_lines_lock(stock_level_ids=short_ids)}
+    # Lock order: the ETAs of the runs a shortage may peg lines to, then OrderLine ->
+    # StockLevel -> InboundLine.
+    inventory_locks.run_etas_share_lock(sku_ids={level.sku_id for level in short_levels})
+    lines = {
+        line.pk: line
+        for line in allocated_lines_lock(stock_level_ids=[level.pk for level in short_levels])
+    }
     levels = [
         level
         for level in inventory_locks.stock_levels_lock_for(

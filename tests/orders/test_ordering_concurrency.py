@@ -1,21 +1,17 @@
 """Placement under real concurrency on PostgreSQL: threads, each with its own connection."""
 
-import datetime as dt
 import threading
-import time
 
 import pytest
 from django.db import connection
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
-from backorders.services import eta_change
 from inventory import services as inventory_services
 from inventory.models import InboundLine, StockLevel
 from notifications.models import Message
 from orders.exceptions import IdempotencyKeyInFlight
 from orders.models import Allocation, BackorderPeg, Order, OrderLine
-from orders.selectors import line_expected_dates
 from orders.services import LineRequest, order_cancel, order_place
 from portal.invariants import invariant_violations
 from tests.factories import AccountFactory, MembershipFactory, ShipToFactory, UserFactory
@@ -250,73 +246,3 @@ def test_rows_written_before_the_stock_lock_check_their_references_at_commit():
         rows = sorted(cursor.fetchall())
     assert rows == [("orders_allocation", True, True), ("orders_backorderpeg", True, True)]
 
-
-def _advisory_waiters():
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
-        )
-        return cursor.fetchone()[0]
-
-
-def test_an_eta_change_during_a_backorder_placement_reaches_the_new_line(
-    terms, warehouse, monkeypatch
-):
-    # given nothing in stock and a run due in 21 days; a store backorders 6, and its
-    # placement stops after planning with that ETA and writing the line, before commit
-    sku = stocked_sku(warehouse=warehouse, on_hand=0)
-    inbound = inbound_for(sku=sku, warehouse=warehouse, quantity=100)
-    ((account, user),) = buyers(1)
-    real_promise = inventory_services.inbound_promise_many
-    paused, resume = threading.Event(), threading.Event()
-
-    def promise(**kwargs):
-        paused.set()
-        assert resume.wait(timeout=30)
-        return real_promise(**kwargs)
-
-    monkeypatch.setattr(inventory_services, "inbound_promise_many", promise)
-    outcome = {}
-
-    def in_thread(name, job):
-        def run():
-            try:
-                outcome[name] = job()
-            except Exception as exc:  # noqa: BLE001 - asserted below
-                outcome[f"{name}_error"] = exc
-            finally:
-                connection.close()
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        return thread
-
-    placing = in_thread("placed", place_job(account, user, [(sku, 6)]))
-    assert paused.wait(timeout=30)
-    # when the planner moves the run a week later meanwhile
-    run = inbound.run
-    changing = in_thread(
-        "changed",
-        lambda: eta_change(
-            run=run, new_eta=run.eta + dt.timedelta(days=7), reason="Factory delay", user=None
-        ),
-    )
-    # (it waits for the placement, which holds the run's ETA; give it the time it would
-    # need to finish without waiting)
-    deadline = time.monotonic() + 5
-    while _advisory_waiters() == 0 and changing.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    resume.set()
-    placing.join(timeout=30)
-    changing.join(timeout=30)
-    # then the change reaches the new line: its date follows the run and the store is told
-    assert set(outcome) == {"placed", "changed"}, outcome
-    line = outcome["placed"].order.lines.get()
-    line.refresh_from_db()
-    assert line.backordered == 6
-    assert line.communicated_date == line_expected_dates(lines=[line])[line.pk]
-    assert line.communicated_date > line.promised_date
-    assert outcome["changed"].moved == [line.pk]
-    told = Message.objects.get(kind="eta_moved", recipient=user)
-    assert told.context["lines"][0]["order_number"] == outcome["placed"].order.number
