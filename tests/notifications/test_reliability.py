@@ -22,7 +22,7 @@ from notifications.services import (
 )
 from notifications.tasks import outbox_sweep_task
 from tests.factories import UserFactory
-from tests.notifications.conftest import SlowCountingBackend, celery_broker
+from tests.notifications.conftest import CLOSED_PORT_BROKER, SlowCountingBackend, celery_broker
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -31,7 +31,6 @@ pytestmark = [
     ),
 ]
 
-CLOSED_PORT_BROKER = "redis://127.0.0.1:1/3"
 LIVE_BROKER = "redis://127.0.0.1:6379/3"
 
 
