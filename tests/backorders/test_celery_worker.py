@@ -14,9 +14,9 @@ from notifications.models import Message
 from orders.models import OrderLine
 from tests.backorders.helpers import backordered_line, run_with, today
 from tests.factories import SKUFactory
-from tests.workers import celery_worker_start
+from tests.workers import celery_worker_start, scratch_broker
 
-BROKER = "redis://127.0.0.1:6379/7"
+BROKER = scratch_broker(7)
 ROOT = Path(__file__).resolve().parents[2]
 
 

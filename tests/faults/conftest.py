@@ -1,5 +1,5 @@
-"""Real services for the fault tests: a redis-server of our own on port 6391 that a test
-can kill and restart, a slow SMTP sink (aiosmtpd), and a shop to order from."""
+"""Real services for the fault tests: a redis-server of our own on a free port that a
+test can kill and restart, a slow SMTP sink (aiosmtpd), and a shop to order from."""
 
 import shutil
 import socket
@@ -11,9 +11,8 @@ import pytest
 from django.db import connection
 
 from tests.factories import SKUFactory, StockLevelFactory
+from tests.notifications.conftest import free_port
 from tests.orders.conftest import make_fill_in
-
-REDIS_PORT = 6391
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="faults are defined on PostgreSQL"
@@ -73,7 +72,7 @@ class RedisServer:
 def redis_server():
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
-    server = RedisServer(REDIS_PORT)
+    server = RedisServer(free_port())
     server.start()
     try:
         yield server

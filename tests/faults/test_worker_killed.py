@@ -33,11 +33,11 @@ from notifications.samples import SAMPLE_CONTEXTS
 from notifications.services import delivery_breaker_reset, message_enqueue, outbox_sweep
 from tests.factories import UserFactory
 from tests.notifications.conftest import celery_broker, free_port
-from tests.workers import celery_worker_start
+from tests.workers import celery_worker_start, scratch_broker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-BROKER = "redis://127.0.0.1:6379/14"
+BROKER = scratch_broker(14)
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -47,6 +47,7 @@ from tests.factories import (
 )
 from tests.notifications.conftest import free_port
 from tests.orders.conftest import make_fill_in
+from tests.workers import scratch_broker
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -57,7 +58,7 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parents[2]
 BUYERS = 24
 SECONDS = float(os.environ.get("LOAD_SECONDS", "15"))
-BROKER = "redis://127.0.0.1:6379/14"
+BROKER = scratch_broker(14)
 
 
 def _gunicorn(port: int) -> subprocess.Popen:

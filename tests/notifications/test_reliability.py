@@ -23,6 +23,7 @@ from notifications.services import (
 from notifications.tasks import outbox_sweep_task
 from tests.factories import UserFactory
 from tests.notifications.conftest import CLOSED_PORT_BROKER, SlowCountingBackend, celery_broker
+from tests.workers import scratch_broker
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -31,7 +32,7 @@ pytestmark = [
     ),
 ]
 
-LIVE_BROKER = "redis://127.0.0.1:6379/3"
+LIVE_BROKER = scratch_broker(3)
 
 
 def _in_threads(n, target):

@@ -245,4 +245,3 @@ def test_rows_written_before_the_stock_lock_check_their_references_at_commit():
         )
         rows = sorted(cursor.fetchall())
     assert rows == [("orders_allocation", True, True), ("orders_backorderpeg", True, True)]
-
