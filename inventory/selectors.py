@@ -28,6 +28,7 @@ from inventory.models import (
     Width,
 )
 from inventory.querysets import ats_expression
+from inventory.sql import placeholders
 
 
 def ats_by_sku(*, sku_ids) -> dict[int, int]:
@@ -51,10 +52,7 @@ def run_etas(*, run_ids) -> dict[int, dt.date]:
     run_ids = list(set(run_ids))
     if not run_ids:
         return {}
-    sql = (
-        f"SELECT id, eta FROM {InboundRun._meta.db_table} "
-        f"WHERE id IN ({', '.join(['%s'] * len(run_ids))})"
-    )
+    sql = f"SELECT id, eta FROM {InboundRun._meta.db_table} WHERE id IN ({placeholders(run_ids)})"
     with connection.cursor() as cursor:
         cursor.execute(sql, run_ids)
         return dict(cursor.fetchall())
@@ -73,8 +71,8 @@ def next_eta_by_sku(*, sku_ids) -> dict[int, dt.date | None]:
         SELECT il.sku_id, il.run_id
         FROM {InboundLine._meta.db_table} il
         JOIN {InboundRun._meta.db_table} r ON r.id = il.run_id
-        WHERE il.sku_id IN ({", ".join(["%s"] * len(sku_ids))})
-          AND r.status IN ({", ".join(["%s"] * len(OPEN_INBOUND_STATUSES))})
+        WHERE il.sku_id IN ({placeholders(sku_ids)})
+          AND r.status IN ({placeholders(OPEN_INBOUND_STATUSES)})
           AND il.promised < il.quantity - il.received
     """
     with connection.cursor() as cursor:
@@ -188,8 +186,8 @@ def future_ats(*, sku_ids, dates: list[dt.date]) -> dict[int, list[AvailabilityP
         return {sku_id: [] for sku_id in sku_ids}
     date_param = "CAST(%s AS date)" if connection.vendor == "postgresql" else "%s"
     weeks_sql = ", ".join(f"({date_param})" for _ in dates)
-    sku_placeholders = ", ".join(["%s"] * len(sku_ids))
-    status_placeholders = ", ".join(["%s"] * len(OPEN_INBOUND_STATUSES))
+    sku_placeholders = placeholders(sku_ids)
+    status_placeholders = placeholders(OPEN_INBOUND_STATUSES)
     stock = StockLevel._meta.db_table
     inbound_line = InboundLine._meta.db_table
     inbound_run = InboundRun._meta.db_table

@@ -35,6 +35,7 @@ from inventory.models import (
     Warehouse,
 )
 from inventory.parsing import sku_code_normalize, whole_pairs
+from inventory.sql import values_table
 
 Progress = Callable[[int], object] | None
 
@@ -116,13 +117,12 @@ def _counters_update(*, model, assignment: str, condition: str, quantities: dict
     """One conditional UPDATE of many rows of `model` ({pk: quantity}), locked by the
     caller: `assignment` and `condition` are SQL about `target` (the row) and
     `taken.quantity` (its quantity). Returns the pks the condition refused."""
-    rows = ", ".join(["(%s, %s)"] * len(quantities))
+    taken, params = values_table("taken", ["taken_id", "quantity"], sorted(quantities.items()))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {model._meta.db_table} AS target SET {assignment} "
-            f"FROM (VALUES {rows}) AS taken (id, quantity) "
-            f"WHERE target.id = taken.id AND {condition} RETURNING target.id",
-            [value for pair in sorted(quantities.items()) for value in pair],
+            f"{taken}UPDATE {model._meta.db_table} AS target SET {assignment} "
+            f"FROM taken WHERE target.id = taken.taken_id AND {condition} RETURNING id",
+            params,
         )
         updated = {row[0] for row in cursor.fetchall()}
     return set(quantities) - updated

@@ -4,6 +4,7 @@ the authority limits live), the case log, the audit trail, versioned commercial 
 CSV exports that are safe to open in a spreadsheet."""
 
 import csv
+import json
 
 from django import forms
 from django.apps import apps
@@ -11,6 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.db.models import Q, Sum
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -341,11 +343,15 @@ def _decision_model():
 def order_messages(order):
     """Outbox rows about this order: its confirmation, and every message whose context
     names it (shipment, invoice, shortage, ETA digests listing its lines)."""
+    if connection.vendor == "postgresql":
+        in_lines = Q(context__lines__contains=[{"order_number": order.number}])
+    else:  # SQLite has no JSON containment: match the text as the field writes it
+        in_lines = Q(context__icontains=json.dumps({"order_number": order.number})[1:-1])
     return (
         Message.objects.filter(
             Q(key__startswith=f"order-confirmation:{order.pk}:")
             | Q(context__order_number=order.number)
-            | Q(context__lines__contains=[{"order_number": order.number}])
+            | in_lines
         )
         .select_related("recipient")
         .order_by("-created_at", "-pk")[:100]

@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.factories import (
@@ -8,6 +9,12 @@ from tests.factories import (
     ShipToFactory,
     UserFactory,
     WarehouseFactory,
+)
+
+# Threads racing on row locks: SQLite (the embedded default) serialises writers instead,
+# and its in-memory test database is not shared between threads.
+concurrent = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="concurrency is defined on PostgreSQL"
 )
 
 

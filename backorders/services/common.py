@@ -17,6 +17,7 @@ from backorders.models import AutoCancellation
 from inventory import services as inventory_services
 from inventory.models import SKU, Style, Width
 from inventory.selectors import ats_by_sku, ship_date_from_stock
+from inventory.sql import placeholders, values_table
 from orders.models import BackorderPeg, Membership, OrderLine
 from orders.services.ordering import orders_totals_refresh
 
@@ -97,24 +98,21 @@ def _cancellations_record(
     statement: bulk_create spent longer preparing each row's eight fields than the
     database took to insert them."""
     line_ids = list(quantities)
+    cancelled, params = values_table(
+        "cancelled",
+        ["line_id", "account_id", "quantity", "reason"],
+        [
+            (line_id, accounts[line_id], quantities[line_id], reasons[line_id])
+            for line_id in line_ids
+        ],
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {AutoCancellation._meta.db_table} "
+            f"{cancelled}INSERT INTO {AutoCancellation._meta.db_table} "
             "(line_id, account_id, quantity, reason, source, on_date, notice_key, created_at) "
-            "SELECT line_id, account_id, quantity, reason, %s, %s, %s, %s "
-            "FROM unnest(%s::integer[], %s::integer[], %s::integer[], %s::varchar[]) "
-            "AS cancelled (line_id, account_id, quantity, reason) "
+            "SELECT line_id, account_id, quantity, reason, %s, %s, %s, %s FROM cancelled "
             "RETURNING id, line_id",
-            [
-                source,
-                today,
-                notice_key,
-                timezone.now(),
-                line_ids,
-                [accounts[line_id] for line_id in line_ids],
-                [quantities[line_id] for line_id in line_ids],
-                [reasons[line_id] for line_id in line_ids],
-            ],
+            [*params, source, today, notice_key, timezone.now()],
         )
         pks = {line_id: pk for pk, line_id in cursor.fetchall()}
     return [
@@ -128,14 +126,14 @@ def _cancellations_record(
 def _lines_cancel(*, reasons: dict[int, str]) -> None:
     """Move the backordered pairs of these locked lines ({line id: reason}) to
     cancelled, each line with its own reason, in one statement."""
+    cancelled, params = values_table("cancelled", ["line_id", "reason"], list(reasons.items()))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {OrderLine._meta.db_table} AS line "
+            f"{cancelled}UPDATE {OrderLine._meta.db_table} AS line "
             "SET cancelled = line.cancelled + line.backordered, backordered = 0, "
             "window_end = NULL, cancel_reason = cancelled.reason "
-            "FROM unnest(%s::integer[], %s::varchar[]) AS cancelled (id, reason) "
-            "WHERE line.id = cancelled.id AND line.backordered > 0",
-            [list(reasons), list(reasons.values())],
+            "FROM cancelled WHERE line.id = cancelled.line_id AND line.backordered > 0",
+            params,
         )
 
 
@@ -146,9 +144,9 @@ def _pegs_delete(*, line_ids) -> dict[int, int]:
     released = defaultdict(int)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {BackorderPeg._meta.db_table} WHERE line_id = ANY(%s) "
-            "RETURNING inbound_line_id, quantity",
-            [list(line_ids)],
+            f"DELETE FROM {BackorderPeg._meta.db_table} "
+            f"WHERE line_id IN ({placeholders(line_ids)}) RETURNING inbound_line_id, quantity",
+            list(line_ids),
         )
         for inbound_line_id, quantity in cursor.fetchall():
             released[inbound_line_id] += quantity

@@ -18,6 +18,7 @@ from inventory import services as inventory_services
 from inventory.exceptions import InsufficientStock
 from inventory.models import SKU, StockLevel
 from inventory.parsing import sku_code_normalize, whole_pairs
+from inventory.sql import values_table
 from orders import locks, rules
 from orders.exceptions import (
     IdempotencyKeyInFlight,
@@ -565,15 +566,20 @@ def orders_totals_refresh(*, order_ids) -> None:
             moved.append(order)
     if not moved:
         return
+    table, params = values_table(
+        "moved",
+        ["order_id", *TOTAL_FIELDS],
+        [
+            (order.pk, order.subtotal, order.freight, order.total, str(order.status))
+            for order in moved
+        ],
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {Order._meta.db_table} AS target SET subtotal = moved.subtotal, "
+            f"{table}UPDATE {Order._meta.db_table} AS target SET subtotal = moved.subtotal, "
             "freight = moved.freight, total = moved.total, status = moved.status "
-            "FROM unnest(%s::bigint[], %s::numeric[], %s::numeric[], %s::numeric[], "
-            "%s::varchar[]) AS moved (id, subtotal, freight, total, status) "
-            "WHERE target.id = moved.id",
-            [[order.pk for order in moved]]
-            + [[getattr(order, field) for order in moved] for field in TOTAL_FIELDS],
+            "FROM moved WHERE target.id = moved.order_id",
+            params,
         )
 
 

@@ -9,7 +9,7 @@ from django.db import connection
 
 from orders import locks
 from orders.models import Order
-from tests.conftest import api_client_for
+from tests.conftest import api_client_for, concurrent
 
 URL = "/api/v1/orders/"
 
@@ -58,6 +58,7 @@ def test_an_unusable_key_is_400_naming_the_header(world, buyer_api, key):
     assert not Order.objects.filter(po_number="PO-IDEM").exists()
 
 
+@concurrent
 @pytest.mark.django_db(transaction=True)
 def test_a_concurrent_request_with_a_key_in_flight_is_409(world, buyer, monkeypatch):
     # given the first request paused inside order_place, holding the key's lock

@@ -17,6 +17,7 @@ from tests.backorders.helpers import (
     run_with,
     today,
 )
+from tests.conftest import concurrent
 from tests.factories import AccountFactory, MembershipFactory, ShipToFactory, SKUFactory
 
 
@@ -91,6 +92,7 @@ def test_a_crash_between_batches_is_finished_by_the_next_sweep(warehouse, terms)
     assert AutoCancellation.objects.filter(notice_key="").count() == 0
 
 
+@concurrent
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_split_the_work_and_tell_each_account_once(warehouse, terms):
     _, lines = _accounts_with_lines(warehouse, count=4, per_account=3)

@@ -16,6 +16,7 @@ from inventory.exceptions import (
 )
 from inventory.models import SKU, EtaChange, InboundLine, InboundRun, InboundStatus, StockLevel
 from inventory.services import InboundLineInput, StockCount
+from tests.conftest import concurrent
 from tests.factories import (
     InboundLineFactory,
     InboundRunFactory,
@@ -222,6 +223,7 @@ def test_inbound_promise_many_promises_what_each_line_still_brings(warehouse):
     assert InboundLine.objects.get(pk=lines[1].pk).promised == 6
 
 
+@concurrent
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_counts_and_allocations_never_break_allocated_within_on_hand():
     # given a level with 20 pairs; counters race with 10 orders of 3 pairs
@@ -357,6 +359,7 @@ def test_a_received_run_can_no_longer_change():
     assert "reference" in raised.value.message_dict
 
 
+@concurrent
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_upserts_of_one_new_reference_create_one_run():
     WarehouseFactory()

@@ -34,6 +34,7 @@ from orders.services.fulfilment import (
     statement_for,
     tracking_url,
 )
+from tests.conftest import concurrent
 from tests.factories import (
     AccountFactory,
     CommercialTermsFactory,
@@ -542,6 +543,7 @@ def _run_together(functions):
     return results
 
 
+@concurrent
 @pytest.mark.django_db(transaction=True)
 def test_invoice_numbers_are_gapless_under_concurrent_shipments():
     # given 10 orders, and one shipment that will fail (over-ship) in the middle of them
@@ -572,6 +574,7 @@ def test_invoice_numbers_are_gapless_under_concurrent_shipments():
     assert later.number == "INV-000011"
 
 
+@concurrent
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_credits_never_exceed_the_open_balance():
     CommercialTermsFactory()
@@ -594,6 +597,7 @@ def test_concurrent_credits_never_exceed_the_open_balance():
     assert sorted(m.number for m in issued) == [f"CM-{n:06d}" for n in range(1, 7)]
 
 
+@concurrent
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_shipments_of_one_line_never_ship_more_than_allocated():
     CommercialTermsFactory()

@@ -228,7 +228,7 @@ def test_stock_levels_are_locked_last_and_held_only_to_the_commit(terms, warehou
     assert any(sql.startswith('INSERT INTO "notifications_message"') for sql in statements[:lock])
     after = statements[lock + 1 :]
     assert len(after) == 2
-    assert after[0].startswith("UPDATE inventory_stocklevel")
+    assert "UPDATE inventory_stocklevel AS target" in after[0]
     assert after[1] == "COMMIT"
 
 

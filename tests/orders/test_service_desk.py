@@ -30,6 +30,7 @@ from orders.services import service_desk
 from orders.services.ordering import CancelRequest, LineRequest
 from orders.services.service_desk import StaffNotAllowed
 from portal.roles import StaffRole
+from tests.conftest import concurrent
 from tests.factories import AccountFactory, ShipToFactory, UserFactory
 from tests.orders.test_service_desk_helpers import open_case, shipped_order, staff_with
 
@@ -523,6 +524,7 @@ def test_only_leads_publish_terms(terms, agent):
 # --- concurrency ------------------------------------------------------------------------
 
 
+@concurrent
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_credits_on_one_case_stay_within_the_agent_limit():
     # given an agent case on a large invoice
