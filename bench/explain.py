@@ -17,9 +17,10 @@ SHOWN_STATEMENT_CHARS = 3000
 
 
 def _shape(sql: str) -> str:
-    """A statement without the length of its IN lists: a batch of 1,000 lines and one of
-    999 run the same query."""
-    return re.sub(r"%s(, %s)+", "%s, ...", sql)
+    """A statement without the length of its IN and VALUES lists: a batch of 1,000 lines
+    and one of 999 run the same query."""
+    sql = re.sub(r"%s(, %s)*", "%s...", sql)
+    return re.sub(r"\(%s\.\.\.\)(, \(%s\.\.\.\))*", "(%s...)...", sql)
 
 
 class PlanRecorder:

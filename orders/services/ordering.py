@@ -554,9 +554,13 @@ def orders_totals_refresh(*, order_ids) -> None:
     if not order_ids:
         return
     lines_by_order = defaultdict(list)
-    for order_id, *counts in OrderLine.objects.filter(order_id__in=order_ids).values_list(
-        "order_id", *_LineCounts._fields
-    ):
+    # No ordering: the lines' default one joins every order for its placed_at.
+    rows = (
+        OrderLine.objects.filter(order_id__in=order_ids)
+        .order_by()
+        .values_list("order_id", *_LineCounts._fields)
+    )
+    for order_id, *counts in rows:
         lines_by_order[order_id].append(_LineCounts(*counts))
     moved = []
     for order in Order.objects.filter(pk__in=order_ids).select_related("account", "terms"):
