@@ -16,12 +16,10 @@ from orders.models import OrderLine
 from orders.selectors import line_expected_dates
 from orders.services import LineRequest, order_place
 from tests.backorders.helpers import backordered_line, run_with
+from tests.conftest import concurrent
 from tests.factories import SKUFactory, StaffFactory
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="locks need PostgreSQL"),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), concurrent]
 
 
 def _in_thread(outcome, name, job):
