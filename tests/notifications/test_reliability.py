@@ -8,7 +8,7 @@ import pytest
 import redis
 import time_machine
 from django.conf import settings as django_settings
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 
 from notifications.kinds import MessageKind
 from notifications.models import Message, MessageStatus
@@ -21,16 +21,12 @@ from notifications.services import (
     outbox_sweep,
 )
 from notifications.tasks import outbox_sweep_task
+from tests.conftest import concurrent
 from tests.factories import UserFactory
 from tests.notifications.conftest import CLOSED_PORT_BROKER, SlowCountingBackend, celery_broker
 from tests.workers import scratch_broker
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="concurrency is defined on PostgreSQL"
-    ),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), concurrent]
 
 LIVE_BROKER = scratch_broker(3)
 

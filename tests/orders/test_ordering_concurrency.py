@@ -14,13 +14,11 @@ from orders.exceptions import IdempotencyKeyInFlight
 from orders.models import Allocation, BackorderPeg, Order, OrderLine
 from orders.services import LineRequest, order_cancel, order_place
 from portal.invariants import invariant_violations
+from tests.conftest import concurrent
 from tests.factories import AccountFactory, MembershipFactory, ShipToFactory, UserFactory
 from tests.orders.conftest import inbound_for, make_fill_in, stocked_sku
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL"),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), concurrent]
 
 
 def buyers(count):
