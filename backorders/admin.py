@@ -5,9 +5,17 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from backorders.models import AutoCancellation, DecisionRequest, Receipt, StockShortage
+from backorders.models import (
+    AutoCancellation,
+    DecisionRequest,
+    OverdueRun,
+    Receipt,
+    StockShortage,
+)
+from backorders.selectors import overdue_runs_admin_queryset
 from backorders.services import eta_change, run_cancel
-from inventory.models import InboundRun
+from inventory.calendar import add_business_days
+from inventory.models import OPEN_INBOUND_STATUSES, InboundRun
 from inventory.services import REASON_MAX_LENGTH
 from orders.admin import ORDER_ACTIONS, ActionForm, case_field
 
@@ -79,6 +87,10 @@ class RunActionsMixin:
     the one way an ETA moves) and "Cancel run" (run_cancel: its backorders move to
     another run inside their window or are cancelled, and the retailers are told)."""
 
+    def action_run(self, obj):
+        """The run an action's selected row stands for."""
+        return obj
+
     def has_change_eta_permission(self, request):
         return request.user.has_perm("inventory.change_eta")
 
@@ -122,11 +134,11 @@ class RunActionsMixin:
 
     def _run_action(self, request, queryset, *, action, form_class, apply, title, submit):
         """One run, an intermediate form, then the service; its errors land on the form."""
-        runs = list(queryset[:2])
-        if len(runs) != 1:
+        selected = list(queryset[:2])
+        if len(selected) != 1:
             self.message_user(request, "Select exactly one run.", messages.WARNING)
             return None
-        run = runs[0]
+        run = self.action_run(selected[0])
         form = form_class(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             try:
@@ -143,6 +155,7 @@ class RunActionsMixin:
             "title": title.format(run.reference),
             "opts": self.model._meta,
             "run": run,
+            "selected_pk": selected[0].pk,
             "form": form,
             "action": action,
             "submit": submit,
@@ -202,3 +215,88 @@ def _order_eta_change(form, request, order):
 
 
 ORDER_ACTIONS["eta"] = ("Change an ETA", OrderEtaForm, _order_eta_change, "inventory.change_eta")
+
+
+class OverdueStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("resolved", "Resolved by an ETA change"), ("all", "All")]
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Waiting for a new ETA",
+        }
+        yield from super().choices(changelist)
+
+    def queryset(self, request, queryset):
+        if self.value() == "all":
+            return queryset
+        if self.value() == "resolved":
+            return queryset.filter(eta_change__isnull=False)
+        return queryset.filter(eta_change__isnull=True, run__status__in=OPEN_INBOUND_STATUSES)
+
+
+@admin.register(OverdueRun)
+class OverdueRunAdmin(RunActionsMixin, admin.ModelAdmin):
+    """Overdue runs: past their ETA, not received. "Confirm a new ETA" records the
+    planner's date through eta_change; left unconfirmed past the grace period, the
+    morning job records one itself."""
+
+    list_display = [
+        "run",
+        "factory",
+        "eta",
+        "days_overdue",
+        "pairs_waiting",
+        "confirm_by",
+        "resolution",
+    ]
+    list_filter = [OverdueStateFilter]
+    search_fields = ["run__reference", "run__factory"]
+    actions = ["change_eta"]
+    readonly_fields = [f.name for f in OverdueRun._meta.fields]
+
+    def get_queryset(self, request):
+        return overdue_runs_admin_queryset()
+
+    def action_run(self, obj):
+        return obj.run
+
+    @admin.display(ordering="run__factory")
+    def factory(self, obj):
+        return obj.run.factory
+
+    @admin.display(description="Days overdue")
+    def days_overdue(self, obj):
+        return (timezone.localdate() - obj.eta).days
+
+    @admin.display(description="Backordered pairs waiting", ordering="pairs_waiting")
+    def pairs_waiting(self, obj):
+        return obj.pairs_waiting or 0
+
+    @admin.display(description="Confirm by (else the system moves it)")
+    def confirm_by(self, obj):
+        if obj.eta_change_id:
+            return "-"
+        return add_business_days(obj.eta, obj.grace_days)
+
+    @admin.display(description="Resolved by")
+    def resolution(self, obj):
+        change = obj.eta_change
+        if change is None:
+            return "Waiting for a new ETA"
+        who = change.changed_by or "the system"
+        return f"{change.new_eta:%Y-%m-%d} by {who}: {change.reason}"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

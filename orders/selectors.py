@@ -87,10 +87,14 @@ def line_expected_dates(*, lines) -> dict[int, dt.date]:
         return {}
     etas = run_etas(run_ids={run_id for _, run_id, _ in pegs})
     terms = {t.pk: t for t in CommercialTerms.objects.filter(pk__in={t for _, _, t in pegs})}
-    today = timezone.localdate()
-    # Once per run and terms: an ETA change asks for 20,000 lines of one run.
+    # Once per run and terms: an ETA change asks for 20,000 lines of one run. From the
+    # ETA as recorded even once it has passed: a late run's lines keep their date until
+    # an ETA change is recorded (the overdue job sees that one is), never sliding a day
+    # at a time.
     ship_dates = {
-        (run_id, terms_id): ship_date_from_run(eta=etas[run_id], terms=terms[terms_id], today=today)
+        (run_id, terms_id): ship_date_from_run(
+            eta=etas[run_id], terms=terms[terms_id], today=etas[run_id]
+        )
         for run_id, terms_id in {(run_id, terms_id) for _, run_id, terms_id in pegs}
     }
     expected = {}
