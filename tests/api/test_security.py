@@ -89,7 +89,8 @@ def test_the_integration_role_without_is_staff_reaches_every_staff_endpoint(
     world, integration_user, method, name
 ):
     # given: the integration user as seed_demo makes it: the role, no admin, no superuser
-    assert not integration_user.is_staff and not integration_user.is_superuser
+    assert not integration_user.is_staff
+    assert not integration_user.is_superuser
     # when: an empty body (a receipt of everything; elsewhere a validation error)
     response = api_client_for(integration_user).generic(
         method, _staff_path(name, world), "{}", content_type="application/json"
