@@ -24,6 +24,11 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 ADMIN_URL = env("ADMIN_URL", default="admin/")
+# Replies to a case's emails go to case-<id>-<signature>@CASE_REPLY_DOMAIN; the mail
+# provider posts them to /inbound/email/, signed with INBOUND_EMAIL_SIGNING_KEY
+# (HMAC-SHA256 of timestamp + token). Without a key every inbound post is refused.
+CASE_REPLY_DOMAIN = env("CASE_REPLY_DOMAIN", default="reply.trailwise.example")
+INBOUND_EMAIL_SIGNING_KEY = env("INBOUND_EMAIL_SIGNING_KEY", default="")
 BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
 # Safety buffer held back on every new stock level unless a planner sets its own.
 INVENTORY_DEFAULT_HOLDBACK = env.int("INVENTORY_DEFAULT_HOLDBACK", default=0)
