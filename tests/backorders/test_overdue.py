@@ -181,13 +181,13 @@ def test_planner_sees_overdue_runs_and_confirms_a_new_eta_in_one_action(
         assert run.reference in page.text
         overdue = OverdueRun.objects.get(run=run)
         # the action's form, then its answer
-        form = client.post(url, {"action": "change_eta", "_selected_action": [overdue.pk]})
+        form = client.post(url, {"action": "confirm_eta", "_selected_action": [overdue.pk]})
         assert "New ETA" in form.text
         new_eta = timezone.localdate() + dt.timedelta(days=4)
         done = client.post(
             url,
             {
-                "action": "change_eta",
+                "action": "confirm_eta",
                 "_selected_action": [overdue.pk],
                 "apply": "1",
                 "new_eta": new_eta.isoformat(),
@@ -211,7 +211,7 @@ def test_the_confirm_form_names_a_bad_date(client, account, buyer, warehouse, sk
         page = client.post(
             reverse("admin:backorders_overduerun_changelist"),
             {
-                "action": "change_eta",
+                "action": "confirm_eta",
                 "_selected_action": [overdue.pk],
                 "apply": "1",
                 "new_eta": "2020-01-01",
