@@ -83,9 +83,7 @@ class RunCancelForm(forms.Form):
     )
 
 
-def _run_action(
-    page, request, queryset, *, action, form_class, apply, title, submit, run_of=None
-):
+def _run_action(page, request, queryset, *, action, form_class, apply, title, submit, run_of=None):
     """One run (`run_of` the selected row, when the page lists something else), an
     intermediate form, then the service; its errors land on the form."""
     selected = list(queryset[:2])
@@ -120,7 +118,7 @@ def _run_action(
 
 
 @extension_action(description="Change ETA (with a reason)", permission="inventory.change_eta")
-def change_eta(page, request, queryset, run_of=None):
+def change_eta(page, request, queryset, run_of=None, action="change_eta"):
     def apply(run, data):
         eta_change(run=run, new_eta=data["new_eta"], reason=data["reason"], user=request.user)
         return f"{run.reference} now due {data['new_eta']:%Y-%m-%d}."
@@ -129,7 +127,7 @@ def change_eta(page, request, queryset, run_of=None):
         page,
         request,
         queryset,
-        action="change_eta",
+        action=action,
         form_class=EtaChangeForm,
         apply=apply,
         title="Change the ETA of {}",
@@ -263,7 +261,9 @@ class OverdueRunAdmin(admin.ModelAdmin):
 
     @admin.action(description="Confirm a new ETA (with a reason)", permissions=["change_eta"])
     def confirm_eta(self, request, queryset):
-        return change_eta(self, request, queryset, run_of=lambda overdue: overdue.run)
+        return change_eta(
+            self, request, queryset, run_of=lambda overdue: overdue.run, action="confirm_eta"
+        )
 
     @admin.display(ordering="run__factory")
     def factory(self, obj):
