@@ -108,8 +108,48 @@ def repeg_earlier(book: Book, *, sku_ids, only_lines=None) -> dict[int, dt.date]
                     held -= take
                     moved[line.pk] = True
             if line.pk in moved:
-                moved[line.pk] = max(
-                    (book.slot(inbound).eta for inbound, _ in book.line_pegs(line.pk)),
-                    default=None,
-                )
+                moved[line.pk] = _latest_eta(book, line.pk)
     return moved
+
+
+def repeg_oldest_first(book: Book, *, sku_ids) -> dict[int, dt.date]:
+    """Where a younger waiting line holds an earlier run than an older one waits for,
+    swap them (pairs for pairs), as long as the younger line's new run still ships
+    inside its window: the oldest order waits for the earliest run. Returns {line id:
+    its latest ETA now} for the lines moved."""
+    moved = set()
+    for sku_id in sorted(set(sku_ids)):
+        lines = waiting(book, sku_id)
+        for index, older in enumerate(lines):
+            for younger in reversed(lines[index + 1 :]):
+                while _swap(book, older=older, younger=younger):
+                    moved.update((older.pk, younger.pk))
+    return {line_id: _latest_eta(book, line_id) for line_id in moved}
+
+
+def _swap(book: Book, *, older, younger) -> bool:
+    """Swap the older line's latest peg with the younger's earliest earlier one; False
+    when there is nothing to swap."""
+    older_pegs = book.line_pegs(older.pk)
+    younger_pegs = sorted(book.line_pegs(younger.pk), key=lambda peg: book._eta_of(peg[0]))
+    if not older_pegs or not younger_pegs:
+        return False
+    late_inbound, late_qty = older_pegs[0]
+    late_eta = book._eta_of(late_inbound)
+    for early_inbound, early_qty in younger_pegs:
+        early_eta = book._eta_of(early_inbound)
+        if early_eta >= late_eta:
+            return False
+        if younger.window_end and book.ships_by(younger, late_eta) > younger.window_end:
+            return False
+        take = min(late_qty, early_qty)
+        book._peg_take(older.pk, late_inbound, take)
+        book._peg_take(younger.pk, early_inbound, take)
+        book.peg(older, early_inbound, take)
+        book.peg(younger, late_inbound, take)
+        return True
+    return False
+
+
+def _latest_eta(book: Book, line_id) -> dt.date | None:
+    return max((book._eta_of(inbound) for inbound, _ in book.line_pegs(line_id)), default=None)

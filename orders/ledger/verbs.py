@@ -17,7 +17,7 @@ from inventory.sql import placeholders, values_table
 from orders import locks, rules
 from orders.ledger import counters
 from orders.ledger.book import Book
-from orders.ledger.fill import fill, rehome, repeg_earlier, waiting
+from orders.ledger.fill import fill, rehome, repeg_earlier, repeg_oldest_first, waiting
 from orders.models import Allocation, BackorderPeg, BackorderPolicy, OrderLine
 
 
@@ -62,6 +62,7 @@ def _settle(book: Book, *, sku_ids, result: Filled, ship_date_of) -> Filled:
     """Fair fill, then move what still waits to earlier runs, then write."""
     result.filled.update(fill(book, sku_ids=sku_ids))
     result.moved.update(repeg_earlier(book, sku_ids=sku_ids))
+    result.moved.update(repeg_oldest_first(book, sku_ids=sku_ids))
     for line_id in result.filled:
         line = book.lines[line_id]
         line.communicated_date = ship_date_of(line)

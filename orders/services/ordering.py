@@ -414,7 +414,7 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
                 window_end=window_end if promise.backordered else None,
             )
         )
-    order_totals_apply(order=order, lines=lines)
+    order_totals_apply(order=order, lines=lines, quote=True)
     order.save(force_insert=True)
     order.number = f"SO-{100000 + order.pk}"
     Order.objects.filter(pk=order.pk).update(number=order.number)
@@ -498,18 +498,25 @@ def _lines_plan(*, placement, allow_backorder, window_end, lock_first) -> list[_
     return plans
 
 
-def order_totals_apply(*, order, lines) -> None:
+def order_totals_apply(*, order, lines, quote: bool = False) -> None:
     """Set subtotal (cancelled pairs are not charged), freight, total and status on an
-    order from its lines; the caller saves."""
+    order from its lines; the caller saves. Freight is quoted once, at placement
+    (quote=True), from the terms, and kept: a cancellation never re-quotes it (a brand
+    cancelling part of an order never adds a charge), and an order of which nothing
+    ships owes none. So the total is always what was invoiced plus what is still open."""
     subtotal = rules.money(
         sum((line.unit_price * (line.quantity - line.cancelled) for line in lines), Decimal(0))
     )
     if order.no_charge:
         freight = Decimal("0.00")
-    else:
+    elif quote:
         freight = rules.freight_quote(
             account=order.account, terms=order.terms, subtotal=subtotal
         ).freight
+    elif not any(line.quantity - line.cancelled for line in lines):
+        freight = Decimal("0.00")
+    else:
+        freight = order.freight
     order.subtotal, order.freight, order.total = subtotal, freight, subtotal + freight
     order.status = order_status_for(lines)
 
