@@ -317,8 +317,8 @@ def test_the_ledger_holds_under_any_sequence_of_events(monkeypatch, terms):
     run_state_machine_as_test(
         LedgerMachine,
         settings=settings(
-            max_examples=12,
-            stateful_step_count=18,
+            max_examples=6,
+            stateful_step_count=12,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
