@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from inventory.models import EtaChange, InboundRun, StockLevel
+from inventory.parsing import natural_number
 from inventory.selectors import run_etas
 from notifications.models import Message
 from orders import selectors
@@ -786,10 +787,10 @@ class OrderAdmin(AuditedAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         order = get_object_or_404(Order.objects.select_related("account", "ship_to"), pk=object_id)
         initial = {}
-        if action == "resend" and request.GET.get("message", "").isdigit():
-            initial["message"] = int(request.GET["message"])
-        if action == "eta" and request.GET.get("run", "").isdigit():
-            initial["run"] = int(request.GET["run"])
+        preset = {"resend": "message", "eta": "run"}.get(action)
+        chosen = natural_number(request.GET.get(preset)) if preset else None
+        if chosen is not None:
+            initial[preset] = chosen
         form = form_class(request.POST or None, order=order, initial=initial)
         if request.method == "POST" and form.is_valid():
             rows = []

@@ -51,7 +51,7 @@ def add_error_responses(result, generator, request, public):
             for code, description in wanted.items():
                 responses.setdefault(code, _json_error(description))
             for code, response in responses.items():
-                if code.isdigit() and int(code) >= 400 and not response.get("content"):
+                if code.isdecimal() and int(code) >= 400 and not response.get("content"):
                     response["content"] = {"application/json": {"schema": ERROR_REF}}
             responses["429"].setdefault("headers", {}).update(RETRY_AFTER)
     return result

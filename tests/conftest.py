@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -21,6 +22,13 @@ concurrent = pytest.mark.skipif(
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttle, rate-limit and lockout counts live in the cache (Redis when the suite runs
+    on Redis): each test starts with none."""
+    cache.clear()
 
 
 @pytest.fixture
