@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 
+from portal.cache import REDIS_SCHEMES, caches_for
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)
@@ -267,7 +269,14 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# One cache shared by every process when Redis is configured (CACHE_URL, else the broker
+# when that is Redis): throttles, rate limits and de-duplication count across processes.
+# The embedded default keeps a cache in each process.
+CACHE_URL = env(
+    "CACHE_URL",
+    default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(REDIS_SCHEMES) else "locmem://",
+)
+CACHES = caches_for(CACHE_URL)
 
 # Content Security Policy (django-csp 4): everything from our own origin.
 CONTENT_SECURITY_POLICY = {
