@@ -17,13 +17,17 @@ ERROR_SCHEMA = {
 }
 
 COMMON_ERRORS = {
-    "400": "Invalid input or malformed JSON; `errors` names each offending field or line.",
+    "400": "Invalid input, malformed JSON, unknown fields or JSON nested over 32 levels; "
+    "`errors` names each offending field or line.",
     "401": "No credentials, or an unknown or revoked token.",
     "403": "Authenticated, but not allowed to do this (or a session request without CSRF).",
     "404": "Not found, or not one of your accounts' (never 403 for another account's data).",
     "429": "Too many requests for this user; retry after `Retry-After` seconds.",
 }
-BODY_ERRORS = {"415": "The body is not `application/json`."}
+BODY_ERRORS = {
+    "413": "The body is over the size limit (2.5 MB); send it in smaller parts.",
+    "415": "The body is not `application/json`.",
+}
 RETRY_AFTER = {
     "Retry-After": {
         "schema": {"type": "integer"},

@@ -84,3 +84,25 @@ def test_the_admin_search_with_a_unicode_digit_answers(client, world, raw):
     response = client.get(reverse("admin:service_search"), {"q": raw})
 
     assert response.status_code == 200
+
+
+def test_every_admin_list_searched_for_a_unicode_digit_answers(client, world):
+    from django.contrib import admin
+
+    client.force_login(StaffFactory(is_superuser=True))
+    for model, model_admin in admin.site._registry.items():
+        if not model_admin.search_fields:
+            continue
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        response = client.get(url, {"q": "²"})
+        assert response.status_code == 200, url
+
+
+def test_an_admin_order_action_preset_with_a_unicode_digit_is_ignored(client, world):
+    client.force_login(StaffFactory(is_superuser=True))
+    order = world.alpha.order
+    url = reverse("admin:orders_order_service", args=[order.pk, "resend"])
+
+    response = client.get(url, {"message": "²"})
+
+    assert response.status_code == 200
