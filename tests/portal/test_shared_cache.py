@@ -2,7 +2,6 @@
 password-reset limits, which use the same cache) cannot be multiplied by the number of
 processes. Redis being down never fails a request."""
 
-import os
 import socket
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from rest_framework.throttling import UserRateThrottle
 
 from portal.cache import SharedRedisCache, caches_for
 from tests.factories import UserFactory
-from tests.workers import ROOT
+from tests.workers import ROOT, own_process_env
 
 ANOTHER_PROCESS = """
 import sys
@@ -29,15 +28,8 @@ print(" ".join(str(client.get("/api/v1/orders/").status_code) for _ in range(2))
 
 
 def _another_process_calls(key: str, *, broker: str) -> list[int]:
-    db = django_settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        # Only the broker is named: a Redis broker makes the cache that Redis too.
-        "CELERY_BROKER_URL": broker,
-        "API_THROTTLE_RATE": "3/minute",
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-    }
+    # Only the broker is named: a Redis broker makes the cache that Redis too.
+    env = own_process_env(CELERY_BROKER_URL=broker, API_THROTTLE_RATE="3/minute")
     env.pop("CACHE_URL", None)
     out = subprocess.run(
         [sys.executable, "-c", ANOTHER_PROCESS, key],
