@@ -112,6 +112,12 @@ customer service can read rows) and is not listed in the portal feed::
 
     {}
 
+PASSWORD_CHANGED ("password_changed"), always sent: the password of the account was
+changed or reset, so someone who did not do it can act::
+
+    {"changed_at": "2026-03-14T09:30:00-04:00",
+     "reset_url": "https://.../accounts/password_reset/"}
+
 DIGEST ("digest") is written by the daily digest job, never by callers: its items
 are the held messages that point at it.
 """
@@ -134,6 +140,7 @@ class MessageKind(models.TextChoices):
     CASE_UPDATE = "case_update", "Service case update"
     BACK_IN_STOCK = "back_in_stock", "Back in stock"
     PASSWORD_RESET = "password_reset", "Password reset"
+    PASSWORD_CHANGED = "password_changed", "Password changed"
     DIGEST = "digest", "Daily digest"
 
 
@@ -202,6 +209,9 @@ SPECS: dict[str, KindSpec] = {
     ),
     MessageKind.PASSWORD_RESET: KindSpec(
         required=(), user_configurable=False, always_immediate=True
+    ),
+    MessageKind.PASSWORD_CHANGED: KindSpec(
+        required=("changed_at", "reset_url"), user_configurable=False, always_immediate=True
     ),
     MessageKind.DIGEST: KindSpec(required=(), user_configurable=False, always_immediate=True),
 }

@@ -1,9 +1,14 @@
-"""Write use cases of the portal's own: asking for a password reset."""
+"""Write use cases of the portal's own: asking for a password reset, and telling a user
+their password was changed."""
 
+import hashlib
 import uuid
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 
 from notifications.kinds import MessageKind
 from notifications.services import message_enqueue, task_publish
@@ -42,4 +47,20 @@ def password_reset_send(*, email: str, request_id: str) -> int:
             recipients=users,
             context={},
         )
+    )
+
+
+@transaction.atomic(durable=True)
+def password_changed_notify(*, user) -> None:
+    """Tell the user by email that their password was changed or reset, so that someone
+    who did not do it can act. Keyed by the new password's hash: once per change."""
+    changed = hashlib.sha256(user.password.encode()).hexdigest()[:24]
+    message_enqueue(
+        kind=MessageKind.PASSWORD_CHANGED,
+        key=f"password-changed:{user.pk}:{changed}",
+        recipients=[user],
+        context={
+            "changed_at": timezone.localtime().isoformat(timespec="minutes"),
+            "reset_url": settings.SITE_URL.rstrip("/") + reverse("password_reset"),
+        },
     )

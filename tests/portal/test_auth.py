@@ -171,6 +171,9 @@ def test_password_reset_round_trip(client, settings, published):
     assert b"Password set" in client.get(done.url).content
     user.refresh_from_db()
     assert user.check_password("brand-new-sandals-42")
+    # and the user is told their password changed
+    told = Message.objects.get(kind=MessageKind.PASSWORD_CHANGED, recipient=user)
+    assert told.context["reset_url"] == "https://portal.trailwise.example/accounts/password_reset/"
 
 
 def test_the_outbox_row_holds_no_working_link_and_the_feed_does_not_list_it(client, published):
@@ -286,6 +289,10 @@ def test_password_change(client):
     assert b"Password changed" in client.get(response.url).content
     user.refresh_from_db()
     assert user.check_password("another-trail-shoe-77")
+    # the user is told by email, once
+    (told,) = Message.objects.filter(kind=MessageKind.PASSWORD_CHANGED, recipient=user)
+    assert told.status == "pending"
+    assert told.subject == "Your Trailwise Wholesale password was changed"
 
 
 def test_password_change_with_wrong_old_password_names_the_field(client):
