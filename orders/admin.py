@@ -1253,4 +1253,6 @@ InboundRunAuditedAdmin = _audited_admin(
     show_full_result_count=False,
 )
 
+from orders import pricing_admin  # noqa: E402, F401  (registers the price list admin)
+
 __all__ = ["FORMULA_PREFIXES", "csv_cell", "csv_response", "order_story"]

@@ -2,13 +2,18 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from portal.views import health
+from portal.views import health, media
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("api/", include("portal.api.urls")),
+    path(
+        f"{settings.MEDIA_URL.lstrip('/')}catalogue/<path:path>",
+        media.catalogue_picture,
+        name="picture",
+    ),
     path("", include(("portal.views.urls", "portal"))),
 ]
 

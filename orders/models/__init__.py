@@ -40,6 +40,7 @@ from orders.models.ordering import (
     OrderSource,
     OrderStatus,
 )
+from orders.models.pricing import PriceListAssignment
 
 __all__ = [
     "Account",
@@ -71,6 +72,7 @@ __all__ = [
     "OrderSource",
     "OrderStatus",
     "Payment",
+    "PriceListAssignment",
     "ReturnAuthorization",
     "ReturnLine",
     "Shipment",
