@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('inventory', '0003_price_lists_pictures_gender'),
-        ('orders', '0006_cart_from_upload'),
+        ('orders', '0007_claims_case_entries_stock_alerts'),
     ]
 
     operations = [
