@@ -18,7 +18,7 @@ from inventory import locks as inventory_locks
 from inventory import selectors as inventory_selectors
 from inventory.exceptions import InsufficientStock
 from inventory.models import SKU, StockLevel
-from inventory.parsing import sku_code_normalize, whole_pairs
+from inventory.parsing import natural_number, sku_code_normalize, whole_pairs
 from inventory.sql import values_table
 from orders import ledger, locks, rules
 from orders.exceptions import (
@@ -127,9 +127,10 @@ def _validate(
     ship_to_obj = None
     if ship_to is not None:
         ship_to_id = ship_to.pk if isinstance(ship_to, ShipTo) else ship_to
+        ship_to_pk = natural_number(ship_to_id)
         ship_to_obj = (
-            ShipTo.objects.filter(account=account, pk=ship_to_id).first()
-            if str(ship_to_id).isdigit()
+            ShipTo.objects.filter(account=account, pk=ship_to_pk).first()
+            if ship_to_pk is not None
             else None
         )
         if ship_to_obj is None:
@@ -651,7 +652,7 @@ def _cancel_requests_validate(*, lines, locked):
         return [(line, line.open_quantity) for line in locked.values() if line.open_quantity]
     errors, wanted, seen = {}, [], set()
     for index, request in enumerate(lines):
-        line = locked.get(int(request.line_id)) if str(request.line_id).isdigit() else None
+        line = locked.get(natural_number(request.line_id))
         if line is None:
             errors[f"lines[{index}].id"] = ["Not a line of this order."]
             continue
