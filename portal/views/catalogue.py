@@ -1,0 +1,65 @@
+"""The catalogue page: style cards (or a list) filtered by facets with their counts, at
+the account's prices. The filters live in the URL, so a filtered catalogue can be
+shared; htmx swaps the facets and results without a full reload. A bad filter value is
+ignored and said so, never an error page."""
+
+import hashlib
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from inventory.facets import CatalogueFilter, facet_counts
+from inventory.models import SKU
+from inventory.pricing import priced
+from inventory.selectors import catalogue_page
+from orders import rules
+from orders.pricing import account_price_list
+
+VIEWS = ("grid", "list")
+
+
+@login_required
+@require_GET
+def catalogue(request):
+    account = request.account or None
+    terms = rules.current_terms()
+    price_list = account_price_list(account=account)
+    skus = priced(SKU.objects.active(), price_list)
+    filterset = CatalogueFilter(
+        request.GET, skus, ship_days=(terms.processing_days, terms.receiving_days)
+    )
+    ignored = (
+        [
+            f"{filterset.form.fields[name].label or name}: {' '.join(messages)}"
+            for name, messages in filterset.form.errors.items()
+            if name in filterset.form.fields
+        ]
+        if not filterset.is_valid()
+        else []
+    )
+    view = request.GET.get("view") if request.GET.get("view") in VIEWS else "grid"
+    context = {
+        "filter": filterset,
+        "facets": facet_counts(filterset, cache_key=_counts_key(request, price_list)),
+        "page": catalogue_page(skus=filterset.qs, page=request.GET.get("page", 1)),
+        "ignored": ignored,
+        "view": view,
+        "query": _query_without_page(request),
+    }
+    template = "portal/catalogue/_body.html" if request.htmx else "portal/catalogue/page.html"
+    return render(request, template, context)
+
+
+def _counts_key(request, price_list) -> str:
+    """The filters asked for (not the page or the view), the price list and the database."""
+    params = sorted((k, tuple(v)) for k, v in request.GET.lists() if k not in ("page", "view"))
+    key = (connection.settings_dict["NAME"], params, price_list.pk if price_list else None)
+    return "catalogue-facets:" + hashlib.sha256(repr(key).encode()).hexdigest()
+
+
+def _query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
