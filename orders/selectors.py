@@ -72,30 +72,38 @@ def user_can_order(*, user, account: Account) -> bool:
 
 def line_expected_dates(*, lines) -> dict[int, dt.date]:
     """The expected ship date of each backordered line, derived from its pegs' runs' ETAs
-    (the latest of them), never copied. Lines without pegs are absent."""
-    from inventory.selectors import run_etas, ship_date_from_run
+    (the latest of them) and their factories' records, never copied. Lines without pegs
+    are absent."""
+    from inventory.selectors import run_etas, run_records, ship_date_from_run
 
     line_ids = [line.pk for line in lines]
     if not line_ids:
         return {}
     pegs = list(
         BackorderPeg.objects.filter(line_id__in=line_ids).values_list(
-            "line_id", "inbound_line__run_id", "line__order__terms_id"
+            "line_id", "inbound_line__run_id", "line__order__terms_id", "line__window_end"
         )
     )
     if not pegs:
         return {}
-    etas = run_etas(run_ids={run_id for _, run_id, _ in pegs})
-    terms = {t.pk: t for t in CommercialTerms.objects.filter(pk__in={t for _, _, t in pegs})}
+    etas = run_etas(run_ids={run_id for _, run_id, _, _ in pegs})
+    records = run_records(run_ids=etas)
+    terms = {t.pk: t for t in CommercialTerms.objects.filter(pk__in={t for _, _, t, _ in pegs})}
     today = timezone.localdate()
-    # Once per run and terms: an ETA change asks for 20,000 lines of one run.
+    # Once per run, terms and window: an ETA change asks for 20,000 lines of one run.
     ship_dates = {
-        (run_id, terms_id): ship_date_from_run(eta=etas[run_id], terms=terms[terms_id], today=today)
-        for run_id, terms_id in {(run_id, terms_id) for _, run_id, terms_id in pegs}
+        key: ship_date_from_run(
+            eta=etas[key[0]],
+            terms=terms[key[1]],
+            today=today,
+            record=records[key[0]],
+            window_end=key[2],
+        )
+        for key in {(run_id, terms_id, window_end) for _, run_id, terms_id, window_end in pegs}
     }
     expected = {}
-    for line_id, run_id, terms_id in pegs:
-        date = ship_dates[run_id, terms_id]
+    for line_id, *key in pegs:
+        date = ship_dates[tuple(key)]
         expected[line_id] = max(date, expected.get(line_id, date))
     return expected
 
