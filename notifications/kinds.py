@@ -89,6 +89,23 @@ GENERIC ("generic"), a plain note from the brand (customer service, announcement
     {"headline": "...", "body": "plain text, paragraphs separated by blank lines",
      "url": "https://...", "url_label": "Open"}                  # url* optional
 
+CASE_UPDATE ("case_update"), news on a service case: a claim received, a reply from
+the other side, a resolution with its document::
+
+    {"account_name": "...", "case_number": "CS-000042",
+     "headline": "Trailwise replied on case CS-000042",
+     "body": "plain text, paragraphs separated by blank lines",
+     "case_url": "https://.../cases/CS-000042/",
+     "document_label": "Credit memo CM-000012",                # optional
+     "document_url": "https://...",                            # optional
+     "reply_to": "case-42-5f1e...@reply.trailwise.example"}    # optional: the case's
+                                                                # signed reply address
+
+BACK_IN_STOCK ("back_in_stock"), a size a buyer asked about is available again::
+
+    {"account_name": "...", "sku": "WLK-BLK-085M", "description": "Walker, Black, 8.5 M",
+     "ats": 24, "style_url": "https://.../catalogue/WLK/"}
+
 DIGEST ("digest") is written by the daily digest job, never by callers: its items
 are the held messages that point at it.
 """
@@ -108,6 +125,8 @@ class MessageKind(models.TextChoices):
     SHIPMENT = "shipment", "Shipment"
     INVOICE = "invoice", "Invoice issued"
     GENERIC = "generic", "Note from Trailwise"
+    CASE_UPDATE = "case_update", "Service case update"
+    BACK_IN_STOCK = "back_in_stock", "Back in stock"
     DIGEST = "digest", "Daily digest"
 
 
@@ -167,6 +186,13 @@ SPECS: dict[str, KindSpec] = {
         url_key="invoice_url",
     ),
     MessageKind.GENERIC: KindSpec(required=("headline", "body"), url_key="url"),
+    MessageKind.CASE_UPDATE: KindSpec(
+        required=("account_name", "case_number", "headline", "body", "case_url"),
+        url_key="case_url",
+    ),
+    MessageKind.BACK_IN_STOCK: KindSpec(
+        required=("account_name", "sku", "description", "ats", "style_url"), url_key="style_url"
+    ),
     MessageKind.DIGEST: KindSpec(required=(), user_configurable=False, always_immediate=True),
 }
 

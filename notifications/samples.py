@@ -239,4 +239,21 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
         "url": f"{SITE}/invoices/",
         "url_label": "See your invoices",
     },
+    MessageKind.CASE_UPDATE: {
+        "account_name": "Comfort Shoes of Burlington",
+        "case_number": "CS-000042",
+        "headline": "Trailwise replied on case CS-000042",
+        "body": "Thanks for the photos. We are sending two replacement pairs today.",
+        "case_url": f"{SITE}/cases/CS-000042/",
+        "document_label": "Replacement order SO-10077",
+        "document_url": f"{SITE}/orders/SO-10077/",
+        "reply_to": "case-42-5f1e0c9a2b7d4e11@reply.trailwise.example",
+    },
+    MessageKind.BACK_IN_STOCK: {
+        "account_name": "Comfort Shoes of Burlington",
+        "sku": "WLK-BLK-085M",
+        "description": "Walker, Black, 8.5 M",
+        "ats": 24,
+        "style_url": f"{SITE}/catalogue/WLK/",
+    },
 }

@@ -331,6 +331,8 @@ def _build_email(message: Message) -> EmailMultiAlternatives:
             "X-Trailwise-Message": message.kind,
             "Auto-Submitted": "auto-generated",
         },
+        # A case's messages carry its signed reply address, so an answer lands on it.
+        reply_to=[message.context["reply_to"]] if message.context.get("reply_to") else None,
     )
     email.attach_alternative(rendered.html, "text/html")
     return email

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -23,6 +24,11 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 ADMIN_URL = env("ADMIN_URL", default="admin/")
+# Replies to a case's emails go to case-<id>-<signature>@CASE_REPLY_DOMAIN; the mail
+# provider posts them to /inbound/email/, signed with INBOUND_EMAIL_SIGNING_KEY
+# (HMAC-SHA256 of timestamp + token). Without a key every inbound post is refused.
+CASE_REPLY_DOMAIN = env("CASE_REPLY_DOMAIN", default="reply.trailwise.example")
+INBOUND_EMAIL_SIGNING_KEY = env("INBOUND_EMAIL_SIGNING_KEY", default="")
 BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
 # Safety buffer held back on every new stock level unless a planner sets its own.
 INVENTORY_DEFAULT_HOLDBACK = env.int("INVENTORY_DEFAULT_HOLDBACK", default=0)
@@ -126,6 +132,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind the reverse proxy every request comes from the proxy's address: read the
+# client's from the header the proxy overwrites (set only when the proxy is the one way in).
+CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", default="")
+if CLIENT_IP_HEADER:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = (CLIENT_IP_HEADER, "REMOTE_ADDR")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", default="America/New_York")
@@ -176,6 +187,13 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Every worker takes from both queues in turn: a PDF someone asked for (default queue)
+# never waits behind the document backlog (orders.documents.BACKLOG_QUEUE).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (
+    Queue("celery", routing_key="celery"),
+    Queue("documents_backlog", routing_key="documents_backlog"),
+)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {

@@ -11,6 +11,7 @@ class CaseChannel(models.TextChoices):
     PHONE = "phone", "Phone"
     EMAIL = "email", "Email"
     PORTAL = "portal", "Portal"
+    API = "api", "API"
     REP = "rep", "Sales rep"
 
 
@@ -18,7 +19,9 @@ class CaseReason(models.TextChoices):
     DAMAGED = "damaged", "Damaged in transit"
     DEFECT = "defect", "Manufacturing defect"
     MIS_SHIP = "mis_ship", "Wrong item shipped"
+    WRONG_SIZE = "wrong_size", "Wrong size shipped"
     SHORT_SHIP = "short_ship", "Short shipped"
+    OVER_SHIP = "over_ship", "Over shipped"
     FREIGHT = "freight", "Freight question"
     LATE = "late", "Late or missing delivery"
     ORDER_CHANGE = "order_change", "Order change or cancellation"
@@ -29,6 +32,21 @@ class CaseReason(models.TextChoices):
 class CaseStatus(models.TextChoices):
     OPEN = "open", "Open"
     RESOLVED = "resolved", "Resolved"
+
+
+CASE_NUMBER_PREFIX = "CS-"
+
+
+class CaseQuerySet(models.QuerySet):
+    def for_accounts(self, accounts):
+        return self.filter(account__in=accounts)
+
+    def with_number(self, number: str):
+        """The case called "CS-000123" (its number is its id, shown padded)."""
+        digits = str(number or "").strip().upper().removeprefix(CASE_NUMBER_PREFIX)
+        if not digits.isascii() or not digits.isdigit() or len(digits) > 12:
+            return self.none()
+        return self.filter(pk=int(digits))
 
 
 class Case(models.Model):
@@ -51,6 +69,16 @@ class Case(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The brand's person working the case; nobody yet means the service team.",
+    )
+
+    objects = CaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-opened_at", "-pk"]
@@ -71,7 +99,11 @@ class Case(models.Model):
         ]
 
     def __str__(self):
-        return f"Case {self.pk}"
+        return f"Case {self.number}"
+
+    @property
+    def number(self) -> str:
+        return f"{CASE_NUMBER_PREFIX}{self.pk:06d}"
 
     @property
     def time_to_resolve(self):

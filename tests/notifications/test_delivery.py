@@ -193,3 +193,19 @@ def test_task_bodies_are_thin_and_tolerate_a_missing_row(outbox, monkeypatch):
     assert outbox_sweep_task() == 1
     assert len(requeued) == 1
     assert len(outbox) == 4
+
+
+def test_a_message_with_a_reply_address_is_sent_with_reply_to(outbox):
+    # given a case update carrying the case's signed reply address
+    user = UserFactory()
+    context = SAMPLE_CONTEXTS[MessageKind.CASE_UPDATE]
+    (message,) = message_enqueue(
+        kind=MessageKind.CASE_UPDATE, key="case-entry:1", recipients=[user], context=context
+    )
+    # when
+    message_deliver(message_id=message.pk)
+    # then answering the email goes to the case, and other kinds keep the default
+    assert outbox[0].reply_to == [context["reply_to"]]
+    plain = _shipment_for(user)
+    message_deliver(message_id=plain.pk)
+    assert outbox[1].reply_to == []
