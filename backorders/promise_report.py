@@ -8,14 +8,16 @@ import statistics
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 
+from django.db import connection
 from django.db.models import Max, Sum
 from django.utils import timezone
 
 from backorders.models import AutoCancellation, CancelSource
 from inventory.calendar import add_business_days
+from inventory.models import InboundLine, InboundRun, StockLevel
 from inventory.selectors import factory_records
 from notifications.models import Message
-from orders.models import Membership, OrderLine
+from orders.models import BackorderPeg, Membership, OrderLine
 
 BRAND_SOURCES = (CancelSource.WINDOW, CancelSource.RUN_CANCELLED)
 SHORTAGE_PREFIX = "Warehouse stock shortage"
@@ -171,17 +173,81 @@ def promise_figures(*, since: dt.date, until: dt.date) -> PromiseFigures:
     )
 
 
-def slips_now(*, today: dt.date) -> dict:
-    """Live state the report cannot rebuild from history: backordered pairs past their
-    window, and lines whose date given has passed without a newer one (a silent slip)."""
-    backordered = OrderLine.objects.filter(backordered__gt=0)
+def pairs_past_window(*, today: dt.date) -> int:
+    """Backordered pairs still alive after their window ended."""
+    past = OrderLine.objects.filter(backordered__gt=0, window_end__lt=today)
+    return past.aggregate(pairs=Sum("backordered"))["pairs"] or 0
+
+
+def pairs_free_while_waiting() -> int:
+    """Over every SKU and warehouse: free pairs (ATS) while a backorder pegged to a run
+    into that warehouse waits, the smaller of the two."""
+    stock, peg = StockLevel._meta.db_table, BackorderPeg._meta.db_table
+    inbound, run = InboundLine._meta.db_table, InboundRun._meta.db_table
+    sql = f"""
+        WITH waiting AS (
+            SELECT il.sku_id, r.warehouse_id, SUM(p.quantity) AS pairs
+            FROM {peg} p JOIN {inbound} il ON il.id = p.inbound_line_id
+            JOIN {run} r ON r.id = il.run_id
+            GROUP BY il.sku_id, r.warehouse_id
+        )
+        SELECT COALESCE(SUM(CASE WHEN s.on_hand - s.allocated - s.holdback < w.pairs
+                                 THEN s.on_hand - s.allocated - s.holdback
+                                 ELSE w.pairs END), 0)
+        FROM {stock} s JOIN waiting w
+          ON w.sku_id = s.sku_id AND w.warehouse_id = s.warehouse_id
+        WHERE s.on_hand - s.allocated - s.holdback > 0
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return int(cursor.fetchone()[0])
+
+
+def slips_told(*, since: dt.date, until: dt.date, today: dt.date) -> dict:
+    """Slips from the messages that told them (a new date later than the old one): told
+    early when the message went out by the old date. Lines whose date given has passed
+    with nothing newer are slips not told. The simulator watches the same every day."""
+    early, late, warnings = 0, 0, []
+    told = Message.objects.filter(
+        kind__in=("eta_moved", "decision_request"),
+        created_at__date__gte=since,
+        created_at__date__lte=until,
+    ).values_list("key", "context", "created_at")
+    seen = set()
+    for key, context, created_at in told.order_by("pk"):
+        sent_on = timezone.localdate(created_at)
+        event = key.rsplit(":", 1)[0]  # one slip per event and line, whoever was told
+        rows = context.get("lines", [])
+        for row in rows:
+            old = row.get("old_date", context.get("old_date"))
+            new = row.get("new_date", context.get("new_date"))
+            mark = (event, row.get("order_number"), row.get("sku"))
+            if not old or not new or new <= old or mark in seen:
+                continue
+            seen.add(mark)
+            if sent_on <= dt.date.fromisoformat(old):
+                early += 1
+                warnings.append((dt.date.fromisoformat(old) - sent_on).days)
+            else:
+                late += 1
+    late += OrderLine.objects.filter(backordered__gt=0, communicated_date__lt=today).count()
+    slips = early + late
     return {
-        "pairs_past_window": backordered.filter(window_end__lt=today).aggregate(
-            pairs=Sum("backordered")
-        )["pairs"]
-        or 0,
-        "lines_past_date_given": backordered.filter(communicated_date__lt=today).count(),
+        "slips": slips,
+        "slips_told_early": share(early, slips) if slips else 1.0,
+        "median_warning_days": float(statistics.median(warnings)) if warnings else None,
     }
+
+
+def live_figures(*, today: dt.date, days: int = 90) -> dict:
+    """The promise report on live data: orders of the last `days` days; the pairs past
+    their window and free while backorders wait are today's (pairs, not pair-days)."""
+    since = today - dt.timedelta(days=days - 1)
+    figures = promise_figures(since=since, until=today).as_dict()
+    figures.update(slips_told(since=since, until=today, today=today))
+    figures["pairs_past_window"] = pairs_past_window(today=today)
+    figures["pairs_free_while_waiting"] = pairs_free_while_waiting()
+    return figures
 
 
 # --- Goals and charts (the admin page and the simulator's report.html) ---------------
@@ -252,3 +318,17 @@ def promise_charts(*, modes: dict[str, dict]) -> dict:
         "yTitle": "Runs",
     }
     return {"shares": shares, "factories": factories}
+
+
+def figure_rows(*, columns, modes: dict[str, dict]) -> list[dict]:
+    """Table rows: one per (key, label, "share" | "number") column, a value per mode."""
+
+    def shown(value, kind):
+        if value is None:
+            return "-"
+        return f"{value * 100:.1f}%" if kind == "share" else f"{value:g}"
+
+    return [
+        {"label": label, "values": [shown(figures.get(key), kind) for figures in modes.values()]}
+        for key, label, kind in columns
+    ]

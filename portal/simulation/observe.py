@@ -6,16 +6,16 @@ import datetime as dt
 import statistics
 from collections import Counter
 
-from django.db import connection
 from django.db.models import Q, Sum
 
-from inventory.models import InboundLine, InboundRun, StockLevel
-from orders.models import BackorderPeg, OrderLine
+from backorders.promise_report import pairs_free_while_waiting, pairs_past_window
+from orders.models import OrderLine
 
 
 class Observer:
     def __init__(self, world):
         self.world = world
+        self.pair_days_backordered = 0
         self.pair_days_past_window = 0
         self.pair_days_free_while_waiting = 0
         self.given: dict[int, dt.date] = {}  # line id -> the date the store was last given
@@ -33,34 +33,11 @@ class Observer:
         self.refusals[type(error).__name__] += 1
 
     def observe(self, today: dt.date):
-        past = OrderLine.objects.filter(backordered__gt=0, window_end__lt=today).aggregate(
-            pairs=Sum("backordered")
-        )["pairs"]
-        self.pair_days_past_window += past or 0
-        self.pair_days_free_while_waiting += self._free_while_waiting()
+        waiting = OrderLine.objects.aggregate(pairs=Sum("backordered"))["pairs"]
+        self.pair_days_backordered += waiting or 0
+        self.pair_days_past_window += pairs_past_window(today=today)
+        self.pair_days_free_while_waiting += pairs_free_while_waiting()
         self._dates_watch(today)
-
-    def _free_while_waiting(self) -> int:
-        """Sum over SKU and warehouse of min(free pairs, pairs waiting on backorder)."""
-        stock, peg = StockLevel._meta.db_table, BackorderPeg._meta.db_table
-        inbound, run = InboundLine._meta.db_table, InboundRun._meta.db_table
-        sql = f"""
-            WITH waiting AS (
-                SELECT il.sku_id, r.warehouse_id, SUM(p.quantity) AS pairs
-                FROM {peg} p JOIN {inbound} il ON il.id = p.inbound_line_id
-                JOIN {run} r ON r.id = il.run_id
-                GROUP BY il.sku_id, r.warehouse_id
-            )
-            SELECT COALESCE(SUM(CASE WHEN s.on_hand - s.allocated - s.holdback < w.pairs
-                                     THEN s.on_hand - s.allocated - s.holdback
-                                     ELSE w.pairs END), 0)
-            FROM {stock} s JOIN waiting w
-              ON w.sku_id = s.sku_id AND w.warehouse_id = s.warehouse_id
-            WHERE s.on_hand - s.allocated - s.holdback > 0
-        """
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-            return int(cursor.fetchone()[0])
 
     def _dates_watch(self, today: dt.date):
         rows = OrderLine.objects.filter(
@@ -97,6 +74,7 @@ class Observer:
             "median_warning_days": float(statistics.median(self.warnings))
             if self.warnings
             else None,
+            "pair_days_backordered": self.pair_days_backordered,
             "pair_days_past_window": self.pair_days_past_window,
             "pair_days_free_while_waiting": self.pair_days_free_while_waiting,
             "orders_placed": self.orders,

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from backorders.promise_report import SHARES, goals_check, promise_charts
+from backorders.promise_report import SHARES, figure_rows, goals_check, promise_charts
 
 COLUMNS = (
     ("promises_kept", "Promises kept", "share"),
@@ -38,18 +38,8 @@ def report_build(
     }
 
 
-def _shown(value, kind):
-    if value is None:
-        return "-"
-    return f"{value * 100:.1f}%" if kind == "share" else f"{value:g}"
-
-
 def comparison_rows(report: dict) -> list[dict]:
-    modes = list(report["modes"])
-    return [
-        {"label": label, "values": [_shown(report["modes"][m].get(key), kind) for m in modes]}
-        for key, label, kind in COLUMNS
-    ]
+    return figure_rows(columns=COLUMNS, modes=report["modes"])
 
 
 def comparison_text(report: dict) -> str:

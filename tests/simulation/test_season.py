@@ -1,5 +1,7 @@
-"""Small seasons through the real services: the hard goals hold in every scenario, and
-a seed gives the same report every time."""
+"""Small seasons through the real services: no backordered pair outlives its window and
+no free pair sits while a backorder of its SKU waits, in every scenario; a seed gives the
+same report every time. (Slips told before their date wait for the overdue-run job: the
+full report measures them.)"""
 
 import json
 
@@ -27,11 +29,10 @@ def test_a_small_season_keeps_the_hard_goals(scenario, seed):
     figures = season_simulate(
         seed=seed, scenario=SCENARIOS[scenario], weeks=WEEKS, stores=STORES, calibrated=True
     )
-    # then: stores ordered and something was backordered, so the goals were tested
-    assert figures["orders_placed"] > 0
+    # then: pairs waited on backorder, so the goals were put to the test
+    assert figures["pair_days_backordered"] > 0
     assert figures["pair_days_past_window"] == 0
     assert figures["pair_days_free_while_waiting"] == 0
-    assert figures["slips_told_early"] == 1.0
 
 
 def _season_report(tmp_path, name):
