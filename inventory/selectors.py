@@ -169,6 +169,22 @@ def slip_allowance(*, record: RunRecord | None, terms) -> int | None:
     return record.record.usual_slip(terms.promise_slip_percentile)
 
 
+def promise_basis(*, eta: dt.date, terms, record: RunRecord | None) -> str:
+    """What a backorder's date rests on, in words a store reads: the run's ETA and the
+    slip its factory's record adds (as ship_date_from_run applies it)."""
+    basis = f"ETA {eta:%b} {eta.day}"
+    allowance = slip_allowance(record=record, terms=terms) if record is not None else None
+    if not allowance or allowance <= 0:
+        return basis
+    history = record.record.slips if record.record is not None else ()
+    if len(history) < terms.promise_min_history:
+        return f"{basis}; {allowance} days allowed for a factory with little history"
+    already = (eta - record.first_eta).days
+    if already >= allowance:
+        return f"{basis}; already {already} days later than first planned"
+    return f"{basis}; this factory is usually {allowance} days late"
+
+
 def ship_date_from_run(
     *,
     eta: dt.date,

@@ -70,10 +70,24 @@ def user_can_order(*, user, account: Account) -> bool:
     return Membership.objects.filter(user=user, account=account, role=MembershipRole.BUYER).exists()
 
 
-def line_expected_dates(*, lines) -> dict[int, dt.date]:
-    """The expected ship date of each backordered line, derived from its pegs' runs' ETAs
-    (the latest of them) and their factories' records, never copied. Lines without pegs
-    are absent."""
+@dataclass(frozen=True)
+class LinePromise:
+    date: dt.date
+    eta: dt.date
+    record: object
+    terms: CommercialTerms
+
+    @property
+    def basis(self) -> str:
+        """Why the date is what it is ("ETA Jan 12; this factory is usually 9 days late")."""
+        from inventory.selectors import promise_basis
+
+        return promise_basis(eta=self.eta, terms=self.terms, record=self.record)
+
+
+def line_promises(*, lines) -> dict[int, LinePromise]:
+    """Each backordered line's expected date from the run that ships it last, with what
+    it rests on. Lines without pegs are absent."""
     from inventory.selectors import run_etas, run_records, ship_date_from_run
 
     line_ids = [line.pk for line in lines]
@@ -91,21 +105,34 @@ def line_expected_dates(*, lines) -> dict[int, dt.date]:
     terms = {t.pk: t for t in CommercialTerms.objects.filter(pk__in={t for _, _, t, _ in pegs})}
     today = timezone.localdate()
     # Once per run, terms and window: an ETA change asks for 20,000 lines of one run.
-    ship_dates = {
-        key: ship_date_from_run(
-            eta=etas[key[0]],
-            terms=terms[key[1]],
-            today=today,
-            record=records[key[0]],
-            window_end=key[2],
+    promises = {
+        (run_id, terms_id, window_end): LinePromise(
+            ship_date_from_run(
+                eta=etas[run_id],
+                terms=terms[terms_id],
+                today=today,
+                record=records[run_id],
+                window_end=window_end,
+            ),
+            etas[run_id],
+            records[run_id],
+            terms[terms_id],
         )
-        for key in {(run_id, terms_id, window_end) for _, run_id, terms_id, window_end in pegs}
+        for run_id, terms_id, window_end in {tuple(peg[1:]) for peg in pegs}
     }
-    expected = {}
+    latest = {}
     for line_id, *key in pegs:
-        date = ship_dates[tuple(key)]
-        expected[line_id] = max(date, expected.get(line_id, date))
-    return expected
+        promise = promises[tuple(key)]
+        if line_id not in latest or promise.date > latest[line_id].date:
+            latest[line_id] = promise
+    return latest
+
+
+def line_expected_dates(*, lines) -> dict[int, dt.date]:
+    """The expected ship date of each backordered line, derived from its pegs' runs' ETAs
+    (the latest of them) and their factories' records, never copied. Lines without pegs
+    are absent."""
+    return {line_id: promise.date for line_id, promise in line_promises(lines=lines).items()}
 
 
 # --- Dashboard, rep and scorecard reads ---------------------------------------------

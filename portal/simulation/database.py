@@ -24,10 +24,12 @@ def throwaway_database(*, label: str):
             name = connection.creation.create_test_db(
                 verbosity=0, autoclobber=True, serialize=False
             )
-            if connection.vendor == "postgresql":
-                # A database dropped at the end needs no flush to disk at each commit.
-                with connection.cursor() as cursor:
+            # A database dropped at the end needs no flush to disk at each commit.
+            with connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
                     cursor.execute("SET synchronous_commit TO off")
+                elif connection.vendor == "sqlite":
+                    cursor.execute("PRAGMA synchronous = OFF")
             yield name
         finally:
             connection.creation.destroy_test_db(old_name, verbosity=0)

@@ -241,7 +241,7 @@ class Season:
                 continue
             self._at(traveller, today, 180 + index % 240)
             requests = [LineRequest(code, pairs) for code, pairs in sorted(lines.items())]
-            self._place(store, requests, today, through_cart=index % 3 != 0)
+            self._place(store, requests, today, through_cart=index % 4 == 0)
 
     def _place(self, store, requests, today, *, through_cart: bool):
         self.order_number += 1
@@ -349,8 +349,9 @@ class Season:
 
 
 def season_settings():
-    """What the season changes in this process: mail goes nowhere and queued tasks
-    stay in memory (the outbox sweep delivers), so no real inbox or broker is touched."""
+    """What the command changes in its own process, before anything is queued: mail goes
+    nowhere and tasks stay in memory (the outbox sweep delivers), so no real inbox or
+    broker is touched."""
     from portal.celery import app
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"

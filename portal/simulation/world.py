@@ -33,7 +33,7 @@ SIZES = ("6.0", "7.0", "8.0", "9.0", "10.0", "11.0")
 LEAD_DAYS = 49  # booking to the ETA the factory gives
 RUN_EVERY_DAYS = 21  # each style's re-production cadence
 HISTORY_RUNS = 10  # received runs per factory before the season
-CORE_SKUS = (6, 10)  # SKUs on a store's core list
+CORE_SKUS = (3, 6)  # SKUs on a store's core list
 PRICE = Decimal("42.00")
 QUIET_KINDS = tuple(
     PreferenceChoice(kind, enabled=False, mode=DeliveryMode.IMMEDIATE)

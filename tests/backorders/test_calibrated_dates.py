@@ -5,6 +5,7 @@ every reader shows the same date."""
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 
 from backorders.services import eta_change
 from inventory.calendar import add_business_days
@@ -69,3 +70,16 @@ def test_a_move_beyond_the_usual_slip_is_told_with_the_same_date(
     assert line.communicated_date == expected
     (told,) = messages("eta_moved")
     assert told.context["lines"][0]["new_date"] == expected.isoformat()
+
+
+def test_the_backorders_page_says_what_the_date_rests_on(
+    buyer_client, account, buyer, warehouse, late_factory
+):
+    sku = SKUFactory()
+    run = run_with(skus=[sku], warehouse=warehouse, eta_days=14, factory=late_factory)
+    line = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=4)
+
+    page = buyer_client.get(reverse("portal:backorders")).content.decode()
+
+    assert f"ETA {run.eta:%b} {run.eta.day}; this factory is usually 9 days late" in page
+    assert f"{line.promised_date:%b} {line.promised_date.day}, {line.promised_date.year}" in page

@@ -10,18 +10,19 @@ from django.core.management import call_command
 
 from portal.simulation.report import report_build, report_write
 from portal.simulation.scenarios import SCENARIOS
-from portal.simulation.season import season_settings, season_simulate
+from portal.simulation.season import season_simulate
 
 WEEKS, STORES = 3, 3
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
 
 @pytest.fixture(autouse=True)
-def _quiet_season(settings):
-    season_settings()
+def _no_broker(monkeypatch):
+    """The season's outbox sweep delivers; nothing is queued on the suite's broker."""
+    monkeypatch.setattr("notifications.services.delivery_kick", lambda ids: 0)
+    monkeypatch.setattr("orders.tasks.document_render_task.delay", lambda *args: None)
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("seed", [1, 2])
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_a_small_season_keeps_the_hard_goals(scenario, seed):
@@ -51,6 +52,7 @@ def _season_report(tmp_path, name):
     return json_path.read_text(), html_path.read_text()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_same_seed_gives_the_same_report(tmp_path):
     first, html = _season_report(tmp_path, "first")
     call_command("flush", interactive=False, verbosity=0)
@@ -73,3 +75,9 @@ def test_the_same_seed_gives_the_same_report(tmp_path):
     # self-contained: the chart library is inlined, nothing is fetched
     assert "src=" not in html
     assert "Chart" in html
+
+
+def test_the_command_refuses_an_empty_season():
+    with pytest.raises(SystemExit) as stopped:
+        call_command("simulate_season", weeks=0, verbosity=0)
+    assert stopped.value.code == 2

@@ -2,6 +2,8 @@
 report (report.json, report.html) comparing naive and calibrated promise dates."""
 
 import datetime as dt
+import signal
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
@@ -32,6 +34,8 @@ class Command(BaseCommand):
         if weeks < 1 or stores < 1:
             self.stderr.write("--weeks and --stores must be at least 1.")
             raise SystemExit(2)
+        # A stopped run still drops its database (the context managers' exits run).
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         season_settings()
         modes = {}
         for mode in ("naive", "calibrated") if promise == "both" else (promise,):
