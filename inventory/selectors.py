@@ -13,7 +13,8 @@ from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
-from django.db.models import F, Prefetch, QuerySet, Sum
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from inventory.calendar import add_business_days
@@ -114,45 +115,55 @@ class RunRecord:
     record: FactoryRecord | None
 
 
+def _with_first_eta(runs: QuerySet) -> QuerySet:
+    """Runs with the ETA each was booked with: the oldest ETA change's old ETA, else the
+    ETA (the one ETA table and its history are the only source)."""
+    booked = EtaChange.objects.filter(run=OuterRef("pk")).order_by("changed_at", "pk")
+    return runs.annotate(
+        first_eta=Coalesce(Subquery(booked.values("old_eta")[:1]), F("eta"))
+    ).values_list("pk", "factory", "first_eta", "arrived_on")
+
+
 def factory_records(*, factories=None) -> dict[str, FactoryRecord]:
-    """Each factory's record from its received runs (the first ETA it gave is the oldest
-    ETA change's old ETA, else the ETA: the one ETA table is the only source)."""
+    """Each factory's record: its received runs' arrival against the ETA first given."""
     runs = InboundRun.objects.exclude(factory="").filter(arrived_on__isnull=False)
     if factories is not None:
         runs = runs.filter(factory__in=set(factories))
-    rows = list(
-        runs.order_by("-arrived_on", "-pk").values_list("pk", "factory", "eta", "arrived_on")
-    )
-    first_etas = _first_etas(run_ids=[pk for pk, *_ in rows])
+    return _records_from(list(_with_first_eta(runs)))
+
+
+def _records_from(rows) -> dict[str, FactoryRecord]:
+    """Records from received runs' (pk, factory, first ETA, arrived_on), latest first."""
     slips = defaultdict(list)
-    for pk, factory, eta, arrived_on in rows:
+    for _, factory, first_eta, arrived_on in sorted(
+        rows, key=lambda row: (row[3], row[0]), reverse=True
+    ):
         if len(slips[factory]) < RECORD_RUNS:
-            slips[factory].append((arrived_on - first_etas.get(pk, eta)).days)
+            slips[factory].append((arrived_on - first_eta).days)
     return {factory: FactoryRecord(factory, tuple(days)) for factory, days in sorted(slips.items())}
 
 
-def _first_etas(*, run_ids) -> dict[int, dt.date]:
-    """The ETA each run was booked with, for the runs whose ETA has moved since."""
-    first = {}
-    changes = EtaChange.objects.filter(run_id__in=run_ids).order_by("changed_at", "pk")
-    for run_id, old_eta in changes.values_list("run_id", "old_eta"):
-        first.setdefault(run_id, old_eta)
-    return first
-
-
 def run_records(*, run_ids) -> dict[int, RunRecord]:
-    """The first ETA and factory record of each run, for ship_date_from_run."""
+    """The first ETA and factory record of each run, for ship_date_from_run: the runs and
+    their factories' received runs, in one query."""
     run_ids = set(run_ids)
     if not run_ids:
         return {}
-    runs = list(InboundRun.objects.filter(pk__in=run_ids).values_list("pk", "factory", "eta"))
-    records = factory_records(factories={factory for _, factory, _ in runs if factory})
-    first_etas = _first_etas(run_ids=run_ids)
+    factories = InboundRun.objects.filter(pk__in=run_ids).exclude(factory="").values("factory")
+    rows = list(
+        _with_first_eta(
+            InboundRun.objects.filter(
+                Q(pk__in=run_ids) | Q(factory__in=Subquery(factories), arrived_on__isnull=False)
+            )
+        )
+    )
+    records = _records_from([row for row in rows if row[1] and row[3] is not None])
     return {
-        pk: RunRecord(first_etas.get(pk, eta), records.get(factory, FactoryRecord(factory, ())))
-        if factory
-        else RunRecord(first_etas.get(pk, eta), None)
-        for pk, factory, eta in runs
+        pk: RunRecord(
+            first_eta, records.get(factory, FactoryRecord(factory, ())) if factory else None
+        )
+        for pk, factory, first_eta, _ in rows
+        if pk in run_ids
     }
 
 
