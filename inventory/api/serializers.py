@@ -5,6 +5,7 @@ from rest_framework import serializers
 from inventory.models import InboundStatus
 from inventory.services import MAX_INBOUND_QUANTITY
 from restapi.errors import ErrorSerializer  # noqa: F401  (re-exported for the views)
+from restapi.serializers import StrictFieldsMixin
 
 
 def flat_errors(errors, prefix="") -> dict[str, list[str]]:
@@ -109,12 +110,12 @@ class InboundRunSerializer(serializers.Serializer):
         return self.context["run_etas"][run.pk].isoformat()
 
 
-class InboundLineInputSerializer(serializers.Serializer):
+class InboundLineInputSerializer(StrictFieldsMixin, serializers.Serializer):
     sku = serializers.CharField(max_length=40)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_INBOUND_QUANTITY)
 
 
-class InboundUpsertSerializer(serializers.Serializer):
+class InboundUpsertSerializer(StrictFieldsMixin, serializers.Serializer):
     reference = serializers.CharField(max_length=40)
     eta = serializers.DateField(
         help_text="Creates the run with this ETA. For an existing run it must equal the "

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from inventory.models import SKU, Style
+from inventory.parsing import natural_number
 from orders.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused, OrderNotAllowed
 from orders.models import BackorderPolicy
 from orders.selectors import (
@@ -111,14 +112,21 @@ def style_detail(request, style_number):
     if request.method != "POST":
         return render(request, "portal/ordering/style.html", _style_context(request, style))
     account = _ordering_account(request)
-    quantities, posted = {}, {}
+    quantities, posted, unreadable = {}, {}, []
     for name, value in request.POST.items():
-        if name.startswith("qty-") and name[4:].isdigit():
-            quantities[int(name[4:])] = value
-            posted[int(name[4:])] = value
+        if not name.startswith("qty-"):
+            continue
+        sku_id = natural_number(name.removeprefix("qty-"))
+        if sku_id is None:
+            unreadable.append(name)
+            continue
+        quantities[sku_id] = value
+        posted[sku_id] = value
     valid_ids = set(style.skus.filter(pk__in=list(quantities)).values_list("pk", flat=True))
     quantities = {sku_id: value for sku_id, value in quantities.items() if sku_id in valid_ids}
     try:
+        if unreadable:
+            raise ValidationError({name: ["Not a size of this style."] for name in unreadable})
         pairs = cart_lines_set(user=request.user, account=account, quantities=quantities)
     except ValidationError as error:
         context = _style_context(request, style, errors=error.message_dict, posted=posted)
@@ -191,9 +199,9 @@ def cart_add(request):
 def _row_label(field, skus):
     """'lines[3].sku' -> 'Line 4 (ABC-1): '."""
     if field.startswith("lines[") and "]" in field:
-        index = field[6 : field.index("]")]
-        if index.isdigit() and int(index) < len(skus):
-            return f"Line {int(index) + 1} ({skus[int(index)]}): "
+        index = natural_number(field[6 : field.index("]")])
+        if index is not None and index < len(skus):
+            return f"Line {index + 1} ({skus[index]}): "
     return ""
 
 
