@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from portal.views import health, passwords
+from portal.views import health, media, passwords
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
@@ -21,6 +21,11 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("api/", include("portal.api.urls")),
+    path(
+        f"{settings.MEDIA_URL.lstrip('/')}catalogue/<path:path>",
+        media.catalogue_picture,
+        name="picture",
+    ),
     path("", include(("portal.views.urls", "portal"))),
 ]
 

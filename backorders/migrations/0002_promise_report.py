@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('backorders', '0001_initial'),
-        ('inventory', '0003_calibrated_promises'),
+        ('inventory', '0004_calibrated_promises'),
     ]
 
     operations = [

@@ -37,6 +37,7 @@ from orders.models import (
     ShipTo,
 )
 from orders.notices import backorders_filled_enqueue, order_confirmation_enqueue
+from orders.pricing import account_prices
 from orders.selectors import user_can_order
 
 MAX_LINE_QUANTITY = 5000
@@ -207,6 +208,7 @@ class _Placement:
     no_charge: bool
     today: dt.date
     opening: bool
+    prices: dict[int, Decimal]  # what the account pays per SKU id today: its price list
 
 
 def order_place(
@@ -311,6 +313,7 @@ def _placement_prepare(
         no_charge=no_charge,
         today=today,
         opening=not no_charge and rules.is_opening_order(account=account),
+        prices=account_prices(account=account, skus=valid.skus),
     )
 
 
@@ -325,13 +328,14 @@ def _validated_idempotency_key(key) -> str | None:
     return key or None
 
 
-def _check_account_and_minimums(*, account, terms, valid, opening):
+def _check_account_and_minimums(*, account, terms, valid, opening, prices):
     errors = {}
     if account.credit_status == "hold":
         errors["account"] = ["This account is on credit hold; please contact customer service."]
     pairs = sum(valid.quantities)
     subtotal = sum(
-        (sku.price * qty for sku, qty in zip(valid.skus, valid.quantities, strict=True)), Decimal(0)
+        (prices[sku.pk] * qty for sku, qty in zip(valid.skus, valid.quantities, strict=True)),
+        Decimal(0),
     )
     minimum = rules.minimum_errors(
         account=account, terms=terms, pairs=pairs, subtotal=subtotal, opening=opening
@@ -366,7 +370,11 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
             return PlacementResult(existing, created=False)
     if not no_charge:
         _check_account_and_minimums(
-            account=account, terms=terms, valid=valid, opening=placement.opening
+            account=account,
+            terms=terms,
+            valid=valid,
+            opening=placement.opening,
+            prices=placement.prices,
         )
 
     allow_backorder = valid.backorder_policy == BackorderPolicy.ALLOW and account.accepts_backorders
@@ -404,7 +412,7 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
             OrderLine(
                 order=order,
                 sku=sku,
-                unit_price=Decimal("0.00") if no_charge else sku.price,
+                unit_price=Decimal("0.00") if no_charge else placement.prices[sku.pk],
                 quantity=quantity,
                 allocated=promise.from_stock,
                 backordered=promise.backordered,

@@ -21,7 +21,6 @@ from orders.selectors import (
     cart_quantities,
     cart_review,
     cart_rows,
-    catalogue_styles,
     order_for_user,
     quick_list,
     reorder_rows,
@@ -79,17 +78,7 @@ def _cart_count(request, account) -> int:
     return sum(cart_quantities(user=request.user, account=account).values())
 
 
-# --- Catalogue and the size grid ---------------------------------------------------------
-
-
-@login_required
-@require_GET
-def catalogue(request):
-    q = request.GET.get("q", "")[:100]
-    core = True if request.GET.get("core") == "true" else None
-    context = {"q": q, "core": core, "styles": catalogue_styles(q=q, core=core)}
-    template = "portal/ordering/_catalogue_results.html" if request.htmx else None
-    return render(request, template or "portal/ordering/catalogue.html", context)
+# --- The size grid (the catalogue page is portal.views.catalogue) ------------------------
 
 
 def _style_context(request, style, *, errors=None, posted=None):
@@ -98,7 +87,7 @@ def _style_context(request, style, *, errors=None, posted=None):
     in_cart = cart_quantities(user=request.user, account=account) if can_order else {}
     return {
         "style": style,
-        "grids": style_size_grids(style=style, in_cart=in_cart),
+        "grids": style_size_grids(style=style, account=account, in_cart=in_cart),
         "can_order": can_order,
         "cart_pairs": sum(in_cart.values()),
         "errors": errors or {},
@@ -151,7 +140,7 @@ def quick_list_page(request, kind):
     context = {
         "kind": kind,
         "title": LIST_KINDS[kind],
-        "groups": quick_list(kind=kind, in_cart=in_cart),
+        "groups": quick_list(kind=kind, account=account, in_cart=in_cart),
         "can_order": can_order,
         "cart_pairs": sum(in_cart.values()),
     }

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0002_initial'),
+        ('inventory', '0003_price_lists_pictures_gender'),
     ]
 
     operations = [

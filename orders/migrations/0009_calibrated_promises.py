@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0007_claims_case_entries_stock_alerts'),
+        ('orders', '0008_price_list_assignment'),
     ]
 
     operations = [
