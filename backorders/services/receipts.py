@@ -102,6 +102,10 @@ def run_receive(
     run = inventory_locks.inbound_run_lock(run_id=run.pk)
     if run.status == InboundStatus.CANCELLED:
         raise RunNotReceivable(f"Run {run.reference} is cancelled.")
+    # Every open inbound line of these SKUs first, in pk order (the fill may move pegs to
+    # any of them; two receipts of different runs never wait on each other in a cycle),
+    # then this run's (held already unless the run is received).
+    inventory_locks.open_inbound_lines_lock(sku_ids=sku_ids)
     inbound_lines = inventory_locks.inbound_lines_lock(run_id=run.pk)
     wanted = _wanted(inbound_lines=inbound_lines, requests=requests)
     if not wanted:
