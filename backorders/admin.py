@@ -299,3 +299,6 @@ class OverdueRunAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from backorders import admin_promises  # noqa: E402, F401  (the promise report page)
