@@ -134,6 +134,7 @@ def run_receive(
     if all(line.received >= line.quantity for line in inbound_lines):
         run.status = InboundStatus.RECEIVED
         run.save(update_fields=["status", "updated_at"])
+    inventory_services.inbound_run_arrived(run_id=run.pk, on=today)
     receipt = Receipt.objects.create(
         run=run, key=key or None, lines=receipt_lines, received_by=user
     )
