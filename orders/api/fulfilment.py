@@ -217,15 +217,20 @@ class InvoicePdfView(APIView):
         )
         if invoice is None:
             raise Http404("No such invoice.")
-        if not invoice.pdf:
-            response = error_response(
-                "The PDF is being prepared; retry in a moment.", status_code=409
-            )
-            response["Retry-After"] = str(PDF_RETRY_AFTER_SECONDS)
-            return response
-        return FileResponse(
-            invoice.pdf.open("rb"),
-            as_attachment=True,
-            filename=f"{invoice.number}.pdf",
-            content_type="application/pdf",
+        return stored_pdf_response(
+            invoice.pdf, filename=f"{invoice.number}.pdf", not_ready_status=409
         )
+
+
+def stored_pdf_response(file, *, filename, not_ready_status=202):
+    """An issued document's stored PDF; while a worker still renders it, an answer with
+    Retry-After (never a render on the request path)."""
+    if not file:
+        response = error_response(
+            "The PDF is being prepared; retry in a moment.", status_code=not_ready_status
+        )
+        response["Retry-After"] = str(PDF_RETRY_AFTER_SECONDS)
+        return response
+    return FileResponse(
+        file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
+    )

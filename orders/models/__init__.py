@@ -11,8 +11,10 @@ from orders.models.audit import AuditEvent
 from orders.models.cases import (
     Case,
     CaseChannel,
+    CaseOutcome,
     CaseReason,
     CaseStatus,
+    ConcessionKind,
     CreditApproval,
     CreditApprovalStatus,
 )
@@ -64,6 +66,7 @@ __all__ = [
     "Case",
     "CaseChannel",
     "CaseEntry",
+    "CaseOutcome",
     "CaseReason",
     "CaseStatus",
     "Claim",
@@ -71,6 +74,7 @@ __all__ = [
     "ClaimPhoto",
     "ClaimReason",
     "CommercialTerms",
+    "ConcessionKind",
     "CreditApproval",
     "CreditApprovalStatus",
     "CreditMemo",

@@ -27,7 +27,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from orders.documents import statement_file_name, statement_fingerprint, statement_render_queue
-from orders.models import CreditMemo, Invoice, InvoiceStatus, Shipment
+from orders.models import CreditMemo, Invoice, InvoiceStatus, ReturnAuthorization, Shipment
 from orders.services.fulfilment import shipment_packages, statement_for
 
 PAGE_SIZE = 25
@@ -229,6 +229,21 @@ def credit_memo_pdf(request, number):
         raise Http404("No such credit memo.")
     return _stored_pdf(
         request, file=memo.pdf, filename=f"{memo.number}.pdf", what=f"Credit memo {number}"
+    )
+
+
+@login_required
+@require_GET
+def return_label_pdf(request, number):
+    account = _account_or_404(request)
+    authorization = ReturnAuthorization.objects.filter(account=account, number=number).first()
+    if authorization is None:
+        raise Http404("No such return.")
+    return _stored_pdf(
+        request,
+        file=authorization.label_pdf,
+        filename=f"{authorization.number}-label.pdf",
+        what=f"Return label {number}",
     )
 
 
