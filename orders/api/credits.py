@@ -8,7 +8,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
-from orders.api.fulfilment import stored_pdf_response
+from orders.api.fulfilment import DocumentPreparingSerializer, document_pdf_response
 from orders.credit_selectors import credit_memos_for
 from orders.selectors import accounts_visible_to
 from restapi.renderers import PDFRenderer
@@ -50,7 +50,10 @@ class CreditMemoPdfView(APIView):
     @extend_schema(
         responses={
             (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY),
-            202: OpenApiResponse(description="Not rendered yet; retry after Retry-After."),
+            (202, "application/json"): OpenApiResponse(
+                DocumentPreparingSerializer,
+                description="Not rendered yet; its render is queued. Retry after Retry-After.",
+            ),
         }
     )
     def get(self, request, number):
@@ -61,4 +64,4 @@ class CreditMemoPdfView(APIView):
         )
         if memo is None:
             raise Http404("No such credit memo.")
-        return stored_pdf_response(memo.pdf, filename=f"{memo.number}.pdf")
+        return document_pdf_response(kind="credit_memo", document=memo)

@@ -12,6 +12,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from orders.documents import KINDS, document_render_asked
 from orders.models import Invoice, InvoiceStatus, Order, Shipment
 from orders.selectors import accounts_visible_to
 from orders.services.fulfilment import shipment_confirm, shipment_packages
@@ -197,16 +198,28 @@ class InvoiceListView(ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+class DocumentPreparingSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    retry_after = serializers.IntegerField(help_text="Seconds; the same as Retry-After.")
+
+    class Meta:
+        ref_name = "DocumentPreparing"
+
+
 class InvoicePdfView(APIView):
-    """The invoice PDF (application/pdf). 404 for an invoice outside the caller's accounts;
-    409 with Retry-After while the PDF is still being rendered."""
+    """The invoice PDF (application/pdf). 404 for an invoice outside the caller's accounts.
+    One not rendered yet is queued for rendering at once, ahead of the backlog, and
+    answers 202 Accepted with Retry-After: ask again then."""
 
     renderer_classes = [JSONRenderer, PDFRenderer]
 
     @extend_schema(
         responses={
             (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY),
-            409: OpenApiResponse(description="Not rendered yet; retry after Retry-After."),
+            (202, "application/json"): OpenApiResponse(
+                DocumentPreparingSerializer,
+                description="Not rendered yet; its render is queued. Retry after Retry-After.",
+            ),
         }
     )
     def get(self, request, number):
@@ -217,20 +230,26 @@ class InvoicePdfView(APIView):
         )
         if invoice is None:
             raise Http404("No such invoice.")
-        return stored_pdf_response(
-            invoice.pdf, filename=f"{invoice.number}.pdf", not_ready_status=409
-        )
+        return document_pdf_response(kind="invoice", document=invoice)
 
 
-def stored_pdf_response(file, *, filename, not_ready_status=202):
-    """An issued document's stored PDF; while a worker still renders it, an answer with
-    Retry-After (never a render on the request path)."""
+def document_pdf_response(*, kind: str, document):
+    """An issued document's stored PDF. One not rendered yet is queued for a worker at
+    once (never rendered on the request path) and answers 202 with Retry-After."""
+    file = getattr(document, KINDS[kind].file_field)
     if not file:
-        response = error_response(
-            "The PDF is being prepared; retry in a moment.", status_code=not_ready_status
+        document_render_asked(kind=kind, pk=document.pk)
+        return Response(
+            {
+                "detail": "The PDF is being prepared; retry after Retry-After seconds.",
+                "retry_after": PDF_RETRY_AFTER_SECONDS,
+            },
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Retry-After": str(PDF_RETRY_AFTER_SECONDS)},
         )
-        response["Retry-After"] = str(PDF_RETRY_AFTER_SECONDS)
-        return response
     return FileResponse(
-        file.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
+        file.open("rb"),
+        as_attachment=True,
+        filename=f"{document.number}.pdf",
+        content_type="application/pdf",
     )

@@ -1,7 +1,8 @@
 """Shipments, invoices and the statement of account for the current account, with PDF
 downloads. Issued PDFs, and statement PDFs once rendered for their figures, are served
-from storage; one not yet rendered gets a 202 "being prepared" page, never a render on
-the request path. Another account's document: 404.
+from storage; one not yet rendered is queued for a worker at once (ahead of the backlog)
+and gets a 202 "being prepared" page that polls until the PDF is there, never a render
+on the request path. Another account's document: 404.
 
 The invoice list links each rendered invoice to a short-lived signed download: the list
 checks access when it issues the link, and the download checks only the signature and
@@ -25,8 +26,15 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.dateformat import format as date_format
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
+from django_htmx.http import HttpResponseClientRedirect
 
-from orders.documents import statement_file_name, statement_fingerprint, statement_render_queue
+from orders.documents import (
+    KINDS,
+    document_render_asked,
+    statement_file_name,
+    statement_fingerprint,
+    statement_render_queue,
+)
 from orders.models import CreditMemo, Invoice, InvoiceStatus, ReturnAuthorization, Shipment
 from orders.services.fulfilment import shipment_packages, statement_for
 
@@ -122,21 +130,34 @@ def _pdf_response(file, *, filename):
 
 
 def _preparing(request, *, what):
-    """202: the PDF is being rendered by a worker; the page asks again for the same URL."""
+    """202: the PDF is being rendered by a worker. The page polls its own URL (htmx), and
+    gets this status again until the PDF is stored (see _ready)."""
+    template = (
+        "portal/documents/_preparing_status.html"
+        if request.htmx
+        else "portal/documents/preparing.html"
+    )
     response = render(
-        request,
-        "portal/documents/preparing.html",
-        {"what": what, "retry_after": RETRY_AFTER_SECONDS},
-        status=202,
+        request, template, {"what": what, "retry_after": RETRY_AFTER_SECONDS}, status=202
     )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
-def _stored_pdf(request, *, file, filename, what):
+def _ready(request, file, *, filename):
+    """The stored PDF; to the "being prepared" page's poll, a redirect to this same URL,
+    which the browser then downloads."""
+    if request.htmx:
+        return HttpResponseClientRedirect(request.get_full_path())
+    return _pdf_response(file, filename=filename)
+
+
+def _stored_pdf(request, *, kind, document, filename, what):
+    file = getattr(document, KINDS[kind].file_field)
     if not file:
+        document_render_asked(kind=kind, pk=document.pk)
         return _preparing(request, what=what)
-    return _pdf_response(file.open("rb"), filename=filename)
+    return _ready(request, file.open("rb"), filename=filename)
 
 
 def _session_digest(*, user_id, session_key) -> str:
@@ -179,7 +200,11 @@ def invoice_pdf(request, number):
     if invoice is None:
         raise Http404("No such invoice.")
     return _stored_pdf(
-        request, file=invoice.pdf, filename=f"{invoice.number}.pdf", what=f"Invoice {number}"
+        request,
+        kind="invoice",
+        document=invoice,
+        filename=f"{invoice.number}.pdf",
+        what=f"Invoice {number}",
     )
 
 
@@ -214,7 +239,8 @@ def packing_list_pdf(request, number):
         raise Http404("No such shipment.")
     return _stored_pdf(
         request,
-        file=shipment.packing_list_pdf,
+        kind="packing_list",
+        document=shipment,
         filename=f"{shipment.number}-packing-list.pdf",
         what=f"Packing list {number}",
     )
@@ -228,7 +254,11 @@ def credit_memo_pdf(request, number):
     if memo is None:
         raise Http404("No such credit memo.")
     return _stored_pdf(
-        request, file=memo.pdf, filename=f"{memo.number}.pdf", what=f"Credit memo {number}"
+        request,
+        kind="credit_memo",
+        document=memo,
+        filename=f"{memo.number}.pdf",
+        what=f"Credit memo {number}",
     )
 
 
@@ -241,7 +271,8 @@ def return_label_pdf(request, number):
         raise Http404("No such return.")
     return _stored_pdf(
         request,
-        file=authorization.label_pdf,
+        kind="return_label",
+        document=authorization,
         filename=f"{authorization.number}-label.pdf",
         what=f"Return label {number}",
     )
@@ -296,7 +327,8 @@ def statement_download(request):
     fingerprint = statement_fingerprint(data)
     name = statement_file_name(statement=data, fingerprint=fingerprint)
     if default_storage.exists(name):
-        return _pdf_response(
+        return _ready(
+            request,
             default_storage.open(name, "rb"),
             filename=f"statement-{account.number}-{as_of.isoformat()}.pdf",
         )

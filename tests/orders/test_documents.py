@@ -77,14 +77,31 @@ def test_an_issued_invoice_pdf_never_changes(shipped):
     assert hashlib.sha256(invoice.pdf.read()).hexdigest() == digest
 
 
-def test_a_lost_render_is_picked_up_by_the_sweep(shipped):
-
+def test_a_lost_render_is_queued_by_the_sweep_on_the_backlog_queue(shipped, document_renders):
     Shipment.objects.filter(pk=shipped.shipment.pk).update(
         shipped_at=timezone.now() - dt.timedelta(minutes=10)
     )
     assert ("invoice", shipped.invoice.pk) in documents.documents_unrendered()
+
+    # when the sweep runs: one task each, on the backlog queue
     assert tasks.documents_render_pending_task() == 2  # the invoice and the packing list
+    assert sorted(document_renders) == [
+        (("invoice", shipped.invoice.pk), documents.BACKLOG_QUEUE),
+        (("packing_list", shipped.shipment.pk), documents.BACKLOG_QUEUE),
+    ]
+    # and the next sweep, while they are queued, queues nothing again
+    assert tasks.documents_render_pending_task() == 0
+
+    # when the workers run them, nothing is left
+    for args, _queue in document_renders:
+        tasks.document_render_task(*args)
     assert documents.documents_unrendered() == []
+    assert documents.documents_unrendered_count() == {
+        "invoices": 0,
+        "packing lists": 0,
+        "credit memos": 0,
+        "return labels": 0,
+    }
 
 
 def test_packing_list_credit_memo_and_return_label_render(shipped, account):
