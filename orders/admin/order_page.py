@@ -257,6 +257,7 @@ class OrderAdmin(ExtensibleAdmin):
             **self.admin_site.each_context(request),
             "title": f"{chosen.title}: {order.number}",
             "submit_label": chosen.title,
+            "case": None,
             "subtitle": order.account.name,
             "order": order,
             "form": form,

@@ -139,8 +139,9 @@ def test_the_order_page_tells_the_whole_story(agent_client, story, lead):
         memo.number,
         f"Case {case.pk}",
         "Shipment",
-        "credit.issued",
-        "case.opened",
+        # the staff actions, as sentences
+        f"issued credit memo {memo.number} for $40.00 on {invoice.number}",
+        f"opened {case}",
     ):
         assert expected in html, expected
     # and the agent sees the buttons their role allows, not the lead-only ones
