@@ -5,7 +5,8 @@ Issued documents are rendered once, after the issuing transaction commits (by
 A statement is not an issued document: it is rendered for a date by
 ``orders.tasks.statement_render_task`` when first asked for, and stored under a
 fingerprint of what it shows, so the same figures are served again and changed ones
-get a new file. No PDF is rendered on the request path.
+get a new file; renders are capped per account and stored statements expire. No PDF is
+rendered on the request path.
 Templates live under templates/pdf/ and autoescape everything the retailer typed."""
 
 import dataclasses
@@ -14,6 +15,7 @@ import functools
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -343,6 +345,22 @@ def documents_unrendered_count() -> dict[str, int]:
 # the "being prepared" page); long enough for a render, short enough that a lost task
 # is queued again by a later request.
 STATEMENT_RENDER_PENDING_SECONDS = 120
+# Each statement date with new figures is a WeasyPrint job and a stored file: at most
+# this many are queued for one account in a clock hour (a retailer needs a handful).
+STATEMENT_RENDERS_PER_HOUR = 20
+# Stored statements are figures as of a date, asked for once and rarely again: deleted
+# after this long (the beat job documents-statements-expire); asked for again, one
+# is simply rendered again.
+STATEMENT_KEEP = dt.timedelta(days=7)
+STATEMENTS_DIR = "statements"
+
+
+class StatementRendersCapped(Exception):
+    """The account has had STATEMENT_RENDERS_PER_HOUR statement renders queued this hour."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"Too many statements asked for; retry in {retry_after} s.")
+        self.retry_after = retry_after
 
 
 def _statement_ship_to(account):
@@ -382,23 +400,52 @@ def statement_fingerprint(statement) -> str:
 def statement_file_name(*, statement, fingerprint: str) -> str:
     """Where the statement with these figures is stored, in default storage."""
     return (
-        f"statements/{statement.account.number}/"
+        f"{STATEMENTS_DIR}/{statement.account.number}/"
         f"{statement.as_of.isoformat()}-{fingerprint[:16]}.pdf"
     )
 
 
 def statement_render_queue(*, account_id: int, as_of: dt.date, fingerprint: str) -> bool:
-    """Queue the render of a statement not stored yet; never raises. A render already
-    queued for the fingerprint in the last STATEMENT_RENDER_PENDING_SECONDS is not
-    queued again. Returns whether this call queued one."""
+    """Queue the render of a statement not stored yet. A render already queued for the
+    fingerprint in the last STATEMENT_RENDER_PENDING_SECONDS is not queued again (so
+    identical requests share one). Returns whether this call queued one. Raises
+    StatementRendersCapped past the account's STATEMENT_RENDERS_PER_HOUR."""
     from orders.tasks import statement_render_task
 
-    return _queue_once(
-        f"statement-render:{fingerprint}",
+    key = f"statement-render:{fingerprint}"
+    if cache.get(key):
+        return False
+    now = int(time.time())
+    count_key = f"statement-renders:{account_id}:{now // 3600}"
+    if cache.get(count_key, 0) >= STATEMENT_RENDERS_PER_HOUR:
+        raise StatementRendersCapped(retry_after=3600 - now % 3600)
+    queued = _queue_once(
+        key,
         seconds=STATEMENT_RENDER_PENDING_SECONDS,
         task=statement_render_task,
         args=(account_id, as_of.isoformat(), fingerprint),
     )
+    if queued:
+        cache.add(count_key, 0, timeout=3600)
+        cache.incr(count_key)
+    return queued
+
+
+def statements_expire(*, older_than: dt.timedelta = STATEMENT_KEEP) -> int:
+    """Delete stored statements made more than `older_than` ago. Returns how many."""
+    cutoff = timezone.now() - older_than
+    if not default_storage.exists(STATEMENTS_DIR):
+        return 0
+    deleted = 0
+    accounts, _ = default_storage.listdir(STATEMENTS_DIR)
+    for account_dir in accounts:
+        _, names = default_storage.listdir(f"{STATEMENTS_DIR}/{account_dir}")
+        for name in names:
+            path = f"{STATEMENTS_DIR}/{account_dir}/{name}"
+            if default_storage.get_modified_time(path) < cutoff:
+                default_storage.delete(path)
+                deleted += 1
+    return deleted
 
 
 def statement_render(*, account_id: int, as_of: dt.date, fingerprint: str) -> str:

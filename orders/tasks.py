@@ -51,3 +51,9 @@ def documents_render_pending_task() -> int:
     """Queue the renders of issued documents without a PDF (the after-commit task was
     lost, or they were loaded without one) on the backlog queue, one task each."""
     return documents.documents_backlog_queue()
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3, acks_late=True)
+def statements_expire_task() -> int:
+    """Delete stored statements past their keep (documents.STATEMENT_KEEP)."""
+    return documents.statements_expire()

@@ -209,6 +209,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.documents_render_pending_task",
         "schedule": 300.0,
     },
+    "documents-statements-expire": {
+        "task": "orders.tasks.statements_expire_task",
+        "schedule": crontab(hour=4, minute=10),
+    },
     "backorders-daily-sweep": {
         "task": "backorders.tasks.backorder_sweep_task",
         "schedule": crontab(hour=2, minute=0),

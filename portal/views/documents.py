@@ -30,12 +30,14 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from orders.documents import (
     KINDS,
+    StatementRendersCapped,
     document_render_asked,
     statement_file_name,
     statement_fingerprint,
     statement_render_queue,
 )
 from orders.models import CreditMemo, Invoice, InvoiceStatus, ReturnAuthorization, Shipment
+from orders.selectors import account_history_start
 from orders.services.fulfilment import shipment_packages, statement_for
 
 PAGE_SIZE = 25
@@ -278,8 +280,10 @@ def return_label_pdf(request, number):
     )
 
 
-def _as_of(request):
-    """The statement date asked for (?as_of=YYYY-MM-DD), today by default; never future."""
+def _as_of(request, account):
+    """The statement date asked for (?as_of=YYYY-MM-DD), today by default; within the
+    account's history: never future, never before its first day (a statement then shows
+    nothing, and every such date would be another render)."""
     today = timezone.localdate()
     raw = request.GET.get("as_of", "").strip()
     if not raw:
@@ -290,6 +294,11 @@ def _as_of(request):
         return today, "Enter the date as YYYY-MM-DD."
     if as_of > today:
         return today, "The statement date cannot be in the future."
+    # From the day the account was opened no query is needed: within its history.
+    if as_of < timezone.localdate(account.created_at):
+        start = account_history_start(account=account)
+        if as_of < start:
+            return today, f"The account's history starts on {date_format(start, 'M j, Y')}."
     return as_of, None
 
 
@@ -297,7 +306,7 @@ def _as_of(request):
 @require_GET
 def statement(request):
     account = _account_or_404(request)
-    as_of, error = _as_of(request)
+    as_of, error = _as_of(request, account)
     data = statement_for(account=account, as_of=as_of)
     status = 400 if error else 200
     return render(
@@ -313,24 +322,40 @@ def statement(request):
     )
 
 
+def _text(message, *, status, **headers):
+    return HttpResponse(
+        message, status=status, content_type="text/plain; charset=utf-8", headers=headers
+    )
+
+
 @login_required
 @require_GET
 def statement_download(request):
     """A statement is not an issued document: its PDF for the date asked is rendered by a
     worker the first time these figures are asked for, and stored under a fingerprint of
-    them. The same figures are streamed from storage; new ones get 202 while rendered."""
+    them (for a while: see documents.STATEMENT_KEEP). The same figures are streamed from
+    storage; new ones get 202 while rendered, and 429 past the account's hourly cap."""
     account = _account_or_404(request)
-    as_of, error = _as_of(request)
+    as_of, error = _as_of(request, account)
     if error:
-        return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
+        return _text(error, status=400)
     data = statement_for(account=account, as_of=as_of)
     fingerprint = statement_fingerprint(data)
     name = statement_file_name(statement=data, fingerprint=fingerprint)
-    if default_storage.exists(name):
+    try:
+        stored = default_storage.open(name, "rb")
+    except FileNotFoundError:  # never made, or expired
+        stored = None
+    if stored is not None:
         return _ready(
-            request,
-            default_storage.open(name, "rb"),
-            filename=f"statement-{account.number}-{as_of.isoformat()}.pdf",
+            request, stored, filename=f"statement-{account.number}-{as_of.isoformat()}.pdf"
         )
-    statement_render_queue(account_id=account.pk, as_of=as_of, fingerprint=fingerprint)
+    try:
+        statement_render_queue(account_id=account.pk, as_of=as_of, fingerprint=fingerprint)
+    except StatementRendersCapped as capped:
+        return _text(
+            "Too many statements were asked for this hour; try again later.",
+            status=429,
+            **{"Retry-After": str(capped.retry_after)},
+        )
     return _preparing(request, what=f"The statement as of {date_format(as_of, 'M j, Y')}")

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from notifications.services import delivery_breaker_reset
 from orders import documents, tasks
-from orders.models import CreditMemo, Invoice, ReturnAuthorization, Shipment
+from orders.models import Account, CreditMemo, Invoice, ReturnAuthorization, Shipment
 from orders.services.fulfilment import (
     credit_memo_issue,
     payment_record,
@@ -238,9 +238,10 @@ def test_a_statement_is_queued_once_then_served_from_storage(
 
 
 def test_the_statement_download_never_renders_on_the_request(
-    shipped, buyer_client, statement_renders, monkeypatch
+    shipped, account, buyer_client, statement_renders, monkeypatch
 ):
-    # given today's statement rendered by the worker
+    # given an account opened last week, and today's statement rendered by the worker
+    Account.objects.filter(pk=account.pk).update(created_at=timezone.now() - dt.timedelta(days=7))
     _statement_download(buyer_client)
     tasks.statement_render_task(*statement_renders[0])
 
