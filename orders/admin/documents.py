@@ -122,7 +122,7 @@ class CreditMemoAdmin(admin.ModelAdmin):
 
 class ReturnLineInline(ReadOnlyInline):
     model = ReturnLine
-    fields = ["order_line", "quantity", "received"]
+    fields = ["order_line", "quantity", "pairs_received"]
     readonly_fields = fields
 
 

@@ -24,7 +24,7 @@ class ReturnReceiveInSerializer(serializers.Serializer):
 class ReturnLineOutSerializer(serializers.Serializer):
     sku = serializers.CharField(source="order_line.sku.code")
     quantity = serializers.IntegerField()
-    received = serializers.IntegerField()
+    received = serializers.IntegerField(source="pairs_received")
 
 
 class ReturnOutSerializer(serializers.Serializer):

@@ -110,7 +110,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='returnline',
-            name='received',
+            name='pairs_received',
             field=models.PositiveIntegerField(default=0, help_text='Pairs the warehouse received.'),
         ),
         migrations.AlterField(
@@ -147,6 +147,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='returnline',
-            constraint=models.CheckConstraint(condition=models.Q(('received__lte', models.F('quantity'))), name='return_line_received_within'),
+            constraint=models.CheckConstraint(condition=models.Q(('pairs_received__lte', models.F('quantity'))), name='return_line_received_within'),
         ),
     ]

@@ -283,7 +283,9 @@ class ReturnLine(models.Model):
     )
     order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()
-    received = models.PositiveIntegerField(default=0, help_text="Pairs the warehouse received.")
+    pairs_received = models.PositiveIntegerField(
+        default=0, help_text="Pairs the warehouse received."
+    )
 
     class Meta:
         constraints = [
@@ -291,7 +293,7 @@ class ReturnLine(models.Model):
                 condition=Q(quantity__gt=0), name="return_line_quantity_positive"
             ),
             models.CheckConstraint(
-                condition=Q(received__lte=F("quantity")), name="return_line_received_within"
+                condition=Q(pairs_received__lte=F("quantity")), name="return_line_received_within"
             ),
         ]
 

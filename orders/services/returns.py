@@ -99,8 +99,8 @@ def return_receive(*, authorization: ReturnAuthorization, user, lines=None) -> R
     if not any(counts.values()):
         raise OrderInputError({"lines": ["Receive at least one pair."]})
     for line, quantity in counts.items():
-        line.received = quantity
-        line.save(update_fields=["received"])
+        line.pairs_received = quantity
+        line.save(update_fields=["pairs_received"])
     authorization.status = Status.RECEIVED
     authorization.received_at = timezone.now()
     authorization.received_by = user if user.is_authenticated else None
@@ -144,9 +144,9 @@ def _return_credits(authorization, return_lines) -> dict:
     credits = {}
     for line in return_lines:
         invoiced = invoice_lines.get(line.order_line_id)
-        if invoiced is None or not line.received:
+        if invoiced is None or not line.pairs_received:
             continue
-        amount = rules.money(invoiced.unit_price * line.received * (100 - fee) / 100)
+        amount = rules.money(invoiced.unit_price * line.pairs_received * (100 - fee) / 100)
         if amount > 0:
             credits[invoiced] = amount
     return credits
