@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from inventory.models import SKU
+from inventory.parsing import natural_number
 from orders.models import (
     Account,
     Case,
@@ -131,8 +132,9 @@ def _search_sections(q: str) -> dict:
         | Q(order__number__iexact=q)
         | Q(pk__in=Case.objects.with_number(q).values("pk"))
     )
-    if q.isdigit():
-        case_filter |= Q(pk=int(q))
+    case_pk = natural_number(q)
+    if case_pk is not None:
+        case_filter |= Q(pk=case_pk)
     return {
         "orders": Order.objects.filter(
             Q(number__iexact=q)

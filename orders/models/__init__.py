@@ -54,6 +54,7 @@ from orders.models.ordering import (
     OrderSource,
     OrderStatus,
 )
+from orders.models.pricing import PriceListAssignment
 
 __all__ = [
     "Account",
@@ -95,6 +96,7 @@ __all__ = [
     "OrderSource",
     "OrderStatus",
     "Payment",
+    "PriceListAssignment",
     "ReturnAuthorization",
     "ReturnLine",
     "ShipTo",

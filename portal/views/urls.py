@@ -7,6 +7,7 @@ from portal.views import (
     accounts,
     backorders,
     calendar,
+    catalogue,
     credits,
     dashboard,
     documents,
@@ -29,7 +30,7 @@ urlpatterns = [
     path("profile/tokens/new/", profile.api_token_new, name="api_token_new"),
     path("profile/tokens/revoke/", profile.api_token_delete, name="api_token_revoke"),
     # Catalogue, quick lists and the cart
-    path("catalogue/", ordering.catalogue, name="catalogue"),
+    path("catalogue/", catalogue.catalogue, name="catalogue"),
     path("catalogue/<str:style_number>/", ordering.style_detail, name="style_detail"),
     path("availability/<str:style_number>/", calendar.availability, name="style_availability"),
     path("lists/<slug:kind>/", ordering.quick_list_page, name="quick_list"),

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0007_claims_case_entries_stock_alerts'),
+        ('orders', '0008_price_list_assignment'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
