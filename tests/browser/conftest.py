@@ -136,3 +136,14 @@ def shop(transactional_db):
         "style": style,
         "skus": skus,
     }
+
+
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def no_axe_violations(page):
+    """axe-core's WCAG 2 A/AA rules over the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=WCAG)
+    assert results.violations_count == 0, results.generate_report()
