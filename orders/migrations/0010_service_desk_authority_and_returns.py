@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0008_price_list_assignment'),
+        ('orders', '0009_calibrated_promises'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
