@@ -67,6 +67,8 @@ ROUTES: dict[str, Route] = {
     "password_reset_complete": Route(public=True),
     "healthz": Route(public=True),
     "favicon": Route(public=True),
+    # Catalogue pictures: public (emails show them), the catalogue folder only.
+    "picture": Route(public=True, kwargs=lambda w: {"path": "no-such-picture.jpg"}),
     # The caller's own account.
     "portal:dashboard": Route(),
     "portal:account_switch": Route(body=lambda w: {"account": w.alpha.account.pk, "next": "/"}),
