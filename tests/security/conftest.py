@@ -17,10 +17,18 @@ from backorders.services.eta import eta_change
 from backorders.services.links import decision_token, decisions_token
 from inventory.models import SKU, InboundRun
 from notifications.models import Message
-from orders.models import Account, CreditMemo, Invoice, Order, OrderLine, Shipment
+from orders.models import (
+    Account,
+    CreditMemo,
+    Invoice,
+    Order,
+    OrderLine,
+    ReturnAuthorization,
+    Shipment,
+)
 from orders.services import LineRequest, order_place
 from orders.services.cart import cart_lines_add
-from orders.services.fulfilment import credit_memo_issue, shipment_confirm
+from orders.services.fulfilment import credit_memo_issue, return_authorize, shipment_confirm
 from portal.models import User
 from tests.factories import (
     AccountFactory,
@@ -62,6 +70,7 @@ class Tenant:
     shipment: Shipment
     invoice: Invoice
     credit_memo: CreditMemo
+    return_authorization: ReturnAuthorization
     decision: DecisionRequest
     token: str
     message: Message
@@ -110,6 +119,10 @@ def tenant_create(*, name, po, stocked, backorderable, run, warehouse, tracking)
         invoice=invoice, amount=Decimal("5.00"), reason="damaged", note="", user=None
     )
     memo.pdf.save(f"{memo.number}.pdf", ContentFile(PDF_BYTES), save=True)
+    authorization = return_authorize(
+        order=order, lines=[{"sku": stocked.code, "quantity": 1}], reason="damaged", user=None
+    )
+    authorization.label_pdf.save(f"{authorization.number}.pdf", ContentFile(PDF_BYTES), save=True)
     shipment = result.shipment
     cart_sku = SKUFactory(style=stocked.style, color="Cart")
     StockLevelFactory(sku=cart_sku, warehouse=warehouse, on_hand=50)
@@ -123,6 +136,7 @@ def tenant_create(*, name, po, stocked, backorderable, run, warehouse, tracking)
         shipment=shipment,
         invoice=invoice,
         credit_memo=memo,
+        return_authorization=authorization,
         decision=None,
         token="",
         message=None,

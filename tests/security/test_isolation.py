@@ -112,6 +112,11 @@ ROUTES: dict[str, Route] = {
     "portal:credit_memo_pdf": Route(
         kwargs=lambda w: {"number": w.alpha.credit_memo.number}, owned=True
     ),
+    "portal:credit_memo_list": Route(),
+    "portal:invoice_detail": Route(kwargs=lambda w: {"number": w.alpha.invoice.number}, owned=True),
+    "portal:return_label_pdf": Route(
+        kwargs=lambda w: {"number": w.alpha.return_authorization.number}, owned=True
+    ),
     "portal:statement": Route(),
     "portal:statement_pdf": Route(
         notes="The caller's own statement: 202 while a worker renders it, then the file."
