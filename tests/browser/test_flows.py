@@ -10,7 +10,7 @@ from backorders.models import DecisionRequest, DecisionStatus
 from backorders.services.links import decisions_urls
 from inventory.models import EtaChange
 from orders.models import BackorderPeg, Order, OrderSource
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import login, no_axe_violations, screenshot
 from tests.factories import TEST_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -95,6 +95,7 @@ def test_decision_request_answered_from_its_link(browser_page, shop):
     page.goto(f"/{path}")
     expect(page.get_by_role("radio", name="Cancel them all")).to_be_checked()
     screenshot(page, "decisions-answer")
+    no_axe_violations(page)
     page.get_by_role("button", name="Confirm my answers").click()
     # then
     expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
@@ -103,4 +104,5 @@ def test_decision_request_answered_from_its_link(browser_page, shop):
     assert decision.status == DecisionStatus.CANCELLED
     assert (line.backordered, line.cancelled) == (0, 12)
     screenshot(page, "decisions-done")
+    no_axe_violations(page)
     assert page.errors == [], page.errors
