@@ -10,10 +10,11 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 
 from inventory.models import SKU
-from orders.models import Account, Invoice, Order, OrderLine, Shipment
+from orders.models import Account, Claim, Invoice, Order, OrderLine, Shipment
 from orders.services import LineRequest, order_place
 from orders.services.fulfilment import shipment_confirm
 from portal.roles import StaffRole, staff_groups_ensure
+from tests.claims.conftest import claim_with_photo_create
 from tests.conftest import api_client_for
 from tests.factories import StaffFactory, allocated_order_create
 from tests.orders.conftest import inbound_for, make_fill_in, stocked_sku
@@ -36,6 +37,7 @@ class Tenant:
     backordered_line: OrderLine
     shipment: Shipment
     invoice: Invoice
+    claim: Claim
 
 
 @dataclass
@@ -63,7 +65,8 @@ def tenant_create(*, account, user, sku, backorderable, tracking) -> Tenant:
     )
     invoice = result.invoice
     invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(PDF_BYTES), save=True)
-    return Tenant(account, placed, backordered_line, result.shipment, invoice)
+    claim = claim_with_photo_create(shipment=result.shipment, user=user, sku_code=sku.code)
+    return Tenant(account, placed, backordered_line, result.shipment, invoice, claim)
 
 
 @pytest.fixture

@@ -217,7 +217,7 @@ def test_warehouse_shipment_confirmation_returns_shipment_and_invoice(world, int
     assert MONEY.match(response.json()["invoice"]["total"])
 
 
-LISTS = ["skus/", "inbound/", "orders/", "shipments/", "invoices/"]
+LISTS = ["skus/", "inbound/", "orders/", "shipments/", "invoices/", "claims/"]
 
 
 @pytest.mark.parametrize("path", LISTS)
@@ -257,6 +257,9 @@ def test_every_published_endpoint_is_routed():
         "inbound/<str:reference>/eta/",
         "inbound/<str:reference>/receive/",
         "inbound/<str:reference>/cancel/",
+        "claims/",
+        "claims/<str:number>/",
+        "claims/<str:number>/photos/<int:photo_id>/",
     }
     assert {route.pattern for route in v1_routes()} == published
 

@@ -159,6 +159,8 @@ def test_hostile_input_changes_nothing(world):
             "portal:api_token_new",
         ):
             continue  # take no input: they do what they say
+        if name == "portal:case_message":
+            continue  # its one field is free text: any of these values is a valid message
         for value in ("\x00", "-1", "x" * 5000):
             data = {**spec.body(world), **dict.fromkeys(FORM_NAMES, value)}
             data.update(
