@@ -23,6 +23,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
+	$(PY) manage.py render_documents
 	@echo ""
 	@echo "Portal: http://127.0.0.1:8000   (admin: http://127.0.0.1:8000/admin/)   Ctrl-C stops everything."
 	$(VENV)/bin/honcho --procfile Procfile start

@@ -7,9 +7,10 @@ from django.utils import timezone
 
 from backorders.models import AutoCancellation, DecisionRequest, Receipt, StockShortage
 from backorders.services import eta_change, run_cancel
+from inventory.admin_extensions import AdminExtension, admin_extend, extension_action
 from inventory.models import InboundRun
 from inventory.services import REASON_MAX_LENGTH
-from orders.admin import ORDER_ACTIONS, ActionForm, case_field
+from orders.admin import ActionForm, case_field, order_action_register
 
 
 @admin.register(DecisionRequest)
@@ -74,102 +75,88 @@ class RunCancelForm(forms.Form):
     )
 
 
-class RunActionsMixin:
+def _run_action(page, request, queryset, *, action, form_class, apply, title, submit):
+    """One run, an intermediate form, then the service; its errors land on the form."""
+    runs = list(queryset[:2])
+    if len(runs) != 1:
+        page.message_user(request, "Select exactly one run.", messages.WARNING)
+        return None
+    run = runs[0]
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        try:
+            done = apply(run, form.cleaned_data)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                target = {"eta": "new_eta"}.get(field, field)
+                form.add_error(target if target in form.fields else None, errors)
+        else:
+            page.message_user(request, done, messages.SUCCESS)
+            return redirect(request.get_full_path())
+    context = {
+        **page.admin_site.each_context(request),
+        "title": title.format(run.reference),
+        "opts": page.model._meta,
+        "run": run,
+        "form": form,
+        "action": action,
+        "submit": submit,
+        "today": timezone.localdate(),
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/backorders/run_action.html", context)
+
+
+@extension_action(description="Change ETA (with a reason)", permission="inventory.change_eta")
+def change_eta(page, request, queryset):
+    def apply(run, data):
+        eta_change(run=run, new_eta=data["new_eta"], reason=data["reason"], user=request.user)
+        return f"{run.reference} now due {data['new_eta']:%Y-%m-%d}."
+
+    return _run_action(
+        page,
+        request,
+        queryset,
+        action="change_eta",
+        form_class=EtaChangeForm,
+        apply=apply,
+        title="Change the ETA of {}",
+        submit="Change ETA",
+    )
+
+
+@extension_action(
+    description="Cancel run (with a reason)", permission="inventory.change_inboundrun"
+)
+def cancel_run(page, request, queryset):
+    def apply(run, data):
+        result = run_cancel(run=run, reason=data["reason"], user=request.user)
+        return (
+            f"{run.reference} cancelled: {len(result.repegged)} backordered line(s) moved "
+            f"to another run, {len(result.cancelled)} cancelled and told."
+        )
+
+    return _run_action(
+        page,
+        request,
+        queryset,
+        action="cancel_run",
+        form_class=RunCancelForm,
+        apply=apply,
+        title="Cancel {}",
+        submit="Cancel the run",
+    )
+
+
+class RunEngineActions(AdminExtension):
     """The planners' run actions, through the backorders engine: "Change ETA" (eta_change,
     the one way an ETA moves) and "Cancel run" (run_cancel: its backorders move to
     another run inside their window or are cancelled, and the retailers are told)."""
 
-    def has_change_eta_permission(self, request):
-        return request.user.has_perm("inventory.change_eta")
-
-    def has_cancel_run_permission(self, request):
-        return request.user.has_perm("inventory.change_inboundrun")
-
-    @admin.action(description="Change ETA (with a reason)", permissions=["change_eta"])
-    def change_eta(self, request, queryset):
-        def apply(run, data):
-            eta_change(run=run, new_eta=data["new_eta"], reason=data["reason"], user=request.user)
-            return f"{run.reference} now due {data['new_eta']:%Y-%m-%d}."
-
-        return self._run_action(
-            request,
-            queryset,
-            action="change_eta",
-            form_class=EtaChangeForm,
-            apply=apply,
-            title="Change the ETA of {}",
-            submit="Change ETA",
-        )
-
-    @admin.action(description="Cancel run (with a reason)", permissions=["cancel_run"])
-    def cancel_run(self, request, queryset):
-        def apply(run, data):
-            result = run_cancel(run=run, reason=data["reason"], user=request.user)
-            return (
-                f"{run.reference} cancelled: {len(result.repegged)} backordered line(s) moved "
-                f"to another run, {len(result.cancelled)} cancelled and told."
-            )
-
-        return self._run_action(
-            request,
-            queryset,
-            action="cancel_run",
-            form_class=RunCancelForm,
-            apply=apply,
-            title="Cancel {}",
-            submit="Cancel the run",
-        )
-
-    def _run_action(self, request, queryset, *, action, form_class, apply, title, submit):
-        """One run, an intermediate form, then the service; its errors land on the form."""
-        runs = list(queryset[:2])
-        if len(runs) != 1:
-            self.message_user(request, "Select exactly one run.", messages.WARNING)
-            return None
-        run = runs[0]
-        form = form_class(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            try:
-                done = apply(run, form.cleaned_data)
-            except ValidationError as error:
-                for field, errors in error.message_dict.items():
-                    target = {"eta": "new_eta"}.get(field, field)
-                    form.add_error(target if target in form.fields else None, errors)
-            else:
-                self.message_user(request, done, messages.SUCCESS)
-                return redirect(request.get_full_path())
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title.format(run.reference),
-            "opts": self.model._meta,
-            "run": run,
-            "form": form,
-            "action": action,
-            "submit": submit,
-            "today": timezone.localdate(),
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/backorders/run_action.html", context)
+    actions = (change_eta, cancel_run)
 
 
-def _run_admin_with_engine_actions():
-    """Extend whichever run admin inventory (and the audit trail) registered."""
-    base = type(admin.site._registry[InboundRun])
-    admin.site.unregister(InboundRun)
-    admin.site.register(
-        InboundRun,
-        type(
-            f"Engine{base.__name__}",
-            (RunActionsMixin, base),
-            {
-                "actions": [*(base.actions or []), "change_eta", "cancel_run"],
-                "__module__": __name__,
-            },
-        ),
-    )
-
-
-_run_admin_with_engine_actions()
+admin_extend(InboundRun, RunEngineActions())
 
 
 class OrderEtaForm(ActionForm):
@@ -201,4 +188,12 @@ def _order_eta_change(form, request, order):
     return f"{data['run'].reference} now arrives {data['eta']:%b %d, %Y}.", ()
 
 
-ORDER_ACTIONS["eta"] = ("Change an ETA", OrderEtaForm, _order_eta_change, "inventory.change_eta")
+order_action_register(
+    slug="eta",
+    title="Change an ETA",
+    form=OrderEtaForm,
+    handler=_order_eta_change,
+    permission="inventory.change_eta",
+    position=70,
+    query_initial=("run",),
+)

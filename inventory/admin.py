@@ -2,7 +2,8 @@
 
 Writes go through inventory services: stock counters never change here, a holdback edit
 touches only the holdback, and an ETA moves only through the "Change ETA" action that
-backorders/admin.py adds to the run admin."""
+backorders adds to the run page. The stock and run pages are ExtensibleAdmin pages: apps
+above inventory extend them by registering (see admin_extensions), never by rebuilding."""
 
 import datetime as dt
 
@@ -12,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from inventory import services
+from inventory.admin_extensions import ExtensibleAdmin
 from inventory.models import (
     SKU,
     EtaChange,
@@ -65,7 +67,7 @@ class StockLevelForm(forms.ModelForm):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(admin.ModelAdmin):
+class StockLevelAdmin(ExtensibleAdmin):
     """Counts move only through orders, receipts and stock syncs; the holdback (safety
     buffer never offered) is the planner's per-level override."""
 
@@ -95,7 +97,7 @@ class StockLevelAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
+    def write_model(self, request, obj, form, change):
         services.stock_holdback_set(stock_level_id=obj.pk, holdback=obj.holdback)
 
 
@@ -170,7 +172,7 @@ class InboundRunForm(forms.ModelForm):
 
 
 @admin.register(InboundRun)
-class InboundRunAdmin(admin.ModelAdmin):
+class InboundRunAdmin(ExtensibleAdmin):
     form = InboundRunForm
     list_display = ("reference", "factory", "warehouse", "status", "eta", "updated_at")
     list_filter = ("status", "warehouse", "factory")
@@ -194,7 +196,7 @@ class InboundRunAdmin(admin.ModelAdmin):
         request.inbound_line_formsets = [f for f in formsets if f.model is InboundLine]
         return formsets, inline_instances
 
-    def save_model(self, request, obj, form, change):
+    def write_model(self, request, obj, form, change):
         """The run and its lines are written by inventory.services.inbound_run_upsert."""
         lines = [
             services.InboundLineInput(data["sku"].code, data["quantity"])

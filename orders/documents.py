@@ -5,7 +5,8 @@ Issued documents are rendered once, after the issuing transaction commits (by
 A statement is not an issued document: it is rendered for a date by
 ``orders.tasks.statement_render_task`` when first asked for, and stored under a
 fingerprint of what it shows, so the same figures are served again and changed ones
-get a new file. No PDF is rendered on the request path.
+get a new file; renders are capped per account and stored statements expire. No PDF is
+rendered on the request path.
 Templates live under templates/pdf/ and autoescape everything the retailer typed."""
 
 import dataclasses
@@ -14,6 +15,7 @@ import functools
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -246,43 +248,115 @@ def document_render(*, kind: str, pk: int) -> str:
     return name
 
 
-def documents_unrendered(*, older_than: dt.timedelta = dt.timedelta(minutes=2), limit=50):
-    """(kind, pk) of issued documents still without a PDF a while after issue: the
-    after-commit task was lost (broker down); the periodic sweep renders them."""
+def documents_unrendered(*, older_than: dt.timedelta = dt.timedelta(minutes=2), limit=5000):
+    """(kind, pk) of issued documents still without a PDF a while after issue (the
+    after-commit task was lost, or the documents were loaded without one, as seed_demo
+    does), at most `limit` of each kind, invoices first: they are what gets asked for."""
     cutoff = timezone.now() - older_than
     cutoff_date = timezone.localdate(cutoff)
-    found = []
-    found += [
-        ("invoice", pk)
-        for pk in Invoice.objects.filter(pdf="", shipment__shipped_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )[:limit]
+    unrendered = {
+        "invoice": Invoice.objects.filter(pdf="", shipment__shipped_at__lt=cutoff),
+        "packing_list": Shipment.objects.filter(packing_list_pdf="", shipped_at__lt=cutoff),
+        "credit_memo": CreditMemo.objects.filter(pdf="", issued_on__lt=cutoff_date),
+        "return_label": ReturnAuthorization.objects.filter(label_pdf="", created_at__lt=cutoff),
+    }
+    return [
+        (kind, pk)
+        for kind, documents in unrendered.items()
+        for pk in documents.order_by("-pk").values_list("pk", flat=True)[:limit]
     ]
-    found += [
-        ("packing_list", pk)
-        for pk in Shipment.objects.filter(packing_list_pdf="", shipped_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )[:limit]
-    ]
-    found += [
-        ("credit_memo", pk)
-        for pk in CreditMemo.objects.filter(pdf="", issued_on__lt=cutoff_date).values_list(
-            "pk", flat=True
-        )[:limit]
-    ]
-    found += [
-        ("return_label", pk)
-        for pk in ReturnAuthorization.objects.filter(
-            label_pdf="", created_at__lt=cutoff
-        ).values_list("pk", flat=True)[:limit]
-    ]
-    return found
+
+
+# The backlog's own queue. Every worker consumes it and the default queue (settings'
+# CELERY_TASK_QUEUES), taking from each in turn: a render someone asked for (default
+# queue) waits for at most the render each worker process has in hand, never for the
+# backlog, however long it is.
+BACKLOG_QUEUE = "documents_backlog"
+# A render asked for is not queued again for this long (the page polling for it, an API
+# client retrying); long enough for a render, short enough that a lost task is queued
+# again by a later request.
+ASKED_RENDER_PENDING_SECONDS = 120
+# A backlog render is not queued again by the next sweeps while the backlog drains.
+BACKLOG_RENDER_PENDING_SECONDS = 3600
+
+
+def _queue_once(key: str, *, seconds: int, task, args: tuple, **options) -> bool:
+    """Publish the task unless one was queued under `key` in the last `seconds`; never
+    raises. Returns whether this call queued it."""
+    from notifications.services import task_publish
+
+    if not cache.add(key, True, timeout=seconds):
+        return False
+    if task_publish(task, args, **options):
+        return True
+    # Broker down: nothing is pending, so the next ask tries again (the publish breaker
+    # keeps that try cheap while the broker stays down).
+    cache.delete(key)
+    return False
+
+
+def document_render_asked(*, kind: str, pk: int) -> bool:
+    """Someone asked for an issued document that has no PDF yet: queue its render now,
+    ahead of the backlog, once (see ASKED_RENDER_PENDING_SECONDS)."""
+    from orders.tasks import document_render_task
+
+    return _queue_once(
+        f"document-render-asked:{kind}:{pk}",
+        seconds=ASKED_RENDER_PENDING_SECONDS,
+        task=document_render_task,
+        args=(kind, pk),
+    )
+
+
+def documents_backlog_queue(*, older_than: dt.timedelta = dt.timedelta(minutes=2)) -> int:
+    """Queue one render per unrendered issued document on the backlog queue, so every
+    worker process renders them side by side as fast as it can. A document queued by an
+    earlier sweep in the last BACKLOG_RENDER_PENDING_SECONDS is not queued again.
+    Returns how many were queued."""
+    from orders.tasks import document_render_task
+
+    return sum(
+        _queue_once(
+            f"document-render-backlog:{kind}:{pk}",
+            seconds=BACKLOG_RENDER_PENDING_SECONDS,
+            task=document_render_task,
+            args=(kind, pk),
+            queue=BACKLOG_QUEUE,
+        )
+        for kind, pk in documents_unrendered(older_than=older_than)
+    )
+
+
+def documents_unrendered_count() -> dict[str, int]:
+    """How many issued documents of each kind have no PDF yet (the backlog's progress)."""
+    return {
+        "invoices": Invoice.objects.filter(pdf="").count(),
+        "packing lists": Shipment.objects.filter(packing_list_pdf="").count(),
+        "credit memos": CreditMemo.objects.filter(pdf="").count(),
+        "return labels": ReturnAuthorization.objects.filter(label_pdf="").count(),
+    }
 
 
 # A render queued for a fingerprint is not queued again for this long (a user refreshing
 # the "being prepared" page); long enough for a render, short enough that a lost task
 # is queued again by a later request.
 STATEMENT_RENDER_PENDING_SECONDS = 120
+# Each statement date with new figures is a WeasyPrint job and a stored file: at most
+# this many are queued for one account in a clock hour (a retailer needs a handful).
+STATEMENT_RENDERS_PER_HOUR = 20
+# Stored statements are figures as of a date, asked for once and rarely again: deleted
+# after this long (the beat job documents-statements-expire); asked for again, one
+# is simply rendered again.
+STATEMENT_KEEP = dt.timedelta(days=7)
+STATEMENTS_DIR = "statements"
+
+
+class StatementRendersCapped(Exception):
+    """The account has had STATEMENT_RENDERS_PER_HOUR statement renders queued this hour."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"Too many statements asked for; retry in {retry_after} s.")
+        self.retry_after = retry_after
 
 
 def _statement_ship_to(account):
@@ -322,27 +396,52 @@ def statement_fingerprint(statement) -> str:
 def statement_file_name(*, statement, fingerprint: str) -> str:
     """Where the statement with these figures is stored, in default storage."""
     return (
-        f"statements/{statement.account.number}/"
+        f"{STATEMENTS_DIR}/{statement.account.number}/"
         f"{statement.as_of.isoformat()}-{fingerprint[:16]}.pdf"
     )
 
 
 def statement_render_queue(*, account_id: int, as_of: dt.date, fingerprint: str) -> bool:
-    """Queue the render of a statement not stored yet; never raises. A render already
-    queued for the fingerprint in the last STATEMENT_RENDER_PENDING_SECONDS is not
-    queued again. Returns whether this call queued one."""
-    from notifications.services import task_publish
+    """Queue the render of a statement not stored yet. A render already queued for the
+    fingerprint in the last STATEMENT_RENDER_PENDING_SECONDS is not queued again (so
+    identical requests share one). Returns whether this call queued one. Raises
+    StatementRendersCapped past the account's STATEMENT_RENDERS_PER_HOUR."""
     from orders.tasks import statement_render_task
 
     key = f"statement-render:{fingerprint}"
-    if not cache.add(key, True, timeout=STATEMENT_RENDER_PENDING_SECONDS):
+    if cache.get(key):
         return False
-    if task_publish(statement_render_task, (account_id, as_of.isoformat(), fingerprint)):
-        return True
-    # Broker down: nothing is pending, so the next request tries again (the publish
-    # breaker keeps that try cheap while the broker stays down).
-    cache.delete(key)
-    return False
+    now = int(time.time())
+    count_key = f"statement-renders:{account_id}:{now // 3600}"
+    if cache.get(count_key, 0) >= STATEMENT_RENDERS_PER_HOUR:
+        raise StatementRendersCapped(retry_after=3600 - now % 3600)
+    queued = _queue_once(
+        key,
+        seconds=STATEMENT_RENDER_PENDING_SECONDS,
+        task=statement_render_task,
+        args=(account_id, as_of.isoformat(), fingerprint),
+    )
+    if queued:
+        cache.add(count_key, 0, timeout=3600)
+        cache.incr(count_key)
+    return queued
+
+
+def statements_expire(*, older_than: dt.timedelta = STATEMENT_KEEP) -> int:
+    """Delete stored statements made more than `older_than` ago. Returns how many."""
+    cutoff = timezone.now() - older_than
+    if not default_storage.exists(STATEMENTS_DIR):
+        return 0
+    deleted = 0
+    accounts, _ = default_storage.listdir(STATEMENTS_DIR)
+    for account_dir in accounts:
+        _, names = default_storage.listdir(f"{STATEMENTS_DIR}/{account_dir}")
+        for name in names:
+            path = f"{STATEMENTS_DIR}/{account_dir}/{name}"
+            if default_storage.get_modified_time(path) < cutoff:
+                default_storage.delete(path)
+                deleted += 1
+    return deleted
 
 
 def statement_render(*, account_id: int, as_of: dt.date, fingerprint: str) -> str:

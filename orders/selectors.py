@@ -16,6 +16,7 @@ from django.db.models import (
     F,
     IntegerField,
     Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -49,6 +50,15 @@ from orders.models import (
 def accounts_visible_to(*, user) -> QuerySet[Account]:
     """The one answer to "which accounts may this user see". Every view and API uses it."""
     return Account.objects.visible_to(user)
+
+
+def account_history_start(*, account: Account) -> dt.date:
+    """The first day the account has a history: opened, or its first invoice (the demo
+    data and imports carry invoices from before the account row was made). A statement
+    before it shows nothing."""
+    first_invoice = Invoice.objects.filter(account=account).aggregate(first=Min("issued_on"))
+    opened = timezone.localdate(account.created_at)
+    return min(filter(None, [opened, first_invoice["first"]]))
 
 
 def account_for_user(*, user, account_id) -> Account | None:

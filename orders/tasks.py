@@ -1,5 +1,5 @@
-"""Thin Celery wrappers for orders: document rendering after issue, and statements when
-first asked for."""
+"""Thin Celery wrappers for orders: document rendering after issue, when asked for and
+from the backlog, and statements when first asked for."""
 
 import datetime as dt
 
@@ -48,12 +48,12 @@ def statement_render_task(account_id: int, as_of: str, fingerprint: str) -> str:
     time_limit=600,
 )
 def documents_render_pending_task() -> int:
-    """Render issued documents whose after-commit task never ran (the broker was down)."""
-    rendered = 0
-    for kind, pk in documents.documents_unrendered():
-        try:
-            if documents.document_render(kind=kind, pk=pk):
-                rendered += 1
-        except documents.DocumentAlreadyRendered:
-            continue
-    return rendered
+    """Queue the renders of issued documents without a PDF (the after-commit task was
+    lost, or they were loaded without one) on the backlog queue, one task each."""
+    return documents.documents_backlog_queue()
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3, acks_late=True)
+def statements_expire_task() -> int:
+    """Delete stored statements past their keep (documents.STATEMENT_KEEP)."""
+    return documents.statements_expire()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -186,6 +187,13 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Every worker takes from both queues in turn: a PDF someone asked for (default queue)
+# never waits behind the document backlog (orders.documents.BACKLOG_QUEUE).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (
+    Queue("celery", routing_key="celery"),
+    Queue("documents_backlog", routing_key="documents_backlog"),
+)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
@@ -200,6 +208,10 @@ CELERY_BEAT_SCHEDULE = {
     "documents-render-pending": {
         "task": "orders.tasks.documents_render_pending_task",
         "schedule": 300.0,
+    },
+    "documents-statements-expire": {
+        "task": "orders.tasks.statements_expire_task",
+        "schedule": crontab(hour=4, minute=10),
     },
     "backorders-daily-sweep": {
         "task": "backorders.tasks.backorder_sweep_task",

@@ -4,7 +4,9 @@ from rest_framework.permissions import BasePermission
 
 
 class HasStaffPermission(BasePermission):
-    """Staff users holding every one of `perms` ("app_label.codename").
+    """Users holding every one of `perms` ("app_label.codename"), through a role (a group
+    from portal.roles) or their own grants. `is_staff` is not asked: it opens the admin,
+    and an integration account (the ERP's token) must not need it, nor a superuser.
 
     Configure it per view with `require`, optionally only for some methods (the others are
     left to the view's other permission classes):
@@ -40,7 +42,6 @@ class HasStaffPermission(BasePermission):
             user
             and user.is_authenticated
             and user.is_active
-            and user.is_staff
             and self.perms
             and user.has_perms(self.perms)
         )

@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -81,3 +82,21 @@ def buyer_api(buyer):
 @pytest.fixture
 def other_api(other_buyer):
     return api_client_for(other_buyer)
+
+
+@pytest.fixture
+def document_renders(monkeypatch):
+    """Issued-document renders queued (asked for or from the backlog), as (args, queue)
+    instead of being published; the cache that keeps a render from being queued twice
+    starts empty."""
+    from orders.tasks import document_render_task
+
+    queued: list[tuple] = []
+    monkeypatch.setattr(
+        document_render_task,
+        "apply_async",
+        lambda args, **kwargs: queued.append((tuple(args), kwargs.get("queue", "celery"))),
+    )
+    cache.clear()
+    yield queued
+    cache.clear()

@@ -12,6 +12,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from orders.documents import document_render_asked
 from orders.models import Invoice, InvoiceStatus, Order, Shipment
 from orders.selectors import accounts_visible_to
 from orders.services.fulfilment import shipment_confirm, shipment_packages
@@ -197,16 +198,28 @@ class InvoiceListView(ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+class DocumentPreparingSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    retry_after = serializers.IntegerField(help_text="Seconds; the same as Retry-After.")
+
+    class Meta:
+        ref_name = "DocumentPreparing"
+
+
 class InvoicePdfView(APIView):
-    """The invoice PDF (application/pdf). 404 for an invoice outside the caller's accounts;
-    409 with Retry-After while the PDF is still being rendered."""
+    """The invoice PDF (application/pdf). 404 for an invoice outside the caller's accounts.
+    One not rendered yet is queued for rendering at once, ahead of the backlog, and
+    answers 202 Accepted with Retry-After: ask again then."""
 
     renderer_classes = [JSONRenderer, PDFRenderer]
 
     @extend_schema(
         responses={
             (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY),
-            409: OpenApiResponse(description="Not rendered yet; retry after Retry-After."),
+            (202, "application/json"): OpenApiResponse(
+                DocumentPreparingSerializer,
+                description="Not rendered yet; its render is queued. Retry after Retry-After.",
+            ),
         }
     )
     def get(self, request, number):
@@ -218,11 +231,15 @@ class InvoicePdfView(APIView):
         if invoice is None:
             raise Http404("No such invoice.")
         if not invoice.pdf:
-            response = error_response(
-                "The PDF is being prepared; retry in a moment.", status_code=409
+            document_render_asked(kind="invoice", pk=invoice.pk)
+            return Response(
+                {
+                    "detail": "The PDF is being prepared; retry after Retry-After seconds.",
+                    "retry_after": PDF_RETRY_AFTER_SECONDS,
+                },
+                status=status.HTTP_202_ACCEPTED,
+                headers={"Retry-After": str(PDF_RETRY_AFTER_SECONDS)},
             )
-            response["Retry-After"] = str(PDF_RETRY_AFTER_SECONDS)
-            return response
         return FileResponse(
             invoice.pdf.open("rb"),
             as_attachment=True,

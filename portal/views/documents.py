@@ -1,7 +1,8 @@
 """Shipments, invoices and the statement of account for the current account, with PDF
 downloads. Issued PDFs, and statement PDFs once rendered for their figures, are served
-from storage; one not yet rendered gets a 202 "being prepared" page, never a render on
-the request path. Another account's document: 404.
+from storage; one not yet rendered is queued for a worker at once (ahead of the backlog)
+and gets a 202 "being prepared" page that polls until the PDF is there, never a render
+on the request path. Another account's document: 404.
 
 The invoice list links each rendered invoice to a short-lived signed download: the list
 checks access when it issues the link, and the download checks only the signature and
@@ -25,9 +26,18 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.dateformat import format as date_format
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
+from django_htmx.http import HttpResponseClientRedirect
 
-from orders.documents import statement_file_name, statement_fingerprint, statement_render_queue
+from orders.documents import (
+    KINDS,
+    StatementRendersCapped,
+    document_render_asked,
+    statement_file_name,
+    statement_fingerprint,
+    statement_render_queue,
+)
 from orders.models import CreditMemo, Invoice, InvoiceStatus, Shipment
+from orders.selectors import account_history_start
 from orders.services.fulfilment import shipment_packages, statement_for
 
 PAGE_SIZE = 25
@@ -122,21 +132,34 @@ def _pdf_response(file, *, filename):
 
 
 def _preparing(request, *, what):
-    """202: the PDF is being rendered by a worker; the page asks again for the same URL."""
+    """202: the PDF is being rendered by a worker. The page polls its own URL (htmx), and
+    gets this status again until the PDF is stored (see _ready)."""
+    template = (
+        "portal/documents/_preparing_status.html"
+        if request.htmx
+        else "portal/documents/preparing.html"
+    )
     response = render(
-        request,
-        "portal/documents/preparing.html",
-        {"what": what, "retry_after": RETRY_AFTER_SECONDS},
-        status=202,
+        request, template, {"what": what, "retry_after": RETRY_AFTER_SECONDS}, status=202
     )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
-def _stored_pdf(request, *, file, filename, what):
+def _ready(request, file, *, filename):
+    """The stored PDF; to the "being prepared" page's poll, a redirect to this same URL,
+    which the browser then downloads."""
+    if request.htmx:
+        return HttpResponseClientRedirect(request.get_full_path())
+    return _pdf_response(file, filename=filename)
+
+
+def _stored_pdf(request, *, kind, document, filename, what):
+    file = getattr(document, KINDS[kind].file_field)
     if not file:
+        document_render_asked(kind=kind, pk=document.pk)
         return _preparing(request, what=what)
-    return _pdf_response(file.open("rb"), filename=filename)
+    return _ready(request, file.open("rb"), filename=filename)
 
 
 def _session_digest(*, user_id, session_key) -> str:
@@ -179,7 +202,11 @@ def invoice_pdf(request, number):
     if invoice is None:
         raise Http404("No such invoice.")
     return _stored_pdf(
-        request, file=invoice.pdf, filename=f"{invoice.number}.pdf", what=f"Invoice {number}"
+        request,
+        kind="invoice",
+        document=invoice,
+        filename=f"{invoice.number}.pdf",
+        what=f"Invoice {number}",
     )
 
 
@@ -214,7 +241,8 @@ def packing_list_pdf(request, number):
         raise Http404("No such shipment.")
     return _stored_pdf(
         request,
-        file=shipment.packing_list_pdf,
+        kind="packing_list",
+        document=shipment,
         filename=f"{shipment.number}-packing-list.pdf",
         what=f"Packing list {number}",
     )
@@ -228,12 +256,18 @@ def credit_memo_pdf(request, number):
     if memo is None:
         raise Http404("No such credit memo.")
     return _stored_pdf(
-        request, file=memo.pdf, filename=f"{memo.number}.pdf", what=f"Credit memo {number}"
+        request,
+        kind="credit_memo",
+        document=memo,
+        filename=f"{memo.number}.pdf",
+        what=f"Credit memo {number}",
     )
 
 
-def _as_of(request):
-    """The statement date asked for (?as_of=YYYY-MM-DD), today by default; never future."""
+def _as_of(request, account):
+    """The statement date asked for (?as_of=YYYY-MM-DD), today by default; within the
+    account's history: never future, never before its first day (a statement then shows
+    nothing, and every such date would be another render)."""
     today = timezone.localdate()
     raw = request.GET.get("as_of", "").strip()
     if not raw:
@@ -244,6 +278,11 @@ def _as_of(request):
         return today, "Enter the date as YYYY-MM-DD."
     if as_of > today:
         return today, "The statement date cannot be in the future."
+    # From the day the account was opened no query is needed: within its history.
+    if as_of < timezone.localdate(account.created_at):
+        start = account_history_start(account=account)
+        if as_of < start:
+            return today, f"The account's history starts on {date_format(start, 'M j, Y')}."
     return as_of, None
 
 
@@ -251,7 +290,7 @@ def _as_of(request):
 @require_GET
 def statement(request):
     account = _account_or_404(request)
-    as_of, error = _as_of(request)
+    as_of, error = _as_of(request, account)
     data = statement_for(account=account, as_of=as_of)
     status = 400 if error else 200
     return render(
@@ -267,23 +306,40 @@ def statement(request):
     )
 
 
+def _text(message, *, status, **headers):
+    return HttpResponse(
+        message, status=status, content_type="text/plain; charset=utf-8", headers=headers
+    )
+
+
 @login_required
 @require_GET
 def statement_download(request):
     """A statement is not an issued document: its PDF for the date asked is rendered by a
     worker the first time these figures are asked for, and stored under a fingerprint of
-    them. The same figures are streamed from storage; new ones get 202 while rendered."""
+    them (for a while: see documents.STATEMENT_KEEP). The same figures are streamed from
+    storage; new ones get 202 while rendered, and 429 past the account's hourly cap."""
     account = _account_or_404(request)
-    as_of, error = _as_of(request)
+    as_of, error = _as_of(request, account)
     if error:
-        return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
+        return _text(error, status=400)
     data = statement_for(account=account, as_of=as_of)
     fingerprint = statement_fingerprint(data)
     name = statement_file_name(statement=data, fingerprint=fingerprint)
-    if default_storage.exists(name):
-        return _pdf_response(
-            default_storage.open(name, "rb"),
-            filename=f"statement-{account.number}-{as_of.isoformat()}.pdf",
+    try:
+        stored = default_storage.open(name, "rb")
+    except FileNotFoundError:  # never made, or expired
+        stored = None
+    if stored is not None:
+        return _ready(
+            request, stored, filename=f"statement-{account.number}-{as_of.isoformat()}.pdf"
         )
-    statement_render_queue(account_id=account.pk, as_of=as_of, fingerprint=fingerprint)
+    try:
+        statement_render_queue(account_id=account.pk, as_of=as_of, fingerprint=fingerprint)
+    except StatementRendersCapped as capped:
+        return _text(
+            "Too many statements were asked for this hour; try again later.",
+            status=429,
+            **{"Retry-After": str(capped.retry_after)},
+        )
     return _preparing(request, what=f"The statement as of {date_format(as_of, 'M j, Y')}")

@@ -16,7 +16,7 @@ from orders.services.fulfilment import shipment_confirm
 from portal.roles import StaffRole, staff_groups_ensure
 from tests.claims.conftest import claim_with_photo_create
 from tests.conftest import api_client_for
-from tests.factories import StaffFactory, allocated_order_create
+from tests.factories import UserFactory, allocated_order_create
 from tests.orders.conftest import inbound_for, make_fill_in, stocked_sku
 
 PDF_BYTES = b"%PDF-1.4\n% test invoice\n"
@@ -93,8 +93,9 @@ def world(account, other_account, buyer, other_buyer, warehouse) -> World:
 
 @pytest.fixture
 def integration_user(db):
+    """As seed_demo makes integration@: the integration role, and not staff (no admin)."""
     staff_groups_ensure()
-    user = StaffFactory()
+    user = UserFactory()
     user.groups.add(Group.objects.get(name=StaffRole.INTEGRATION.value))
     return user
 

@@ -4,12 +4,13 @@ import base64
 
 import pytest
 from django.contrib.auth.models import Group
+from django.urls import reverse
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.views import APIView
 
-from portal.roles import StaffRole, staff_groups_ensure
+from portal.roles import ROLE_PERMISSIONS, StaffRole, staff_groups_ensure
 from restapi.authentication import TokenAuthentication
 from restapi.permissions import HasStaffPermission
 from tests.api.routes import api_view_classes, v1_routes
@@ -24,6 +25,7 @@ STAFF_ONLY = {
     ("POST", "api:inbound-list"): {"inventory.add_inboundrun", "inventory.change_inboundrun"},
     ("POST", "api:inbound-eta"): {"inventory.change_eta"},
     ("POST", "api:inbound-receive"): {"inventory.change_inboundrun"},
+    ("POST", "api:inbound-cancel"): {"inventory.change_inboundrun"},
     ("POST", "api:shipments"): {"orders.add_shipment"},
 }
 
@@ -60,21 +62,63 @@ def test_staff_endpoints_require_the_staff_permission_for_their_method():
         (check,) = staff_checks
         assert set(check.perms) == perms, name
         assert check.methods is None or method in check.methods, name
+    guarded = {
+        route.name
+        for route in v1_routes()
+        if any(issubclass(p, HasStaffPermission) for p in route.view_class.permission_classes)
+    }
+    assert guarded == {name for _method, name in STAFF_ONLY}
 
 
 @pytest.mark.parametrize(("method", "name"), sorted(STAFF_ONLY))
 def test_a_retailer_token_cannot_call_a_staff_endpoint(world, buyer_api, method, name):
-    route = next(route for route in v1_routes() if route.name == name)
-    path = "/api/v1/" + route.pattern.replace("<str:reference>", world.run_reference)
-    response = buyer_api.generic(method, path, "{}", content_type="application/json")
+    response = buyer_api.generic(
+        method, _staff_path(name, world), "{}", content_type="application/json"
+    )
     assert response.status_code == 403
     assert response.json()["detail"] == HasStaffPermission.message
 
 
-def test_staff_without_the_role_is_refused_and_with_it_is_served(world, warehouse):
-    plain_staff = api_client_for(StaffFactory())
-    refused = plain_staff.post("/api/v1/stock/sync/", [], format="json")
-    assert refused.status_code == 403
+def _staff_path(name, world):
+    route = next(route for route in v1_routes() if route.name == name)
+    return "/api/v1/" + route.pattern.replace("<str:reference>", world.run_reference)
+
+
+@pytest.mark.parametrize(("method", "name"), sorted(STAFF_ONLY))
+def test_the_integration_role_without_is_staff_reaches_every_staff_endpoint(
+    world, integration_user, method, name
+):
+    # given: the integration user as seed_demo makes it: the role, no admin, no superuser
+    assert not integration_user.is_staff
+    assert not integration_user.is_superuser
+    # when: an empty body (a receipt of everything; elsewhere a validation error)
+    response = api_client_for(integration_user).generic(
+        method, _staff_path(name, world), "{}", content_type="application/json"
+    )
+    # then: past the permission check (each feed's success is in test_contract.py)
+    expected = 201 if name == "api:inbound-receive" else 400
+    assert response.status_code == expected, response.json()
+
+
+@pytest.mark.parametrize("is_staff", [False, True], ids=["plain-user", "staff-without-role"])
+@pytest.mark.parametrize(("method", "name"), sorted(STAFF_ONLY))
+def test_a_user_without_the_role_is_refused_every_staff_endpoint(world, method, name, is_staff):
+    user = UserFactory(is_staff=is_staff)
+    response = api_client_for(user).generic(
+        method, _staff_path(name, world), "{}", content_type="application/json"
+    )
+    assert response.status_code == 403
+    assert response.json()["detail"] == HasStaffPermission.message
+
+
+def test_the_integration_role_holds_exactly_the_feeds_permissions():
+    feeds = set().union(*STAFF_ONLY.values())
+    assert set(ROLE_PERMISSIONS[StaffRole.INTEGRATION]) == feeds | {"inventory.view_inboundrun"}
+
+
+def test_a_planner_role_is_served_and_the_integration_user_cannot_open_the_admin(
+    world, warehouse, integration_user, client
+):
     staff_groups_ensure()
     planner = StaffFactory()
     planner.groups.add(Group.objects.get(name=StaffRole.PLANNER.value))
@@ -82,15 +126,8 @@ def test_staff_without_the_role_is_refused_and_with_it_is_served(world, warehous
         "/api/v1/stock/sync/", [{"sku": world.sku.code, "on_hand": 500}], format="json"
     )
     assert served.status_code == 200, served.json()
-
-
-def test_a_non_staff_user_with_the_permission_is_still_refused(world):
-    from django.contrib.auth.models import Permission
-
-    user = UserFactory()
-    user.user_permissions.add(Permission.objects.get(codename="sync_stock"))
-    response = api_client_for(user).post("/api/v1/stock/sync/", [], format="json")
-    assert response.status_code == 403
+    client.force_login(integration_user)
+    assert client.get(reverse("admin:index")).status_code == 302
 
 
 def test_basic_auth_with_a_correct_password_is_refused(world, buyer):

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from orders.admin import FORMULA_PREFIXES, csv_cell
+from orders.admin.exports import FORMULA_PREFIXES, csv_cell
 from orders.models import (
     AuditEvent,
     Case,
@@ -399,3 +399,22 @@ def test_saving_terms_in_the_admin_publishes_a_new_version(client, terms, lead):
     terms.refresh_from_db()
     assert terms.flat_freight == Decimal("15.00")
     assert AuditEvent.objects.filter(action="terms.published", actor=lead).exists()
+
+
+def test_an_agent_reads_the_terms_and_their_history_but_cannot_publish(agent_client, terms, lead):
+    # given a version published by the lead
+    from orders.services import service_desk
+
+    newest = service_desk.commercial_terms_revise(
+        values={"flat_freight": Decimal("16.00")}, user=lead, note="Freight up"
+    )
+    url = reverse("admin:orders_commercialterms_change", args=[newest.pk])
+    # when an agent (view only) opens it
+    response = agent_client.get(url)
+    # then the page shows the terms read-only with their audit trail, and saving is refused
+    assert response.status_code == 200
+    assert not response.context["has_change_permission"]
+    assert "Freight up" in response.content.decode()
+    assert [event.action for event in response.context["audit_events"]] == ["terms.published"]
+    assert agent_client.post(url, {"note": "x"}).status_code == 403
+    assert CommercialTerms.objects.count() == 2

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from notifications.services import delivery_breaker_reset
 from orders import documents, tasks
-from orders.models import CreditMemo, Invoice, ReturnAuthorization, Shipment
+from orders.models import Account, CreditMemo, Invoice, ReturnAuthorization, Shipment
 from orders.services.fulfilment import (
     credit_memo_issue,
     payment_record,
@@ -77,14 +77,31 @@ def test_an_issued_invoice_pdf_never_changes(shipped):
     assert hashlib.sha256(invoice.pdf.read()).hexdigest() == digest
 
 
-def test_a_lost_render_is_picked_up_by_the_sweep(shipped):
-
+def test_a_lost_render_is_queued_by_the_sweep_on_the_backlog_queue(shipped, document_renders):
     Shipment.objects.filter(pk=shipped.shipment.pk).update(
         shipped_at=timezone.now() - dt.timedelta(minutes=10)
     )
     assert ("invoice", shipped.invoice.pk) in documents.documents_unrendered()
+
+    # when the sweep runs: one task each, on the backlog queue
     assert tasks.documents_render_pending_task() == 2  # the invoice and the packing list
+    assert sorted(document_renders) == [
+        (("invoice", shipped.invoice.pk), documents.BACKLOG_QUEUE),
+        (("packing_list", shipped.shipment.pk), documents.BACKLOG_QUEUE),
+    ]
+    # and the next sweep, while they are queued, queues nothing again
+    assert tasks.documents_render_pending_task() == 0
+
+    # when the workers run them, nothing is left
+    for args, _queue in document_renders:
+        tasks.document_render_task(*args)
     assert documents.documents_unrendered() == []
+    assert documents.documents_unrendered_count() == {
+        "invoices": 0,
+        "packing lists": 0,
+        "credit memos": 0,
+        "return labels": 0,
+    }
 
 
 def test_packing_list_credit_memo_and_return_label_render(shipped, account):
@@ -221,9 +238,10 @@ def test_a_statement_is_queued_once_then_served_from_storage(
 
 
 def test_the_statement_download_never_renders_on_the_request(
-    shipped, buyer_client, statement_renders, monkeypatch
+    shipped, account, buyer_client, statement_renders, monkeypatch
 ):
-    # given today's statement rendered by the worker
+    # given an account opened last week, and today's statement rendered by the worker
+    Account.objects.filter(pk=account.pk).update(created_at=timezone.now() - dt.timedelta(days=7))
     _statement_download(buyer_client)
     tasks.statement_render_task(*statement_renders[0])
 

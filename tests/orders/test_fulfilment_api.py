@@ -154,12 +154,14 @@ def test_invoices_list_filters_by_status_and_is_scoped(
     assert "status" in response.json()["errors"]
 
 
-def test_invoice_pdf_download_is_scoped_and_waits_for_the_render(account, buyer_api, other_api):
+def test_invoice_pdf_download_is_scoped_and_waits_for_the_render(
+    account, buyer_api, other_api, document_renders
+):
     invoice = _shipped(account).invoice
     url = f"{INVOICES}{invoice.number}/pdf/"
-    # not yet rendered: 409 with Retry-After, never a render on the request
+    # not yet rendered: 202 with Retry-After, never a render on the request
     response = buyer_api.get(url)
-    assert response.status_code == 409
+    assert response.status_code == 202
     assert response["Retry-After"] == "5"
     assert not Invoice.objects.get(pk=invoice.pk).pdf
     # rendered: the PDF
@@ -204,7 +206,7 @@ def test_portal_invoices_page_filters_and_totals(
 
 
 def test_portal_pdf_downloads_are_scoped_and_say_when_being_prepared(
-    account, other_account, buyer_client
+    account, other_account, buyer_client, document_renders
 ):
     mine = _shipped(account, tracking="1ZMINE")
     theirs = _shipped(other_account, tracking="1ZTHEIRS")
@@ -231,7 +233,7 @@ def _download_link(client, invoice_number):
 
 
 def test_the_invoice_list_links_a_signed_download_that_streams_without_a_query(
-    account, buyer_client, django_assert_num_queries
+    account, buyer_client, document_renders, django_assert_num_queries
 ):
     invoice = _shipped(account).invoice
     # not yet rendered: the list links the signed-in URL, which says it is being prepared

@@ -1,0 +1,25 @@
+"""The admin, tuned for customer service, one module per subject:
+
+- accounts: accounts and the versioned commercial terms
+- order_page: the order page that tells the whole story and runs the order actions
+- order_actions: how any app adds an action to the order page (order_action_register)
+- order_resolutions: customer service's resolutions (case, credit, return, ...)
+- documents: shipments, invoices, credit memos, return authorizations
+- cases: the case log and credit approvals
+- audit: the audit trail, also on inventory's stock and run pages
+- exports: CSV exports that are safe to open in a spreadsheet
+
+Importing the package registers every page; nothing here depends on which app's admin
+Django imports first."""
+
+from orders.admin import (  # noqa: F401 (importing registers the pages)
+    accounts,
+    audit,
+    cases,
+    documents,
+    order_page,
+    order_resolutions,
+)
+from orders.admin.order_actions import ActionForm, case_field, order_action_register
+
+__all__ = ["ActionForm", "case_field", "order_action_register"]
