@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from django.db.models import Count, Max, Prefetch, QuerySet
 from django.urls import reverse
 
-from orders.models import Case, CaseEntry, Claim, ClaimLine, ClaimPhoto, EntryKind, EntrySide
+from orders.models import (
+    Case,
+    CaseEntry,
+    Claim,
+    ClaimLine,
+    ClaimPhoto,
+    EntryKind,
+    EntrySide,
+    StockAlert,
+    StockAlertStatus,
+)
 from orders.selectors import accounts_visible_to
 
 
@@ -166,3 +176,23 @@ def case_timeline(*, case: Case, side: str) -> list[TimelineItem]:
             )
         )
     return items
+
+
+def waiting_alert_sku_ids(*, user, account) -> set[int]:
+    """The SKUs this user already waits for on this account (one query)."""
+    if account is None or not user.is_authenticated:
+        return set()
+    return set(
+        StockAlert.objects.filter(
+            user=user, account=account, status=StockAlertStatus.WAITING
+        ).values_list("sku_id", flat=True)
+    )
+
+
+def stock_alerts_for(*, user, account) -> QuerySet[StockAlert]:
+    """The user's alerts on this account: waiting ones first, then the latest ended."""
+    return (
+        StockAlert.objects.filter(user=user, account=account)
+        .select_related("sku__style")
+        .order_by("-status", "-created_at", "-pk")
+    )

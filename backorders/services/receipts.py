@@ -2,6 +2,7 @@
 order first, then to ATS."""
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -21,6 +22,7 @@ from inventory.selectors import ship_date_from_stock
 from notifications.kinds import MessageKind
 from notifications.services import message_enqueue
 from orders.models import Allocation, BackorderPeg
+from orders.services.stock_alerts import stock_alerts_kick
 
 MAX_RECEIPT_LINES = 1000
 
@@ -202,6 +204,8 @@ def run_receive(
         run=run, key=key or None, lines=receipt_lines, received_by=user
     )
     _filled_notify(receipt=receipt, lines=changed_lines, filled=filled_lines, ship_date=ship_date)
+    # What the receipt left over is ATS: buyers waiting for these sizes hear now.
+    transaction.on_commit(functools.partial(stock_alerts_kick, sku_ids=sku_ids), robust=True)
     return _result_of(receipt, created=True, status=run.status)
 
 

@@ -5,6 +5,7 @@ and the retailers are told the same day."""
 
 import dataclasses
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ from notifications.services import message_enqueue
 from orders import rules
 from orders.models import Allocation, BackorderPeg, BackorderPolicy, OrderLine
 from orders.services.ordering import orders_totals_refresh
+from orders.services.stock_alerts import stock_alerts_kick
 
 MAX_COUNTS = 10_000
 SHORTAGE_REASON = "Warehouse stock shortage"
@@ -193,6 +195,12 @@ def stock_sync(*, counts: list[StockCountRequest], user, today: dt.date | None =
         )
         orders_totals_refresh(order_ids={line.order_id for line in changed})
         _shortage_notify(outcomes=outcomes, first=result.shortages[0])
+    if result.changed:
+        # A count upwards may bring sizes back: buyers waiting for them hear now.
+        transaction.on_commit(
+            functools.partial(stock_alerts_kick, sku_ids={level.sku_id for level in levels}),
+            robust=True,
+        )
     return result
 
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from inventory.models import SKU, Style
+from orders.case_selectors import waiting_alert_sku_ids
 from orders.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused, OrderNotAllowed
 from orders.models import BackorderPolicy
 from orders.selectors import (
@@ -99,6 +100,7 @@ def _style_context(request, style, *, errors=None, posted=None):
         "style": style,
         "grids": style_size_grids(style=style, in_cart=in_cart),
         "can_order": can_order,
+        "alerted": waiting_alert_sku_ids(user=request.user, account=account) if can_order else (),
         "cart_pairs": sum(in_cart.values()),
         "errors": errors or {},
         "posted": posted or {},
@@ -145,6 +147,7 @@ def quick_list_page(request, kind):
         "title": LIST_KINDS[kind],
         "groups": quick_list(kind=kind, in_cart=in_cart),
         "can_order": can_order,
+        "alerted": waiting_alert_sku_ids(user=request.user, account=account) if can_order else (),
         "cart_pairs": sum(in_cart.values()),
     }
     return render(request, "portal/ordering/quick_list.html", context)

@@ -5,6 +5,7 @@ from django.urls import path
 from portal.views import (
     account_settings,
     accounts,
+    alerts,
     backorders,
     calendar,
     cases,
@@ -33,6 +34,11 @@ urlpatterns = [
     path("catalogue/<str:style_number>/", ordering.style_detail, name="style_detail"),
     path("availability/<str:style_number>/", calendar.availability, name="style_availability"),
     path("lists/<slug:kind>/", ordering.quick_list_page, name="quick_list"),
+    path("alerts/", alerts.stock_alert_list, name="stock_alerts"),
+    path("alerts/new/", alerts.stock_alert_new, name="stock_alert_new"),
+    path(
+        "alerts/<int:alert_id>/cancel/", alerts.stock_alert_cancel_view, name="stock_alert_cancel"
+    ),
     path("cart/", ordering.cart, name="cart"),
     path("cart/add/", ordering.cart_add, name="cart_add"),
     path("cart/lines/<int:sku_id>/", ordering.cart_line_update, name="cart_line_update"),

@@ -17,10 +17,20 @@ from backorders.services.eta import eta_change
 from backorders.services.links import decision_token
 from inventory.models import SKU, InboundRun
 from notifications.models import Message
-from orders.models import Account, Claim, CreditMemo, Invoice, Order, OrderLine, Shipment
+from orders.models import (
+    Account,
+    Claim,
+    CreditMemo,
+    Invoice,
+    Order,
+    OrderLine,
+    Shipment,
+    StockAlert,
+)
 from orders.services import LineRequest, order_place
 from orders.services.cart import cart_lines_add
 from orders.services.fulfilment import credit_memo_issue, shipment_confirm
+from orders.services.stock_alerts import stock_alert_request
 from portal.models import User
 from tests.claims.conftest import claim_with_photo_create
 from tests.factories import (
@@ -68,6 +78,7 @@ class Tenant:
     message: Message
     cart_sku: SKU
     claim: Claim = None
+    alert: StockAlert = None
     secrets: list[str] = field(default_factory=list)
 
 
@@ -117,6 +128,7 @@ def tenant_create(*, name, po, stocked, backorderable, run, warehouse, tracking)
     StockLevelFactory(sku=cart_sku, warehouse=warehouse, on_hand=50)
     cart_lines_add(user=buyer, account=account, lines=[LineRequest(cart_sku.code, 3)])
     claim = claim_with_photo_create(shipment=result.shipment, user=buyer, sku_code=stocked.code)
+    alert = stock_alert_request(user=buyer, account=account, sku_code=backorderable.code)
     return Tenant(
         account=account,
         buyer=buyer,
@@ -131,6 +143,7 @@ def tenant_create(*, name, po, stocked, backorderable, run, warehouse, tracking)
         message=None,
         cart_sku=cart_sku,
         claim=claim,
+        alert=alert,
     )
 
 

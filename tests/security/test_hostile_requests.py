@@ -157,6 +157,7 @@ def test_hostile_input_changes_nothing(world):
             "portal:notifications_read_all",
             "portal:notification_read",
             "portal:api_token_new",
+            "portal:stock_alert_cancel",
         ):
             continue  # take no input: they do what they say
         if name == "portal:case_message":

@@ -19,7 +19,7 @@ from knox.models import AuthToken
 
 from backorders.models import DecisionRequest
 from notifications.models import Message
-from orders.models import Account, CartLine, CaseEntry, ClaimLine, Order, OrderLine
+from orders.models import Account, CartLine, CaseEntry, ClaimLine, Order, OrderLine, StockAlert
 from portal.views.documents import invoice_download_url
 from tests.security.conftest import World
 
@@ -118,6 +118,14 @@ ROUTES: dict[str, Route] = {
         owned=True,
     ),
     "portal:case_list": Route(),
+    "portal:stock_alerts": Route(),
+    "portal:stock_alert_new": Route(
+        body=lambda w: {"sku": w.backorderable.code, "next": "/"},
+        notes="Always for the caller's own current account.",
+    ),
+    "portal:stock_alert_cancel": Route(
+        kwargs=lambda w: {"alert_id": w.alpha.alert.pk}, owned=True, body=lambda w: {"x": "1"}
+    ),
     "portal:case_detail": Route(kwargs=lambda w: {"number": w.alpha.claim.case.number}, owned=True),
     "portal:case_message": Route(
         kwargs=lambda w: {"number": w.alpha.claim.case.number},
@@ -262,6 +270,9 @@ def _snapshot(w: World) -> dict:
             ClaimLine.objects.filter(claim__account=account).values_list("pk", "quantity")
         ),
         "case_entries": CaseEntry.objects.filter(case__account=account).count(),
+        "alerts": sorted(
+            StockAlert.objects.filter(account=account).values_list("pk", "user_id", "status")
+        ),
     }
 
 
