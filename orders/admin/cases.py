@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from orders.admin.claims import CaseTimelineInline, ClaimInline
 from orders.admin.common import ReadOnlyInline
 from orders.models import AuditEvent, Case, CaseStatus, CreditApproval
 from orders.services import service_desk
@@ -60,7 +61,7 @@ class CaseAdmin(admin.ModelAdmin):
     list_select_related = ["account", "order", "opened_by"]
     raw_id_fields = ["account", "order"]
     show_full_result_count = False
-    inlines = [CaseCreditInline, CaseActionInline]
+    inlines = [ClaimInline, CaseTimelineInline, CaseCreditInline, CaseActionInline]
 
     @admin.display(description="Time to resolve")
     def time_to_resolve_display(self, obj):

@@ -44,7 +44,14 @@ def stock_alert_new(request):
         return _back(request)
     text = f"We will email you once when {alert.sku.code} is available again."
     if request.htmx:
-        return HttpResponse(format_html('<span class="badge ok" role="status">{}</span>', text))
+        # Short, in a grid cell; the whole sentence for screen readers.
+        return HttpResponse(
+            format_html(
+                '<span class="badge ok" role="status">Alert set'
+                '<span class="visually-hidden">: {}</span></span>',
+                text,
+            )
+        )
     messages.success(request, text)
     return _back(request)
 

@@ -190,3 +190,26 @@ def test_photos_are_served_to_the_account_and_staff_only(buyer, other_buyer, shi
     assert _client(other_buyer).get(url).status_code == 404
     assert _client(planner).get(url).status_code == 404
     assert Client().get(url).status_code == 302
+
+
+def test_the_admin_case_page_shows_the_claim_photos_and_timeline(
+    buyer, shipped, django_assert_max_num_queries
+):
+    claim = claim_with_photo_create(
+        shipment=shipped.shipment, user=buyer, sku_code=shipped.sku.code
+    )
+    staff_groups_ensure()
+    agent = StaffFactory()
+    agent.groups.add(Group.objects.get(name=StaffRole.CS_AGENT.value))
+    client = _client(agent)
+    url = reverse("admin:orders_case_change", args=[claim.case.pk])
+
+    with django_assert_max_num_queries(40):
+        page = client.get(url)
+
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert claim.number in body
+    assert f"{shipped.sku.code}: 1 of 6 shipped" in body
+    assert reverse("portal:claim_photo", args=[claim.number, claim.photos.get().pk]) in body
+    assert "Crushed carton, two boxes torn." in body
