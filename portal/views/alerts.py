@@ -5,7 +5,7 @@ orders.services.stock_alerts; the check and the message happen there too."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,9 +17,14 @@ from orders.services.stock_alerts import stock_alert_cancel, stock_alert_request
 
 
 def _back(request):
+    """Back to the page the alert was asked from: a path on this site, else the list."""
     target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
+    if (
+        target.startswith("/")
+        and target.isprintable()
+        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    ):
+        return HttpResponseRedirect(target)
     return redirect("portal:stock_alerts")
 
 

@@ -179,3 +179,16 @@ def test_the_core_list_offers_tell_me_by_htmx(account, buyer, warehouse):
     cancel = client.post(reverse("portal:stock_alert_cancel", args=[StockAlert.objects.get().pk]))
     assert cancel.status_code == 302
     assert StockAlert.objects.get().status == "cancelled"
+
+
+@pytest.mark.parametrize("target", ["-1", "https://evil.example/", "/x\r\nX-Injected: 1", "//evil"])
+def test_after_asking_the_buyer_goes_back_only_to_a_page_of_this_site(buyer, sold_out, target):
+    client = Client()
+    client.force_login(buyer)
+
+    response = client.post(
+        reverse("portal:stock_alert_new"), {"sku": sold_out.code, "next": target}
+    )
+
+    assert response.status_code == 302
+    assert response.url == reverse("portal:stock_alerts")
