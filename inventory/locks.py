@@ -113,10 +113,30 @@ def run_etas_share_lock(*, sku_ids) -> set[int]:
     return run_ids
 
 
-def run_eta_lock(*, run_id) -> None:
+def run_eta_lock(*, run_id, sku_ids=None) -> None:
     """Hold one run's ETA exclusively until the commit (an ETA change): waits for the
-    placements pegging to it to commit. Taken first, before any row lock."""
-    _run_eta_advisory_lock("pg_advisory_xact_lock", [run_id])
+    placements pegging to it to commit. With `sku_ids`, also hold the ETAs of the other
+    open runs of these SKUs shared (lines may move to them), every bucket in one sorted
+    pass so two changes never wait on each other in a cycle. Taken first, before any
+    row lock."""
+    if connection.vendor != "postgresql":
+        return
+    shared = set()
+    if sku_ids is not None:
+        shared = set(
+            InboundLine.objects.filter(
+                sku_id__in=sku_ids, run__status__in=OPEN_INBOUND_STATUSES
+            ).values_list("run_id", flat=True)
+        )
+    own = run_id % RUN_ETA_BUCKETS
+    buckets = sorted({own} | {other % RUN_ETA_BUCKETS for other in shared})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT CASE WHEN bucket = %s THEN pg_advisory_xact_lock(%s, bucket) "
+            "ELSE pg_advisory_xact_lock_shared(%s, bucket) END "
+            "FROM unnest(%s::integer[]) AS bucket",
+            [own, RUN_ETA_LOCKS, RUN_ETA_LOCKS, buckets],
+        )
 
 
 def _run_eta_advisory_lock(function: str, run_ids) -> None:

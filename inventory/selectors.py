@@ -497,3 +497,24 @@ def skus_search(
     if core is not None:
         queryset = queryset.filter(core=core)
     return queryset.matching(q)
+
+
+def stock_takes(*, levels, sku_id: int, quantity: int) -> list[tuple[StockLevel, int]]:
+    """Which of a SKU's stock levels give up to `quantity` pairs, and how many each:
+    default warehouse first, then by pk. Less in total if ATS is short. A plan from the
+    figures given; the ledger (orders.ledger) moves the counters."""
+    taken = []
+    remaining = quantity
+    candidates = sorted(
+        (level for level in levels if level.sku_id == sku_id),
+        key=lambda level: (not level.warehouse.is_default, level.pk),
+    )
+    for level in candidates:
+        take = min(remaining, level.ats)
+        if take <= 0:
+            continue
+        taken.append((level, take))
+        remaining -= take
+        if remaining == 0:
+            break
+    return taken

@@ -1,8 +1,7 @@
-"""Write use cases for stock, inbound runs and the catalogue.
+"""Write use cases for stock levels' settings, inbound runs and the catalogue.
 
-The counter helpers run inside a caller's transaction (placement, cancellation, receipts)
-after the caller has locked the rows in inventory.locks; each counter moves with one
-conditional UPDATE, never in Python. The feed services (catalog_import, stock_counts_set,
+The stock and inbound counters (on hand, allocated, promised, received) are not written
+here: the allocation ledger (orders.ledger) owns them. The feed services (catalog_import,
 inbound_run_upsert, inbound_runs_upsert) are entry points, one transaction each."""
 
 import datetime as dt
@@ -11,17 +10,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from inventory import locks
 from inventory.exceptions import (
     EtaChangeRequired,
-    InboundOverPromised,
-    InsufficientStock,
     InventoryInputError,
-    StockShortage,
 )
 from inventory.models import (
     OPEN_INBOUND_STATUSES,
@@ -35,7 +31,6 @@ from inventory.models import (
     Warehouse,
 )
 from inventory.parsing import sku_code_normalize, whole_pairs
-from inventory.sql import values_table
 
 Progress = Callable[[int], object] | None
 
@@ -59,152 +54,6 @@ def default_holdback() -> int:
 def _tick(progress: Progress, count: int = 1) -> None:
     if progress is not None:
         progress(count)
-
-
-def stock_takes(*, levels, sku_id: int, quantity: int) -> list[tuple[StockLevel, int]]:
-    """Which of a SKU's stock levels give up to `quantity` pairs, and how many each:
-    default warehouse first, then by pk. Less in total if ATS is short. A plan from the
-    figures given; stock_allocate_many moves the counters."""
-    taken = []
-    remaining = quantity
-    candidates = sorted(
-        (level for level in levels if level.sku_id == sku_id),
-        key=lambda level: (not level.warehouse.is_default, level.pk),
-    )
-    for level in candidates:
-        take = min(remaining, level.ats)
-        if take <= 0:
-            continue
-        taken.append((level, take))
-        remaining -= take
-        if remaining == 0:
-            break
-    return taken
-
-
-@transaction.atomic(savepoint=False)
-def stock_allocate(*, levels, sku_id: int, quantity: int) -> list[tuple[StockLevel, int]]:
-    """Allocate up to `quantity` of a SKU from its locked stock levels, default warehouse
-    first. Returns (level, quantity) per level used; allocates less if ATS is short."""
-    taken = stock_takes(levels=levels, sku_id=sku_id, quantity=quantity)
-    stock_allocate_many(takes=taken)
-    return taken
-
-
-@transaction.atomic(savepoint=False)
-def stock_allocate_many(*, takes: Sequence[tuple[StockLevel, int]]) -> None:
-    """Allocate (level, pairs) for many stock levels, each level once, in two statements
-    whatever their number: the levels are locked in pk order, then one conditional UPDATE
-    moves every counter. The levels may have been read without a lock: a level that no
-    longer has the pairs raises InsufficientStock (the caller rolls back)."""
-    takes = [(level, take) for level, take in takes if take]
-    if not takes:
-        return
-    locks.stock_levels_lock_by_ids(ids=[level.pk for level, _ in takes])
-    short = _counters_update(
-        model=StockLevel,
-        assignment="allocated = target.allocated + taken.quantity",
-        condition="target.on_hand >= target.allocated + target.holdback + taken.quantity",
-        quantities={level.pk: take for level, take in takes},
-    )
-    for level, take in takes:
-        if level.pk in short:
-            raise InsufficientStock(level.sku_id, take, 0)
-        level.allocated += take
-
-
-def _counters_update(*, model, assignment: str, condition: str, quantities: dict) -> set:
-    """One conditional UPDATE of many rows of `model` ({pk: quantity}), locked by the
-    caller: `assignment` and `condition` are SQL about `target` (the row) and
-    `taken.quantity` (its quantity). Returns the pks the condition refused."""
-    taken, params = values_table("taken", ["taken_id", "quantity"], sorted(quantities.items()))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"{taken}UPDATE {model._meta.db_table} AS target SET {assignment} "
-            f"FROM taken WHERE target.id = taken.taken_id AND {condition} RETURNING id",
-            params,
-        )
-        updated = {row[0] for row in cursor.fetchall()}
-    return set(quantities) - updated
-
-
-def stock_release(*, stock_level_id: int, quantity: int) -> None:
-    """Give allocated pairs back to ATS (a cancellation or a shortage)."""
-    updated = StockLevel.objects.filter(pk=stock_level_id, allocated__gte=quantity).update(
-        allocated=F("allocated") - quantity
-    )
-    if not updated:
-        raise InsufficientStock(stock_level_id, quantity, 0)
-
-
-def stock_ship(*, stock_level_id: int, quantity: int) -> None:
-    """Allocated pairs leave the warehouse: on_hand and allocated both go down."""
-    updated = StockLevel.objects.filter(
-        pk=stock_level_id, allocated__gte=quantity, on_hand__gte=quantity
-    ).update(on_hand=F("on_hand") - quantity, allocated=F("allocated") - quantity)
-    if not updated:
-        raise InsufficientStock(stock_level_id, quantity, 0)
-
-
-def inbound_promise(*, inbound_line_id: int, quantity: int) -> None:
-    """Promise pairs of an inbound line to a backorder; never more than it still brings."""
-    updated = InboundLine.objects.filter(
-        pk=inbound_line_id, promised__lte=F("quantity") - F("received") - quantity
-    ).update(promised=F("promised") + quantity)
-    if not updated:
-        raise InboundOverPromised(f"Inbound line {inbound_line_id} cannot take {quantity} more.")
-
-
-def inbound_unpromise(*, inbound_line_id: int, quantity: int) -> None:
-    updated = InboundLine.objects.filter(pk=inbound_line_id, promised__gte=quantity).update(
-        promised=F("promised") - quantity
-    )
-    if not updated:
-        raise InboundOverPromised(
-            f"Inbound line {inbound_line_id} has fewer than {quantity} promised."
-        )
-
-
-@transaction.atomic(savepoint=False)
-def inbound_promise_many(*, quantities: dict[int, int]) -> None:
-    """inbound_promise for many inbound lines ({inbound line id: pairs}) in two statements
-    whatever their number: the rows are locked in pk order, then one conditional UPDATE
-    promises them all. Raises InboundOverPromised if any line cannot take its pairs."""
-    short = _inbound_promised_update(
-        quantities=quantities,
-        assignment="promised = target.promised + taken.quantity",
-        condition="target.promised <= target.quantity - target.received - taken.quantity",
-    )
-    if short:
-        raise InboundOverPromised(f"Inbound line {short[0]} cannot take {short[1]} more.")
-
-
-@transaction.atomic(savepoint=False)
-def inbound_unpromise_many(*, quantities: dict[int, int]) -> None:
-    """inbound_unpromise for many inbound lines ({inbound line id: pairs}) in two
-    statements whatever their number: the rows are locked in pk order (the order the
-    one-by-one updates took), then one conditional UPDATE takes every promise down.
-    Raises InboundOverPromised if any line has fewer promised (the caller rolls back)."""
-    short = _inbound_promised_update(
-        quantities=quantities,
-        assignment="promised = target.promised - taken.quantity",
-        condition="target.promised >= taken.quantity",
-    )
-    if short:
-        raise InboundOverPromised(f"Inbound line {short[0]} has fewer than {short[1]} promised.")
-
-
-def _inbound_promised_update(*, quantities, assignment, condition) -> tuple[int, int] | None:
-    """Lock these inbound lines in pk order and move their promised counts in one UPDATE;
-    (line id, pairs) of the first line (by pk) the condition refused, or None."""
-    quantities = {int(pk): int(quantity) for pk, quantity in quantities.items() if quantity}
-    if not quantities:
-        return None
-    locks.inbound_lines_lock_by_ids(ids=quantities)
-    short = _counters_update(
-        model=InboundLine, assignment=assignment, condition=condition, quantities=quantities
-    )
-    return min(((pk, quantities[pk]) for pk in short), default=None)
 
 
 @transaction.atomic(savepoint=False)
@@ -261,42 +110,10 @@ def inbound_run_reschedule(
 
 
 @dataclass(frozen=True)
-class Shortage:
-    index: int
-    sku_code: str
-    warehouse_code: str
-    on_hand: int
-    allocated: int
-
-
-@dataclass(frozen=True)
 class StockCount:
     sku_id: int
     warehouse_id: int
     on_hand: int
-
-
-@dataclass
-class StockCountsResult:
-    created: int = 0
-    changed: int = 0
-    unchanged: int = 0
-
-
-@transaction.atomic(savepoint=False)
-def stock_count_set(*, level: StockLevel, on_hand: int, index: int = 0) -> StockLevel:
-    """Set a locked level's on-hand count. Refuses a count below what is allocated
-    (StockShortage): backorders.services.stock_sync releases the newest allocations first."""
-    if isinstance(on_hand, bool) or not isinstance(on_hand, int) or on_hand < 0:
-        raise InventoryInputError({"on_hand": ["Enter a whole number of pairs, 0 or more."]})
-    updated = StockLevel.objects.filter(pk=level.pk, allocated__lte=on_hand).update(on_hand=on_hand)
-    if not updated:
-        level.refresh_from_db(fields=["allocated"])
-        raise StockShortage(
-            [Shortage(index, level.sku.code, level.warehouse.code, on_hand, level.allocated)]
-        )
-    level.on_hand = on_hand
-    return level
 
 
 @transaction.atomic(savepoint=False)
@@ -311,59 +128,6 @@ def stock_levels_ensure(*, pairs) -> None:
         ],
         ignore_conflicts=True,
     )
-
-
-@transaction.atomic(durable=True)
-def stock_counts_set(*, counts: Sequence[StockCount], progress: Progress = None):
-    """Apply absolute warehouse counts, all or nothing. A count below what is allocated
-    is a shortage: nothing is applied and StockShortage lists every one of them."""
-    errors = {}
-    seen = set()
-    for index, count in enumerate(counts):
-        if isinstance(count.on_hand, bool) or not isinstance(count.on_hand, int):
-            errors[f"[{index}].on_hand"] = ["Enter a whole number of pairs."]
-        elif count.on_hand < 0:
-            errors[f"[{index}].on_hand"] = ["A count cannot be negative."]
-        if (count.sku_id, count.warehouse_id) in seen:
-            errors[f"[{index}].sku"] = ["This SKU and warehouse are counted twice."]
-        seen.add((count.sku_id, count.warehouse_id))
-    if errors:
-        raise InventoryInputError(errors)
-    existing = set(
-        StockLevel.objects.filter(
-            sku_id__in={c.sku_id for c in counts}, warehouse_id__in={c.warehouse_id for c in counts}
-        ).values_list("sku_id", "warehouse_id")
-    )
-    stock_levels_ensure(pairs=seen - existing)
-    levels = {
-        (level.sku_id, level.warehouse_id): level
-        for level in locks.stock_levels_lock_for(
-            sku_ids={c.sku_id for c in counts}, warehouse_ids={c.warehouse_id for c in counts}
-        )
-    }
-    shortages = [
-        Shortage(
-            index,
-            level.sku.code,
-            level.warehouse.code,
-            count.on_hand,
-            level.allocated,
-        )
-        for index, count in enumerate(counts)
-        if count.on_hand < (level := levels[(count.sku_id, count.warehouse_id)]).allocated
-    ]
-    if shortages:
-        raise StockShortage(shortages)
-    result = StockCountsResult(created=len(seen - existing))
-    for index, count in enumerate(counts):
-        level = levels[(count.sku_id, count.warehouse_id)]
-        if level.on_hand == count.on_hand:
-            result.unchanged += 1
-        else:
-            stock_count_set(level=level, on_hand=count.on_hand, index=index)
-            result.changed += 1
-        _tick(progress)
-    return result
 
 
 # --- Catalogue --------------------------------------------------------------------------

@@ -8,6 +8,7 @@ before all of them."""
 import hashlib
 
 from django.db import connection
+from django.db.models import Q
 
 from orders.models import Order, OrderLine
 
@@ -78,6 +79,24 @@ def commercial_terms_latest_lock():
     from orders.models import CommercialTerms
 
     return CommercialTerms.objects.select_for_update().order_by("-version").first()
+
+
+def ledger_lines_lock(*, line_ids=(), order_id=None, waiting_sku_ids=()):
+    """Lock, in one statement and pk order, the lines the ledger is about to change:
+    these lines (or an order's) and every line still waiting for pairs of these SKUs
+    (pairs freed here go to them first). One statement keeps the pk order across both
+    sets, so two orders' cancellations never wait on each other in a cycle."""
+    condition = Q(pk__in=set(line_ids))
+    if order_id is not None:
+        condition |= Q(order_id=order_id)
+    if waiting_sku_ids:
+        condition |= Q(sku_id__in=set(waiting_sku_ids), backordered__gt=0)
+    return list(
+        OrderLine.objects.select_for_update(of=("self",))
+        .filter(condition)
+        .select_related("order__account", "order__terms", "sku__style")
+        .order_by("pk")
+    )
 
 
 def waiting_stock_alerts_lock(*, sku_ids=None, after_id=0, limit):

@@ -1,6 +1,8 @@
 """Messages about orders, written to the notifications outbox inside the event's
 transaction. Contexts carry only JSON values (ISO dates, decimal strings)."""
 
+from collections import defaultdict
+
 from django.conf import settings
 from django.urls import reverse
 
@@ -55,3 +57,46 @@ def order_confirmation_enqueue(*, order, lines):
         recipients=account_recipients(account=order.account, extra=[order.placed_by]),
         context=context,
     )
+
+
+def backorders_filled_enqueue(*, lines, filled, key: str, ship_date, run_reference="") -> None:
+    """Tell each account whose backorders pairs just filled (the ledger's fair fill):
+    one message per account per event, keyed f"{key}:{account id}". `run_reference`
+    names the run that arrived; without it the pairs came free in the warehouse."""
+    by_account = defaultdict(list)
+    filled_lines = sorted(
+        (line for line in lines if filled.get(line.pk)),
+        key=lambda line: (line.order.number or "", line.pk),
+    )
+    for line in filled_lines:
+        by_account[line.order.account_id].append(line)
+    if not by_account:
+        return
+    recipients = defaultdict(list)
+    for membership in Membership.objects.filter(
+        account_id__in=set(by_account), user__is_active=True
+    ).select_related("user"):
+        recipients[membership.account_id].append(membership.user)
+    for account_id, account_lines in by_account.items():
+        message_enqueue(
+            kind=MessageKind.BACKORDER_FILLED,
+            key=f"{key}:{account_id}",
+            recipients=recipients.get(account_id, []),
+            context={
+                "account_name": account_lines[0].order.account.name,
+                "run_reference": run_reference,
+                "ship_date": _iso(ship_date),
+                "lines": [
+                    {
+                        "order_number": line.order.number,
+                        "po_number": line.order.po_number,
+                        "sku": line.sku.code,
+                        "description": f"{line.sku.style.name} {line.sku.color} "
+                        f"{line.sku.size_label} {line.sku.get_width_display()}",
+                        "quantity": filled[line.pk],
+                    }
+                    for line in account_lines
+                ],
+                "orders_url": settings.SITE_URL + reverse("portal:backorders"),
+            },
+        )

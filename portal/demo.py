@@ -45,6 +45,7 @@ from inventory.models import (
     Warehouse,
     Width,
 )
+from orders import ledger
 from orders.models import (
     Account,
     Allocation,
@@ -488,7 +489,9 @@ def _catalog_ensure(plans: list[StylePlan], report: SeedReport, progress: bool):
         if east_on_hand is not None and (sku_id, east.pk) not in existing:
             levels.append(StockLevel(sku_id=sku_id, warehouse=east, on_hand=east_on_hand))
     with tqdm(total=len(levels), desc="Stock levels", unit="row", disable=not progress) as bar:
-        _bulk(StockLevel, levels, bar)
+        for chunk in _chunks(levels):
+            ledger.stock_levels_open(levels=chunk)
+            bar.update(len(chunk))
     report.created["stock levels"] = len(levels)
     return main, sku_rows, sku_ids
 
@@ -972,21 +975,19 @@ def _orders_write(orders, terms, today, report, progress):
                     cancel_reason=ln.cancel_reason,
                 )
                 line_objs.append(ln.obj)
-        OrderLine.objects.bulk_create(line_objs, batch_size=BATCH)
         allocations = [
             Allocation(line=ln.obj, stock_level_id=level, quantity=q, created_at=o.placed_at)
             for o in chunk
             for ln in o.lines
             for level, q in ln.allocations
         ]
-        Allocation.objects.bulk_create(allocations, batch_size=BATCH)
         pegs = [
             BackorderPeg(line=ln.obj, inbound_line_id=il, quantity=q, created_at=o.placed_at)
             for o in chunk
             for ln in o.lines
             for il, q in ln.pegs
         ]
-        BackorderPeg.objects.bulk_create(pegs, batch_size=BATCH)
+        ledger.history_load(lines=line_objs, allocations=allocations, pegs=pegs, batch_size=BATCH)
 
         # Shipments and invoices for what went out.
         shipments, shipment_lines, invoices, invoice_lines, payments = [], [], [], [], []
@@ -1078,7 +1079,6 @@ def _orders_write(orders, terms, today, report, progress):
                 ln.obj = None
     bar.close()
 
-    # The counters are derived from the demand rows in SQL, so they equal them by construction.
     with connection.cursor() as cursor:
         if orders:
             # Order numbers come from the pk, as the ordering service numbers them.
@@ -1087,22 +1087,8 @@ def _orders_write(orders, terms, today, report, progress):
                 "WHERE number IS NULL AND id BETWEEN %s AND %s",
                 ["SO-", ORDER_NUMBER_BASE, orders[0].obj.pk, orders[-1].obj.pk],
             )
-        cursor.execute(
-            """
-            UPDATE inventory_stocklevel SET allocated = (
-                SELECT COALESCE(SUM(a.quantity), 0) FROM orders_allocation a
-                WHERE a.stock_level_id = inventory_stocklevel.id)
-            WHERE id IN (SELECT DISTINCT stock_level_id FROM orders_allocation)
-            """
-        )
-        cursor.execute(
-            """
-            UPDATE inventory_inboundline SET promised = (
-                SELECT COALESCE(SUM(p.quantity), 0) FROM orders_backorderpeg p
-                WHERE p.inbound_line_id = inventory_inboundline.id)
-            WHERE id IN (SELECT DISTINCT inbound_line_id FROM orders_backorderpeg)
-            """
-        )
+    # The counters are derived from the demand rows, so they equal them by construction.
+    ledger.counters_derive()
     for name, last in [
         ("shipment", shipment_no),
         ("invoice", invoice_no),

@@ -52,6 +52,32 @@ CHECKS = {
            OR r.status NOT IN ('planned', 'confirmed', 'in_transit')""",
     "backorder_without_window": """
         SELECT count(*) FROM orders_orderline WHERE backordered > 0 AND window_end IS NULL""",
+    # 9. Fair fill: while a backorder of a SKU waits in a warehouse (pegged to a run
+    #    arriving there), no pairs of it are free above the holdback there, and no
+    #    younger order holds pairs of it there.
+    "ats_above_holdback_while_backorder_waits": """
+        SELECT count(*) FROM inventory_stocklevel s
+        WHERE s.on_hand - s.allocated - s.holdback > 0 AND EXISTS (
+            SELECT 1 FROM orders_backorderpeg p
+            JOIN orders_orderline l ON l.id = p.line_id
+            JOIN inventory_inboundline il ON il.id = p.inbound_line_id
+            JOIN inventory_inboundrun r ON r.id = il.run_id
+            WHERE l.sku_id = s.sku_id AND r.warehouse_id = s.warehouse_id)""",
+    "younger_order_filled_while_older_waits": """
+        SELECT count(*) FROM orders_orderline waiting
+        JOIN orders_order older ON older.id = waiting.order_id
+        WHERE waiting.backordered > 0 AND EXISTS (
+            SELECT 1 FROM orders_backorderpeg p
+            JOIN inventory_inboundline il ON il.id = p.inbound_line_id
+            JOIN inventory_inboundrun r ON r.id = il.run_id
+            JOIN inventory_stocklevel s
+              ON s.sku_id = waiting.sku_id AND s.warehouse_id = r.warehouse_id
+            JOIN orders_allocation a ON a.stock_level_id = s.id
+            JOIN orders_orderline filled ON filled.id = a.line_id
+            JOIN orders_order younger ON younger.id = filled.order_id
+            WHERE p.line_id = waiting.id
+              AND (younger.placed_at > older.placed_at
+                   OR (younger.placed_at = older.placed_at AND younger.id > older.id)))""",
     # 7. A message key is sent at most once.
     "message_key_used_twice": """
         SELECT count(*) FROM (

@@ -14,11 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from backorders.models import AutoCancellation
-from inventory import services as inventory_services
 from inventory.models import SKU, Style, Width
 from inventory.selectors import ats_by_sku, ship_date_from_stock
-from inventory.sql import placeholders, values_table
-from orders.models import BackorderPeg, Membership, OrderLine
+from inventory.sql import values_table
+from orders import ledger
+from orders.models import Membership, OrderLine
 from orders.services.ordering import orders_totals_refresh
 
 MAX_ALTERNATIVES = 3
@@ -123,36 +123,6 @@ def _cancellations_record(
     ]
 
 
-def _lines_cancel(*, reasons: dict[int, str]) -> None:
-    """Move the backordered pairs of these locked lines ({line id: reason}) to
-    cancelled, each line with its own reason, in one statement."""
-    cancelled, params = values_table("cancelled", ["line_id", "reason"], list(reasons.items()))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"{cancelled}UPDATE {OrderLine._meta.db_table} AS line "
-            "SET cancelled = line.cancelled + line.backordered, backordered = 0, "
-            "window_end = NULL, cancel_reason = cancelled.reason "
-            "FROM cancelled WHERE line.id = cancelled.line_id AND line.backordered > 0",
-            params,
-        )
-
-
-def _pegs_delete(*, line_ids) -> dict[int, int]:
-    """Delete the pegs of these locked lines in one statement; returns the pairs each
-    inbound line had promised to them. Only a holder of a line's lock changes its pegs,
-    so deleting them before the inbound lines are locked cannot deadlock."""
-    released = defaultdict(int)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {BackorderPeg._meta.db_table} "
-            f"WHERE line_id IN ({placeholders(line_ids)}) RETURNING inbound_line_id, quantity",
-            list(line_ids),
-        )
-        for inbound_line_id, quantity in cursor.fetchall():
-            released[inbound_line_id] += quantity
-    return released
-
-
 @transaction.atomic(savepoint=False)
 def backorders_cancel(
     *,
@@ -172,18 +142,10 @@ def backorders_cancel(
     lines = [line for line in lines if line.backordered > 0]
     if not lines:
         return []
-    line_ids = [line.pk for line in lines]
-    quantities = {line.pk: line.backordered for line in lines}
-    inventory_services.inbound_unpromise_many(quantities=_pegs_delete(line_ids=line_ids))
     reasons = {
         line.pk: (reason if isinstance(reason, str) else reason[line.pk])[:200] for line in lines
     }
-    _lines_cancel(reasons=reasons)
-    for line in lines:
-        line.cancelled += line.backordered
-        line.backordered = 0
-        line.window_end = None
-        line.cancel_reason = reasons[line.pk]
+    quantities = ledger.backorders_cancel(lines=lines, reasons=reasons)
     records = (
         _cancellations_record(
             quantities=quantities,

@@ -20,12 +20,12 @@ from backorders.services.common import (
     backorders_cancel,
 )
 from inventory import locks as inventory_locks
-from inventory import services as inventory_services
 from inventory.models import SKU
 from inventory.parsing import sku_code_normalize
-from inventory.selectors import ship_date_from_stock
+from inventory.selectors import ship_date_from_stock, stock_takes
+from orders import ledger
 from orders import locks as orders_locks
-from orders.models import Allocation, OrderLine
+from orders.models import OrderLine
 from orders.selectors import line_expected_dates, user_can_order
 from orders.services.ordering import orders_totals_refresh
 
@@ -145,7 +145,10 @@ def _switch(*, line, sku_code, today):
         record=False,
     )
     ships_by = ship_date_from_stock(terms=line.order.terms, today=today)
-    new_line = OrderLine.objects.create(
+    taken = stock_takes(levels=levels, sku_id=alternative.pk, quantity=quantity)
+    if sum(take for _, take in taken) != quantity:
+        raise AlternativeUnavailable(f"{alternative.code} sold out meanwhile. Nothing was changed.")
+    new_line = OrderLine(
         order=line.order,
         sku=alternative,
         unit_price=alternative.price if not line.order.no_charge else line.unit_price,
@@ -155,13 +158,8 @@ def _switch(*, line, sku_code, today):
         communicated_date=ships_by,
         substitute_for=line,
     )
-    taken = inventory_services.stock_allocate(
-        levels=levels, sku_id=alternative.pk, quantity=quantity
-    )
-    if sum(take for _, take in taken) != quantity:
-        raise AlternativeUnavailable(f"{alternative.code} sold out meanwhile. Nothing was changed.")
-    Allocation.objects.bulk_create(
-        [Allocation(line=new_line, stock_level=level, quantity=take) for level, take in taken]
+    ledger.lines_place(
+        lines=[new_line], takes=[(new_line, level, take) for level, take in taken], parts=[]
     )
     orders_totals_refresh(order_ids=[line.order_id])
     return new_line

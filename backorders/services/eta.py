@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from backorders.locks import pegged_lines_lock, pending_decisions_lock
+from backorders.locks import pending_decisions_lock
 from backorders.models import CancelSource, DecisionRequest, DecisionStatus
 from backorders.services.common import (
     alternative_skus,
@@ -29,6 +29,7 @@ from inventory.exceptions import InventoryInputError
 from inventory.models import EtaChange, InboundLine, InboundRun, InboundStatus
 from notifications.kinds import MessageKind
 from notifications.services import OutgoingMessage, messages_enqueue
+from orders import ledger
 from orders.audit import audit_record
 from orders.models import BackorderPeg, CaseStatus, OrderLine
 from orders.selectors import line_expected_dates
@@ -57,11 +58,13 @@ def eta_change(*, run: InboundRun, new_eta: dt.date, reason: str, user, case=Non
     # First the ETA itself, so no placement is pegging to the run unseen: it committed
     # before (its lines are read below) or plans with the new ETA. Then OrderLine ->
     # InboundRun.
-    inventory_locks.run_eta_lock(run_id=run.pk)
-    lines = pegged_lines_lock(run_id=run.pk)
+    sku_ids = set(InboundLine.objects.filter(run_id=run.pk).values_list("sku_id", flat=True))
+    inventory_locks.run_eta_lock(run_id=run.pk, sku_ids=sku_ids)
+    lines = ledger.lines_lock(waiting_sku_ids=sku_ids)
     locked_run = inventory_locks.inbound_run_lock(run_id=run.pk)
     if locked_run is None:
         raise InventoryInputError({"run": ["No such inbound run."]})
+    on_run = _lines_on_run(run_id=run.pk)
     change = inventory_services.inbound_run_reschedule(
         run=locked_run, new_eta=new_eta, reason=reason, user=user, today=today
     )
@@ -75,17 +78,25 @@ def eta_change(*, run: InboundRun, new_eta: dt.date, reason: str, user, case=Non
         case=case,
     )
     result = EtaChangeResult(change)
-    lines = [line for line in lines if line.backordered > 0]
-    if not lines:
-        return result
-    expected = line_expected_dates(lines=lines)
+    # Lines first move to runs with room that keep their dates (a slip), or onto this
+    # run's room (an ETA moving earlier); only the dates that still move are told.
+    moved = ledger.repeg(lines=lines, run=locked_run, today=today, leaving=False).moved
     old_dates = {
         line.pk: line.communicated_date
         or inventory_selectors.ship_date_from_run(
-            eta=change.old_eta, terms=line.order.terms, today=today
+            eta=change.old_eta if line.pk in on_run else run.eta,
+            terms=line.order.terms,
+            today=today,
         )
         for line in lines
     }
+    candidates = [
+        line for line in lines if line.backordered > 0 and (line.pk in on_run or line.pk in moved)
+    ]
+    expected = line_expected_dates(lines=candidates)
+    lines = [line for line in candidates if expected.get(line.pk) != old_dates[line.pk]]
+    if not lines:
+        return result
     inside, outside = [], []
     for line in lines:
         new_date = expected[line.pk]
@@ -124,6 +135,12 @@ def eta_change(*, run: InboundRun, new_eta: dt.date, reason: str, user, case=Non
         today=today,
     )
     return result
+
+
+def _lines_on_run(*, run_id) -> set[int]:
+    return set(
+        BackorderPeg.objects.filter(inbound_line__run_id=run_id).values_list("line_id", flat=True)
+    )
 
 
 def _eta_moved_notify(*, change, lines, old_dates, new_dates) -> int:
@@ -245,56 +262,26 @@ def run_cancel(*, run: InboundRun, reason: str, user, today=None) -> RunCancelRe
     reason = (reason or "").strip()
     if not reason:
         raise InventoryInputError({"reason": ["Say why the run is cancelled."]})
-    # Lock order: the ETAs of the runs its lines may move to, then OrderLine -> InboundRun.
-    inventory_locks.run_etas_share_lock(
-        sku_ids=InboundLine.objects.filter(run_id=run.pk).values("sku_id")
-    )
-    lines = pegged_lines_lock(run_id=run.pk)
+    # Lock order: the ETAs of the runs its lines may move to, then OrderLine (every line
+    # waiting for the run's SKUs) -> InboundRun -> InboundLine.
+    sku_ids = set(InboundLine.objects.filter(run_id=run.pk).values_list("sku_id", flat=True))
+    inventory_locks.run_etas_share_lock(sku_ids=sku_ids)
+    lines = ledger.lines_lock(waiting_sku_ids=sku_ids)
     locked = inventory_locks.inbound_run_lock(run_id=run.pk)
     if locked.status == InboundStatus.CANCELLED:
         return RunCancelResult(locked)
     if not locked.is_open:
         raise InventoryInputError({"run": [f"Run {locked.reference} is already received."]})
-    sku_ids = {line.sku_id for line in lines}
-    open_lines = inventory_locks.open_inbound_lines_lock(sku_ids=sku_ids) if sku_ids else []
-    others = [inbound for inbound in open_lines if inbound.run_id != locked.pk]
-    slots = inventory_selectors.slots_from_lines(others)
-    pegs = defaultdict(list)
-    for peg in BackorderPeg.objects.filter(inbound_line__run=locked).order_by(
-        "line__order__placed_at", "line_id"
-    ):
-        pegs[peg.line_id].append(peg)
+    on_run = _lines_on_run(run_id=locked.pk)
+    ledger.repeg(lines=lines, run=locked, today=today, leaving=True)
+    still_on_run = _lines_on_run(run_id=locked.pk)
     result = RunCancelResult(locked)
-    to_cancel = []
-    for line in sorted(lines, key=lambda line: (line.order.placed_at, line.pk)):
-        quantity = sum(peg.quantity for peg in pegs[line.pk])
-        plan = _repeg_plan(line=line, quantity=quantity, slots=slots, today=today)
-        if plan is None:
-            to_cancel.append(line)
-            continue
-        for peg in pegs[line.pk]:
-            inventory_services.inbound_unpromise(
-                inbound_line_id=peg.inbound_line_id, quantity=peg.quantity
-            )
-            peg.delete()
-        for slot_index, take in plan:
-            slot = slots[line.sku_id][slot_index]
-            inventory_services.inbound_promise(inbound_line_id=slot.inbound_line_id, quantity=take)
-            peg, created = BackorderPeg.objects.get_or_create(
-                line=line, inbound_line_id=slot.inbound_line_id, defaults={"quantity": take}
-            )
-            if not created:
-                peg.quantity += take
-                peg.save(update_fields=["quantity"])
-            slots[line.sku_id][slot_index] = type(slot)(
-                slot.inbound_line_id,
-                slot.sku_id,
-                slot.run_id,
-                slot.run_reference,
-                slot.eta,
-                slot.available - take,
-            )
-        result.repegged.append(line.pk)
+    by_age = sorted(
+        (line for line in lines if line.pk in on_run),
+        key=lambda line: (line.order.placed_at, line.pk),
+    )
+    result.repegged = [line.pk for line in by_age if line.pk not in still_on_run]
+    to_cancel = [line for line in by_age if line.pk in still_on_run]
     offers = alternative_skus(lines=to_cancel)
     cancel_reason = f"Production run {locked.reference} was cancelled"
     records = backorders_cancel(
@@ -318,26 +305,6 @@ def run_cancel(*, run: InboundRun, reason: str, user, today=None) -> RunCancelRe
         today=today,
     )
     return result
-
-
-def _repeg_plan(*, line, quantity, slots, today):
-    """[(slot index, pairs)] covering the quantity from other open runs that ship inside
-    the line's window, earliest first; None when they cannot cover it all."""
-    if line.window_end is None:
-        return None
-    plan, remaining = [], quantity
-    for index, slot in enumerate(slots.get(line.sku_id, [])):
-        ships_by = inventory_selectors.ship_date_from_run(
-            eta=slot.eta, terms=line.order.terms, today=today
-        )
-        if ships_by > line.window_end or slot.available <= 0:
-            continue
-        take = min(slot.available, remaining)
-        plan.append((index, take))
-        remaining -= take
-        if remaining == 0:
-            return plan
-    return None
 
 
 def _run_cancel_notify(*, run, records, lines, offers, reason, today):

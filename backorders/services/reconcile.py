@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 
 from backorders.models import DecisionStatus
 from inventory.models import InboundLine, StockLevel
+from orders import ledger
 from orders.models import Allocation, BackorderPeg, OrderLine
 from orders.selectors import line_expected_dates
 
@@ -87,7 +88,7 @@ def reconcile(*, repair: bool = True) -> ReconcileReport:
                 continue
             fixable = repair and level.expected <= level.on_hand
             if fixable:
-                StockLevel.objects.filter(pk=level.pk).update(allocated=level.expected)
+                ledger.counters_derive(stock_level_ids=[level.pk], inbound_line_ids=[])
             report.drifts.append(
                 Drift("stock_allocated", level.pk, level.allocated, level.expected, fixable)
             )
@@ -104,7 +105,7 @@ def reconcile(*, repair: bool = True) -> ReconcileReport:
                 continue
             fixable = repair and line.expected <= line.quantity - line.received
             if fixable:
-                InboundLine.objects.filter(pk=line.pk).update(promised=line.expected)
+                ledger.counters_derive(stock_level_ids=[], inbound_line_ids=[line.pk])
             report.drifts.append(
                 Drift("inbound_promised", line.pk, line.promised, line.expected, fixable)
             )

@@ -3,9 +3,9 @@ allocations move to backorder when they may (committed style, an open run with r
 inside the line's window, the account and the order accept backorders) or are cancelled,
 and the retailers are told the same day."""
 
-import dataclasses
 import datetime as dt
 import functools
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -13,7 +13,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from backorders.exceptions import BackorderInputError
-from backorders.locks import allocated_lines_lock
 from backorders.models import StockShortage
 from backorders.services.common import (
     iso,
@@ -21,19 +20,20 @@ from backorders.services.common import (
     sku_description,
 )
 from inventory import locks as inventory_locks
-from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from inventory.models import SKU, StockLevel, Warehouse
 from inventory.parsing import sku_code_normalize, whole_pairs
+from inventory.selectors import ship_date_from_stock
 from notifications.kinds import MessageKind
 from notifications.services import message_enqueue
-from orders import rules
-from orders.models import Allocation, BackorderPeg, BackorderPolicy, OrderLine
+from orders import ledger
+from orders.models import Allocation
+from orders.notices import backorders_filled_enqueue
+from orders.rules import current_terms
 from orders.services.ordering import orders_totals_refresh
 from orders.services.stock_alerts import stock_alerts_kick
 
 MAX_COUNTS = 10_000
-SHORTAGE_REASON = "Warehouse stock shortage"
 
 
 @dataclass(frozen=True)
@@ -113,170 +113,75 @@ def stock_sync(*, counts: list[StockCountRequest], user, today: dt.date | None =
     )
     inventory_services.stock_levels_ensure(pairs=pairs - existing)
     wanted = {(sku.pk, warehouse.pk): on_hand for sku, warehouse, on_hand in rows}
+    sku_ids = {p[0] for p in pairs}
     short_levels = [
-        level
+        level.pk
         for level in StockLevel.objects.filter(
-            sku_id__in={p[0] for p in pairs}, warehouse_id__in={p[1] for p in pairs}
+            sku_id__in=sku_ids, warehouse_id__in={p[1] for p in pairs}
         )
         if (level.sku_id, level.warehouse_id) in wanted
         and level.allocated > wanted[(level.sku_id, level.warehouse_id)]
     ]
-    # Lock order: the ETAs of the runs a shortage may peg lines to, then OrderLine ->
-    # StockLevel -> InboundLine.
-    inventory_locks.run_etas_share_lock(sku_ids={level.sku_id for level in short_levels})
-    lines = {
-        line.pk: line
-        for line in allocated_lines_lock(stock_level_ids=[level.pk for level in short_levels])
-    }
+    # Lock order: the ETAs of the runs a shortage may peg lines to, then OrderLine (the
+    # lines holding the short levels' stock, and every line waiting for these SKUs, which
+    # a count upwards fills) -> StockLevel -> InboundLine.
+    inventory_locks.run_etas_share_lock(sku_ids=sku_ids)
+    holders = Allocation.objects.filter(stock_level_id__in=short_levels).values_list(
+        "line_id", flat=True
+    )
+    lines = ledger.lines_lock(line_ids=holders, waiting_sku_ids=sku_ids)
     levels = [
         level
         for level in inventory_locks.stock_levels_lock_for(
-            sku_ids={p[0] for p in pairs}, warehouse_ids={p[1] for p in pairs}
+            sku_ids=sku_ids, warehouse_ids={p[1] for p in pairs}
         )
         if (level.sku_id, level.warehouse_id) in wanted
     ]
-    result = StockSyncResult(created=len(pairs - existing))
-    short = [
-        level for level in levels if level.allocated > wanted[(level.sku_id, level.warehouse_id)]
-    ]
-    outcomes = []  # (line, quantity, outcome, expected date)
-    if short:
-        missing = set(
-            Allocation.objects.filter(stock_level__in=short).values_list("line_id", flat=True)
-        ) - set(lines)
-        if missing:  # allocated after our first look
-            from backorders.locks import lines_lock
-
-            lines.update({line.pk: line for line in lines_lock(line_ids=missing)})
-        slots = inventory_selectors.slots_from_lines(
-            inventory_locks.open_inbound_lines_lock(sku_ids={level.sku_id for level in short})
-        )
-        for level in short:
-            counted = wanted[(level.sku_id, level.warehouse_id)]
-            record = StockShortage(
-                stock_level=level,
-                counted=counted,
-                allocated_before=level.allocated,
-                reported_by=user,
-            )
-            _shortage_resolve(
-                level=level,
-                shortage=level.allocated - counted,
-                lines=lines,
-                slots=slots,
-                record=record,
-                outcomes=outcomes,
-                today=today,
-            )
-            record.save()
-            result.shortages.append(record)
-            result.backordered += record.backordered
-            result.cancelled += record.cancelled
+    counted = {level.pk: wanted[(level.sku_id, level.warehouse_id)] for level in levels}
+    allocated_before = {level.pk: level.allocated for level in levels}
+    outcome = ledger.counts_set(lines=lines, levels=levels, counts=counted, today=today)
+    result = StockSyncResult(
+        created=len(pairs - existing), changed=outcome.changed, unchanged=outcome.unchanged
+    )
+    outcomes = []
     for level in levels:
-        on_hand = wanted[(level.sku_id, level.warehouse_id)]
-        if level.on_hand == on_hand:
-            result.unchanged += 1
+        if level.pk not in outcome.outcomes:
             continue
-        level.refresh_from_db(fields=["allocated"])
-        inventory_services.stock_count_set(level=level, on_hand=on_hand)
-        result.changed += 1
-    if outcomes:
-        changed = list({line.pk: line for line, *_ in outcomes}.values())
-        OrderLine.objects.bulk_update(
-            changed,
-            [
-                "allocated",
-                "backordered",
-                "cancelled",
-                "cancel_reason",
-                "window_end",
-                "communicated_date",
-            ],
+        record = StockShortage(
+            stock_level=level,
+            counted=counted[level.pk],
+            allocated_before=allocated_before[level.pk],
+            reported_by=user,
         )
-        orders_totals_refresh(order_ids={line.order_id for line in changed})
+        for item in outcome.outcomes[level.pk]:
+            if item.outcome == "backordered":
+                record.backordered += item.quantity
+            else:
+                record.cancelled += item.quantity
+            outcomes.append((item.line, item.quantity, item.outcome, item.expected))
+        record.save()
+        result.shortages.append(record)
+        result.backordered += record.backordered
+        result.cancelled += record.cancelled
+    changed_orders = {line.order_id for line, *_ in outcomes}
+    orders_totals_refresh(order_ids=changed_orders)
+    if outcomes:
         _shortage_notify(outcomes=outcomes, first=result.shortages[0])
+    filled = outcome.filled
+    if filled.filled:
+        backorders_filled_enqueue(
+            lines=filled.lines.values(),
+            filled=filled.filled,
+            key=f"filled:{uuid.uuid4().hex}",
+            ship_date=ship_date_from_stock(terms=current_terms(), today=today),
+        )
     if result.changed:
         # A count upwards may bring sizes back: buyers waiting for them hear now.
         transaction.on_commit(
-            functools.partial(stock_alerts_kick, sku_ids={level.sku_id for level in levels}),
+            functools.partial(stock_alerts_kick, sku_ids=sku_ids),
             robust=True,
         )
     return result
-
-
-def _shortage_resolve(*, level, shortage, lines, slots, record, outcomes, today):
-    remaining = shortage
-    allocations = Allocation.objects.filter(stock_level=level).order_by("-created_at", "-pk")
-    for allocation in allocations:
-        if remaining == 0:
-            break
-        take = min(allocation.quantity, remaining)
-        remaining -= take
-        inventory_services.stock_release(stock_level_id=level.pk, quantity=take)
-        if take == allocation.quantity:
-            allocation.delete()
-        else:
-            allocation.quantity -= take
-            allocation.save(update_fields=["quantity"])
-        line = lines[allocation.line_id]
-        line.allocated -= take
-        _backorder_or_cancel(
-            line=line, quantity=take, slots=slots, record=record, outcomes=outcomes, today=today
-        )
-
-
-def _backorder_or_cancel(*, line, quantity, slots, record, outcomes, today):
-    order = line.order
-    eligible = (
-        order.account.accepts_backorders
-        and order.backorder_policy == BackorderPolicy.ALLOW
-        and order.status in ("open", "partially_shipped")
-    )
-    window_end = line.window_end or rules.backorder_window_end(
-        account=order.account,
-        terms=order.terms,
-        cancel_date=order.cancel_date,
-        today=timezone.localdate(order.placed_at),
-    )
-    promise = inventory_selectors.promise_plan(
-        sku=line.sku,
-        quantity=quantity,
-        ats=0,
-        slots=slots.get(line.sku_id, []),
-        terms=order.terms,
-        window_end=window_end,
-        allow_backorder=eligible,
-        today=today,
-    )
-    for part in promise.inbound_parts:
-        inventory_services.inbound_promise(
-            inbound_line_id=part.inbound_line_id, quantity=part.quantity
-        )
-        peg, created = BackorderPeg.objects.get_or_create(
-            line=line, inbound_line_id=part.inbound_line_id, defaults={"quantity": part.quantity}
-        )
-        if not created:
-            peg.quantity += part.quantity
-            peg.save(update_fields=["quantity"])
-        slots[line.sku_id] = [
-            dataclasses.replace(slot, available=slot.available - part.quantity)
-            if slot.inbound_line_id == part.inbound_line_id
-            else slot
-            for slot in slots[line.sku_id]
-            # an exhausted slot would be planned again as a zero-pair part (and peg)
-            if slot.inbound_line_id != part.inbound_line_id or slot.available > part.quantity
-        ]
-    if promise.backordered:
-        line.backordered += promise.backordered
-        line.window_end = window_end
-        line.communicated_date = max(promise.ships_by, line.communicated_date or promise.ships_by)
-        record.backordered += promise.backordered
-        outcomes.append((line, promise.backordered, "backordered", promise.ships_by))
-    if promise.unpromised:
-        line.cancelled += promise.unpromised
-        line.cancel_reason = f"{SHORTAGE_REASON}: {promise.reason}"[:200]
-        record.cancelled += promise.unpromised
-        outcomes.append((line, promise.unpromised, "cancelled", None))
 
 
 def _shortage_notify(*, outcomes, first):

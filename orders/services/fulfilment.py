@@ -18,13 +18,10 @@ from django.db.models import F, Max, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from inventory import locks as inventory_locks
-from inventory import services as inventory_services
-from inventory.exceptions import InsufficientStock
 from inventory.parsing import sku_code_normalize
 from notifications.kinds import MessageKind
 from notifications.services import message_enqueue
-from orders import locks, rules
+from orders import ledger, locks, rules
 from orders.exceptions import OrderInputError
 from orders.models import (
     Account,
@@ -43,7 +40,7 @@ from orders.models import (
     ShipmentLine,
 )
 from orders.notices import account_recipients
-from orders.services.ordering import allocations_take, order_status_for
+from orders.services.ordering import order_status_for
 
 ZERO = Decimal("0.00")
 MAX_SHIPMENT_LINES = 500
@@ -238,21 +235,11 @@ def shipment_confirm(
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )
 
-    levels = {
-        level.pk: level
-        for level in inventory_locks.stock_levels_lock(sku_ids=[line.sku_id for line, _ in wanted])
-    }
-    shipment_lines = []
-    for line, quantity in wanted:
-        _allocations_ship(line=line, quantity=quantity, levels=levels)
-        updated = OrderLine.objects.filter(pk=line.pk, allocated__gte=quantity).update(
-            allocated=F("allocated") - quantity, shipped=F("shipped") + quantity
-        )
-        if not updated:
-            raise InsufficientStock(line.sku_id, quantity, line.allocated)
-        line.allocated -= quantity
-        line.shipped += quantity
-        shipment_lines.append(ShipmentLine(shipment=shipment, order_line=line, quantity=quantity))
+    ledger.ship(lines=order_lines, wanted=wanted)
+    shipment_lines = [
+        ShipmentLine(shipment=shipment, order_line=line, quantity=quantity)
+        for line, quantity in wanted
+    ]
     ShipmentLine.objects.bulk_create(shipment_lines)
 
     order.status = order_status_for(order_lines)
@@ -287,15 +274,6 @@ def _resent_confirmation(*, existing, valid) -> ShipmentResult:
             }
         )
     return ShipmentResult(shipment=existing, invoice=existing.invoice, created=False)
-
-
-def _allocations_ship(*, line, quantity, levels):
-    """Take shipped pairs off the line's allocations (oldest first) and out of stock."""
-    if any(a.stock_level_id not in levels for a in line.allocations.all()):
-        raise InsufficientStock(line.sku_id, quantity, 0)
-    allocations_take(
-        line=line, quantity=quantity, stock_move=inventory_services.stock_ship, oldest_first=True
-    )
 
 
 def _shipment_notice_enqueue(*, shipment, shipped, order_lines):

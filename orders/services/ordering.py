@@ -2,8 +2,10 @@
 customer service) goes through."""
 
 import datetime as dt
+import functools
 import hashlib
 import json
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,12 +16,11 @@ from django.utils import timezone
 
 from inventory import locks as inventory_locks
 from inventory import selectors as inventory_selectors
-from inventory import services as inventory_services
 from inventory.exceptions import InsufficientStock
 from inventory.models import SKU, StockLevel
 from inventory.parsing import sku_code_normalize, whole_pairs
 from inventory.sql import values_table
-from orders import locks, rules
+from orders import ledger, locks, rules
 from orders.exceptions import (
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
@@ -28,8 +29,6 @@ from orders.exceptions import (
 )
 from orders.models import (
     Account,
-    Allocation,
-    BackorderPeg,
     BackorderPolicy,
     Order,
     OrderLine,
@@ -37,7 +36,7 @@ from orders.models import (
     OrderStatus,
     ShipTo,
 )
-from orders.notices import order_confirmation_enqueue
+from orders.notices import backorders_filled_enqueue, order_confirmation_enqueue
 from orders.selectors import user_can_order
 
 MAX_LINE_QUANTITY = 5000
@@ -415,36 +414,24 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
                 window_end=window_end if promise.backordered else None,
             )
         )
-    order_totals_apply(order=order, lines=lines)
+    order_totals_apply(order=order, lines=lines, quote=True)
     order.save(force_insert=True)
     order.number = f"SO-{100000 + order.pk}"
     Order.objects.filter(pk=order.pk).update(number=order.number)
-    OrderLine.objects.bulk_create(lines)
-    Allocation.objects.bulk_create(
-        [
-            Allocation(line=line, stock_level=level, quantity=quantity)
+    ledger.lines_place(
+        lines=lines,
+        takes=[
+            (line, level, quantity)
             for line, plan in zip(lines, plans, strict=True)
             for level, quantity in plan.takes
-        ]
-    )
-    BackorderPeg.objects.bulk_create(
-        [
-            BackorderPeg(line=line, inbound_line_id=part.inbound_line_id, quantity=part.quantity)
+        ],
+        parts=[
+            (line, part.inbound_line_id, part.quantity)
             for line, plan in zip(lines, plans, strict=True)
             for part in plan.promise.inbound_parts
-        ]
-    )
-    order_confirmation_enqueue(order=order, lines=lines)  # after the pegs: it tells their dates
-    # Last, so a level is held only from here to the commit. The rows above reference the
-    # levels and inbound lines through deferred foreign keys: their checks (which share-lock
-    # those rows) run at the commit, after these locks, so the lock order is kept.
-    inventory_services.stock_allocate_many(takes=[take for plan in plans for take in plan.takes])
-    inventory_services.inbound_promise_many(
-        quantities={
-            part.inbound_line_id: part.quantity
-            for plan in plans
-            for part in plan.promise.inbound_parts
-        }
+        ],
+        # After the pegs (it tells their dates), before the stock levels are locked.
+        before_counters=functools.partial(order_confirmation_enqueue, order=order, lines=lines),
     )
     return PlacementResult(order, created=True, lines=tuple(lines))
 
@@ -504,25 +491,32 @@ def _lines_plan(*, placement, allow_backorder, window_end, lock_first) -> list[_
             allow_backorder=allow_backorder,
             today=placement.today,
         )
-        takes = inventory_services.stock_takes(
+        takes = inventory_selectors.stock_takes(
             levels=levels, sku_id=sku.pk, quantity=promise.from_stock
         )
         plans.append(_LinePlan(promise, takes))
     return plans
 
 
-def order_totals_apply(*, order, lines) -> None:
+def order_totals_apply(*, order, lines, quote: bool = False) -> None:
     """Set subtotal (cancelled pairs are not charged), freight, total and status on an
-    order from its lines; the caller saves."""
+    order from its lines; the caller saves. Freight is quoted once, at placement
+    (quote=True), from the terms, and kept: a cancellation never re-quotes it (a brand
+    cancelling part of an order never adds a charge), and an order of which nothing
+    ships owes none. So the total is always what was invoiced plus what is still open."""
     subtotal = rules.money(
         sum((line.unit_price * (line.quantity - line.cancelled) for line in lines), Decimal(0))
     )
     if order.no_charge:
         freight = Decimal("0.00")
-    else:
+    elif quote:
         freight = rules.freight_quote(
             account=order.account, terms=order.terms, subtotal=subtotal
         ).freight
+    elif not any(line.quantity - line.cancelled for line in lines):
+        freight = Decimal("0.00")
+    else:
+        freight = order.freight
     order.subtotal, order.freight, order.total = subtotal, freight, subtotal + freight
     order.status = order_status_for(lines)
 
@@ -598,67 +592,6 @@ def order_status_for(lines) -> str:
 # --- Cancelling ------------------------------------------------------------------
 
 
-@transaction.atomic(savepoint=False)
-def line_quantity_cancel(*, line: OrderLine, quantity: int, reason: str) -> int:
-    """Cancel up to `quantity` open pairs of a locked line: backordered first (it would come
-    last), then allocated. Releases pegs (newest first) and allocations. Returns pairs cancelled."""
-    from_backorder = min(quantity, line.backordered)
-    from_allocation = min(quantity - from_backorder, line.allocated)
-    if from_backorder:
-        _pegs_release(line=line, quantity=from_backorder)
-    if from_allocation:
-        _allocations_release(line=line, quantity=from_allocation)
-    cancelled = from_backorder + from_allocation
-    if cancelled:
-        line.backordered -= from_backorder
-        line.allocated -= from_allocation
-        line.cancelled += cancelled
-        line.cancel_reason = reason[:200]
-        if line.backordered == 0:
-            line.window_end = None
-        line.save(
-            update_fields=["backordered", "allocated", "cancelled", "cancel_reason", "window_end"]
-        )
-    return cancelled
-
-
-def _pegs_release(*, line, quantity):
-    remaining = quantity
-    for peg in line.pegs.select_related("inbound_line").order_by("-inbound_line__run__eta", "-pk"):
-        take = min(remaining, peg.quantity)
-        inventory_services.inbound_unpromise(inbound_line_id=peg.inbound_line_id, quantity=take)
-        if take == peg.quantity:
-            peg.delete()
-        else:
-            peg.quantity -= take
-            peg.save(update_fields=["quantity"])
-        remaining -= take
-        if remaining == 0:
-            return
-
-
-def _allocations_release(*, line, quantity):
-    allocations_take(line=line, quantity=quantity, stock_move=inventory_services.stock_release)
-
-
-def allocations_take(*, line, quantity, stock_move, oldest_first=False):
-    """Take pairs off a line's allocations (newest first unless oldest_first), moving each
-    stock level with `stock_move(stock_level_id=, quantity=)`: a release or a shipment."""
-    remaining = quantity
-    for allocation in line.allocations.order_by("pk" if oldest_first else "-pk"):
-        take = min(remaining, allocation.quantity)
-        stock_move(stock_level_id=allocation.stock_level_id, quantity=take)
-        if take == allocation.quantity:
-            allocation.delete()
-        else:
-            allocation.quantity -= take
-            allocation.save(update_fields=["quantity"])
-        remaining -= take
-        if remaining == 0:
-            return
-    raise InsufficientStock(line.sku_id, quantity, quantity - remaining)
-
-
 @dataclass(frozen=True)
 class CancelRequest:
     line_id: object
@@ -695,17 +628,20 @@ def order_cancel_in_transaction(
     if not staff and not user_can_order(user=user, account=order.account):
         raise OrderNotAllowed("You may not change orders for this account.")
     order = locks.order_lock(order_id=order.pk)
-    locked = {line.pk: line for line in locks.order_lines_lock(order_id=order.pk)}
+    sku_ids = set(OrderLine.objects.filter(order_id=order.pk).values_list("sku_id", flat=True))
+    # The order's lines and every line waiting for their SKUs, in one lock: the pairs
+    # this frees go to those first.
+    held = ledger.lines_lock(order_id=order.pk, waiting_sku_ids=sku_ids)
+    locked = {line.pk: line for line in held if line.order_id == order.pk}
     wanted = _cancel_requests_validate(lines=lines, locked=locked)
-    # Lock what the release touches in the global order (StockLevel, then InboundLine,
-    # each by pk) before any counter moves, so a cancel never waits in a cycle with a
-    # placement that takes the same rows.
-    sku_ids = sorted({line.sku_id for line, quantity in wanted if quantity})
-    if sku_ids:
-        inventory_locks.stock_levels_lock(sku_ids=sku_ids)
-        inventory_locks.open_inbound_lines_lock(sku_ids=sku_ids)
-    for line, quantity in wanted:
-        line_quantity_cancel(line=line, quantity=quantity, reason=reason)
+    today = timezone.localdate()
+    freed = ledger.cancel(lines=held, wanted=wanted, reason=reason, today=today)
+    backorders_filled_enqueue(
+        lines=freed.lines.values(),
+        filled=freed.filled,
+        key=f"filled:{uuid.uuid4().hex}",
+        ship_date=inventory_selectors.ship_date_from_stock(terms=order.terms, today=today),
+    )
     _order_totals_set(order=order, lines=list(locked.values()))
     return order
 

@@ -10,8 +10,8 @@ import pytest
 from django.db import connection
 
 from backorders.services import StockCountRequest, eta_change, run_cancel, stock_sync
-from inventory import services as inventory_services
 from notifications.models import Message
+from orders.ledger import counters
 from orders.models import OrderLine
 from orders.selectors import line_expected_dates
 from orders.services import LineRequest, order_place
@@ -46,10 +46,10 @@ def _advisory_waiters():
 
 
 def _eta_change_during(monkeypatch, *, work, paused_in, run):
-    """Run `work` in a thread, stop it in inventory.services.`paused_in` (after it planned
+    """Run `work` in a thread, stop it in orders.ledger.counters.`paused_in` (after it planned
     and wrote its pegs' lines, before it commits), move `run` a week later from another
     thread meanwhile, then let the work finish. Returns {"work": .., "changed": ..}."""
-    real = getattr(inventory_services, paused_in)
+    real = getattr(counters, paused_in)
     paused, resume = threading.Event(), threading.Event()
 
     def pausing(**kwargs):
@@ -58,7 +58,7 @@ def _eta_change_during(monkeypatch, *, work, paused_in, run):
             assert resume.wait(timeout=30)
         return real(**kwargs)
 
-    monkeypatch.setattr(inventory_services, paused_in, pausing)
+    monkeypatch.setattr(counters, paused_in, pausing)
     outcome = {}
     working = _in_thread(outcome, "work", work)
     assert paused.wait(timeout=30)
@@ -119,7 +119,7 @@ def test_a_line_moved_from_a_cancelled_run_during_an_eta_change_gets_the_new_dat
     outcome = _eta_change_during(
         monkeypatch,
         work=lambda: run_cancel(run=cancelled, reason="Factory closed", user=StaffFactory()),
-        paused_in="inbound_promise",
+        paused_in="inbound_promise_many",
         run=later,
     )
     # then the moved line follows the later run's new date and the store is told
@@ -141,7 +141,7 @@ def test_a_line_backordered_by_a_shortage_during_an_eta_change_gets_the_new_date
     outcome = _eta_change_during(
         monkeypatch,
         work=lambda: stock_sync(counts=[StockCountRequest(sku.code, 0)], user=StaffFactory()),
-        paused_in="inbound_promise",
+        paused_in="inbound_promise_many",
         run=run,
     )
     # then the line follows the run's new date and the store is told

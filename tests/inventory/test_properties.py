@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 from inventory import locks, services
 from inventory.exceptions import InsufficientStock, InventoryError, InventoryInputError
 from inventory.models import StockLevel
-from inventory.selectors import InboundSlot, ats_by_sku, promise_plan, ship_date_from_run
+from inventory.selectors import (
+    InboundSlot,
+    ats_by_sku,
+    promise_plan,
+    ship_date_from_run,
+    stock_takes,
+)
+from orders.ledger import counters
 from tests.factories import CommercialTermsFactory, SKUFactory, StockLevelFactory
 from tests.inventory.conftest import MONDAY
 
@@ -42,13 +49,15 @@ def test_ats_is_never_negative_and_stock_never_oversold(warehouse, start, ops):
                 with transaction.atomic():
                     locked = locks.stock_level_lock_by_id(stock_level_id=level.pk)
                     if op == "count":
-                        services.stock_count_set(level=locked, on_hand=amount)
+                        if amount < 0:
+                            raise InventoryInputError("negative")
+                        counters.stock_on_hand_set(stock_level_id=locked.pk, on_hand=amount)
                     elif op == "allocate":
-                        services.stock_allocate(
-                            levels=[locked], sku_id=level.sku_id, quantity=amount
+                        counters.stock_allocate_many(
+                            takes=stock_takes(levels=[locked], sku_id=level.sku_id, quantity=amount)
                         )
                     elif op == "release":
-                        services.stock_release(stock_level_id=level.pk, quantity=amount)
+                        counters.stock_release_many(quantities={level.pk: amount})
                     else:
                         services.stock_holdback_set(stock_level_id=level.pk, holdback=amount)
             except (InventoryError, InventoryInputError, InsufficientStock):

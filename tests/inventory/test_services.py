@@ -12,10 +12,11 @@ from inventory.exceptions import (
     InboundOverPromised,
     InsufficientStock,
     InventoryInputError,
-    StockShortage,
 )
 from inventory.models import SKU, EtaChange, InboundLine, InboundRun, InboundStatus, StockLevel
-from inventory.services import InboundLineInput, StockCount
+from inventory.selectors import stock_takes
+from inventory.services import InboundLineInput
+from orders.ledger import counters
 from tests.conftest import concurrent
 from tests.factories import (
     InboundLineFactory,
@@ -90,80 +91,7 @@ def test_reschedule_refuses_bad_input_naming_the_field_and_changes_nothing(
     assert not EtaChange.objects.exists()
 
 
-# --- stock counts -------------------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_stock_count_set_refuses_a_count_below_allocated():
-    level = StockLevelFactory(on_hand=10, allocated=6)
-    with pytest.raises(StockShortage) as raised, transaction.atomic():
-        services.stock_count_set(
-            level=locks.stock_level_lock_by_id(stock_level_id=level.pk), on_hand=5
-        )
-    assert [(s.on_hand, s.allocated) for s in raised.value.shortages] == [(5, 6)]
-    level.refresh_from_db()
-    assert (level.on_hand, level.allocated) == (10, 6)
-
-    with transaction.atomic():
-        services.stock_count_set(
-            level=locks.stock_level_lock_by_id(stock_level_id=level.pk), on_hand=6
-        )
-    level.refresh_from_db()
-    assert level.on_hand == 6
-
-
-@pytest.mark.django_db
-def test_stock_counts_set_creates_missing_levels_with_the_default_holdback(settings, warehouse):
-    # given a default safety buffer and one SKU that has never been counted
-    settings.INVENTORY_DEFAULT_HOLDBACK = 4
-    counted, new = StockLevelFactory(warehouse=warehouse, on_hand=3, holdback=1), SKUFactory()
-
-    # when
-    result = services.stock_counts_set(
-        counts=[
-            StockCount(counted.sku_id, warehouse.pk, 30),
-            StockCount(new.pk, warehouse.pk, 12),
-        ]
-    )
-
-    # then the new level gets the default, the existing one keeps its own override
-    assert (result.created, result.changed, result.unchanged) == (1, 2, 0)
-    created = StockLevel.objects.with_ats().get(sku=new)
-    assert (created.on_hand, created.holdback, created.ats_now) == (12, 4, 8)
-    counted.refresh_from_db()
-    assert (counted.on_hand, counted.holdback) == (30, 1)
-
-
-@pytest.mark.django_db
-def test_stock_counts_set_is_all_or_nothing_when_any_count_is_a_shortage(warehouse):
-    fine = StockLevelFactory(warehouse=warehouse, on_hand=10)
-    short = StockLevelFactory(warehouse=warehouse, on_hand=10, allocated=8)
-    new = SKUFactory()
-    with pytest.raises(StockShortage) as raised:
-        services.stock_counts_set(
-            counts=[
-                StockCount(fine.sku_id, warehouse.pk, 50),
-                StockCount(new.pk, warehouse.pk, 5),
-                StockCount(short.sku_id, warehouse.pk, 7),
-            ]
-        )
-    assert [(s.index, s.sku_code, s.on_hand, s.allocated) for s in raised.value.shortages] == [
-        (2, short.sku.code, 7, 8)
-    ]
-    fine.refresh_from_db()
-    assert fine.on_hand == 10
-    assert not StockLevel.objects.filter(sku=new).exists()
-
-
-@pytest.mark.django_db
-def test_stock_counts_set_refuses_duplicates_and_negatives(warehouse):
-    sku = SKUFactory()
-    with pytest.raises(InventoryInputError) as raised:
-        services.stock_counts_set(
-            counts=[StockCount(sku.pk, warehouse.pk, 3), StockCount(sku.pk, warehouse.pk, -1)]
-        )
-    assert set(raised.value.message_dict) == {"[1].sku", "[1].on_hand"}
-    assert not StockLevel.objects.exists()
+# --- stock levels -----------------------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -189,7 +117,7 @@ def test_stock_allocate_many_moves_every_level_in_two_statements(django_assert_n
     ]
     # when each gives all it has, in one call
     with django_assert_num_queries(2):  # the pk-ordered lock, then one UPDATE
-        services.stock_allocate_many(takes=[(levels[2], 8), (levels[0], 5), (levels[1], 3)])
+        counters.stock_allocate_many(takes=[(levels[2], 8), (levels[0], 5), (levels[1], 3)])
     # then every counter moved, in the database and on the objects
     assert [level.allocated for level in levels] == [5, 4, 8]
     assert [StockLevel.objects.get(pk=level.pk).allocated for level in levels] == [5, 4, 8]
@@ -202,7 +130,7 @@ def test_stock_allocate_many_refuses_a_level_sold_since_it_was_read():
     StockLevel.objects.filter(pk=second.pk).update(allocated=3)
     # when both are allocated from what was read, the one that no longer has them fails
     with pytest.raises(InsufficientStock) as refused, transaction.atomic():
-        services.stock_allocate_many(takes=[(first, 5), (second, 5)])
+        counters.stock_allocate_many(takes=[(first, 5), (second, 5)])
     assert refused.value.sku_code == second.sku_id
     # and the caller's rollback leaves both as they were
     assert [StockLevel.objects.get(pk=level.pk).allocated for level in (first, second)] == [0, 3]
@@ -215,11 +143,11 @@ def test_inbound_promise_many_promises_what_each_line_still_brings(warehouse):
         InboundLineFactory(run=run, quantity=10),
         InboundLineFactory(run=run, quantity=10, received=4, promised=1),
     ]
-    services.inbound_promise_many(quantities={lines[0].pk: 10, lines[1].pk: 5})
+    counters.inbound_promise_many(quantities={lines[0].pk: 10, lines[1].pk: 5})
     assert [InboundLine.objects.get(pk=line.pk).promised for line in lines] == [10, 6]
     refused = f"{lines[1].pk} cannot take 1 more"
     with pytest.raises(InboundOverPromised, match=refused), transaction.atomic():
-        services.inbound_promise_many(quantities={lines[1].pk: 1})
+        counters.inbound_promise_many(quantities={lines[1].pk: 1})
     assert InboundLine.objects.get(pk=lines[1].pk).promised == 6
 
 
@@ -236,7 +164,8 @@ def test_concurrent_counts_and_allocations_never_break_allocated_within_on_hand(
             barrier.wait()
             with transaction.atomic():
                 levels = locks.stock_levels_lock(sku_ids=[level.sku_id])
-                taken = services.stock_allocate(levels=levels, sku_id=level.sku_id, quantity=3)
+                taken = stock_takes(levels=levels, sku_id=level.sku_id, quantity=3)
+                counters.stock_allocate_many(takes=taken)
             allocated.append(sum(quantity for _, quantity in taken))
         except Exception as error:  # noqa: BLE001 - collected and asserted below
             errors.append(error)
@@ -246,9 +175,9 @@ def test_concurrent_counts_and_allocations_never_break_allocated_within_on_hand(
     def count(on_hand):
         try:
             barrier.wait()
-            services.stock_counts_set(counts=[StockCount(level.sku_id, warehouse.pk, on_hand)])
-        except StockShortage:
-            pass
+            with transaction.atomic():
+                locks.stock_level_lock_by_id(stock_level_id=level.pk)
+                counters.stock_on_hand_set(stock_level_id=level.pk, on_hand=on_hand)
         except Exception as error:  # noqa: BLE001
             errors.append(error)
         finally:

@@ -7,10 +7,10 @@ from django.db import connection
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
-from inventory import services as inventory_services
 from inventory.models import InboundLine, StockLevel
 from notifications.models import Message
 from orders.exceptions import IdempotencyKeyInFlight
+from orders.ledger import counters
 from orders.models import Allocation, BackorderPeg, Order, OrderLine
 from orders.services import LineRequest, order_cancel, order_place
 from portal.invariants import invariant_violations
@@ -159,7 +159,7 @@ def test_stock_sold_between_the_read_and_the_lock_is_planned_again_under_the_loc
     sku = stocked_sku(warehouse=warehouse, on_hand=10)
     inbound = inbound_for(sku=sku, warehouse=warehouse, quantity=20)
     (slow_account, slow_user), (fast_account, fast_user) = buyers(2)
-    real_allocate = inventory_services.stock_allocate_many
+    real_allocate = counters.stock_allocate_many
     paused, resume, calls = threading.Event(), threading.Event(), []
 
     def allocate(**kwargs):
@@ -169,7 +169,7 @@ def test_stock_sold_between_the_read_and_the_lock_is_planned_again_under_the_loc
             assert resume.wait(timeout=30)
         return real_allocate(**kwargs)
 
-    monkeypatch.setattr(inventory_services, "stock_allocate_many", allocate)
+    monkeypatch.setattr(counters, "stock_allocate_many", allocate)
     outcome = {}
 
     def slow():

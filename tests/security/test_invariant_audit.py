@@ -43,6 +43,10 @@ CORRUPTIONS = {
         "UPDATE orders_orderline SET window_end = NULL WHERE backordered > 0"
     ),
     "backorder_on_ineligible_sku": "UPDATE inventory_style SET replenishment = 'seasonal'",
+    # pairs of the waiting SKU appear on the shelf without going to its backorder
+    "ats_above_holdback_while_backorder_waits": (
+        "UPDATE inventory_stocklevel SET on_hand = on_hand + 5"
+    ),
 }
 
 
@@ -56,4 +60,24 @@ def test_each_check_catches_its_corruption(placed_order, check, corruption):
     # then that check counts the broken rows and the command fails naming it
     assert violations[check] > 0
     with pytest.raises(CommandError, match=check):
+        call_command("audit_invariants")
+
+
+def test_a_younger_order_holding_pairs_while_an_older_one_waits_is_caught(
+    placed_order, account, buyer
+):
+    # given a second order waiting for the SKU the first one holds two pairs of
+    short = placed_order.lines.get(backordered__gt=0)
+    later = order_place(account=account, user=buyer, lines=[LineRequest(short.sku.code, 6)])
+    assert later.order.lines.get().backordered == 6
+    assert invariant_violations()["younger_order_filled_while_older_waits"] == 0
+    # when the first order is made younger than the waiting one behind the services' back
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE orders_order SET placed_at = placed_at + interval '1 day' WHERE id = %s",
+            [placed_order.pk],
+        )
+    # then the waiting order is counted as passed over
+    assert invariant_violations()["younger_order_filled_while_older_waits"] == 1
+    with pytest.raises(CommandError, match="younger_order_filled_while_older_waits"):
         call_command("audit_invariants")

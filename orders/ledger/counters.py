@@ -1,0 +1,157 @@
+"""The ledger's counters: StockLevel.on_hand / allocated and InboundLine.promised /
+received. Each moves with one conditional UPDATE (many rows in one statement), never in
+Python; a row that no longer satisfies the condition raises and the caller rolls back.
+The check constraints on both tables are the backstop."""
+
+from collections.abc import Sequence
+
+from django.db import connection, transaction
+
+from inventory import locks
+from inventory.exceptions import InboundOverPromised, InsufficientStock
+from inventory.models import InboundLine, StockLevel
+from inventory.sql import values_table
+
+
+@transaction.atomic(savepoint=False)
+def stock_allocate_many(*, takes: Sequence[tuple[StockLevel, int]]) -> None:
+    """Allocate (level, pairs) for many stock levels, each level once, in two statements
+    whatever their number: the levels are locked in pk order, then one conditional UPDATE
+    moves every counter. The levels may have been read without a lock: a level that no
+    longer has the pairs above its holdback raises InsufficientStock."""
+    takes = [(level, take) for level, take in takes if take]
+    if not takes:
+        return
+    locks.stock_levels_lock_by_ids(ids=[level.pk for level, _ in takes])
+    short = _counters_update(
+        model=StockLevel,
+        assignment="allocated = target.allocated + taken.quantity",
+        condition="target.on_hand >= target.allocated + target.holdback + taken.quantity",
+        quantities={level.pk: take for level, take in takes},
+    )
+    for level, take in takes:
+        if level.pk in short:
+            raise InsufficientStock(level.sku_id, take, 0)
+        level.allocated += take
+
+
+def stock_release_many(*, quantities: dict[int, int]) -> None:
+    """Give allocated pairs back ({stock level id: pairs}): a cancellation or a shortage."""
+    short = _counters_update(
+        model=StockLevel,
+        assignment="allocated = target.allocated - taken.quantity",
+        condition="target.allocated >= taken.quantity",
+        quantities=_positive(quantities),
+    )
+    if short:
+        raise InsufficientStock(min(short), quantities[min(short)], 0)
+
+
+def stock_ship_many(*, quantities: dict[int, int]) -> None:
+    """Allocated pairs leave the warehouse: on_hand and allocated both go down."""
+    short = _counters_update(
+        model=StockLevel,
+        assignment="on_hand = target.on_hand - taken.quantity, "
+        "allocated = target.allocated - taken.quantity",
+        condition="target.allocated >= taken.quantity AND target.on_hand >= taken.quantity",
+        quantities=_positive(quantities),
+    )
+    if short:
+        raise InsufficientStock(min(short), quantities[min(short)], 0)
+
+
+def stock_put_away_many(*, quantities: dict[int, int]) -> None:
+    """Pairs arrive on the shelf ({stock level id: pairs}): a receipt."""
+    _counters_update(
+        model=StockLevel,
+        assignment="on_hand = target.on_hand + taken.quantity",
+        condition="TRUE",
+        quantities=_positive(quantities),
+    )
+
+
+def stock_on_hand_set(*, stock_level_id: int, on_hand: int) -> bool:
+    """Set a locked level's count; False (nothing written) if it is below what is
+    allocated."""
+    return bool(
+        StockLevel.objects.filter(pk=stock_level_id, allocated__lte=on_hand).update(on_hand=on_hand)
+    )
+
+
+@transaction.atomic(savepoint=False)
+def inbound_promise_many(*, quantities: dict[int, int]) -> None:
+    """Promise pairs of many inbound lines ({inbound line id: pairs}) in two statements:
+    the rows are locked in pk order, then one conditional UPDATE promises them all.
+    Raises InboundOverPromised if any line cannot take its pairs."""
+    short = _inbound_promised_update(
+        quantities=quantities,
+        assignment="promised = target.promised + taken.quantity",
+        condition="target.promised <= target.quantity - target.received - taken.quantity",
+    )
+    if short:
+        raise InboundOverPromised(f"Inbound line {short[0]} cannot take {short[1]} more.")
+
+
+@transaction.atomic(savepoint=False)
+def inbound_unpromise_many(*, quantities: dict[int, int]) -> None:
+    """Take promises back from many inbound lines ({inbound line id: pairs}); raises
+    InboundOverPromised if any line has fewer promised (the caller rolls back)."""
+    short = _inbound_promised_update(
+        quantities=quantities,
+        assignment="promised = target.promised - taken.quantity",
+        condition="target.promised >= taken.quantity",
+    )
+    if short:
+        raise InboundOverPromised(f"Inbound line {short[0]} has fewer than {short[1]} promised.")
+
+
+def inbound_receive_many(*, quantities: dict[int, int]) -> None:
+    """Pairs of inbound lines arrive ({inbound line id: pairs}); never more than each still
+    brings beyond its promises (the caller released those first)."""
+    short = _counters_update(
+        model=InboundLine,
+        assignment="received = target.received + taken.quantity",
+        condition="target.received + target.promised <= target.quantity - taken.quantity",
+        quantities=_positive(quantities),
+    )
+    if short:
+        raise InboundOverPromised(f"Inbound line {min(short)} changed under the receipt.")
+
+
+def inbound_promise(*, inbound_line_id: int, quantity: int) -> None:
+    """One inbound line's promise (a shortage or a re-peg moving a line)."""
+    inbound_promise_many(quantities={inbound_line_id: quantity})
+
+
+def _inbound_promised_update(*, quantities, assignment, condition) -> tuple[int, int] | None:
+    """Lock these inbound lines in pk order and move their promised counts in one UPDATE;
+    (line id, pairs) of the first line (by pk) the condition refused, or None."""
+    quantities = _positive(quantities)
+    if not quantities:
+        return None
+    locks.inbound_lines_lock_by_ids(ids=quantities)
+    short = _counters_update(
+        model=InboundLine, assignment=assignment, condition=condition, quantities=quantities
+    )
+    return min(((pk, quantities[pk]) for pk in short), default=None)
+
+
+def _positive(quantities) -> dict[int, int]:
+    return {int(pk): int(quantity) for pk, quantity in quantities.items() if quantity}
+
+
+def _counters_update(*, model, assignment: str, condition: str, quantities: dict) -> set:
+    """One conditional UPDATE of many rows of `model` ({pk: quantity}), locked by the
+    caller: `assignment` and `condition` are SQL about `target` (the row) and
+    `taken.quantity` (its quantity). Returns the pks the condition refused."""
+    if not quantities:
+        return set()
+    taken, params = values_table("taken", ["taken_id", "quantity"], sorted(quantities.items()))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{taken}UPDATE {model._meta.db_table} AS target SET {assignment} "
+            f"FROM taken WHERE target.id = taken.taken_id AND {condition} RETURNING id",
+            params,
+        )
+        updated = {row[0] for row in cursor.fetchall()}
+    return set(quantities) - updated
