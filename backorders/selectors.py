@@ -8,6 +8,7 @@ from django.db.models import Prefetch, QuerySet
 
 from backorders.models import DecisionRequest, DecisionStatus
 from backorders.services.common import alternative_skus, sku_description
+from inventory.parsing import natural_number
 from inventory.selectors import run_etas, ship_date_from_stock
 from orders.models import Account, BackorderPeg, OrderLine
 from orders.selectors import line_expected_dates
@@ -83,10 +84,11 @@ def line_for_user(*, user, line_id) -> OrderLine | None:
     """A line of an account the user may see, else None (another account's line: 404)."""
     from orders.selectors import accounts_visible_to
 
-    if not str(line_id).isdigit():
+    line_pk = natural_number(line_id)
+    if line_pk is None:
         return None
     return (
-        OrderLine.objects.filter(pk=int(line_id), order__account__in=accounts_visible_to(user=user))
+        OrderLine.objects.filter(pk=line_pk, order__account__in=accounts_visible_to(user=user))
         .select_related("order__account", "order__terms", "sku__style")
         .first()
     )

@@ -11,8 +11,9 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.html import format_html
 
-from inventory import services
+from inventory import images, services
 from inventory.admin_extensions import ExtensibleAdmin
 from inventory.models import (
     SKU,
@@ -22,6 +23,7 @@ from inventory.models import (
     InboundStatus,
     StockLevel,
     Style,
+    StyleImage,
     Warehouse,
 )
 
@@ -33,13 +35,55 @@ class SKUInline(admin.TabularInline):
     show_change_link = True
 
 
+class StyleImageForm(forms.ModelForm):
+    class Meta:
+        model = StyleImage
+        fields = ("color", "position", "alt_text", "original")
+
+    def clean_original(self):
+        """A file Pillow cannot read is refused here, naming the field, before it is stored."""
+        original = self.cleaned_data["original"]
+        if original and "original" in self.changed_data:
+            try:
+                images.image_open(original.read())
+            except images.BadImage as error:
+                raise ValidationError(str(error)) from None
+            finally:
+                original.seek(0)
+        return original
+
+
+class StyleImageInline(admin.TabularInline):
+    model = StyleImage
+    form = StyleImageForm
+    extra = 0
+    fields = ("color", "position", "alt_text", "original", "preview")
+    readonly_fields = ("preview",)
+
+    @admin.display(description="Preview")
+    def preview(self, image):
+        if not image.thumb:
+            return "-"
+        return format_html(
+            '<img src="{}" alt="{}" width="80" height="80">', image.thumb.url, image.description
+        )
+
+
 @admin.register(Style)
 class StyleAdmin(admin.ModelAdmin):
-    list_display = ("number", "name", "category", "replenishment", "lead_time_days")
-    list_filter = ("replenishment", "category")
+    list_display = ("number", "name", "category", "gender", "replenishment", "lead_time_days")
+    list_filter = ("replenishment", "category", "gender")
     search_fields = ("number", "name")
     filter_horizontal = ("alternatives",)
-    inlines = [SKUInline]
+    inlines = [SKUInline, StyleImageInline]
+
+    def save_formset(self, request, form, formset, change):
+        """Pictures uploaded here get their page sizes made by the service."""
+        super().save_formset(request, form, formset, change)
+        if formset.model is StyleImage:
+            changed = [obj for obj, fields in formset.changed_objects if "original" in fields]
+            for image in formset.new_objects + changed:
+                services.style_image_renditions_make(image=image)
 
 
 @admin.register(SKU)

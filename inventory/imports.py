@@ -25,6 +25,7 @@ from inventory.models import (
     Warehouse,
     Width,
 )
+from inventory.parsing import natural_number
 from inventory.services import (
     CatalogRow,
     InboundLineInput,
@@ -156,7 +157,7 @@ def iso_date(raw: str) -> dt.date:
 
 def upc(raw: str) -> str:
     value = raw.strip()
-    if not value.isdigit() or not 8 <= len(value) <= 14:
+    if natural_number(value) is None or not 8 <= len(value) <= 14:
         raise ValueError("Enter 8 to 14 digits.")
     return value
 

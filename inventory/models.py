@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -28,10 +28,17 @@ class Width(models.IntegerChoices):
     EXTRA_WIDE = 4, "WW"
 
 
+class Gender(models.TextChoices):
+    WOMEN = "women", "Women's"
+    MEN = "men", "Men's"
+    UNISEX = "unisex", "Unisex"
+
+
 class Style(models.Model):
     number = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=120)
     category = models.CharField(max_length=60, db_index=True)
+    gender = models.CharField(max_length=10, choices=Gender.choices, default=Gender.UNISEX)
     description = models.TextField(blank=True)
     replenishment = models.CharField(
         max_length=20, choices=Replenishment.choices, default=Replenishment.SEASONAL
@@ -235,3 +242,109 @@ class EtaChange(models.Model):
 
     def __str__(self):
         return f"{self.run_id}: {self.old_eta} -> {self.new_eta}"
+
+
+class PriceList(models.Model):
+    """A wholesale price list: a percentage off the base list (SKU.price), and explicit
+    prices per style or per SKU that override it. Effective from `starts_on` to `ends_on`
+    (inclusive; open-ended when blank), so next season's list can be loaded early.
+    Accounts are assigned lists in orders (PriceListAssignment); an account with none in
+    effect pays the base list."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    percent_off = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0.00")), MaxValueValidator(Decimal("100.00"))],
+        help_text="Percent off the base wholesale price for SKUs without an explicit price.",
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-starts_on", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent_off__gte=0) & Q(percent_off__lte=100),
+                name="price_list_percent_off_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="price_list_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class PriceListItem(models.Model):
+    """An explicit price on a list, for every SKU of a style or for one SKU (which wins)."""
+
+    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="items")
+    style = models.ForeignKey(
+        Style, null=True, blank=True, on_delete=models.CASCADE, related_name="price_items"
+    )
+    sku = models.ForeignKey(
+        SKU, null=True, blank=True, on_delete=models.CASCADE, related_name="price_items"
+    )
+    price = models.DecimalField(
+        max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(style__isnull=True, sku__isnull=False)
+                | Q(style__isnull=False, sku__isnull=True),
+                name="price_item_style_or_sku",
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="price_item_non_negative"),
+            models.UniqueConstraint(
+                fields=["price_list", "sku"],
+                condition=Q(sku__isnull=False),
+                name="price_item_unique_sku",
+            ),
+            models.UniqueConstraint(
+                fields=["price_list", "style"],
+                condition=Q(style__isnull=False),
+                name="price_item_unique_style",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.price_list_id}: {self.sku_id or self.style_id} {self.price}"
+
+
+class StyleImage(models.Model):
+    """A picture of a style in one colour (blank: every colour), in display order. The
+    original is kept; the sizes the pages show are made once, when it is added
+    (inventory.images), under names that change with the content, so they are served
+    with long cache lifetimes."""
+
+    style = models.ForeignKey(Style, on_delete=models.CASCADE, related_name="images")
+    color = models.CharField(max_length=40, blank=True, help_text="Blank: shown for every colour.")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Lower shows first.")
+    alt_text = models.CharField(
+        max_length=200, blank=True, help_text="What the picture shows, for screen readers."
+    )
+    original = models.ImageField(upload_to="catalogue/originals/")
+    thumb = models.ImageField(upload_to="catalogue/", blank=True, editable=False)
+    card = models.ImageField(upload_to="catalogue/", blank=True, editable=False)
+    large = models.ImageField(upload_to="catalogue/", blank=True, editable=False)
+
+    class Meta:
+        ordering = ["style", "color", "position", "pk"]
+        indexes = [models.Index(fields=["style", "color", "position"])]
+
+    def __str__(self):
+        return f"{self.style_id} {self.color or '(all)'} #{self.position}"
+
+    @property
+    def description(self) -> str:
+        """The alt text: as written, else the style and colour."""
+        if self.alt_text:
+            return self.alt_text
+        return f"{self.style.name} in {self.color}" if self.color else self.style.name

@@ -11,6 +11,8 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
+from django.core.files.storage import default_storage
+from django.core.paginator import Page, Paginator
 from django.db import connection, connections
 from django.db.models import F, Prefetch, QuerySet, Sum
 from django.utils import timezone
@@ -25,8 +27,10 @@ from inventory.models import (
     Replenishment,
     StockLevel,
     Style,
+    StyleImage,
     Width,
 )
+from inventory.pricing import CENT, PriceRange
 from inventory.querysets import ats_expression
 from inventory.sql import placeholders
 
@@ -397,7 +401,15 @@ def promises_for(
 
 CATALOGUE_ORDER = ("style__number", "color", "size", "width", "id")
 # The catalogue's order first, then the rest of what a row shows (CatalogueItem's order).
-CATALOGUE_COLUMNS = (*CATALOGUE_ORDER, "code", "upc", "style__replenishment", "price", "core")
+CATALOGUE_COLUMNS = (
+    *CATALOGUE_ORDER,
+    "code",
+    "upc",
+    "style__replenishment",
+    "list_price",  # the price under the caller's price list (inventory.pricing)
+    "msrp",
+    "core",
+)
 WIDTH_LABELS = dict(Width.choices)
 
 
@@ -413,6 +425,7 @@ class CatalogueItem(NamedTuple):
     upc: str
     replenishment: str
     price: Decimal
+    msrp: Decimal
     core: bool
     ats: int
     next_eta: dt.date | None
@@ -430,7 +443,11 @@ class CatalogueItem(NamedTuple):
         if isinstance(item.price, Decimal):
             return item
         # SQLite hands decimals back as int or float.
-        return item._replace(size=Decimal(str(item.size)), price=Decimal(str(item.price)))
+        return item._replace(
+            size=Decimal(str(item.size)),
+            price=Decimal(str(item.price)).quantize(CENT),
+            msrp=Decimal(str(item.msrp)).quantize(CENT),
+        )
 
 
 class CatalogueQuery:
@@ -446,7 +463,8 @@ class CatalogueQuery:
     OFFSET skips)."""
 
     def __init__(self, skus: QuerySet):
-        """`skus`: the SKUs to list (filtered as the caller likes; any order is replaced)."""
+        """`skus`: the SKUs to list, priced (inventory.pricing.priced) and filtered as the
+        caller likes; any order is replaced."""
         self.db = skus.db
         ordered = skus.order_by(*CATALOGUE_ORDER).values_list(*CATALOGUE_COLUMNS)
         try:
@@ -497,6 +515,106 @@ def skus_search(
     if core is not None:
         queryset = queryset.filter(core=core)
     return queryset.matching(q)
+
+
+# --- Pictures -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A style picture's sizes (URLs) and its alt text."""
+
+    thumb: str
+    card: str
+    large: str
+    alt: str
+
+
+def pictures_by_style(*, style_ids) -> dict[int, dict[str, list[Picture]]]:
+    """The pictures of each style by colour ("" holds those for every colour), in display
+    order. One query, whatever the number of styles."""
+    rows = (
+        StyleImage.objects.filter(style_id__in=list(style_ids))
+        .order_by("style_id", "color", "position", "pk")
+        .values_list("style_id", "style__name", "color", "alt_text", "thumb", "card", "large")
+    )
+    result: dict[int, dict[str, list[Picture]]] = defaultdict(lambda: defaultdict(list))
+    for style_id, name, color, alt, thumb, card, large in rows:
+        if not alt:
+            alt = f"{name} in {color}" if color else name
+        urls = [default_storage.url(path) if path else "" for path in (thumb, card, large)]
+        result[style_id][color].append(Picture(*urls, alt))
+    return result
+
+
+def pictures_of(pictures: dict[str, list[Picture]] | None, color: str = "") -> list[Picture]:
+    """A colour's pictures (else those for every colour); no colour: the style's first."""
+    if not pictures:
+        return []
+    if color:
+        return pictures.get(color) or pictures.get("", [])
+    return pictures.get("") or next(iter(pictures.values()), [])
+
+
+# --- The catalogue page: one card per style -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class StyleCard:
+    """A style as the catalogue page shows it, over the SKUs that matched the filters."""
+
+    number: str
+    name: str
+    category: str
+    colors: list[str]
+    ats: int
+    price: PriceRange
+    msrp: PriceRange
+    core: bool
+    quick_ship: bool
+    picture: Picture | None
+
+
+def catalogue_page(*, skus: QuerySet, page: int | str, per_page: int = 24) -> Page:
+    """A page of styles with a matching SKU (by style number), each as a StyleCard: its
+    matching colours, pairs available now, price range (`skus` carries `list_price`) and
+    MSRP range, and a picture. Four queries, whatever the page size or data size."""
+    styles = Style.objects.filter(pk__in=skus.order_by().values("style_id")).order_by("number")
+    paginator = Paginator(styles.values_list("pk", "number", "name", "category"), per_page)
+    page = paginator.get_page(page)
+    style_ids = [row[0] for row in page.object_list]
+    rows = (
+        skus.filter(style_id__in=style_ids)
+        .with_ats()
+        .order_by("style_id", "color")
+        .values_list("style_id", "color", "list_price", "msrp", "ats_now", "core", "quick_ship")
+    )
+    by_style = defaultdict(list)
+    for row in rows:
+        by_style[row[0]].append(row)
+    pictures = pictures_by_style(style_ids=style_ids)
+    page.object_list = [
+        _card(row, by_style[row[0]], pictures.get(row[0])) for row in page.object_list
+    ]
+    return page
+
+
+def _card(style_row, sku_rows, pictures) -> StyleCard:
+    style_id, number, name, category = style_row
+    colors = list(dict.fromkeys(row[1] for row in sku_rows))
+    first_picture = next(iter(pictures_of(pictures, colors[0] if colors else "")), None)
+    return StyleCard(
+        number=number,
+        name=name,
+        category=category,
+        colors=colors,
+        ats=sum(int(row[4] or 0) for row in sku_rows),
+        price=PriceRange.of(Decimal(str(row[2])).quantize(CENT) for row in sku_rows),
+        msrp=PriceRange.of(Decimal(str(row[3])).quantize(CENT) for row in sku_rows),
+        core=any(row[5] for row in sku_rows),
+        quick_ship=any(row[6] for row in sku_rows),
+        picture=first_picture,
+    )
 
 
 def stock_takes(*, levels, sku_id: int, quantity: int) -> list[tuple[StockLevel, int]]:

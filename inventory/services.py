@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from inventory import locks
+from inventory import images, locks
 from inventory.exceptions import (
     EtaChangeRequired,
     InventoryInputError,
@@ -28,6 +29,7 @@ from inventory.models import (
     InboundStatus,
     StockLevel,
     Style,
+    StyleImage,
     Warehouse,
 )
 from inventory.parsing import sku_code_normalize, whole_pairs
@@ -473,3 +475,55 @@ def inbound_runs_upsert(
         results.append(inbound_run_write(data=data))
         _tick(progress, max(len(data.lines), 1))
     return results
+
+
+# --- Style pictures ----------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def style_image_add(
+    *,
+    style: Style,
+    data: bytes,
+    filename: str,
+    color: str = "",
+    alt_text: str = "",
+    position: int | None = None,
+) -> StyleImage:
+    """Add a picture of a style (in one of its colours, or blank for all), last in its
+    colour's order unless a position is given, with every size the pages show."""
+    color = color.strip()
+    colors = set(style.skus.values_list("color", flat=True))
+    if color and color not in colors:
+        raise InventoryInputError(
+            {"color": [f"{style.number} has no colour {color!r}: {', '.join(sorted(colors))}."]}
+        )
+    try:
+        files = images.renditions(data)
+    except images.BadImage as error:
+        raise InventoryInputError({"original": [str(error)]}) from None
+    if position is None:
+        last = style.images.filter(color=color).order_by("-position").first()
+        position = last.position + 1 if last else 0
+    image = StyleImage(style=style, color=color, alt_text=alt_text.strip(), position=position)
+    image.original.save(filename, ContentFile(data), save=False)
+    for name, content in files.items():
+        getattr(image, name).save(content.name, content, save=False)
+    image.save()
+    return image
+
+
+def style_image_renditions_make(*, image: StyleImage) -> None:
+    """Make the sizes of a picture whose original was stored directly (the admin form)."""
+    image.original.open("rb")
+    try:
+        data = image.original.read()
+    finally:
+        image.original.close()
+    try:
+        files = images.renditions(data)
+    except images.BadImage as error:
+        raise InventoryInputError({"original": [str(error)]}) from None
+    for name, content in files.items():
+        getattr(image, name).save(content.name, content, save=False)
+    image.save(update_fields=list(files))

@@ -106,6 +106,18 @@ BACK_IN_STOCK ("back_in_stock"), a size a buyer asked about is available again::
     {"account_name": "...", "sku": "WLK-BLK-085M", "description": "Walker, Black, 8.5 M",
      "ats": 24, "style_url": "https://.../catalogue/WLK/"}
 
+PASSWORD_RESET ("password_reset"), a link to choose a new password; the context is
+empty: the link is made when the email is rendered (never stored in the outbox, where
+customer service can read rows) and is not listed in the portal feed::
+
+    {}
+
+PASSWORD_CHANGED ("password_changed"), always sent: the password of the account was
+changed or reset, so someone who did not do it can act::
+
+    {"changed_at": "2026-03-14T09:30:00-04:00",
+     "reset_url": "https://.../accounts/password_reset/"}
+
 DIGEST ("digest") is written by the daily digest job, never by callers: its items
 are the held messages that point at it.
 """
@@ -127,6 +139,8 @@ class MessageKind(models.TextChoices):
     GENERIC = "generic", "Note from Trailwise"
     CASE_UPDATE = "case_update", "Service case update"
     BACK_IN_STOCK = "back_in_stock", "Back in stock"
+    PASSWORD_RESET = "password_reset", "Password reset"
+    PASSWORD_CHANGED = "password_changed", "Password changed"
     DIGEST = "digest", "Daily digest"
 
 
@@ -192,6 +206,12 @@ SPECS: dict[str, KindSpec] = {
     ),
     MessageKind.BACK_IN_STOCK: KindSpec(
         required=("account_name", "sku", "description", "ats", "style_url"), url_key="style_url"
+    ),
+    MessageKind.PASSWORD_RESET: KindSpec(
+        required=(), user_configurable=False, always_immediate=True
+    ),
+    MessageKind.PASSWORD_CHANGED: KindSpec(
+        required=("changed_at", "reset_url"), user_configurable=False, always_immediate=True
     ),
     MessageKind.DIGEST: KindSpec(required=(), user_configurable=False, always_immediate=True),
 }

@@ -10,8 +10,8 @@ class MessageQuerySet(models.QuerySet):
 
     def in_feed(self):
         """What the portal feed lists: the messages themselves, not the digest envelopes
-        nor customer-service resends of a message already listed."""
-        return self.exclude(kind="digest").filter(resent_from__isnull=True)
+        nor customer-service resends of a message already listed, nor password resets."""
+        return self.exclude(kind__in=["digest", "password_reset"]).filter(resent_from__isnull=True)
 
     def unread(self):
         return self.filter(read_at__isnull=True)

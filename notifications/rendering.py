@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.template import Context, Engine
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.safestring import mark_safe
 
 from notifications.kinds import MessageKind
@@ -62,6 +65,19 @@ def clean_subject(value: str) -> str:
 
 def _site_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
+
+
+def password_reset_url(user) -> str:
+    """A link to choose a new password, made at sending time from SITE_URL (never from
+    the request's Host header). It works once, for PASSWORD_RESET_TIMEOUT seconds."""
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    return _site_url(path)
 
 
 def base_context(*, recipient_name: str = "") -> dict:
@@ -125,6 +141,8 @@ def render_message(message) -> RenderedEmail:
                 }
             )
         context = {**message.context, "items": items}
+    elif message.kind == MessageKind.PASSWORD_RESET:
+        context = {**message.context, "reset_url": password_reset_url(message.recipient)}
     else:
         context = message.context
     text, html = render_body(kind=message.kind, context=context, recipient_name=name)

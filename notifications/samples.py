@@ -249,6 +249,14 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
         "document_url": f"{SITE}/orders/SO-10077/",
         "reply_to": "case-42-5f1e0c9a2b7d4e11@reply.trailwise.example",
     },
+    MessageKind.PASSWORD_RESET: {
+        # Added at sending time by rendering.password_reset_url, never stored.
+        "reset_url": f"{SITE}/accounts/reset/MQ/cz8k1b-5d41402abc4b2a76b9719d911017c592/",
+    },
+    MessageKind.PASSWORD_CHANGED: {
+        "changed_at": "2026-03-14T09:30:00-04:00",
+        "reset_url": f"{SITE}/accounts/password_reset/",
+    },
     MessageKind.BACK_IN_STOCK: {
         "account_name": "Comfort Shoes of Burlington",
         "sku": "WLK-BLK-085M",

@@ -2,10 +2,12 @@
 transaction. Contexts carry only JSON values (ISO dates, decimal strings)."""
 
 from collections import defaultdict
+from urllib.parse import urljoin
 
 from django.conf import settings
 from django.urls import reverse
 
+from inventory.selectors import pictures_by_style, pictures_of
 from notifications.kinds import MessageKind
 from notifications.services import message_enqueue
 from orders.models import Membership
@@ -23,9 +25,18 @@ def _iso(value):
     return value.isoformat() if value else None
 
 
+def _picture(pictures, color) -> dict:
+    """A line's thumbnail for an email: an absolute URL (mail clients have no base)."""
+    picture = next(iter(pictures_of(pictures, color)), None)
+    if picture is None:
+        return {}
+    return {"picture": urljoin(settings.SITE_URL, picture.thumb), "picture_alt": picture.alt}
+
+
 def order_confirmation_enqueue(*, order, lines):
     # Only backordered pairs wait for a run (invariant: a line's pegs add up to them).
     expected = line_expected_dates(lines=[line for line in lines if line.backordered])
+    pictures = pictures_by_style(style_ids={line.sku.style_id for line in lines})
     context = {
         "account_name": order.account.name,
         "order_number": order.number,
@@ -43,6 +54,7 @@ def order_confirmation_enqueue(*, order, lines):
                 "cancel_reason": line.cancel_reason,
                 "promised_date": _iso(line.promised_date),
                 "expected_date": _iso(expected.get(line.pk)),
+                **_picture(pictures.get(line.sku.style_id), line.sku.color),
             }
             for line in lines
         ],

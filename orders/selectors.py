@@ -1,7 +1,7 @@
 """Read use cases for accounts and orders."""
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import django_filters
@@ -29,6 +29,8 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from inventory.models import SKU, EtaChange, Style, Width
+from inventory.pricing import PriceRange, price_expression
+from inventory.selectors import pictures_by_style, pictures_of
 from orders.models import (
     Account,
     BackorderPeg,
@@ -45,6 +47,7 @@ from orders.models import (
     Shipment,
     ShipmentLine,
 )
+from orders.pricing import account_price_list, account_prices
 
 
 def accounts_visible_to(*, user) -> QuerySet[Account]:
@@ -180,8 +183,9 @@ def invoices_due(*, account: Account, limit: int = 5) -> tuple[list, dict]:
 
 
 def core_list(*, account: Account, limit: int = 8) -> list:
-    """Core-list SKUs with ATS now and the account's usual quantity (its last ordered
-    quantity of that SKU); SKUs the account has ordered come first.
+    """Core-list SKUs with ATS now, the account's price (`account_price`) and its usual
+    quantity (its last ordered quantity of that SKU); SKUs the account has ordered come
+    first.
 
     Two bounded queries instead of one over the whole core list: the core SKUs the
     account has ordered (its own order lines, by index), then, if fewer than `limit`,
@@ -192,7 +196,10 @@ def core_list(*, account: Account, limit: int = 8) -> list:
         .values("quantity")[:1]
     )
     ordered_skus = OrderLine.objects.filter(order__account=account).values("sku_id")
-    core = SKU.objects.active().filter(core=True).select_related("style")
+    price = price_expression(account_price_list(account=account))
+    core = (
+        SKU.objects.active().filter(core=True).select_related("style").annotate(account_price=price)
+    )
     rows = list(
         core.filter(pk__in=Subquery(ordered_skus))
         .annotate(usual_quantity=Subquery(last_quantity))
@@ -373,11 +380,13 @@ class CartRow:
     quantity: int
     ats: int
     next_eta: dt.date | None
+    price: Decimal  # what the account pays: its price list's price
+    picture: object = None  # inventory.selectors.Picture of the SKU's colour, if any
     promise: object = None  # inventory.selectors.Promise on the review page
 
     @property
     def line_total(self) -> Decimal:
-        return self.sku.price * self.quantity
+        return self.price * self.quantity
 
 
 def cart_rows(*, user, account: Account) -> list[CartRow]:
@@ -392,8 +401,18 @@ def cart_rows(*, user, account: Account) -> list[CartRow]:
     sku_ids = [line.sku_id for line in lines]
     ats = ats_by_sku(sku_ids=sku_ids)
     etas = next_eta_by_sku(sku_ids=sku_ids)
+    prices = account_prices(account=account, skus=[line.sku for line in lines])
+    pictures = pictures_by_style(style_ids={line.sku.style_id for line in lines})
     return [
-        CartRow(line.pk, line.sku, line.quantity, ats[line.sku_id], etas[line.sku_id])
+        CartRow(
+            line.pk,
+            line.sku,
+            line.quantity,
+            ats[line.sku_id],
+            etas[line.sku_id],
+            prices[line.sku_id],
+            next(iter(pictures_of(pictures.get(line.sku.style_id), line.sku.color)), None),
+        )
         for line in lines
     ]
 
@@ -465,14 +484,11 @@ def cart_review(
         allow_backorder=allow,
         today=today,
     )
-    rows = [
-        CartRow(row.line_id, row.sku, row.quantity, row.ats, row.next_eta, promises[row.sku.pk])
-        for row in rows
-    ]
+    rows = [replace(row, promise=promises[row.sku.pk]) for row in rows]
     pairs = sum(row.quantity for row in rows)
     subtotal = rules.money(
         sum(
-            (row.sku.price * (row.quantity - row.promise.unpromised) for row in rows),
+            (row.price * (row.quantity - row.promise.unpromised) for row in rows),
             Decimal(0),
         )
     )
@@ -599,6 +615,9 @@ class SizeGrid:
     color: str
     sizes: list[str]
     rows: list[GridRow]
+    price: PriceRange
+    msrp: PriceRange
+    pictures: list = field(default_factory=list)  # inventory.selectors.Picture, in order
 
 
 def _availability(skus) -> tuple[dict, dict]:
@@ -608,7 +627,7 @@ def _availability(skus) -> tuple[dict, dict]:
     return ats_by_sku(sku_ids=sku_ids), next_eta_by_sku(sku_ids=sku_ids)
 
 
-def _grids(skus, *, in_cart, ats, etas) -> list[SizeGrid]:
+def _grids(skus, *, in_cart, ats, etas, prices, pictures) -> list[SizeGrid]:
     by_color = {}
     for sku in skus:
         by_color.setdefault(sku.color, []).append(sku)
@@ -628,16 +647,29 @@ def _grids(skus, *, in_cart, ats, etas) -> list[SizeGrid]:
                     else GridCell(None)
                 )
             rows.append(GridRow(Width(width).label, cells))
-        grids.append(SizeGrid(color, [f"{size.normalize():f}" for size in sizes], rows))
+        grids.append(
+            SizeGrid(
+                color,
+                [f"{size.normalize():f}" for size in sizes],
+                rows,
+                PriceRange.of(prices[sku.pk] for sku in color_skus),
+                PriceRange.of(sku.msrp for sku in color_skus),
+                pictures_of(pictures.get(color_skus[0].style_id), color),
+            )
+        )
     return grids
 
 
-def style_size_grids(*, style: Style, in_cart: dict[int, int] | None = None) -> list[SizeGrid]:
+def style_size_grids(
+    *, style: Style, account: Account | None, in_cart: dict[int, int] | None = None
+) -> list[SizeGrid]:
     """One grid per colour of a style: sizes across, widths down, ATS and next ETA in each
-    cell (and what the cart already holds)."""
+    cell (and what the cart already holds), with the account's price and the MSRP."""
     skus = list(style.skus.filter(active=True).order_by("color", "width", "size"))
     ats, etas = _availability(skus)
-    return _grids(skus, in_cart=in_cart or {}, ats=ats, etas=etas)
+    prices = account_prices(account=account, skus=skus)
+    pictures = pictures_by_style(style_ids=[style.pk])
+    return _grids(skus, in_cart=in_cart or {}, ats=ats, etas=etas, prices=prices, pictures=pictures)
 
 
 @dataclass(frozen=True)
@@ -647,8 +679,11 @@ class ListGroup:
     grid: SizeGrid
 
 
-def quick_list(*, kind: str, in_cart: dict[int, int] | None = None) -> list[ListGroup]:
-    """The core list or the quick-ship list, grouped by style and colour as size runs."""
+def quick_list(
+    *, kind: str, account: Account | None, in_cart: dict[int, int] | None = None
+) -> list[ListGroup]:
+    """The core list or the quick-ship list, grouped by style and colour as size runs,
+    at the account's prices."""
     flag = {"core": "core", "quick-ship": "quick_ship"}[kind]
     skus = list(
         SKU.objects.active()
@@ -657,6 +692,8 @@ def quick_list(*, kind: str, in_cart: dict[int, int] | None = None) -> list[List
         .order_by("style__number", "color", "width", "size")
     )
     ats, etas = _availability(skus)
+    prices = account_prices(account=account, skus=skus)
+    pictures = pictures_by_style(style_ids={sku.style_id for sku in skus})
     by_key = {}
     for sku in skus:
         by_key.setdefault((sku.style_id, sku.color), []).append(sku)
@@ -664,35 +701,9 @@ def quick_list(*, kind: str, in_cart: dict[int, int] | None = None) -> list[List
         ListGroup(
             group[0].style,
             group[0].color,
-            _grids(group, in_cart=in_cart or {}, ats=ats, etas=etas)[0],
+            _grids(
+                group, in_cart=in_cart or {}, ats=ats, etas=etas, prices=prices, pictures=pictures
+            )[0],
         )
         for group in by_key.values()
     ]
-
-
-def catalogue_styles(*, q: str = "", core: bool | None = None) -> list[dict]:
-    """Styles with an active SKU matching the search, with their colours and ATS now."""
-    from inventory.selectors import skus_search
-
-    rows = (
-        skus_search(q=q.strip(), core=core)
-        .with_ats()
-        .values("style__number", "style__name", "style__category", "color", "ats_now")
-        .order_by("style__number", "color")
-    )
-    styles = {}
-    for row in rows[:5000]:
-        entry = styles.setdefault(
-            row["style__number"],
-            {
-                "number": row["style__number"],
-                "name": row["style__name"],
-                "category": row["style__category"],
-                "colors": [],
-                "ats": 0,
-            },
-        )
-        if row["color"] not in entry["colors"]:
-            entry["colors"].append(row["color"])
-        entry["ats"] += int(row["ats_now"] or 0)
-    return list(styles.values())

@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from inventory.models import SKU
+from inventory.parsing import natural_number
 from orders.models import (
     Account,
     Case,
@@ -120,8 +121,9 @@ def service_search(*, query: str) -> dict:
         else []
     )
     case_filter = Q(account__name__icontains=q) | Q(order__number__iexact=q)
-    if q.isdigit():
-        case_filter |= Q(pk=int(q))
+    case_pk = natural_number(q)
+    if case_pk is not None:
+        case_filter |= Q(pk=case_pk)
     return {
         "orders": list(orders),
         "accounts": list(

@@ -36,9 +36,12 @@ from inventory.models import (
     OPEN_INBOUND_STATUSES,
     SKU,
     EtaChange,
+    Gender,
     InboundLine,
     InboundRun,
     InboundStatus,
+    PriceList,
+    PriceListItem,
     Replenishment,
     StockLevel,
     Style,
@@ -63,10 +66,12 @@ from orders.models import (
     OrderLine,
     OrderSource,
     Payment,
+    PriceListAssignment,
     Shipment,
     ShipmentLine,
     ShipTo,
 )
+from portal.demo_pictures import demo_pictures_ensure
 from portal.roles import StaffRole, staff_groups_ensure
 
 DEMO_PASSWORD = "trailwise-demo-2026"
@@ -405,6 +410,7 @@ def _catalog_ensure(plans: list[StylePlan], report: SeedReport, progress: bool):
             category=p.category,
             replenishment=p.replenishment,
             lead_time_days=p.lead_time_days,
+            gender=Gender.WOMEN if p.gender == "W" else Gender.MEN,
             description=(
                 f"{'Women' if p.gender == 'W' else 'Men'}'s {p.category.lower()[:-1]} with a "
                 f"removable cork-latex footbed. Sizes "
@@ -571,6 +577,39 @@ def _store_list(scale: int) -> list[tuple[str, str, str, str, str]]:
         street = f"{rng.randint(2, 980)} {rng.choice(STREETS)}"
         stores.append((name, street, town, state, zip_code))
     return stores
+
+
+def _price_lists_ensure(today, report):
+    """This season's key-account list (8% off, the two Alpine Soles stores' own price on
+    one style) and next season's list, loaded ahead of its start; other stores pay the
+    base list."""
+    season_start = today.replace(month=1, day=1)
+    lists = [
+        ("key-accounts", "Key accounts", Decimal("8"), season_start, None),
+        ("next-season", "Next season", Decimal("5"), today + dt.timedelta(days=60), None),
+    ]
+    created = 0
+    for code, name, percent_off, starts_on, ends_on in lists:
+        price_list, new = PriceList.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "percent_off": percent_off,
+                "starts_on": starts_on,
+                "ends_on": ends_on,
+            },
+        )
+        created += new
+        if new:
+            for account in Account.objects.filter(number__in=["C10001", "C10002"]):
+                PriceListAssignment.objects.create(account=account, price_list=price_list)
+    key_list = PriceList.objects.get(code="key-accounts")
+    style = Style.objects.order_by("number").first()
+    if style and not key_list.items.exists():
+        PriceListItem.objects.create(
+            price_list=key_list, style=style, price=SKU.objects.filter(style=style)[0].price - 5
+        )
+    report.created["price lists"] = created
 
 
 def _accounts_ensure(scale, reps, today, report, progress):
@@ -1153,9 +1192,11 @@ def demo_seed(*, scale: int = 1, progress: bool = True, today: dt.date | None = 
         reps = _staff_ensure(scale, report)
         plans = _plan_styles(scale)
         main, sku_rows, sku_ids = _catalog_ensure(plans, report, progress)
+        demo_pictures_ensure(report=report)
         _inbound_ensure(plans, sku_rows, sku_ids, main, today, report, progress)
         del sku_rows
         accounts = _accounts_ensure(scale, reps, today, report, progress)
+        _price_lists_ensure(today, report)
         _orders_ensure(accounts, terms, today, report, progress)
     report.counts = table_counts()
     report.logins = demo_logins(scale)

@@ -12,6 +12,8 @@ import environ
 from celery.schedules import crontab
 from kombu import Queue
 
+from portal.cache import REDIS_SCHEMES, caches_for
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "restapi.middleware.ApiBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "portal.validators.RejectUnstorableTextMiddleware",
@@ -120,6 +123,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A reset link works for an hour; asking for one is limited per client address and per
+# email address (portal.ratelimits, counted in the shared cache).
+PASSWORD_RESET_TIMEOUT = 3600
+PASSWORD_RESET_RATES = {
+    "ip": env("PASSWORD_RESET_RATE_IP", default="20/hour"),
+    "email": env("PASSWORD_RESET_RATE_EMAIL", default="5/hour"),
+}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -130,6 +140,8 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+# Counted under the name sign-in resolves to, so letter case cannot dodge the lockout.
+AXES_USERNAME_CALLABLE = "portal.auth.lockout_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Behind the reverse proxy every request comes from the proxy's address: read the
@@ -273,7 +285,14 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# One cache shared by every process when Redis is configured (CACHE_URL, else the broker
+# when that is Redis): throttles, rate limits and de-duplication count across processes.
+# The embedded default keeps a cache in each process.
+CACHE_URL = env(
+    "CACHE_URL",
+    default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(REDIS_SCHEMES) else "locmem://",
+)
+CACHES = caches_for(CACHE_URL)
 
 # Content Security Policy (django-csp 4): everything from our own origin.
 CONTENT_SECURITY_POLICY = {

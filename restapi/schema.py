@@ -17,13 +17,17 @@ ERROR_SCHEMA = {
 }
 
 COMMON_ERRORS = {
-    "400": "Invalid input or malformed JSON; `errors` names each offending field or line.",
+    "400": "Invalid input, malformed JSON, unknown fields or JSON nested over 32 levels; "
+    "`errors` names each offending field or line.",
     "401": "No credentials, or an unknown or revoked token.",
     "403": "Authenticated, but not allowed to do this (or a session request without CSRF).",
     "404": "Not found, or not one of your accounts' (never 403 for another account's data).",
     "429": "Too many requests for this user; retry after `Retry-After` seconds.",
 }
-BODY_ERRORS = {"415": "The body is not `application/json`."}
+BODY_ERRORS = {
+    "413": "The body is over the size limit (2.5 MB); send it in smaller parts.",
+    "415": "The body is not `application/json`.",
+}
 RETRY_AFTER = {
     "Retry-After": {
         "schema": {"type": "integer"},
@@ -40,6 +44,10 @@ def add_error_responses(result, generator, request, public):
     """drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"])."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault("Error", ERROR_SCHEMA)
+    # Request bodies refuse unknown fields (restapi.serializers.StrictFieldsMixin).
+    for name, schema in schemas.items():
+        if name.endswith("Request") and schema.get("type") == "object":
+            schema.setdefault("additionalProperties", False)
     for path_item in result.get("paths", {}).values():
         for method, operation in path_item.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
@@ -51,7 +59,7 @@ def add_error_responses(result, generator, request, public):
             for code, description in wanted.items():
                 responses.setdefault(code, _json_error(description))
             for code, response in responses.items():
-                if code.isdigit() and int(code) >= 400 and not response.get("content"):
+                if code.isdecimal() and int(code) >= 400 and not response.get("content"):
                     response["content"] = {"application/json": {"schema": ERROR_REF}}
             responses["429"].setdefault("headers", {}).update(RETRY_AFTER)
     return result

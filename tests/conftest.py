@@ -24,6 +24,13 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttle, rate-limit and lockout counts live in the cache (Redis when the suite runs
+    on Redis): each test starts with none."""
+    cache.clear()
+
+
 @pytest.fixture
 def terms(db):
     return CommercialTermsFactory()

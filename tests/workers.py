@@ -22,10 +22,21 @@ def scratch_broker(offset: int) -> str:
     return f"redis://{base.netloc}/{(database + offset) % 16}"
 
 
+def own_process_env(**extra: str) -> dict:
+    """The environment of a process of our own (a worker, a server, another client) on the
+    test database, with the suite's other settings unless `extra` says otherwise."""
+    db = settings.DATABASES["default"]
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        **extra,
+    }
+
+
 def celery_worker_start(*, broker: str, env: dict | None = None, stderr=subprocess.DEVNULL):
     """Start `celery -A portal worker` (one solo process) against the test database and
     `broker`; the caller stops it (terminate or kill) when done."""
-    db = settings.DATABASES["default"]
     return subprocess.Popen(
         [
             sys.executable,
@@ -42,13 +53,7 @@ def celery_worker_start(*, broker: str, env: dict | None = None, stderr=subproce
             "--without-mingle",
         ],
         cwd=ROOT,
-        env={
-            **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "CELERY_BROKER_URL": broker,
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            **(env or {}),
-        },
+        env=own_process_env(CELERY_BROKER_URL=broker, **(env or {})),
         stdout=subprocess.DEVNULL,
         stderr=stderr,
     )

@@ -1,19 +1,20 @@
 from rest_framework import serializers
 
 from backorders.models import DecisionAction
+from restapi.serializers import StrictFieldsMixin
 
 
-class DecisionInSerializer(serializers.Serializer):
+class DecisionInSerializer(StrictFieldsMixin, serializers.Serializer):
     action = serializers.ChoiceField(choices=DecisionAction.values)
     sku = serializers.CharField(required=False, allow_blank=True, max_length=40)
 
 
-class EtaChangeInSerializer(serializers.Serializer):
+class EtaChangeInSerializer(StrictFieldsMixin, serializers.Serializer):
     eta = serializers.DateField()
     reason = serializers.CharField(max_length=500)
 
 
-class RunCancelInSerializer(serializers.Serializer):
+class RunCancelInSerializer(StrictFieldsMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
@@ -24,16 +25,16 @@ class RunCancelOutSerializer(serializers.Serializer):
     lines_cancelled = serializers.IntegerField()
 
 
-class ReceiveLineSerializer(serializers.Serializer):
+class ReceiveLineSerializer(StrictFieldsMixin, serializers.Serializer):
     sku = serializers.CharField(max_length=40)
     quantity = serializers.IntegerField(min_value=1)
 
 
-class ReceiveInSerializer(serializers.Serializer):
+class ReceiveInSerializer(StrictFieldsMixin, serializers.Serializer):
     lines = ReceiveLineSerializer(many=True, required=False)
 
 
-class StockCountSerializer(serializers.Serializer):
+class StockCountSerializer(StrictFieldsMixin, serializers.Serializer):
     sku = serializers.CharField(max_length=40)
     warehouse = serializers.CharField(max_length=10, required=False, allow_blank=True)
     on_hand = serializers.IntegerField(min_value=0)

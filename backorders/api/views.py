@@ -31,6 +31,7 @@ from backorders.exceptions import (
 from inventory.models import InboundRun
 from restapi.errors import ErrorSerializer, error_response
 from restapi.permissions import HasStaffPermission
+from restapi.serializers import unknown_field_errors
 
 
 def _validated(serializer_class, data, prefix=""):
@@ -193,6 +194,14 @@ class StockSyncView(APIView):
             for index, row in enumerate(request.data)
             if not isinstance(row, dict)
         }
+        known = StockCountSerializer().fields
+        unknown = {
+            f"[{index}].{name}": messages
+            for index, row in enumerate(request.data)
+            for name, messages in unknown_field_errors(row, known).items()
+        }
+        if unknown:
+            return error_response("Invalid input.", errors={**unknown, **shape_errors})
         counts = [
             services.StockCountRequest(
                 sku=row.get("sku"),

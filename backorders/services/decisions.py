@@ -26,6 +26,7 @@ from inventory.selectors import ship_date_from_stock, stock_takes
 from orders import ledger
 from orders import locks as orders_locks
 from orders.models import OrderLine
+from orders.pricing import account_prices
 from orders.selectors import line_expected_dates, user_can_order
 from orders.services.ordering import orders_totals_refresh
 
@@ -151,7 +152,9 @@ def _switch(*, line, sku_code, today):
     new_line = OrderLine(
         order=line.order,
         sku=alternative,
-        unit_price=alternative.price if not line.order.no_charge else line.unit_price,
+        unit_price=line.unit_price
+        if line.order.no_charge
+        else account_prices(account=line.order.account, skus=[alternative])[alternative.pk],
         quantity=quantity,
         allocated=quantity,
         promised_date=ships_by,

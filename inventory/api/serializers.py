@@ -5,6 +5,7 @@ from rest_framework import serializers
 from inventory.models import InboundStatus
 from inventory.services import MAX_INBOUND_QUANTITY
 from restapi.errors import ErrorSerializer  # noqa: F401  (re-exported for the views)
+from restapi.serializers import StrictFieldsMixin
 
 
 def flat_errors(errors, prefix="") -> dict[str, list[str]]:
@@ -40,7 +41,15 @@ class SKUSerializer(serializers.Serializer):
     color = serializers.CharField()
     size = serializers.CharField(source="size_label", help_text='A string, e.g. "8.5".')
     width = serializers.CharField(source="width_label", help_text="N, M, W or WW.")
-    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    price = serializers.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        help_text="Your wholesale price: your account's price list in effect today, "
+        "else the base list.",
+    )
+    msrp = serializers.DecimalField(
+        max_digits=10, decimal_places=2, help_text="Manufacturer's suggested retail price."
+    )
     ats = serializers.IntegerField(help_text="Available to sell now.")
     next_eta = serializers.SerializerMethodField()
     core = serializers.BooleanField()
@@ -63,6 +72,7 @@ class SKUSerializer(serializers.Serializer):
             "size": item.size_label,
             "width": item.width_label,
             "price": f"{item.price:.2f}",  # as the DecimalField renders it, at a tenth the cost
+            "msrp": f"{item.msrp:.2f}",
             "ats": item.ats,
             "next_eta": self.get_next_eta(item),
             "core": item.core,
@@ -109,12 +119,12 @@ class InboundRunSerializer(serializers.Serializer):
         return self.context["run_etas"][run.pk].isoformat()
 
 
-class InboundLineInputSerializer(serializers.Serializer):
+class InboundLineInputSerializer(StrictFieldsMixin, serializers.Serializer):
     sku = serializers.CharField(max_length=40)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_INBOUND_QUANTITY)
 
 
-class InboundUpsertSerializer(serializers.Serializer):
+class InboundUpsertSerializer(StrictFieldsMixin, serializers.Serializer):
     reference = serializers.CharField(max_length=40)
     eta = serializers.DateField(
         help_text="Creates the run with this ETA. For an existing run it must equal the "

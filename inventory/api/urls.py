@@ -3,7 +3,6 @@ from django.urls import path
 from inventory.api import views
 
 urlpatterns = [
-    path("skus/", views.SKUListView.as_view(), name="sku-list"),
     path(
         "skus/<str:sku>/availability/",
         views.AvailabilityView.as_view(),

@@ -28,36 +28,30 @@ from inventory.api.serializers import (
     flat_errors,
 )
 from inventory.exceptions import EtaChangeRequired
-from inventory.models import SKU, InboundStatus
+from inventory.facets import CatalogueFilter
+from inventory.models import SKU, InboundStatus, PriceList
+from inventory.pricing import priced
 from restapi.errors import error_response
 from restapi.permissions import HasStaffPermission
 
 AVAILABILITY_WEEKS = 12
 
 
-class SKUFilter(django_filters.FilterSet):
+class SKUFilter(CatalogueFilter):
+    """The catalogue page's filters (inventory.facets), and two of the API's own."""
+
     style = django_filters.CharFilter(method="filter_style", help_text="Style number, e.g. ST0001.")
-    q = django_filters.CharFilter(
-        method="filter_q", help_text="SKU code, UPC, style number or name, colour."
-    )
     core = django_filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")],
         method="filter_core",
         help_text="true: only the core (always-stocked) list.",
     )
 
-    class Meta:
-        model = SKU
-        fields = ["style", "q", "core"]
-
     def filter_style(self, queryset, name, value):
         return queryset.filter(style__number__iexact=value.strip())
 
     def filter_core(self, queryset, name, value):
         return queryset.filter(core=value == "true")
-
-    def filter_q(self, queryset, name, value):
-        return queryset.matching(value)
 
 
 class CatalogueCountPaginator(Paginator):
@@ -102,7 +96,8 @@ class CataloguePagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         key = catalogue_filter_key(request, page_param=self.page_query_param)
-        self.count_key = f"catalogue-count:{key}"
+        price_list = getattr(view, "price_list", None)  # price_min/max count by it
+        self.count_key = f"catalogue-count:{key}:{price_list.pk if price_list else ''}"
         return super().paginate_queryset(queryset, request, view)
 
 
@@ -118,10 +113,28 @@ class SKUListView(generics.ListAPIView):
     COMPILED_MAX = 256
 
     def get_queryset(self):
-        return SKU.objects.active()
+        return priced(SKU.objects.active(), self.price_list)
+
+    @cached_property
+    def price_list(self) -> PriceList | None:
+        """The caller's price list; the base list here (orders.api.catalogue knows accounts)."""
+        return None
+
+    def ship_days(self) -> tuple[int, int]:
+        """Processing and receiving business days for ships_by (orders knows the terms)."""
+        return (0, 0)
+
+    def filter_queryset(self, queryset):
+        filterset = self.filterset_class(
+            self.request.query_params, queryset, request=self.request, ship_days=self.ship_days()
+        )
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        return filterset.qs
 
     def catalogue_query(self) -> selectors.CatalogueQuery:
         key = catalogue_filter_key(self.request, page_param=self.paginator.page_query_param)
+        key = f"{key}:{self.price_list.pk if self.price_list else ''}"
         query = self.compiled.get(key)
         if query is None:
             # A filter that fails validation raises here and is not kept.

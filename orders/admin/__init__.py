@@ -8,6 +8,7 @@
 - cases: the case log and credit approvals
 - audit: the audit trail, also on inventory's stock and run pages
 - exports: CSV exports that are safe to open in a spreadsheet
+- pricing: price lists, their explicit prices and the accounts that buy on them
 
 Importing the package registers every page; nothing here depends on which app's admin
 Django imports first."""
@@ -19,6 +20,7 @@ from orders.admin import (  # noqa: F401 (importing registers the pages)
     documents,
     order_page,
     order_resolutions,
+    pricing,
 )
 from orders.admin.order_actions import ActionForm, case_field, order_action_register
 

@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from inventory.admin_extensions import ExtensibleAdmin
+from inventory.parsing import natural_number
 from inventory.selectors import run_etas
 from notifications.models import Message
 from orders import selectors
@@ -219,11 +220,8 @@ class OrderAdmin(ExtensibleAdmin):
         if not self.has_view_permission(request) or not request.user.has_perm(chosen.permission):
             raise PermissionDenied
         order = get_object_or_404(Order.objects.select_related("account", "ship_to"), pk=object_id)
-        initial = {
-            name: int(request.GET[name])
-            for name in chosen.query_initial
-            if request.GET.get(name, "").isdigit()
-        }
+        presets = {name: natural_number(request.GET.get(name)) for name in chosen.query_initial}
+        initial = {name: value for name, value in presets.items() if value is not None}
         form = chosen.form(request.POST or None, order=order, initial=initial)
         if request.method == "POST" and form.is_valid():
             rows = []

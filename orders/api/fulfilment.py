@@ -19,6 +19,7 @@ from orders.services.fulfilment import shipment_confirm, shipment_packages
 from restapi.errors import error_response
 from restapi.permissions import HasStaffPermission
 from restapi.renderers import PDFRenderer
+from restapi.serializers import StrictFieldsMixin
 
 PDF_RETRY_AFTER_SECONDS = 5
 
@@ -26,12 +27,12 @@ PDF_RETRY_AFTER_SECONDS = 5
 # --- Serializers -------------------------------------------------------------------------
 
 
-class ShipmentLineInSerializer(serializers.Serializer):
+class ShipmentLineInSerializer(StrictFieldsMixin, serializers.Serializer):
     sku = serializers.CharField(max_length=40)
     quantity = serializers.IntegerField()
 
 
-class ShipmentInSerializer(serializers.Serializer):
+class ShipmentInSerializer(StrictFieldsMixin, serializers.Serializer):
     order = serializers.CharField(max_length=20, help_text="Order number, e.g. SO-100042.")
     carrier = serializers.CharField(max_length=40, help_text="UPS, FedEx, USPS, DHL or other.")
     tracking = serializers.CharField(

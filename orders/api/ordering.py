@@ -26,6 +26,7 @@ from orders.selectors import (
 )
 from orders.services import CancelRequest, LineRequest, order_cancel, order_place
 from restapi.errors import ErrorSerializer, error_response
+from restapi.serializers import StrictFieldsMixin
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     name="Idempotency-Key",
@@ -47,12 +48,12 @@ def _iso_date(value) -> str | None:
     return value.isoformat() if value else None
 
 
-class LineInSerializer(serializers.Serializer):
+class LineInSerializer(StrictFieldsMixin, serializers.Serializer):
     sku = serializers.CharField(max_length=40, trim_whitespace=True)
     quantity = serializers.IntegerField()
 
 
-class OrderInSerializer(serializers.Serializer):
+class OrderInSerializer(StrictFieldsMixin, serializers.Serializer):
     """The body of POST /orders/. Prices, statuses and totals are never read from it."""
 
     account = serializers.CharField(
@@ -164,12 +165,12 @@ class OrderSummarySerializer(serializers.Serializer):
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
-class CancelLineSerializer(serializers.Serializer):
+class CancelLineSerializer(StrictFieldsMixin, serializers.Serializer):
     id = serializers.IntegerField()
     quantity = serializers.IntegerField(required=False, allow_null=True)
 
 
-class CancelInSerializer(serializers.Serializer):
+class CancelInSerializer(StrictFieldsMixin, serializers.Serializer):
     lines = CancelLineSerializer(many=True, required=False, allow_empty=False, max_length=1000)
 
 

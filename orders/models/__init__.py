@@ -52,6 +52,7 @@ from orders.models.ordering import (
     OrderSource,
     OrderStatus,
 )
+from orders.models.pricing import PriceListAssignment
 
 __all__ = [
     "Account",
@@ -91,6 +92,7 @@ __all__ = [
     "OrderSource",
     "OrderStatus",
     "Payment",
+    "PriceListAssignment",
     "ReturnAuthorization",
     "ReturnLine",
     "ShipTo",

@@ -18,7 +18,7 @@ from inventory import locks as inventory_locks
 from inventory import selectors as inventory_selectors
 from inventory.exceptions import InsufficientStock
 from inventory.models import SKU, StockLevel
-from inventory.parsing import sku_code_normalize, whole_pairs
+from inventory.parsing import natural_number, sku_code_normalize, whole_pairs
 from inventory.sql import values_table
 from orders import ledger, locks, rules
 from orders.exceptions import (
@@ -37,6 +37,7 @@ from orders.models import (
     ShipTo,
 )
 from orders.notices import backorders_filled_enqueue, order_confirmation_enqueue
+from orders.pricing import account_prices
 from orders.selectors import user_can_order
 
 MAX_LINE_QUANTITY = 5000
@@ -127,9 +128,10 @@ def _validate(
     ship_to_obj = None
     if ship_to is not None:
         ship_to_id = ship_to.pk if isinstance(ship_to, ShipTo) else ship_to
+        ship_to_pk = natural_number(ship_to_id)
         ship_to_obj = (
-            ShipTo.objects.filter(account=account, pk=ship_to_id).first()
-            if str(ship_to_id).isdigit()
+            ShipTo.objects.filter(account=account, pk=ship_to_pk).first()
+            if ship_to_pk is not None
             else None
         )
         if ship_to_obj is None:
@@ -206,6 +208,7 @@ class _Placement:
     no_charge: bool
     today: dt.date
     opening: bool
+    prices: dict[int, Decimal]  # what the account pays per SKU id today: its price list
 
 
 def order_place(
@@ -310,6 +313,7 @@ def _placement_prepare(
         no_charge=no_charge,
         today=today,
         opening=not no_charge and rules.is_opening_order(account=account),
+        prices=account_prices(account=account, skus=valid.skus),
     )
 
 
@@ -324,13 +328,14 @@ def _validated_idempotency_key(key) -> str | None:
     return key or None
 
 
-def _check_account_and_minimums(*, account, terms, valid, opening):
+def _check_account_and_minimums(*, account, terms, valid, opening, prices):
     errors = {}
     if account.credit_status == "hold":
         errors["account"] = ["This account is on credit hold; please contact customer service."]
     pairs = sum(valid.quantities)
     subtotal = sum(
-        (sku.price * qty for sku, qty in zip(valid.skus, valid.quantities, strict=True)), Decimal(0)
+        (prices[sku.pk] * qty for sku, qty in zip(valid.skus, valid.quantities, strict=True)),
+        Decimal(0),
     )
     minimum = rules.minimum_errors(
         account=account, terms=terms, pairs=pairs, subtotal=subtotal, opening=opening
@@ -365,7 +370,11 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
             return PlacementResult(existing, created=False)
     if not no_charge:
         _check_account_and_minimums(
-            account=account, terms=terms, valid=valid, opening=placement.opening
+            account=account,
+            terms=terms,
+            valid=valid,
+            opening=placement.opening,
+            prices=placement.prices,
         )
 
     allow_backorder = valid.backorder_policy == BackorderPolicy.ALLOW and account.accepts_backorders
@@ -403,7 +412,7 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
             OrderLine(
                 order=order,
                 sku=sku,
-                unit_price=Decimal("0.00") if no_charge else sku.price,
+                unit_price=Decimal("0.00") if no_charge else placement.prices[sku.pk],
                 quantity=quantity,
                 allocated=promise.from_stock,
                 backordered=promise.backordered,
@@ -651,7 +660,7 @@ def _cancel_requests_validate(*, lines, locked):
         return [(line, line.open_quantity) for line in locked.values() if line.open_quantity]
     errors, wanted, seen = {}, [], set()
     for index, request in enumerate(lines):
-        line = locked.get(int(request.line_id)) if str(request.line_id).isdigit() else None
+        line = locked.get(natural_number(request.line_id))
         if line is None:
             errors[f"lines[{index}].id"] = ["Not a line of this order."]
             continue

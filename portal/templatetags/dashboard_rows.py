@@ -126,6 +126,7 @@ def core_list_rows(context, skus, can_order):
             f'<td><a href="{style_url}">{escape(sku.style.name)}</a> '
             f'<span class="muted">{_sku_label(sku)}</span><br>'
             f'<span class="muted small">{escape(sku.code)}</span></td>'
+            f'<td class="num">${intcomma(floatformat(sku.account_price, 2))}</td>'
             f'<td class="num">{sku.ats_now}</td>'
             f'<td class="num">{sku.usual_quantity or NOT_SET}</td>'
             f"<td>{action}</td>"

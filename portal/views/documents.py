@@ -5,9 +5,10 @@ and gets a 202 "being prepared" page that polls until the PDF is there, never a 
 on the request path. Another account's document: 404.
 
 The invoice list links each rendered invoice to a short-lived signed download: the list
-checks access when it issues the link, and the download checks only the signature and
-the browser session it was issued to, then streams the stored file (no session, user or
-invoice query: an issued PDF never changes)."""
+checks access when it issues the link, and the download checks the signature and that
+the browser session it was issued to is still signed in as that user, then streams the
+stored file (no invoice query: an issued PDF never changes). Signing out, a password
+change or User.sessions_end ends the session, and with it every link issued to it."""
 
 import datetime as dt
 from decimal import Decimal
@@ -214,8 +215,9 @@ def invoice_pdf(request, number):
 @cache_control(private=True)
 def invoice_download(request, number, token):
     """The stored PDF behind a link from invoice_download_url. A link shown to another
-    session, for another invoice, or tampered with: 404. An expired one goes to the
-    signed-in URL, which checks access again and serves the file."""
+    session or to one that has ended (signed out, password changed), for another
+    invoice, or tampered with: 404. An expired one goes to the signed-in URL, which
+    checks access again and serves the file."""
     try:
         link = signing.TimestampSigner(salt=DOWNLOAD_LINK_SALT).unsign_object(
             token, max_age=DOWNLOAD_LINK_MAX_AGE
@@ -227,6 +229,10 @@ def invoice_download(request, number, token):
     session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
     issued_to = _session_digest(user_id=link["u"], session_key=session_key)
     if link["n"] != number or not constant_time_compare(link["s"], issued_to):
+        raise Http404("No such invoice.")
+    # The session must still exist and still be that user's: the cookie alone outlives
+    # a sign-out wherever it was copied. request.user loads and verifies the session.
+    if request.user.pk != link["u"]:
         raise Http404("No such invoice.")
     storage = Invoice._meta.get_field("pdf").storage
     return _pdf_response(storage.open(link["f"], "rb"), filename=f"{number}.pdf")

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from inventory.models import SKU, Style
+from inventory.parsing import natural_number
 from orders.case_selectors import waiting_alert_sku_ids
 from orders.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused, OrderNotAllowed
 from orders.models import BackorderPolicy
@@ -21,7 +22,6 @@ from orders.selectors import (
     cart_quantities,
     cart_review,
     cart_rows,
-    catalogue_styles,
     order_for_user,
     quick_list,
     reorder_rows,
@@ -79,17 +79,7 @@ def _cart_count(request, account) -> int:
     return sum(cart_quantities(user=request.user, account=account).values())
 
 
-# --- Catalogue and the size grid ---------------------------------------------------------
-
-
-@login_required
-@require_GET
-def catalogue(request):
-    q = request.GET.get("q", "")[:100]
-    core = True if request.GET.get("core") == "true" else None
-    context = {"q": q, "core": core, "styles": catalogue_styles(q=q, core=core)}
-    template = "portal/ordering/_catalogue_results.html" if request.htmx else None
-    return render(request, template or "portal/ordering/catalogue.html", context)
+# --- The size grid (the catalogue page is portal.views.catalogue) ------------------------
 
 
 def _style_context(request, style, *, errors=None, posted=None):
@@ -98,7 +88,7 @@ def _style_context(request, style, *, errors=None, posted=None):
     in_cart = cart_quantities(user=request.user, account=account) if can_order else {}
     return {
         "style": style,
-        "grids": style_size_grids(style=style, in_cart=in_cart),
+        "grids": style_size_grids(style=style, account=account, in_cart=in_cart),
         "can_order": can_order,
         "alerted": waiting_alert_sku_ids(user=request.user, account=account) if can_order else (),
         "cart_pairs": sum(in_cart.values()),
@@ -113,14 +103,21 @@ def style_detail(request, style_number):
     if request.method != "POST":
         return render(request, "portal/ordering/style.html", _style_context(request, style))
     account = _ordering_account(request)
-    quantities, posted = {}, {}
+    quantities, posted, unreadable = {}, {}, []
     for name, value in request.POST.items():
-        if name.startswith("qty-") and name[4:].isdigit():
-            quantities[int(name[4:])] = value
-            posted[int(name[4:])] = value
+        if not name.startswith("qty-"):
+            continue
+        sku_id = natural_number(name.removeprefix("qty-"))
+        if sku_id is None:
+            unreadable.append(name)
+            continue
+        quantities[sku_id] = value
+        posted[sku_id] = value
     valid_ids = set(style.skus.filter(pk__in=list(quantities)).values_list("pk", flat=True))
     quantities = {sku_id: value for sku_id, value in quantities.items() if sku_id in valid_ids}
     try:
+        if unreadable:
+            raise ValidationError({name: ["Not a size of this style."] for name in unreadable})
         pairs = cart_lines_set(user=request.user, account=account, quantities=quantities)
     except ValidationError as error:
         context = _style_context(request, style, errors=error.message_dict, posted=posted)
@@ -145,7 +142,7 @@ def quick_list_page(request, kind):
     context = {
         "kind": kind,
         "title": LIST_KINDS[kind],
-        "groups": quick_list(kind=kind, in_cart=in_cart),
+        "groups": quick_list(kind=kind, account=account, in_cart=in_cart),
         "can_order": can_order,
         "alerted": waiting_alert_sku_ids(user=request.user, account=account) if can_order else (),
         "cart_pairs": sum(in_cart.values()),
@@ -194,9 +191,9 @@ def cart_add(request):
 def _row_label(field, skus):
     """'lines[3].sku' -> 'Line 4 (ABC-1): '."""
     if field.startswith("lines[") and "]" in field:
-        index = field[6 : field.index("]")]
-        if index.isdigit() and int(index) < len(skus):
-            return f"Line {int(index) + 1} ({skus[int(index)]}): "
+        index = natural_number(field[6 : field.index("]")])
+        if index is not None and index < len(skus):
+            return f"Line {index + 1} ({skus[index]}): "
     return ""
 
 

@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from inventory.parsing import natural_number
 from orders.exceptions import OrderNotAllowed
 from orders.selectors import (
     OrderFilterSet,
@@ -46,6 +47,10 @@ def order_detail(request, number):
     order = order_for_user(user=request.user, number=number)
     if order is None:
         raise Http404
+    return _detail_page(request, order)
+
+
+def _detail_page(request, order, *, status=200):
     details = order_line_details(order=order)
     has_open = any(detail.line.open_quantity for detail in details)
     context = {
@@ -54,7 +59,7 @@ def order_detail(request, number):
         # Open pairs the user may order for can be cancelled from this page.
         "cancellable": has_open and user_can_order(user=request.user, account=order.account),
     }
-    return render(request, "portal/orders/detail.html", context)
+    return render(request, "portal/orders/detail.html", context, status=status)
 
 
 @login_required
@@ -82,14 +87,14 @@ def order_cancel_view(request, number):
         for field, field_messages in error.message_dict.items():
             for message in field_messages:
                 messages.error(request, f"{_line_label(field, lines)}{message}")
-        return redirect("portal:order_detail", order.number)
+        return _detail_page(request, order, status=400)
     messages.success(request, "The open quantities you chose are cancelled.")
     return redirect("portal:order_detail", order.number)
 
 
 def _line_label(field, lines):
     if lines and field.startswith("lines[") and "]" in field:
-        index = field[6 : field.index("]")]
-        if index.isdigit() and int(index) < len(lines):
-            return f"Line {lines[int(index)].line_id}: "
+        index = natural_number(field[6 : field.index("]")])
+        if index is not None and index < len(lines):
+            return f"Line {lines[index].line_id}: "
     return ""

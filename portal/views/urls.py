@@ -9,6 +9,7 @@ from portal.views import (
     backorders,
     calendar,
     cases,
+    catalogue,
     dashboard,
     documents,
     ordering,
@@ -30,7 +31,7 @@ urlpatterns = [
     path("profile/tokens/new/", profile.api_token_new, name="api_token_new"),
     path("profile/tokens/revoke/", profile.api_token_delete, name="api_token_revoke"),
     # Catalogue, quick lists and the cart
-    path("catalogue/", ordering.catalogue, name="catalogue"),
+    path("catalogue/", catalogue.catalogue, name="catalogue"),
     path("catalogue/<str:style_number>/", ordering.style_detail, name="style_detail"),
     path("availability/<str:style_number>/", calendar.availability, name="style_availability"),
     path("lists/<slug:kind>/", ordering.quick_list_page, name="quick_list"),

@@ -38,6 +38,7 @@ def test_skus_list_items_carry_the_published_fields(world, buyer_api):
         "size",
         "width",
         "price",
+        "msrp",
         "ats",
         "next_eta",
         "core",
@@ -45,6 +46,7 @@ def test_skus_list_items_carry_the_published_fields(world, buyer_api):
     } <= set(item)
     assert item["sku"] == world.sku.code
     assert MONEY.match(item["price"])
+    assert MONEY.match(item["msrp"])
     assert is_int(item["ats"])
     assert isinstance(item["core"], bool)
 

@@ -136,3 +136,13 @@ def test_dates_are_documented_as_dates(schema):
     assert components["SKU"]["properties"]["next_eta"]["nullable"] is True
     assert components["InboundRun"]["properties"]["eta"]["format"] == "date"
     assert components["LineOut"]["properties"]["expected_date"]["format"] == "date"
+
+
+def test_request_bodies_declare_that_unknown_fields_are_refused(schema):
+    requests = {
+        name: component
+        for name, component in schema["components"]["schemas"].items()
+        if name.endswith("Request")
+    }
+    assert {"OrderInRequest", "LineInRequest", "StockCountRequest"} <= set(requests)
+    assert all(c["additionalProperties"] is False for c in requests.values())

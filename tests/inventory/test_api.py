@@ -50,6 +50,7 @@ def test_sku_list_item_shape(buyer_api, warehouse):
             "size": "8.5",
             "width": "M",
             "price": "60.00",
+            "msrp": "130.00",
             "ats": 7,
             "next_eta": eta.isoformat(),
             "core": True,
@@ -92,9 +93,9 @@ def test_a_page_of_50_skus_takes_a_constant_number_of_queries(
         for run in runs:
             InboundLineFactory(sku=sku, run=run)
 
-    # when / then: token and user, the user's other tokens, count, page, inbound lines,
-    # run ETAs
-    with django_assert_max_num_queries(6):
+    # when / then: token and user, the user's other tokens, the caller's account and its
+    # price list, count, page, inbound lines, run ETAs
+    with django_assert_max_num_queries(8):
         response = buyer_api.get(SKUS)
     assert response.status_code == 200
     body = response.json()

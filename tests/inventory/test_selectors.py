@@ -5,6 +5,7 @@ import pytest
 
 from inventory.calendar import add_business_days
 from inventory.models import SKU, InboundStatus, Replenishment, Width
+from inventory.pricing import priced
 from inventory.selectors import (
     CatalogueQuery,
     NoPromiseReason,
@@ -135,7 +136,7 @@ def test_a_catalogue_page_lists_its_rows_in_order_with_ats_and_next_eta(
     narrow = SKUFactory(style=first_style, size=Decimal("9.0"), width=Width.NARROW)
     half = SKUFactory(style=first_style, size=Decimal("8.5"))
     other = SKUFactory(style=later_style, size=Decimal("5.0"), core=True)
-    query = CatalogueQuery(SKU.objects.all())
+    query = CatalogueQuery(priced(SKU.objects.all(), None))
 
     # when
     with django_assert_max_num_queries(4):  # count, page, inbound lines, run ETAs
@@ -155,6 +156,7 @@ def test_a_catalogue_page_lists_its_rows_in_order_with_ats_and_next_eta(
         "upc": wide.upc,
         "replenishment": Replenishment.COMMITTED,
         "price": Decimal("80.00"),
+        "msrp": Decimal("130.00"),
         "core": False,
         "ats": 5,
         "next_eta": days(12),
@@ -167,7 +169,7 @@ def test_a_catalogue_query_reads_afresh_each_time_it_is_read(warehouse):
     # given a query compiled before the stock and the runs change
     sku = SKUFactory()
     level = StockLevelFactory(sku=sku, warehouse=warehouse, on_hand=10)
-    query = CatalogueQuery(SKU.objects.filter(color="Black"))
+    query = CatalogueQuery(priced(SKU.objects.filter(color="Black"), None))
     assert [(item.ats, item.next_eta) for item in query[0:50]] == [(10, None)]
 
     # when
@@ -183,9 +185,9 @@ def test_a_catalogue_query_reads_afresh_each_time_it_is_read(warehouse):
 
 def test_a_catalogue_of_nothing_counts_zero_and_has_empty_pages():
     SKUFactory()
-    query = CatalogueQuery(SKU.objects.none())
+    query = CatalogueQuery(priced(SKU.objects.none(), None))
     assert (query.count(), query[0:50]) == (0, [])
-    assert CatalogueQuery(SKU.objects.all())[0:0] == []
+    assert CatalogueQuery(priced(SKU.objects.all(), None))[0:0] == []
 
 
 # --- Promise dates: every branch ---------------------------------------------------------

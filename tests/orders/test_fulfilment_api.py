@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.core import signing
 from django.test import Client
@@ -232,7 +233,7 @@ def _download_link(client, invoice_number):
     return next(row["pdf_url"] for row in rows if row["invoice"].number == invoice_number)
 
 
-def test_the_invoice_list_links_a_signed_download_that_streams_without_a_query(
+def test_the_invoice_list_links_a_signed_download_that_streams_without_an_invoice_query(
     account, buyer_client, document_renders, django_assert_num_queries
 ):
     invoice = _shipped(account).invoice
@@ -240,11 +241,11 @@ def test_the_invoice_list_links_a_signed_download_that_streams_without_a_query(
     waiting = _download_link(buyer_client, invoice.number)
     assert waiting == reverse("portal:invoice_pdf", args=[invoice.number])
     assert buyer_client.get(waiting).status_code == 202
-    # rendered: a signed link, served with no session, user or invoice query
+    # rendered: a signed link, served after reading only the session and its user
     tasks.document_render_task("invoice", invoice.pk)
     link = _download_link(buyer_client, invoice.number)
     assert link.startswith(f"/invoices/{invoice.number}/pdf/")
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(2):
         response = buyer_client.get(link)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -287,6 +288,30 @@ def test_a_signed_download_is_refused_when_altered_moved_or_used_by_another_sess
     # and in the same browser once signed out (the session it was issued to is gone)
     buyer_client.logout()
     assert buyer_client.get(link).status_code == 404
+
+
+@pytest.mark.parametrize("ending", ["sign-out", "sessions-ended", "password-changed"])
+def test_a_download_link_ends_with_the_session_it_was_issued_to(
+    account, buyer, buyer_client, ending
+):
+    # given: a link, and the session cookie it is bound to, copied elsewhere
+    invoice = _shipped(account).invoice
+    tasks.document_render_task("invoice", invoice.pk)
+    link = _download_link(buyer_client, invoice.number)
+    cookie = buyer_client.cookies[settings.SESSION_COOKIE_NAME].value
+    replay = Client()
+    replay.cookies[settings.SESSION_COOKIE_NAME] = cookie
+    assert replay.get(link).status_code == 200
+    # when: the session ends
+    if ending == "sign-out":
+        buyer_client.post(reverse("logout"))
+    elif ending == "sessions-ended":
+        buyer.sessions_end()
+    else:
+        buyer.set_password("a-new-password-for-the-shop")
+        buyer.save()
+    # then: the copied cookie and the link no longer download
+    assert replay.get(link).status_code == 404
 
 
 def test_an_expired_download_link_goes_back_to_the_signed_in_url(

@@ -56,7 +56,7 @@ def viewer_client(client, viewer):
 
 
 def test_catalogue_search(buyer_client, style, django_assert_max_num_queries):
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(18):
         response = buyer_client.get(reverse("portal:catalogue"), {"q": "walker"})
     assert response.status_code == 200
     assert b"WLK100" in response.content
@@ -213,7 +213,8 @@ def test_review_shows_the_split_and_the_rules(
     cart_lines_add(
         user=buyer, account=fill_in_account, lines=[LineRequest(short.code, 26)]
     )  # 20 now, 6 from the run
-    with django_assert_max_num_queries(16):
+    # 18: with the account's price list and the lines' pictures
+    with django_assert_max_num_queries(18):
         response = buyer_client.get(reverse("portal:review"))
     assert response.status_code == 200
     body = response.content.decode()

@@ -17,6 +17,7 @@ print(json.dumps({
     "options": db.get("OPTIONS", {}), "broker": s.CELERY_BROKER_URL,
     "transport": s.CELERY_BROKER_TRANSPORT_OPTIONS, "debug": s.DEBUG,
     "hosts": s.ALLOWED_HOSTS, "email": s.EMAIL_BACKEND, "admin": s.ADMIN_URL,
+    "cache": s.CACHES["default"]["BACKEND"], "cache_at": s.CACHES["default"].get("LOCATION"),
 }))
 """
 
@@ -29,6 +30,7 @@ def _settings_with(env: dict) -> dict:
         not in {
             "DATABASE_URL",
             "CELERY_BROKER_URL",
+            "CACHE_URL",
             "EMAIL_URL",
             "DEBUG",
             "ALLOWED_HOSTS",
@@ -63,6 +65,8 @@ def test_no_environment_gives_the_embedded_default():
     assert s["transport"]["data_folder_in"].endswith("var/broker")
     assert s["debug"] is False
     assert s["email"] == "django.core.mail.backends.console.EmailBackend"
+    # and a cache in each process
+    assert s["cache"] == "django.core.cache.backends.locmem.LocMemCache"
 
 
 def test_environment_selects_postgres_and_redis():
@@ -88,3 +92,22 @@ def test_environment_selects_postgres_and_redis():
     assert s["hosts"] == ["portal.trailwise.example", "localhost"]
     assert s["email"] == "django.core.mail.backends.smtp.EmailBackend"
     assert s["admin"] == "staff-only/"
+    # the cache every process shares is that Redis
+    assert (s["cache"], s["cache_at"]) == (
+        "portal.cache.SharedRedisCache",
+        "redis://cache.internal:6379/2",
+    )
+
+
+def test_cache_url_names_the_shared_cache():
+    s = _settings_with(
+        {
+            "CELERY_BROKER_URL": "redis://cache.internal:6379/0",
+            "CACHE_URL": "redis://cache.internal:6379/1",
+        }
+    )
+
+    assert (s["cache"], s["cache_at"]) == (
+        "portal.cache.SharedRedisCache",
+        "redis://cache.internal:6379/1",
+    )

@@ -136,8 +136,9 @@ def test_a_bad_order_is_refused_naming_the_field_and_changes_nothing(shop, case)
     assert _state() == before
 
 
-def test_client_sent_prices_statuses_and_totals_are_ignored(shop):
+def test_client_sent_prices_statuses_and_totals_are_refused_by_name(shop):
     sku = shop["skus"][1]
+    before = Order.objects.count()
     body = {
         "po_number": "PO-CHEAP",
         "status": "shipped",
@@ -150,12 +151,15 @@ def test_client_sent_prices_statuses_and_totals_are_ignored(shop):
 
     response = shop["api"].post(ORDERS, body, format="json")
 
-    assert response.status_code == 201, response.content
-    data = response.json()
-    assert data["status"] == "open"
-    (line,) = data["lines"]
-    assert (line["sku"], line["unit_price"], line["shipped"]) == (sku.code, "40.00", 0)
-    assert Decimal(data["total"]) >= Decimal("240.00")
+    assert response.status_code == 400, response.content
+    assert set(response.json()["errors"]) == {
+        "status",
+        "total",
+        "freight",
+        "lines[0].unit_price",
+        "lines[0].shipped",
+    }
+    assert Order.objects.count() == before
 
 
 def test_sku_spacing_and_case_do_not_matter(shop, account, buyer):

@@ -4,6 +4,7 @@ from django.core.management.base import CommandError
 from backorders.services import StockCountRequest, stock_sync
 from inventory import imports
 from inventory.management.csv_command import CsvImportCommand
+from inventory.parsing import natural_number
 
 
 class Command(CsvImportCommand):
@@ -40,7 +41,8 @@ class Command(CsvImportCommand):
         except ValidationError as error:
             for key, messages in error.message_dict.items():
                 index, _, column = key.partition("].")
-                row = plan.rows[int(index[1:])] if index[1:].isdigit() else "-"
+                position = natural_number(index[1:])
+                row = plan.rows[position] if position is not None else "-"
                 for message in messages:
                     self.stderr.write(f"row {row}, column {column or key}: {message}")
             raise CommandError("Stock changed while importing; nothing was imported.") from None

@@ -1,0 +1,182 @@
+"""Catalogue facets: the catalogue page and GET /api/v1/skus/ filter the same way, count
+styles per facet value under the other filters, and never fail on bad values (a 400
+naming the parameter in the API; ignored and reported on the page)."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from inventory.facets import CatalogueFilter, facet_counts
+from inventory.models import SKU, Gender, Replenishment, Width
+from inventory.pricing import priced
+from tests.factories import (
+    InboundLineFactory,
+    InboundRunFactory,
+    SKUFactory,
+    StockLevelFactory,
+    StyleFactory,
+)
+from tests.pricing.conftest import price_list_for
+
+pytestmark = pytest.mark.django_db
+SKUS = "/api/v1/skus/"
+
+
+@pytest.fixture
+def line(warehouse):
+    """Three styles: a women's boot in Black and Navy (8 in stock, 9 sold out and due in
+    20 days), a men's sandal in Black (wide, core), a women's clog in Sage (quick ship)."""
+    boot = StyleFactory(name="Chelsea Boot", category="Boots", gender=Gender.WOMEN)
+    sandal = StyleFactory(name="Sport Sandal", category="Sandals", gender=Gender.MEN)
+    clog = StyleFactory(name="Garden Clog", category="Clogs", gender=Gender.WOMEN)
+    black, navy = {"style": boot, "color": "Black"}, {"style": boot, "color": "Navy"}
+    skus = {
+        "boot-black-8": SKUFactory(**black, size=Decimal("8"), price=Decimal("90")),
+        "boot-black-9": SKUFactory(**black, size=Decimal("9"), price=Decimal("90")),
+        "boot-navy-8": SKUFactory(**navy, size=Decimal("8"), price=Decimal("95")),
+        "sandal": SKUFactory(
+            style=sandal,
+            color="Black",
+            size=Decimal("10"),
+            width=Width.WIDE,
+            core=True,
+            price=Decimal("40"),
+        ),
+        "clog": SKUFactory(
+            style=clog, color="Sage", size=Decimal("7.5"), quick_ship=True, price=Decimal("60")
+        ),
+    }
+    for name, sku in skus.items():
+        StockLevelFactory(sku=sku, warehouse=warehouse, on_hand=0 if name == "boot-black-9" else 5)
+    run = InboundRunFactory(warehouse=warehouse, eta=timezone.localdate() + dt.timedelta(days=20))
+    InboundLineFactory(run=run, sku=skus["boot-black-9"], quantity=50)
+    return skus
+
+
+def _filter(params, price_list=None):
+    return CatalogueFilter(params, priced(SKU.objects.active(), price_list), ship_days=(2, 3))
+
+
+def _styles(filterset):
+    return set(filterset.qs.values_list("style__name", flat=True).distinct())
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"category": ["Boots", "Clogs"]}, {"Chelsea Boot", "Garden Clog"}),
+        ({"gender": ["men"]}, {"Sport Sandal"}),
+        ({"color": ["Black"]}, {"Chelsea Boot", "Sport Sandal"}),
+        ({"width": ["W"]}, {"Sport Sandal"}),
+        ({"size": ["9"]}, set()),  # sold out: a size filter means pairs now
+        ({"size": ["8", "7.5"]}, {"Chelsea Boot", "Garden Clog"}),
+        ({"list": ["core", "quick_ship"]}, {"Sport Sandal", "Garden Clog"}),
+        ({"price_min": "50", "price_max": "92"}, {"Chelsea Boot", "Garden Clog"}),
+        ({"q": "navy"}, {"Chelsea Boot"}),
+    ],
+)
+def test_each_filter_narrows_the_styles(line, params, expected):
+    assert _styles(_filter(params)) == expected
+
+
+def test_ships_by_counts_stock_and_runs_due_in_time(line):
+    today = timezone.localdate()
+    soon = _filter({"ships_by": (today + dt.timedelta(days=10)).isoformat()})
+    assert line["boot-black-9"] not in soon.qs  # its run lands in 20 days
+    assert line["boot-black-8"] in soon.qs  # from stock
+    later = _filter({"ships_by": (today + dt.timedelta(days=40)).isoformat()})
+    assert line["boot-black-9"] in later.qs
+    assert not _filter({"ships_by": today.isoformat()}).qs.exists()  # nothing ships today
+
+
+def test_the_price_range_is_the_accounts_price(line, account):
+    price_list = price_list_for(account, percent_off="50")
+    assert _styles(_filter({"price_max": "50"}, price_list)) == {
+        "Chelsea Boot",  # 90 and 95 at half price
+        "Sport Sandal",
+        "Garden Clog",
+    }
+    assert _styles(_filter({"price_max": "50"})) == {"Sport Sandal"}
+
+
+def test_facet_counts_apply_every_filter_but_their_own(line, django_assert_max_num_queries):
+    filterset = _filter({"category": ["Boots"], "color": ["Black"]})
+    assert filterset.is_valid()
+    with django_assert_max_num_queries(6):
+        counts = facet_counts(filterset)
+    by = {
+        facet: {v.value: (v.count, v.selected) for v in values} for facet, values in counts.items()
+    }
+    assert by["category"] == {"Boots": (1, True), "Sandals": (1, False)}  # Black only
+    assert by["color"] == {"Black": (1, True), "Navy": (1, False)}  # Boots only
+    assert by["size"] == {"8": (1, False)}  # size 9 of the Black boot is sold out
+    assert by["gender"] == {"women": (1, False)}
+    assert by["list"] == {"core": (0, False), "quick_ship": (0, False)}
+
+
+def test_the_api_takes_the_same_filters(buyer_api, line):
+    response = buyer_api.get(SKUS, {"color": "Black", "size": "8", "category": "Boots"})
+    assert response.status_code == 200
+    assert [item["sku"] for item in response.json()["results"]] == [line["boot-black-8"].code]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"width": "XL"}, "width"),
+        ({"size": "8.25"}, "size"),
+        ({"color": "Purple"}, "color"),
+        ({"gender": "kids"}, "gender"),
+        ({"ships_by": "next week"}, "ships_by"),
+        ({"price_min": "-1"}, "price_min"),
+        ({"price_max": "lots"}, "price_max"),
+        ({"list": "sale"}, "list"),
+        ({"category": "\x00"}, "category"),
+    ],
+)
+def test_bad_facet_values_are_a_400_in_the_api_naming_the_parameter(buyer_api, line, params, field):
+    response = buyer_api.get(SKUS, params)
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+
+
+def test_bad_facet_values_are_ignored_and_reported_on_the_page(buyer_client, line):
+    response = buyer_client.get(reverse("portal:catalogue"), {"width": "XL", "color": "Black"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Some filters were ignored" in body
+    assert "Sport Sandal" in body  # the good filter still applies
+    assert "Garden Clog" not in body
+
+
+def test_the_catalogue_page_shows_cards_with_counts_within_its_query_budget(
+    buyer_client, account, line, django_assert_max_num_queries
+):
+    price_list_for(account, percent_off="10")
+    url = reverse("portal:catalogue")
+    with django_assert_max_num_queries(18):
+        response = buyer_client.get(url, {"color": "Black", "view": "list"})
+    body = response.content.decode()
+    assert "2 styles" in body
+    assert "$81.00" in body  # the boot at 10% off
+    assert 'class="styles list"' in body
+    assert 'id="f-color-navy"' in body  # the other colour, with its count, to add
+    with django_assert_max_num_queries(18):
+        partial = buyer_client.get(url, {"color": "Black"}, HTTP_HX_REQUEST="true")
+    assert "<html" not in partial.content.decode()
+    assert "Chelsea Boot" in partial.content.decode()
+
+
+def test_the_page_query_count_does_not_grow_with_the_catalogue(
+    buyer_client, warehouse, django_assert_max_num_queries
+):
+    for n in range(40):
+        style = StyleFactory(category=f"Cat {n % 5}", replenishment=Replenishment.COMMITTED)
+        for color in ("Black", "Tan"):
+            StockLevelFactory(sku=SKUFactory(style=style, color=color), warehouse=warehouse)
+    with django_assert_max_num_queries(18):
+        response = buyer_client.get(reverse("portal:catalogue"), {"page": "2"})
+    assert "Page 2 of 2" in response.content.decode()
