@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run test lint format system-deps check-services bench load clean
+.PHONY: install run test lint format system-deps check-services bench load simulate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,13 @@ LOAD_SECONDS ?= 60
 load: install check-services
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) LOAD_SECONDS=$(LOAD_SECONDS) \
 		$(PY) -m pytest tests/load -q -s -p no:cacheprovider
+
+# A full turbulent season on a simulated clock, naive and calibrated promises side by
+# side, in a database of its own (DATABASE_URL's server, or a temporary SQLite file);
+# writes $(SEASON_OUT)/report.json and report.html. docs/PROMISES.md explains them.
+SEASON_OUT ?= var/season
+simulate: install
+	$(PY) manage.py simulate_season --weeks 26 --stores 200 --scenario turbulent --promise both --out $(SEASON_OUT)
 
 clean:
 	rm -rf var staticfiles .pytest_cache

@@ -197,3 +197,4 @@ order_action_register(
     position=70,
     query_initial=("run",),
 )
+from backorders import admin_promises  # noqa: E402, F401  (the promise report page)

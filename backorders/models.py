@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from inventory.models import InboundRun
+
 
 class DecisionStatus(models.TextChoices):
     PENDING = "pending", "Waiting for the retailer"
@@ -149,3 +151,14 @@ class StockShortage(models.Model):
 
     def __str__(self):
         return f"Shortage at {self.stock_level_id}: {self.counted} < {self.allocated_before}"
+
+
+class PromiseReport(InboundRun):
+    """The promise report in the admin (a page, not a table of its own): did the dates
+    promised to stores hold, and each factory's record. Planners and customer service
+    read it with the right to view runs."""
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+        verbose_name = verbose_name_plural = "promise report"

@@ -11,7 +11,7 @@ from backorders.services.common import alternative_skus, sku_description
 from inventory.parsing import natural_number
 from inventory.selectors import run_etas, ship_date_from_stock
 from orders.models import Account, BackorderPeg, OrderLine
-from orders.selectors import line_expected_dates
+from orders.selectors import line_promises
 
 
 @dataclass
@@ -21,6 +21,7 @@ class BackorderRow:
     expected_date: dt.date | None
     decision: DecisionRequest | None
     alternatives: list[dict]
+    basis: str = ""  # why the expected date is what it is
 
 
 def open_backorders_queryset(*, account: Account) -> QuerySet[OrderLine]:
@@ -46,7 +47,7 @@ def open_backorders(*, account: Account, limit: int = 500) -> list[BackorderRow]
     """Every open backorder of the account (oldest order first) in a fixed number of
     queries; alternatives only for lines with a pending decision."""
     lines = list(open_backorders_queryset(account=account)[:limit])
-    expected = line_expected_dates(lines=lines)
+    promises = line_promises(lines=lines)
     etas = run_etas(run_ids={peg.inbound_line.run_id for line in lines for peg in line.pegs.all()})
     deciding = [line for line in lines if line.pending_decisions]
     offers = alternative_skus(lines=deciding) if deciding else {}
@@ -61,7 +62,8 @@ def open_backorders(*, account: Account, limit: int = 500) -> list[BackorderRow]
             BackorderRow(
                 line=line,
                 runs=runs,
-                expected_date=expected.get(line.pk),
+                expected_date=promises[line.pk].date if line.pk in promises else None,
+                basis=promises[line.pk].basis if line.pk in promises else "",
                 decision=line.pending_decisions[0] if line.pending_decisions else None,
                 alternatives=[
                     {"sku": sku.code, "description": sku_description(sku), "ships_by": ships_by}

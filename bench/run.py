@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg2
@@ -96,6 +97,23 @@ def measure(name, *, duration, runs, jobs):
         command, cwd=ROOT, capture_output=False, stdout=subprocess.PIPE, text=True, check=True
     ).stdout
     return json.loads(output)
+
+
+SEASON = ["--weeks", "26", "--stores", "200", "--scenario", "turbulent", "--promise", "calibrated"]
+SEASON_LIMIT_S = 600  # a full turbulent season within 10 minutes on this 2-core machine
+
+
+def season_measure():
+    """Wall time of one full turbulent season (manage.py simulate_season): it creates,
+    migrates and drops its own database beside the benchmark ones."""
+    env = {**os.environ, "DATABASE_URL": database_url("portal_bench_season")}
+    command = [PYTHON, "manage.py", "simulate_season", *SEASON, "--out", "var/bench-season"]
+    started = time.monotonic()
+    subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    return {
+        "command": " ".join(["manage.py simulate_season", *SEASON]),
+        "seconds": round(time.monotonic() - started, 1),
+    }
 
 
 def ratio(numerator, denominator):
@@ -200,6 +218,13 @@ def evaluate(results, scale):
             ratio(big["pdf_download"]["rps"]["median"], big["bare_django"]["rps"]["median"]),
             0.5,
         )
+    if "season" in results:
+        target(
+            f"full turbulent season seconds / {SEASON_LIMIT_S} s",
+            ratio(results["season"]["seconds"], SEASON_LIMIT_S),
+            1.0,
+            False,
+        )
     return rows
 
 
@@ -283,6 +308,9 @@ def markdown(results, rows, scale):
         for job in ("sweep", "eta_change", "pdf"):
             if job in data:
                 lines.append(f"\n{job}: `{json.dumps(data[job])}`")
+    if "season" in results:
+        season = results["season"]
+        lines.append(f"\n## Season simulator\n\n`{season['command']}`: {season['seconds']} s")
     return "\n".join(lines) + "\n"
 
 
@@ -312,6 +340,8 @@ def main():
         results[f"x{scale}"] = measure(
             name, duration=args.duration, runs=args.runs, jobs=scale == args.scale
         )
+    log("measuring a full turbulent season (simulate_season)")
+    results["season"] = season_measure()
     rows = evaluate(results, args.scale)
     results["targets"] = rows
     (ROOT / "bench/results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")

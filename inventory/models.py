@@ -174,6 +174,9 @@ class InboundRun(models.Model):
         max_length=20, choices=InboundStatus.choices, default=InboundStatus.PLANNED
     )
     eta = models.DateField("ETA")
+    arrived_on = models.DateField(
+        null=True, blank=True, help_text="Day its first pairs were received (its factory's record)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

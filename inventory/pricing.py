@@ -8,7 +8,16 @@ the cart). tests/inventory/test_pricing.py holds the two to the same answers."""
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce, Round
 
 from inventory.models import SKU, PriceList, PriceListItem
@@ -43,17 +52,30 @@ def price_expression(price_list: PriceList | None, prefix: str = ""):
     """The SQL for the price of the SKU row (or of `prefix`, e.g. "sku__") under a list."""
     if price_list is None:
         return F(f"{prefix}price")
-    items = PriceListItem.objects.filter(price_list=price_list)
-    sku_price = items.filter(sku=OuterRef(f"{prefix}pk")).values("price")[:1]
-    style_price = items.filter(style=OuterRef(f"{prefix}style_id")).values("price")[:1]
     factor = (Decimal(100) - price_list.percent_off) / 100
     base = ExpressionWrapper(F(f"{prefix}price") * Value(factor), output_field=PRICE_FIELD)
-    return Coalesce(
-        Subquery(sku_price, output_field=PRICE_FIELD),
-        Subquery(style_price, output_field=PRICE_FIELD),
-        Round(base, 2),
-        output_field=PRICE_FIELD,
-    )
+    # A lookup per row for each kind of explicit price the list has, and only for those:
+    # filtering every SKU on its price costs two index probes a row otherwise.
+    sku_items, style_items = _item_kinds(price_list)
+    items = PriceListItem.objects.filter(price_list=price_list)
+    lookups = []
+    if sku_items:
+        sku_price = items.filter(sku=OuterRef(f"{prefix}pk")).values("price")[:1]
+        lookups.append(Subquery(sku_price, output_field=PRICE_FIELD))
+    if style_items:
+        style_price = items.filter(style=OuterRef(f"{prefix}style_id")).values("price")[:1]
+        lookups.append(Subquery(style_price, output_field=PRICE_FIELD))
+    if not lookups:
+        return Round(base, 2, output_field=PRICE_FIELD)
+    return Coalesce(*lookups, Round(base, 2), output_field=PRICE_FIELD)
+
+
+def _item_kinds(price_list: PriceList) -> tuple[int, int]:
+    """How many explicit SKU and style prices the list has (read once per list object)."""
+    if not hasattr(price_list, "_item_kinds"):
+        counts = price_list.items.aggregate(skus=Count("sku_id"), styles=Count("style_id"))
+        price_list._item_kinds = (counts["skus"], counts["styles"])
+    return price_list._item_kinds
 
 
 def prices_for_skus(*, price_list: PriceList | None, skus) -> dict[int, Decimal]:

@@ -4,6 +4,7 @@ Every ETA the product shows is read here, from InboundRun.eta (the one ETA table
 """
 
 import datetime as dt
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -14,7 +15,8 @@ from django.core.exceptions import EmptyResultSet
 from django.core.files.storage import default_storage
 from django.core.paginator import Page, Paginator
 from django.db import connection, connections
-from django.db.models import F, Prefetch, QuerySet, Sum
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from inventory.calendar import add_business_days
@@ -89,11 +91,138 @@ def next_eta_by_sku(*, sku_ids) -> dict[int, dt.date | None]:
     return result
 
 
-def ship_date_from_run(*, eta: dt.date, terms, today: dt.date | None = None) -> dt.date:
+# --- Factory records and calibrated promise dates --------------------------------
+
+RECORD_RUNS = 20  # a factory's record: its latest received runs
+
+
+@dataclass(frozen=True)
+class FactoryRecord:
+    """How late a factory's runs arrived against the ETA it gave when each was booked
+    (days; negative = early), latest RECORD_RUNS received runs."""
+
+    factory: str
+    slips: tuple[int, ...]
+
+    def usual_slip(self, percentile: int) -> int:
+        ordered = sorted(self.slips)
+        rank = max(math.ceil(len(ordered) * percentile / 100) - 1, 0)
+        return ordered[rank]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What a promise on one run adds to its ETA: the ETA the factory first gave, and
+    the factory's record (None when the run names no factory)."""
+
+    first_eta: dt.date
+    record: FactoryRecord | None
+
+
+def _with_first_eta(runs: QuerySet) -> QuerySet:
+    """Runs with the ETA each was booked with: the oldest ETA change's old ETA, else the
+    ETA (the one ETA table and its history are the only source)."""
+    booked = EtaChange.objects.filter(run=OuterRef("pk")).order_by("changed_at", "pk")
+    return runs.annotate(
+        first_eta=Coalesce(Subquery(booked.values("old_eta")[:1]), F("eta"))
+    ).values_list("pk", "factory", "first_eta", "arrived_on")
+
+
+def factory_records(*, factories=None) -> dict[str, FactoryRecord]:
+    """Each factory's record: its received runs' arrival against the ETA first given."""
+    runs = InboundRun.objects.exclude(factory="").filter(arrived_on__isnull=False)
+    if factories is not None:
+        runs = runs.filter(factory__in=set(factories))
+    return _records_from(list(_with_first_eta(runs)))
+
+
+def _records_from(rows) -> dict[str, FactoryRecord]:
+    """Records from received runs' (pk, factory, first ETA, arrived_on), latest first."""
+    slips = defaultdict(list)
+    for _, factory, first_eta, arrived_on in sorted(
+        rows, key=lambda row: (row[3], row[0]), reverse=True
+    ):
+        if len(slips[factory]) < RECORD_RUNS:
+            slips[factory].append((arrived_on - first_eta).days)
+    return {factory: FactoryRecord(factory, tuple(days)) for factory, days in sorted(slips.items())}
+
+
+def run_records(*, run_ids) -> dict[int, RunRecord]:
+    """The first ETA and factory record of each run, for ship_date_from_run: the runs and
+    their factories' received runs, in one query."""
+    run_ids = set(run_ids)
+    if not run_ids:
+        return {}
+    factories = InboundRun.objects.filter(pk__in=run_ids).exclude(factory="").values("factory")
+    rows = list(
+        _with_first_eta(
+            InboundRun.objects.filter(
+                Q(pk__in=run_ids) | Q(factory__in=Subquery(factories), arrived_on__isnull=False)
+            )
+        )
+    )
+    records = _records_from([row for row in rows if row[1] and row[3] is not None])
+    return {
+        pk: RunRecord(
+            first_eta, records.get(factory, FactoryRecord(factory, ())) if factory else None
+        )
+        for pk, factory, first_eta, _ in rows
+        if pk in run_ids
+    }
+
+
+def slip_allowance(*, record: RunRecord | None, terms) -> int | None:
+    """Days the factory's run usually arrives after the ETA it was booked with, at the
+    terms' percentile; the terms' default buffer with too little history; None when
+    promises are not calibrated (percentile 0)."""
+    if not terms.promise_slip_percentile:
+        return None
+    if record is None or record.record is None:
+        return terms.promise_default_buffer_days
+    if len(record.record.slips) < terms.promise_min_history:
+        return terms.promise_default_buffer_days
+    return record.record.usual_slip(terms.promise_slip_percentile)
+
+
+def promise_basis(*, eta: dt.date, terms, record: RunRecord | None) -> str:
+    """What a backorder's date rests on, in words a store reads: the run's ETA and the
+    slip its factory's record adds (as ship_date_from_run applies it)."""
+    basis = f"ETA {eta:%b} {eta.day}"
+    allowance = slip_allowance(record=record, terms=terms) if record is not None else None
+    if not allowance or allowance <= 0:
+        return basis
+    history = record.record.slips if record.record is not None else ()
+    if len(history) < terms.promise_min_history:
+        return f"{basis}; {allowance} days allowed for a factory with little history"
+    already = (eta - record.first_eta).days
+    if already >= allowance:
+        return f"{basis}; already {already} days later than first planned"
+    return f"{basis}; this factory is usually {allowance} days late"
+
+
+def ship_date_from_run(
+    *,
+    eta: dt.date,
+    terms,
+    today: dt.date | None = None,
+    record: RunRecord | None = None,
+    window_end: dt.date | None = None,
+) -> dt.date:
     """When goods from a run arriving on `eta` ship: receiving days after arrival (a late
-    run that has not arrived counts as arriving today)."""
+    run that has not arrived counts as arriving today). With the run's record, the
+    arrival is calibrated: no earlier than the ETA the factory first gave plus its usual
+    slip (a run already moved later has used up that much of it), and never past the
+    window end unless the ETA itself is."""
     today = today or timezone.localdate()
-    return add_business_days(max(eta, today), terms.receiving_days)
+    naive = add_business_days(max(eta, today), terms.receiving_days)
+    allowance = slip_allowance(record=record, terms=terms) if record is not None else None
+    if not allowance:
+        return naive
+    arrival = max(eta, record.first_eta + dt.timedelta(days=allowance), today)
+    calibrated = add_business_days(arrival, terms.receiving_days)
+    if window_end is not None:
+        calibrated = min(calibrated, max(naive, window_end))
+    return max(calibrated, naive)
 
 
 def ship_date_from_stock(*, terms, today: dt.date | None = None) -> dt.date:
@@ -136,6 +265,7 @@ class InboundSlot:
     run_reference: str
     eta: dt.date
     available: int
+    record: RunRecord | None = None
 
 
 def inbound_slots_by_sku(*, sku_ids) -> dict[int, list[InboundSlot]]:
@@ -152,6 +282,7 @@ def slots_from_lines(lines) -> dict[int, list[InboundSlot]]:
     """Unpromised pairs per SKU from inbound lines (with their runs), earliest ETA first."""
     lines = [line for line in lines if line.run.is_open]
     etas = run_etas(run_ids={line.run_id for line in lines})
+    records = run_records(run_ids=etas)
     slots = defaultdict(list)
     for line in sorted(lines, key=lambda line: (etas[line.run_id], line.pk)):
         available = line.quantity - line.received - line.promised
@@ -164,6 +295,7 @@ def slots_from_lines(lines) -> dict[int, list[InboundSlot]]:
                     line.run.reference,
                     etas[line.run_id],
                     available,
+                    records[line.run_id],
                 )
             )
     return slots
@@ -327,7 +459,11 @@ def promise_plan(
     reason = ""
     for slot in slots:
         ships_by = ship_date_from_run(eta=slot.eta, terms=terms, today=today)
-        if ships_by > last_date:
+        if ships_by <= last_date:
+            ships_by = ship_date_from_run(
+                eta=slot.eta, terms=terms, today=today, record=slot.record, window_end=last_date
+            )
+        else:
             reason = (
                 NoPromiseReason.BEYOND_WINDOW
                 if window_end and ships_by > window_end

@@ -59,6 +59,12 @@ def _tick(progress: Progress, count: int = 1) -> None:
 
 
 @transaction.atomic(savepoint=False)
+def inbound_run_arrived(*, run_id: int, on: dt.date) -> None:
+    """Record the day a run's first pairs arrived: its factory's record (later partial
+    receipts keep the first day)."""
+    InboundRun.objects.filter(pk=run_id, arrived_on__isnull=True).update(arrived_on=on)
+
+
 def stock_holdback_set(*, stock_level_id: int, holdback: int) -> None:
     """Set a level's safety buffer (a planner's per-level override). Touches only holdback,
     so a concurrent allocation is never overwritten."""

@@ -93,11 +93,17 @@ def base_context(*, recipient_name: str = "") -> dict:
 def render_subject(
     *, kind: str, context: dict, subject_hint: str = "", base: dict | None = None
 ) -> str:
-    """`base` is base_context(), passed in by a caller rendering many subjects."""
+    """`base` is base_context(), passed in by a caller rendering many subjects. A kind's
+    subject about a store names it (a buyer of several stores gets each one's messages);
+    a hint is the caller's whole subject."""
     if subject_hint:
         return clean_subject(subject_hint)
     ctx = {**(base or base_context()), **context}
-    return clean_subject(_render_text(f"notifications/{kind}_subject.txt", ctx))
+    subject = _render_text(f"notifications/{kind}_subject.txt", ctx)
+    store = context.get("account_name")
+    if isinstance(store, str) and store and store not in subject:
+        subject = f"{store}: {subject}"
+    return clean_subject(subject)
 
 
 def render_body(

@@ -83,34 +83,69 @@ def user_can_order(*, user, account: Account) -> bool:
     return Membership.objects.filter(user=user, account=account, role=MembershipRole.BUYER).exists()
 
 
-def line_expected_dates(*, lines) -> dict[int, dt.date]:
-    """The expected ship date of each backordered line, derived from its pegs' runs' ETAs
-    (the latest of them), never copied. Lines without pegs are absent."""
-    from inventory.selectors import run_etas, ship_date_from_run
+@dataclass(frozen=True)
+class LinePromise:
+    date: dt.date
+    eta: dt.date
+    record: object
+    terms: CommercialTerms
+
+    @property
+    def basis(self) -> str:
+        """Why the date is what it is ("ETA Jan 12; this factory is usually 9 days late")."""
+        from inventory.selectors import promise_basis
+
+        return promise_basis(eta=self.eta, terms=self.terms, record=self.record)
+
+
+def line_promises(*, lines) -> dict[int, LinePromise]:
+    """Each backordered line's expected date from the run that ships it last, with what
+    it rests on. Lines without pegs are absent."""
+    from inventory.selectors import run_etas, run_records, ship_date_from_run
 
     line_ids = [line.pk for line in lines]
     if not line_ids:
         return {}
     pegs = list(
         BackorderPeg.objects.filter(line_id__in=line_ids).values_list(
-            "line_id", "inbound_line__run_id", "line__order__terms_id"
+            "line_id", "inbound_line__run_id", "line__order__terms_id", "line__window_end"
         )
     )
     if not pegs:
         return {}
-    etas = run_etas(run_ids={run_id for _, run_id, _ in pegs})
-    terms = {t.pk: t for t in CommercialTerms.objects.filter(pk__in={t for _, _, t in pegs})}
+    etas = run_etas(run_ids={run_id for _, run_id, _, _ in pegs})
+    records = run_records(run_ids=etas)
+    terms = {t.pk: t for t in CommercialTerms.objects.filter(pk__in={t for _, _, t, _ in pegs})}
     today = timezone.localdate()
-    # Once per run and terms: an ETA change asks for 20,000 lines of one run.
-    ship_dates = {
-        (run_id, terms_id): ship_date_from_run(eta=etas[run_id], terms=terms[terms_id], today=today)
-        for run_id, terms_id in {(run_id, terms_id) for _, run_id, terms_id in pegs}
+    # Once per run, terms and window: an ETA change asks for 20,000 lines of one run.
+    promises = {
+        (run_id, terms_id, window_end): LinePromise(
+            ship_date_from_run(
+                eta=etas[run_id],
+                terms=terms[terms_id],
+                today=today,
+                record=records[run_id],
+                window_end=window_end,
+            ),
+            etas[run_id],
+            records[run_id],
+            terms[terms_id],
+        )
+        for run_id, terms_id, window_end in {tuple(peg[1:]) for peg in pegs}
     }
-    expected = {}
-    for line_id, run_id, terms_id in pegs:
-        date = ship_dates[run_id, terms_id]
-        expected[line_id] = max(date, expected.get(line_id, date))
-    return expected
+    latest = {}
+    for line_id, *key in pegs:
+        promise = promises[tuple(key)]
+        if line_id not in latest or promise.date > latest[line_id].date:
+            latest[line_id] = promise
+    return latest
+
+
+def line_expected_dates(*, lines) -> dict[int, dt.date]:
+    """The expected ship date of each backordered line, derived from its pegs' runs' ETAs
+    (the latest of them) and their factories' records, never copied. Lines without pegs
+    are absent."""
+    return {line_id: promise.date for line_id, promise in line_promises(lines=lines).items()}
 
 
 # --- Dashboard, rep and scorecard reads ---------------------------------------------

@@ -1,7 +1,9 @@
 from functools import cached_property
 
+from django.db.models import Exists, OuterRef
 from django.utils.functional import SimpleLazyObject
 
+from orders.models import Membership, MembershipRole
 from orders.selectors import accounts_visible_to
 
 SESSION_ACCOUNT_KEY = "current_account_id"
@@ -21,8 +23,14 @@ class AccountMenu:
         user = self._request.user
         if not user.is_authenticated:
             return []
-        # Whole rows: the current account is the one views work with.
-        return list(accounts_visible_to(user=user).order_by("name"))
+        # Whole rows: the current account is the one views work with; with whether the
+        # user is its buyer, in the same query (the header and menus show what they may do).
+        buyer = Membership.objects.filter(
+            user=user, account=OuterRef("pk"), role=MembershipRole.BUYER
+        )
+        return list(
+            accounts_visible_to(user=user).annotate(user_is_buyer=Exists(buyer)).order_by("name")
+        )
 
     @cached_property
     def current(self):
@@ -35,6 +43,20 @@ class AccountMenu:
     @property
     def can_switch(self):
         return len(self.accounts) > 1
+
+    @property
+    def is_buyer(self) -> bool:
+        """The user is a buyer of the current account (its settings are theirs to change)."""
+        return bool(self.current and self.current.user_is_buyer)
+
+    @property
+    def can_order(self) -> bool:
+        """orders.selectors.user_can_order for the current account, from the same list."""
+        user = self._request.user
+        current = self.current
+        if current is None:
+            return False
+        return self.is_buyer or bool(user.is_sales_rep and current.rep_id == user.pk)
 
 
 class CurrentAccountMiddleware:

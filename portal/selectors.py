@@ -282,6 +282,9 @@ class Policies:
     decision_default: str
     processing_days: int
     receiving_days: int
+    promise_slip_percentile: int
+    promise_default_buffer_days: int
+    promise_min_history: int
     promise_horizon_days: int
     returns_window_days: int
     defect_claim_days: int
@@ -312,6 +315,9 @@ def policies_for(*, account: Account | None, today=None) -> Policies:
         decision_default=subject.get_decision_default_display(),
         processing_days=terms.processing_days,
         receiving_days=terms.receiving_days,
+        promise_slip_percentile=terms.promise_slip_percentile,
+        promise_default_buffer_days=terms.promise_default_buffer_days,
+        promise_min_history=terms.promise_min_history,
         promise_horizon_days=terms.promise_horizon_days,
         returns_window_days=terms.returns_window_days,
         defect_claim_days=terms.defect_claim_days,

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from portal.views import health, media, passwords
+from portal.views import health, media, passwords, site
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", site.favicon, name="favicon"),
     path("api/", include("portal.api.urls")),
     path(
         f"{settings.MEDIA_URL.lstrip('/')}catalogue/<path:path>",

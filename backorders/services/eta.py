@@ -100,10 +100,10 @@ def eta_change(*, run: InboundRun, new_eta: dt.date, reason: str, user, case=Non
     inside, outside = [], []
     for line in lines:
         new_date = expected[line.pk]
-        if line.window_end is None or new_date <= line.window_end:
-            inside.append(line)
-        else:
+        if line.window_end is not None and new_date > line.window_end:
             outside.append(line)
+        elif new_date != old_dates[line.pk]:  # a move inside the factory's usual slip is not news
+            inside.append(line)
     pending = {
         request.line_id: request
         for request in pending_decisions_lock(line_ids=[line.pk for line in lines])

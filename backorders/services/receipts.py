@@ -104,6 +104,10 @@ def run_receive(
     run = inventory_locks.inbound_run_lock(run_id=run.pk)
     if run.status == InboundStatus.CANCELLED:
         raise RunNotReceivable(f"Run {run.reference} is cancelled.")
+    # Every open inbound line of these SKUs first, in pk order (the fill may move pegs to
+    # any of them; two receipts of different runs never wait on each other in a cycle),
+    # then this run's (held already unless the run is received).
+    inventory_locks.open_inbound_lines_lock(sku_ids=sku_ids)
     inbound_lines = inventory_locks.inbound_lines_lock(run_id=run.pk)
     wanted = _wanted(inbound_lines=inbound_lines, requests=requests)
     if not wanted:
@@ -132,6 +136,7 @@ def run_receive(
     if all(line.received >= line.quantity for line in inbound_lines):
         run.status = InboundStatus.RECEIVED
         run.save(update_fields=["status", "updated_at"])
+    inventory_services.inbound_run_arrived(run_id=run.pk, on=today)
     receipt = Receipt.objects.create(
         run=run, key=key or None, lines=receipt_lines, received_by=user
     )

@@ -12,7 +12,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Q
 
 from inventory import selectors as inventory_selectors
 from inventory.exceptions import InboundOverPromised, InsufficientStock
@@ -56,6 +55,10 @@ class Book:
         self.received = defaultdict(int)  # inbound line id -> pairs in
         self.slots: dict[int, list[Slot]] = defaultdict(list)  # sku id -> by ETA
         self.levels: dict[int, StockLevel] = {}
+        # Indexes over the two maps above, so a verb over thousands of lines stays linear.
+        self._slot_by_id: dict[int, Slot] = {}
+        self._inbounds_of: dict[int, set[int]] = defaultdict(set)  # line id -> inbound ids
+        self._levels_of: dict[int, set[int]] = defaultdict(set)  # line id -> level ids
         self.touched: set[int] = set()
         self._allocation_created: dict[tuple[int, int], dt.datetime] = {}
         self._load(self.lines)
@@ -70,11 +73,13 @@ class Book:
         ).values_list("line_id", "inbound_line_id", "quantity"):
             self.pegs[(line_id, inbound_id)] = quantity
             self._pegs_before[(line_id, inbound_id)] = quantity
+            self._inbounds_of[line_id].add(inbound_id)
         for line_id, level_id, quantity, created in Allocation.objects.filter(
             line_id__in=list(lines)
         ).values_list("line_id", "stock_level_id", "quantity", "created_at"):
             self.allocations[(line_id, level_id)] = quantity
             self._allocations_before[(line_id, level_id)] = quantity
+            self._levels_of[line_id].add(level_id)
             self._allocation_created[(line_id, level_id)] = created
 
     def add_lines(self, lines) -> None:
@@ -91,28 +96,23 @@ class Book:
         """Open inbound lines locked by the caller (with their runs)."""
         inbound_lines = [line for line in inbound_lines if line.run.status in OPEN_INBOUND_STATUSES]
         etas = inventory_selectors.run_etas(run_ids={line.run_id for line in inbound_lines})
-        known = {slot.inbound_line_id for slots in self.slots.values() for slot in slots}
         for line in inbound_lines:
-            if line.pk in known:
+            if line.pk in self._slot_by_id:
                 continue
-            self.slots[line.sku_id].append(
-                Slot(
-                    line.pk,
-                    line.sku_id,
-                    line.run_id,
-                    etas[line.run_id],
-                    line.quantity - line.received - line.promised,
-                )
+            slot = Slot(
+                line.pk,
+                line.sku_id,
+                line.run_id,
+                etas[line.run_id],
+                line.quantity - line.received - line.promised,
             )
+            self._slot_by_id[line.pk] = slot
+            self.slots[line.sku_id].append(slot)
         for slots in self.slots.values():
             slots.sort(key=lambda slot: (slot.eta, slot.inbound_line_id))
 
     def slot(self, inbound_line_id) -> Slot | None:
-        for slots in self.slots.values():
-            for slot in slots:
-                if slot.inbound_line_id == inbound_line_id:
-                    return slot
-        return None
+        return self._slot_by_id.get(inbound_line_id)
 
     def free(self, level: StockLevel) -> int:
         """Pairs of a level above its holdback that nobody holds, after this book."""
@@ -121,8 +121,8 @@ class Book:
 
     def line_pegs(self, line_id) -> list[tuple[int, int]]:
         """(inbound line id, pairs) of a line, latest ETA first."""
-        pegs = [(inbound, qty) for (lid, inbound), qty in self.pegs.items() if lid == line_id]
-        return sorted(pegs, key=lambda peg: self._eta_of(peg[0]), reverse=True)
+        pegs = [(inbound, self.pegs[(line_id, inbound)]) for inbound in self._inbounds_of[line_id]]
+        return sorted(pegs, key=lambda peg: (self._eta_of(peg[0]), peg[0]), reverse=True)
 
     def _eta_of(self, inbound_line_id) -> dt.date:
         slot = self.slot(inbound_line_id)
@@ -146,6 +146,7 @@ class Book:
         slot.free -= quantity
         key = (line.pk, inbound_line_id)
         self.pegs[key] = self.pegs.get(key, 0) + quantity
+        self._inbounds_of[line.pk].add(inbound_line_id)
         self.promised[inbound_line_id] += quantity
 
     def unpeg(self, line, quantity, *, first=()) -> int:
@@ -167,6 +168,7 @@ class Book:
         self.pegs[key] -= take
         if not self.pegs[key]:
             del self.pegs[key]
+            self._inbounds_of[line_id].discard(inbound_id)
         self.promised[inbound_id] -= take
         slot = self.slot(inbound_id)
         if slot is not None:
@@ -175,15 +177,16 @@ class Book:
     def allocate(self, line, level, quantity) -> None:
         key = (line.pk, level.pk)
         self.allocations[key] = self.allocations.get(key, 0) + quantity
+        self._levels_of[line.pk].add(level.pk)
         self.allocated[level.pk] += quantity
 
     def unallocate(self, line, quantity, *, oldest_first=False, level_ids=None) -> dict[int, int]:
         """Take pairs off the line's allocations, newest first (oldest first for a
         shipment), only from `level_ids` when given. Returns {level id: pairs}."""
         held = [
-            (key, qty)
-            for key, qty in self.allocations.items()
-            if key[0] == line.pk and (level_ids is None or key[1] in level_ids)
+            ((line.pk, level_id), self.allocations[(line.pk, level_id)])
+            for level_id in self._levels_of[line.pk]
+            if level_ids is None or level_id in level_ids
         ]
         held.sort(key=lambda item: (self._created(item[0]), item[0][1]), reverse=not oldest_first)
         taken, remaining = {}, quantity
@@ -194,6 +197,7 @@ class Book:
             self.allocations[key] -= take
             if not self.allocations[key]:
                 del self.allocations[key]
+                self._levels_of[line.pk].discard(key[1])
             self.allocated[key[1]] -= take
             taken[key[1]] = take
             remaining -= take
@@ -275,10 +279,13 @@ def _rows_write(*, model, target, before, after) -> None:
     changed = {key: qty for key, qty in after.items() if key in before and before[key] != qty}
     new = [key for key in after if key not in before]
     if gone:
-        condition = Q()
-        for line_id, target_id in gone:
-            condition |= Q(line_id=line_id, **{target: target_id})
-        model.objects.filter(condition).delete()
+        table, params = values_table("gone", ["gone_line", "gone_target"], gone)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"{table}DELETE FROM {model._meta.db_table} WHERE (line_id, {target}) IN "
+                "(SELECT gone_line, gone_target FROM gone)",
+                params,
+            )
     if changed:
         table, params = values_table(
             "changed",

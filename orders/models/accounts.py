@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -39,6 +39,18 @@ class CommercialTerms(models.Model):
     )
     promise_horizon_days = models.PositiveIntegerField(
         default=120, help_text="Nothing is promised further out than this."
+    )
+    promise_slip_percentile = models.PositiveSmallIntegerField(
+        default=90,
+        validators=[MaxValueValidator(100)],
+        help_text="A backorder's date adds its factory's slip at this percentile of its "
+        "record (0: the run's ETA as given).",
+    )
+    promise_min_history = models.PositiveSmallIntegerField(
+        default=5, help_text="Received runs a factory needs before its own record is used."
+    )
+    promise_default_buffer_days = models.PositiveSmallIntegerField(
+        default=0, help_text="Days added to the ETA of a factory with too little history."
     )
     decision_deadline_days = models.PositiveIntegerField(
         default=5, help_text="Days a retailer has to answer a late-ETA decision request."

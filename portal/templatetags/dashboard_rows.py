@@ -110,17 +110,20 @@ def _core_reorder_form(sku, *, csrf_input, reorder_url):
 @register.simple_tag(takes_context=True)
 def core_list_rows(context, skus, can_order):
     """Each core SKU with ATS now and the usual quantity: one click adds it to the cart for
-    a user who may order, otherwise a link to its style."""
+    a user who may order, a link to order it from its style page when there is no usual
+    quantity; a viewer gets no action (the style's name links to it)."""
     csrf_input = CsrfTokenNode().render(context) if can_order else ""
     reorder_url = escape(reverse("portal:core_reorder"))
     rows = []
     for sku in skus:
         style_url = escape(reverse("portal:style_detail", args=[sku.style.number]))
-        action = (
-            _core_reorder_form(sku, csrf_input=csrf_input, reorder_url=reorder_url)
-            if can_order and sku.usual_quantity
-            else f'<a href="{style_url}">Order</a>'
-        )
+        if not can_order:
+            action = ""
+        elif sku.usual_quantity:
+            action = _core_reorder_form(sku, csrf_input=csrf_input, reorder_url=reorder_url)
+        else:
+            action = f'<a href="{style_url}">Order</a>'
+
         rows.append(
             "<tr>"
             f'<td><a href="{style_url}">{escape(sku.style.name)}</a> '

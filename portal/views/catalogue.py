@@ -3,7 +3,10 @@ the account's prices. The filters live in the URL, so a filtered catalogue can b
 shared; htmx swaps the facets and results without a full reload. A bad filter value is
 ignored and said so, never an error page."""
 
+import hashlib
+
 from django.contrib.auth.decorators import login_required
+from django.db import connection
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -22,7 +25,8 @@ VIEWS = ("grid", "list")
 def catalogue(request):
     account = request.account or None
     terms = rules.current_terms()
-    skus = priced(SKU.objects.active(), account_price_list(account=account))
+    price_list = account_price_list(account=account)
+    skus = priced(SKU.objects.active(), price_list)
     filterset = CatalogueFilter(
         request.GET, skus, ship_days=(terms.processing_days, terms.receiving_days)
     )
@@ -38,7 +42,7 @@ def catalogue(request):
     view = request.GET.get("view") if request.GET.get("view") in VIEWS else "grid"
     context = {
         "filter": filterset,
-        "facets": facet_counts(filterset),
+        "facets": facet_counts(filterset, cache_key=_counts_key(request, price_list)),
         "page": catalogue_page(skus=filterset.qs, page=request.GET.get("page", 1)),
         "ignored": ignored,
         "view": view,
@@ -46,6 +50,13 @@ def catalogue(request):
     }
     template = "portal/catalogue/_body.html" if request.htmx else "portal/catalogue/page.html"
     return render(request, template, context)
+
+
+def _counts_key(request, price_list) -> str:
+    """The filters asked for (not the page or the view), the price list and the database."""
+    params = sorted((k, tuple(v)) for k, v in request.GET.lists() if k not in ("page", "view"))
+    key = (connection.settings_dict["NAME"], params, price_list.pk if price_list else None)
+    return "catalogue-facets:" + hashlib.sha256(repr(key).encode()).hexdigest()
 
 
 def _query_without_page(request) -> str:

@@ -53,11 +53,13 @@ def order_detail(request, number):
 def _detail_page(request, order, *, status=200):
     details = order_line_details(order=order)
     has_open = any(detail.line.open_quantity for detail in details)
+    can_order = user_can_order(user=request.user, account=order.account)
     context = {
         "order": order,
         "details": details,
         # Open pairs the user may order for can be cancelled from this page.
-        "cancellable": has_open and user_can_order(user=request.user, account=order.account),
+        "cancellable": has_open and can_order,
+        "can_order": can_order,
     }
     return render(request, "portal/orders/detail.html", context, status=status)
 

@@ -59,7 +59,7 @@ def test_redis_down_during_an_order_delays_the_confirmation_and_never_loses_it(
     assert swept == 1
     assert again == []
     assert [m.subject for m in mail.outbox] == [
-        f"Order {order.number} confirmed (PO PO-REDIS-DOWN)"
+        f"{order.account.name}: Order {order.number} confirmed (PO PO-REDIS-DOWN)"
     ]
     confirmation.refresh_from_db()
     assert (confirmation.status, confirmation.attempts) == (MessageStatus.SENT, 1)

@@ -180,3 +180,19 @@ def test_the_page_query_count_does_not_grow_with_the_catalogue(
     with django_assert_max_num_queries(18):
         response = buyer_client.get(reverse("portal:catalogue"), {"page": "2"})
     assert "Page 2 of 2" in response.content.decode()
+
+
+def test_facet_counts_are_kept_for_the_same_filters_and_price_list(buyer_client, line):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("portal:catalogue")
+    with CaptureQueriesContext(connection) as first:
+        buyer_client.get(url, {"color": "Black"})
+    with CaptureQueriesContext(connection) as again:
+        page = buyer_client.get(url, {"color": "Black", "view": "list"})
+    assert len(first) - len(again) == 6  # the six counts, not the results
+    assert 'id="f-color-navy"' in page.content.decode()
+    with CaptureQueriesContext(connection) as other:
+        buyer_client.get(url, {"color": "Navy"})
+    assert len(other) == len(first)  # other filters are counted afresh

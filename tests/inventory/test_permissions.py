@@ -27,11 +27,16 @@ def test_staff_missing_one_permission_is_refused():
     assert not allowed(PUSH, staff_with("add_inboundrun"))
 
 
-def test_a_retailer_with_the_permission_but_not_staff_is_refused():
+def test_an_integration_user_with_the_permissions_but_not_staff_is_allowed():
+    # The ERP's token holds the feed permissions through its role, never the admin flag.
     user = staff_with("add_inboundrun", "change_inboundrun")
     user.is_staff = False
     user.save(update_fields=["is_staff"])
-    assert not allowed(PUSH, user)
+    assert allowed(PUSH, user)
+
+
+def test_a_retailer_without_the_permissions_is_refused():
+    assert not allowed(PUSH, UserFactory())
 
 
 def test_anonymous_and_inactive_users_are_refused():

@@ -41,7 +41,7 @@ def test_delivery_sends_html_and_text_once_and_records_it(outbox):
     assert len(outbox) == 1
     sent = outbox[0]
     assert sent.to == [user.email]
-    assert sent.subject == "Order SO-10042 (PO PO-7781) has shipped"
+    assert sent.subject == ("Comfort Shoes of Burlington: Order SO-10042 (PO PO-7781) has shipped")
     assert "Hello Dana," in sent.body
     assert "1Z999AA10123456784" in sent.body
     html, mimetype = sent.alternatives[0]
@@ -172,6 +172,7 @@ def test_a_cr_lf_in_the_po_number_cannot_inject_a_header(outbox):
     assert parsed["Bcc"] is None
     assert parsed["X-Evil"] is None
     assert parsed["Subject"] == (
+        "Comfort Shoes of Burlington: "
         "Order SO-10042 (PO PO-1 Bcc: thief@evil.example X-Evil: 1) has shipped"
     )
 

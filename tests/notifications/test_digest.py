@@ -71,7 +71,9 @@ def test_eta_change_is_one_message_per_account_listing_every_line(outbox):
     # then: one email per person, each listing every line with old and new dates
     assert sorted(m.to[0] for m in outbox) == sorted([buyer.email, viewer.email])
     for sent in outbox:
-        assert sent.subject == "New delivery date for 3 lines: RUN-00012 now Apr 15, 2026"
+        assert sent.subject == (
+            "Comfort Shoes of Burlington: New delivery date for 3 lines: RUN-00012 now Apr 15, 2026"
+        )
         for line in ("WLK-BLK-090M", "WLK-BLK-095M", "WLK-BRN-080M"):
             assert line in sent.body
         assert sent.body.count("was Apr 9, 2026, now Apr 23, 2026") == 3

@@ -40,7 +40,9 @@ def test_enqueue_writes_one_row_per_recipient_and_kicks_after_commit(
     assert [m.key for m in messages] == [f"shipment:1:{alice.pk}", f"shipment:1:{bob.pk}"]
     assert {m.status for m in messages} == {MessageStatus.PENDING}
     assert messages[0].to_email == alice.email
-    assert messages[0].subject == "Order SO-10042 (PO PO-7781) has shipped"
+    assert messages[0].subject == (
+        "Comfort Shoes of Burlington: Order SO-10042 (PO PO-7781) has shipped"
+    )
     assert sorted(kicks) == sorted(m.pk for m in messages)
 
 
@@ -199,7 +201,9 @@ def test_many_events_are_written_together_and_kicked_once(
         for i in range(4)
         for pk in sorted({users[i % 3].pk, users[(i + 1) % 3].pk})
     ]
-    assert {m.subject for m in messages} == {"Order SO-10042 (PO PO-7781) has shipped"}
+    assert {m.subject for m in messages} == {
+        "Comfort Shoes of Burlington: Order SO-10042 (PO PO-7781) has shipped"
+    }
     assert len(callbacks) == 1
     assert sorted(kicks) == sorted(m.pk for m in messages)
 

@@ -141,8 +141,8 @@ def test_broker_down_the_order_commits_fast_and_the_sweep_delivers_later(outbox)
     # then: both delivered, once
     assert delivered == 2
     assert sorted(m.subject for m in outbox) == [
-        "Order SO-10042 (PO PO-7781) has shipped",
-        "Order SO-10042 confirmed (PO PO-7781)",
+        "Comfort Shoes of Burlington: Order SO-10042 (PO PO-7781) has shipped",
+        "Comfort Shoes of Burlington: Order SO-10042 confirmed (PO PO-7781)",
     ]
     message.refresh_from_db()
     assert message.status == MessageStatus.SENT

@@ -69,7 +69,9 @@ def test_delivers_a_multipart_message_through_smtp_without_injected_headers(smtp
     assert parsed["To"] == "buyer@comfortshoes.example"
     assert parsed["From"] == "Trailwise Wholesale <orders@trailwise.example>"
     assert parsed["Bcc"] is None
-    assert parsed["Subject"] == "Order SO-10042 confirmed (PO PO-7781 Bcc: thief@evil.example)"
+    assert parsed["Subject"] == (
+        "Smith & Sons <Shoes>: Order SO-10042 confirmed (PO PO-7781 Bcc: thief@evil.example)"
+    )
     assert parsed["Message-ID"] == f"<outbox-{message.pk}@trailwise.example>"
     assert parsed.get_content_type() == "multipart/alternative"
     text = parsed.get_body(preferencelist=("plain",)).get_content()

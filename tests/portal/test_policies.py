@@ -110,3 +110,23 @@ def test_account_without_backorders(buyer_client, account, terms):
     account.save()
     page = buyer_client.get(reverse("portal:policies")).content.decode()
     assert "does not take backorders" in figure(page, "backorder-window")
+
+
+def test_policies_say_how_backorder_dates_are_calibrated(buyer_client, terms):
+    terms.promise_slip_percentile, terms.promise_default_buffer_days = 80, 4
+    terms.save(update_fields=["promise_slip_percentile", "promise_default_buffer_days"])
+
+    page = buyer_client.get(reverse("portal:policies")).content.decode()
+
+    text = figure(page, "promise-calibration")
+    assert "80 in 100" in text
+    assert "gets 4 days" in text
+
+
+def test_policies_say_nothing_of_calibration_when_it_is_off(buyer_client, terms):
+    terms.promise_slip_percentile = 0
+    terms.save(update_fields=["promise_slip_percentile"])
+
+    page = buyer_client.get(reverse("portal:policies")).content.decode()
+
+    assert 'data-figure="promise-calibration"' not in page

@@ -66,6 +66,7 @@ ROUTES: dict[str, Route] = {
     ),
     "password_reset_complete": Route(public=True),
     "healthz": Route(public=True),
+    "favicon": Route(public=True),
     # The caller's own account.
     "portal:dashboard": Route(),
     "portal:account_switch": Route(body=lambda w: {"account": w.alpha.account.pk, "next": "/"}),
@@ -342,7 +343,7 @@ def _walk(w: World, user, *, anonymous=False):
                     problems.append(f"{label}: not sent to the login page")
             elif spec.owned and not anonymous and status not in DENIED:
                 problems.append(f"{label}: expected 403/404/405")
-            if status == 403 and "CSRF" in body:
+            if status == 403 and "CSRF verification failed" in body:
                 problems.append(f"{label}: refused by the CSRF check, not by the view")
     after = _snapshot(w)
     if after != before:

@@ -1,0 +1,124 @@
+"""The promise report's figures on live data, and its admin page."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from backorders.promise_report import live_figures, promise_figures, slips_told
+from backorders.services import eta_change
+from orders.services import LineRequest, order_place
+from orders.services.fulfilment import shipment_confirm
+from portal.roles import StaffRole
+from tests.backorders.helpers import backordered_line, run_with, sku_in_stock, today
+from tests.factories import SKUFactory
+from tests.orders.test_service_desk_helpers import staff_with
+
+pytestmark = pytest.mark.django_db
+
+
+def _shipped_from_stock(*, account, buyer, sku, po, ship_on):
+    line = order_place(
+        account=account, user=buyer, lines=[LineRequest(sku.code, 6)], po_number=po
+    ).lines[0]
+    moment = timezone.make_aware(dt.datetime.combine(ship_on, dt.time(10)))
+    shipment_confirm(
+        order=line.order,
+        carrier="UPS",
+        tracking=f"1Z{po}",
+        user=None,
+        lines=[{"sku": sku.code, "quantity": 6}],
+        shipped_at=moment,
+    )
+    line.refresh_from_db()
+    return line
+
+
+def test_a_line_shipped_by_its_promised_date_kept_it_and_a_late_one_did_not(
+    account, buyer, warehouse
+):
+    sku = sku_in_stock(warehouse=warehouse, on_hand=50)
+    on_time = _shipped_from_stock(account=account, buyer=buyer, sku=sku, po="PO1", ship_on=today())
+    promised = on_time.promised_date
+    _shipped_from_stock(
+        account=account, buyer=buyer, sku=sku, po="PO2", ship_on=promised + dt.timedelta(days=3)
+    )
+
+    figures = promise_figures(since=today(), until=promised + dt.timedelta(days=5))
+
+    assert (figures.lines_due, figures.promises_kept) == (2, 0.5)
+    assert figures.backorder_lines_due == 0
+    assert figures.fill_rate == 1.0
+
+
+def test_a_line_not_due_yet_is_not_counted(account, buyer, warehouse):
+    sku = SKUFactory()
+    run = run_with(skus=[sku], warehouse=warehouse, eta_days=20)
+    line = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=4)
+
+    early = promise_figures(since=today(), until=line.promised_date - dt.timedelta(days=1))
+    due = promise_figures(since=today(), until=line.promised_date)
+
+    assert early.lines_due == 0
+    assert (due.backorder_lines_due, due.backorder_promises_kept, due.fill_rate) == (1, 0.0, 0.0)
+
+
+def test_a_slip_told_before_the_date_given_is_told_early(account, buyer, warehouse):
+    sku = SKUFactory()
+    run = run_with(skus=[sku], warehouse=warehouse, eta_days=14)
+    line = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=4)
+
+    eta_change(run=run, new_eta=run.eta + dt.timedelta(days=7), reason="Late", user=None)
+    told = slips_told(since=today(), until=today(), today=today())
+
+    assert told["slips"] == 1
+    assert told["slips_told_early"] == 1.0
+    assert told["median_warning_days"] == (line.communicated_date - today()).days
+
+
+def test_a_date_given_that_passes_untold_is_a_slip_not_told(account, buyer, warehouse):
+    sku = SKUFactory()
+    run = run_with(skus=[sku], warehouse=warehouse, eta_days=14)
+    line = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=4)
+
+    later = line.communicated_date + dt.timedelta(days=1)
+    told = slips_told(since=today(), until=later, today=later)
+
+    assert (told["slips"], told["slips_told_early"]) == (1, 0.0)
+
+
+def test_the_admin_page_shows_planners_the_figures(
+    client, account, buyer, warehouse, django_assert_max_num_queries
+):
+    sku = sku_in_stock(warehouse=warehouse, on_hand=50)
+    _shipped_from_stock(account=account, buyer=buyer, sku=sku, po="PO1", ship_on=today())
+    client.force_login(staff_with(StaffRole.PLANNER))
+
+    with django_assert_max_num_queries(25):
+        response = client.get(reverse("admin:backorders_promisereport_changelist"))
+
+    assert response.status_code == 200
+    assert "Promise report, last 90 days" in response.text
+    assert "Backorder promises kept" in response.text
+
+
+def test_customer_service_sees_the_page_and_other_staff_do_not(client):
+    client.force_login(staff_with(StaffRole.CS_AGENT))
+    assert client.get(reverse("admin:backorders_promisereport_changelist")).status_code == 200
+    client.force_login(staff_with(None))
+    assert client.get(reverse("admin:backorders_promisereport_changelist")).status_code == 403
+
+
+def test_live_figures_report_the_pairs_past_window_today(account, buyer, warehouse):
+    sku = SKUFactory()
+    run = run_with(skus=[sku], warehouse=warehouse, eta_days=14)
+    line = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=4)
+
+    day_after = line.window_end + dt.timedelta(days=1)
+    with time_machine.travel(timezone.make_aware(dt.datetime.combine(day_after, dt.time(12)))):
+        figures = live_figures(today=timezone.localdate())
+
+    assert figures["pairs_past_window"] == 4
+    assert figures["pairs_free_while_waiting"] == 0
