@@ -10,7 +10,7 @@ from backorders.services import eta_change, run_cancel
 from inventory.admin_extensions import AdminExtension, admin_extend, extension_action
 from inventory.models import InboundRun
 from inventory.services import REASON_MAX_LENGTH
-from orders.admin import ActionForm, case_field, order_action_register
+from orders.admin import ActionDone, ActionForm, case_field, order_action_register
 
 
 @admin.register(DecisionRequest)
@@ -185,7 +185,7 @@ def _order_eta_change(form, request, order):
         case=data["case"],
         user=request.user,
     )
-    return f"{data['run'].reference} now arrives {data['eta']:%b %d, %Y}.", ()
+    return ActionDone(f"{data['run'].reference} now arrives {data['eta']:%b %d, %Y}.")
 
 
 order_action_register(

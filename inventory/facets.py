@@ -30,6 +30,7 @@ from inventory.models import (
 WIDTHS = {label: value for value, label in Width.choices}
 SIZES = [f"{Decimal(n) / 2:g}" for n in range(2, 41)]  # 1 to 20 with halves
 LISTS = {"core": "Core list", "quick_ship": "Quick ship"}
+FAR_DAYS = 3650
 
 
 def in_stock_now():
@@ -120,6 +121,9 @@ class CatalogueFilter(django_filters.FilterSet):
         return queryset.filter(condition)
 
     def filter_ships_by(self, queryset, name, value):
+        # Nothing is scheduled years out; a far date means "whenever" (and keeps the
+        # business-day arithmetic below clear of the calendar's end).
+        value = min(value, self.today + dt.timedelta(days=FAR_DAYS))
         from_stock = add_business_days(self.today, self.processing_days) <= value
         latest_eta = self._latest_eta(value)
         condition = Q(pk__in=[])

@@ -84,6 +84,15 @@ INVOICE ("invoice")::
      "subtotal": "720.00", "freight": "0.00", "total": "720.00",
      "invoice_url": "https://...", "pdf_url": "https://..."}     # pdf_url optional
 
+CREDIT_MEMO ("credit_memo"), a credit memo issued on one of the account's invoices::
+
+    {"account_name": "...", "credit_memo_number": "CM-00311",
+     "invoice_number": "INV-20931", "order_number": "SO-10042",
+     "po_number": "PO-7781", "issued_on": "2026-03-20", "amount": "120.00",
+     "reason": "Manufacturing defect", "note": "Two pairs with split soles",  # note optional
+     "invoice_url": "https://.../invoices/INV-20931/",
+     "pdf_url": "https://.../credit-memos/CM-00311/pdf/"}
+
 GENERIC ("generic"), a plain note from the brand (customer service, announcements)::
 
     {"headline": "...", "body": "plain text, paragraphs separated by blank lines",
@@ -136,6 +145,7 @@ class MessageKind(models.TextChoices):
     BACKORDER_FILLED = "backorder_filled", "Backorder filled"
     SHIPMENT = "shipment", "Shipment"
     INVOICE = "invoice", "Invoice issued"
+    CREDIT_MEMO = "credit_memo", "Credit memo issued"
     GENERIC = "generic", "Note from Trailwise"
     CASE_UPDATE = "case_update", "Service case update"
     BACK_IN_STOCK = "back_in_stock", "Back in stock"
@@ -197,6 +207,18 @@ SPECS: dict[str, KindSpec] = {
     ),
     MessageKind.INVOICE: KindSpec(
         required=("account_name", "invoice_number", "order_number", "total", "due_date"),
+        url_key="invoice_url",
+    ),
+    MessageKind.CREDIT_MEMO: KindSpec(
+        required=(
+            "account_name",
+            "credit_memo_number",
+            "invoice_number",
+            "amount",
+            "reason",
+            "invoice_url",
+            "pdf_url",
+        ),
         url_key="invoice_url",
     ),
     MessageKind.GENERIC: KindSpec(required=("headline", "body"), url_key="url"),

@@ -232,6 +232,19 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
         "invoice_url": f"{SITE}/invoices/INV-20931/",
         "pdf_url": f"{SITE}/invoices/INV-20931/pdf/",
     },
+    MessageKind.CREDIT_MEMO: {
+        "account_name": "Comfort Shoes of Burlington",
+        "credit_memo_number": "CM-00311",
+        "invoice_number": "INV-20931",
+        "order_number": "SO-10042",
+        "po_number": "PO-7781",
+        "issued_on": "2026-03-20",
+        "amount": "120.00",
+        "reason": "Manufacturing defect",
+        "note": "Two pairs with split soles",
+        "invoice_url": f"{SITE}/invoices/INV-20931/",
+        "pdf_url": f"{SITE}/credit-memos/CM-00311/pdf/",
+    },
     MessageKind.GENERIC: {
         "headline": "Your credit of $120.00 has been issued",
         "body": "We have issued credit memo CM-00311 for the two defective pairs on order "

@@ -245,6 +245,10 @@ def document_render(*, kind: str, pk: int) -> str:
     if not stored:
         file_field.storage.delete(name)
         raise DocumentAlreadyRendered(f"{kind} {document} was rendered meanwhile.")
+    if kind == "return_label":
+        from orders.services.returns import return_label_issued
+
+        return_label_issued(authorization_id=pk)
     return name
 
 

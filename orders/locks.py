@@ -58,12 +58,35 @@ def invoice_lock(*, invoice_id):
     return Invoice.objects.select_for_update(of=("self",)).filter(pk=invoice_id).first()
 
 
+def authority_lock(*, account_id, user_id):
+    """Lock what a customer-service authority check counts: the account given to, then
+    the staff member giving (their rows, so two requests cannot both fit the same room
+    under a limit). Taken before the case and everything after it."""
+    from django.contrib.auth import get_user_model
+
+    from orders.models import Account
+
+    Account.objects.select_for_update(of=("self",)).filter(pk=account_id).first()
+    get_user_model().objects.select_for_update(of=("self",)).filter(pk=user_id).first()
+
+
 def case_lock(*, case_id):
     """Lock a service case (its credit total moves only under this lock). Cases and their
     credit requests are taken before Order and everything after it."""
     from orders.models import Case
 
     return Case.objects.select_for_update(of=("self",)).filter(pk=case_id).first()
+
+
+def return_authorization_lock(*, authorization_id):
+    """Lock a return while it moves along its lifecycle (after the authority locks)."""
+    from orders.models import ReturnAuthorization
+
+    return (
+        ReturnAuthorization.objects.select_for_update(of=("self",))
+        .select_related("case__account", "order__terms", "account")
+        .get(pk=authorization_id)
+    )
 
 
 def credit_approval_lock(*, approval_id):

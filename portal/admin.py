@@ -17,6 +17,7 @@ from orders.models import (
     CreditMemo,
     Invoice,
     Order,
+    OrderLine,
     ReturnAuthorization,
     Shipment,
 )
@@ -93,73 +94,82 @@ class UserAdmin(BaseUserAdmin):
 # --- Find anything ---------------------------------------------------------------------
 
 
-def service_search(*, query: str) -> dict:
+# Each section of the search, and the permission a viewer needs to see it: a planner
+# finds SKUs and no prices, invoices, balances or credit status.
+SEARCH_SECTIONS = {
+    "orders": "orders.view_order",
+    "accounts": "orders.view_account",
+    "skus": "inventory.view_sku",
+    "orders_with_sku": "orders.view_order",
+    "invoices": "orders.view_invoice",
+    "credit_memos": "orders.view_creditmemo",
+    "shipments": "orders.view_shipment",
+    "returns": "orders.view_returnauthorization",
+    "cases": "orders.view_case",
+}
+# Prices are commercial terms: shown to who may see orders, not to every SKU viewer.
+PRICE_PERMISSION = "orders.view_order"
+
+
+def service_search(*, query: str, user) -> dict:
     """Orders, accounts, SKUs, invoices, credit memos, shipments, returns and cases
     matching what a caller read out: a number, a PO, a name, a SKU or UPC, a tracking
-    number. At most SEARCH_LIMIT of each, in a fixed number of queries."""
+    number; only the sections ``user`` may view. At most SEARCH_LIMIT of each, in a
+    fixed number of queries."""
     q = " ".join(query.split())[:100]
     if not q:
         return {}
+    allowed = {name for name, perm in SEARCH_SECTIONS.items() if user.has_perm(perm)}
+    # The sections are lazy querysets: one the viewer may not see is never run.
+    return {name: list(rows) for name, rows in _search_sections(q).items() if name in allowed}
+
+
+def _search_sections(q: str) -> dict:
     exact = q.upper()
-    sku_ids = list(SKU.objects.filter(Q(code__iexact=q) | Q(upc=q)).values_list("pk", flat=True))
-    orders = (
-        Order.objects.filter(
+    sku_ids = SKU.objects.filter(Q(code__iexact=q) | Q(upc=q)).values("pk")
+    case_filter = (
+        Q(account__name__icontains=q)
+        | Q(order__number__iexact=q)
+        | Q(pk__in=Case.objects.with_number(q).values("pk"))
+    )
+    case_pk = natural_number(q)
+    if case_pk is not None:
+        case_filter |= Q(pk=case_pk)
+    return {
+        "orders": Order.objects.filter(
             Q(number__iexact=q)
             | Q(po_number__icontains=q)
             | Q(pk__in=Invoice.objects.filter(number__iexact=q).values("order_id"))
             | Q(pk__in=Shipment.objects.filter(tracking__icontains=q).values("order_id"))
         )
         .select_related("account")
-        .order_by("-placed_at", "-pk")[:SEARCH_LIMIT]
-    )
-    orders_with_sku = (
-        Order.objects.filter(lines__sku_id__in=sku_ids)
+        .order_by("-placed_at", "-pk")[:SEARCH_LIMIT],
+        "accounts": Account.objects.filter(Q(name__icontains=q) | Q(number__iexact=q)).order_by(
+            "name"
+        )[:SEARCH_LIMIT],
+        "skus": SKU.objects.filter(
+            Q(code__iexact=q) | Q(upc=q) | Q(code__istartswith=exact)
+        ).select_related("style")[:SEARCH_LIMIT],
+        "orders_with_sku": Order.objects.filter(
+            pk__in=OrderLine.objects.filter(sku_id__in=sku_ids).values("order_id")
+        )
         .select_related("account")
-        .distinct()
-        .order_by("-placed_at", "-pk")[:SEARCH_LIMIT]
-        if sku_ids
-        else []
-    )
-    case_filter = Q(account__name__icontains=q) | Q(order__number__iexact=q)
-    case_pk = natural_number(q)
-    if case_pk is not None:
-        case_filter |= Q(pk=case_pk)
-    return {
-        "orders": list(orders),
-        "accounts": list(
-            Account.objects.filter(Q(name__icontains=q) | Q(number__iexact=q)).order_by("name")[
-                :SEARCH_LIMIT
-            ]
-        ),
-        "skus": list(
-            SKU.objects.filter(
-                Q(code__iexact=q) | Q(upc=q) | Q(code__istartswith=exact)
-            ).select_related("style")[:SEARCH_LIMIT]
-        ),
-        "orders_with_sku": list(orders_with_sku),
-        "invoices": list(
-            Invoice.objects.filter(Q(number__iexact=q) | Q(order__number__iexact=q))
-            .select_related("account", "order")
-            .order_by("-issued_on")[:SEARCH_LIMIT]
-        ),
-        "credit_memos": list(
-            CreditMemo.objects.filter(number__iexact=q).select_related("invoice")[:SEARCH_LIMIT]
-        ),
-        "shipments": list(
-            Shipment.objects.filter(Q(tracking__icontains=q) | Q(number__iexact=q))
-            .select_related("order__account")
-            .order_by("-shipped_at")[:SEARCH_LIMIT]
-        ),
-        "returns": list(
-            ReturnAuthorization.objects.filter(number__iexact=q).select_related("account", "order")[
-                :SEARCH_LIMIT
-            ]
-        ),
-        "cases": list(
-            Case.objects.filter(case_filter)
-            .select_related("account", "order")
-            .order_by("-opened_at")[:SEARCH_LIMIT]
-        ),
+        .order_by("-placed_at", "-pk")[:SEARCH_LIMIT],
+        "invoices": Invoice.objects.filter(Q(number__iexact=q) | Q(order__number__iexact=q))
+        .select_related("account", "order")
+        .order_by("-issued_on")[:SEARCH_LIMIT],
+        "credit_memos": CreditMemo.objects.filter(number__iexact=q).select_related("invoice")[
+            :SEARCH_LIMIT
+        ],
+        "shipments": Shipment.objects.filter(Q(tracking__icontains=q) | Q(number__iexact=q))
+        .select_related("order__account")
+        .order_by("-shipped_at")[:SEARCH_LIMIT],
+        "returns": ReturnAuthorization.objects.filter(number__iexact=q).select_related(
+            "account", "order"
+        )[:SEARCH_LIMIT],
+        "cases": Case.objects.filter(case_filter)
+        .select_related("account", "order")
+        .order_by("-opened_at")[:SEARCH_LIMIT],
     }
 
 
@@ -170,13 +180,14 @@ class SearchForm(forms.Form):
 def service_search_view(request):
     form = SearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
-    results = service_search(query=query) if query else {}
+    results = service_search(query=query, user=request.user) if query else {}
     context = {
         **admin.site.each_context(request),
         "title": "Find anything",
         "service_query": query,
         "results": results,
         "found": any(results.values()),
+        "show_prices": request.user.has_perm(PRICE_PERMISSION),
     }
     return TemplateResponse(request, "admin/service/search.html", context)
 

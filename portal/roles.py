@@ -37,6 +37,7 @@ ROLE_PERMISSIONS = {
         "orders.add_creditmemo",
         "orders.view_returnauthorization",
         "orders.add_returnauthorization",
+        "orders.change_returnauthorization",
         "orders.view_case",
         "orders.add_case",
         "orders.change_case",
@@ -64,6 +65,7 @@ ROLE_PERMISSIONS = {
         "inventory.change_inboundrun",
         "inventory.view_inboundrun",
         "orders.add_shipment",
+        "orders.change_returnauthorization",
     ],
 }
 ROLE_PERMISSIONS[StaffRole.CS_LEAD] = [

@@ -22,6 +22,11 @@ from orders.admin import (  # noqa: F401 (importing registers the pages)
     order_resolutions,
     pricing,
 )
-from orders.admin.order_actions import ActionForm, case_field, order_action_register
+from orders.admin.order_actions import (
+    ActionDone,
+    ActionForm,
+    case_field,
+    order_action_register,
+)
 
-__all__ = ["ActionForm", "case_field", "order_action_register"]
+__all__ = ["ActionDone", "ActionForm", "case_field", "order_action_register"]

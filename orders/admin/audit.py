@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from inventory.admin_extensions import AdminExtension, admin_extend
 from inventory.models import InboundRun, StockLevel
 from orders.audit import audit_record, changes_between, field_values
+from orders.audit_sentences import audit_sentence
 from orders.models import AuditEvent
 
 REASON_FIELD = "change_reason"
@@ -130,7 +131,7 @@ for _model in (StockLevel, InboundRun):
 class AuditEventAdmin(admin.ModelAdmin):
     """The trail is evidence: nobody, superusers included, may edit or delete it."""
 
-    list_display = ["created_at", "actor", "action", "content_type", "object_repr", "case"]
+    list_display = ["created_at", "what_happened", "content_type", "case"]
     list_filter = ["action", "content_type"]
     search_fields = ["object_repr", "=object_id", "actor__email", "reason", "action"]
     list_select_related = ["actor", "content_type", "case"]
@@ -146,7 +147,14 @@ class AuditEventAdmin(admin.ModelAdmin):
         "reason",
         "case",
     ]
-    fields = readonly_fields
+    fields = ["what_happened", *readonly_fields]
+
+    @admin.display(description="What happened")
+    def what_happened(self, event):
+        return audit_sentence(event)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
 
     def has_add_permission(self, request):
         return False

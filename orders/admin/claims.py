@@ -1,13 +1,11 @@
-"""What the store filed and wrote, on the case page: its claim (lines and photos, which
-open through the portal's photo view, where staff with orders.view_claim may see them)
-and the case's timeline as both sides see it, internal notes included."""
+"""What the store filed, on the case page: its claim, lines and photos (which open
+through the portal's photo view, where staff with orders.view_claim may see them)."""
 
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from orders.admin.common import ReadOnlyInline
-from orders.models import CaseEntry, Claim
+from orders.models import Claim
 
 
 class ClaimInline(admin.StackedInline):
@@ -59,14 +57,3 @@ class ClaimInline(admin.StackedInline):
             ),
         )
         return links or format_html("<span>{}</span>", "none")
-
-
-class CaseTimelineInline(ReadOnlyInline):
-    model = CaseEntry
-    fields = ["created_at", "side", "author", "kind", "internal", "body", "channel"]
-    readonly_fields = fields
-    verbose_name = "timeline entry"
-    verbose_name_plural = "timeline (messages between the store and Trailwise)"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author").order_by("created_at", "pk")

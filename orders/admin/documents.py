@@ -1,14 +1,16 @@
 """Shipments, invoices, credit memos and return authorizations: read-only in the admin
 (they are written by the warehouse feed and the service desk's services)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from inventory.admin_extensions import ExtensibleAdmin
 from orders.admin.audit import AuditTrail
 from orders.admin.common import ReadOnlyInline
 from orders.admin.exports import export_csv_action
+from orders.exceptions import OrderInputError
 from orders.models import (
+    CreditApprovalStatus,
     CreditMemo,
     Invoice,
     InvoiceLine,
@@ -17,6 +19,8 @@ from orders.models import (
     Shipment,
     ShipmentLine,
 )
+from orders.services import returns
+from orders.services.service_desk import StaffNotAllowed
 
 
 class ShipmentLineInline(ReadOnlyInline):
@@ -118,8 +122,61 @@ class CreditMemoAdmin(admin.ModelAdmin):
 
 class ReturnLineInline(ReadOnlyInline):
     model = ReturnLine
-    fields = ["order_line", "quantity"]
+    fields = ["order_line", "quantity", "pairs_received"]
     readonly_fields = fields
+
+
+def _each_return(modeladmin, request, queryset, step, done):
+    """Run one lifecycle step on each selected return; each refusal is an error."""
+    for authorization in queryset.select_related("case"):
+        try:
+            result = step(authorization)
+        except (StaffNotAllowed, OrderInputError) as exc:
+            problems = getattr(exc, "messages", [str(exc)])
+            modeladmin.message_user(
+                request, f"{authorization}: {' '.join(problems)}", messages.ERROR
+            )
+        else:
+            modeladmin.message_user(request, done(authorization, result), messages.SUCCESS)
+
+
+@admin.action(description="Mark received at the warehouse (all pairs)")
+def mark_received(modeladmin, request, queryset):
+    _each_return(
+        modeladmin,
+        request,
+        queryset,
+        lambda ra: returns.return_receive(authorization=ra, user=request.user),
+        lambda ra, result: f"{ra}: received; the store and the rep are told.",
+    )
+
+
+@admin.action(description="Credit the pairs received")
+def credit_received(modeladmin, request, queryset):
+    def done(ra, requests):
+        waiting = [r for r in requests if r.status == CreditApprovalStatus.PENDING]
+        if waiting:
+            return f"{ra}: {len(waiting)} credit(s) above your authority wait for approval."
+        return f"{ra}: credited ({', '.join(r.credit_memo.number for r in requests)})."
+
+    _each_return(
+        modeladmin,
+        request,
+        queryset,
+        lambda ra: returns.return_credit(authorization=ra, user=request.user),
+        done,
+    )
+
+
+@admin.action(description="Close (credited returns)")
+def close_returns(modeladmin, request, queryset):
+    _each_return(
+        modeladmin,
+        request,
+        queryset,
+        lambda ra: returns.return_close(authorization=ra, user=request.user),
+        lambda ra, result: f"{ra}: closed.",
+    )
 
 
 @admin.register(ReturnAuthorization)
@@ -130,9 +187,16 @@ class ReturnAuthorizationAdmin(admin.ModelAdmin):
     list_select_related = ["account", "order"]
     show_full_result_count = False
     inlines = [ReturnLineInline]
+    actions = [mark_received, credit_received, close_returns]
 
     def get_readonly_fields(self, request, obj=None):
         return [*(f.name for f in ReturnAuthorization._meta.fields), "label"]
+
+    def get_actions(self, request):
+        # Each step's service checks its own permission; a viewer is offered none.
+        if not request.user.has_perm("orders.change_returnauthorization"):
+            return {}
+        return super().get_actions(request)
 
     @admin.display(description="Return label")
     def label(self, obj):

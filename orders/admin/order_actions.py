@@ -8,9 +8,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 
+from orders.exceptions import OrderError
 from orders.models import Case, CaseStatus
+from orders.services.service_desk import StaffNotAllowed
+
+
+@dataclass(frozen=True)
+class ActionDone:
+    """What a handler reports: done (a success message, and the document it issued, for
+    the store), or not done, such as a request above the user's authority left waiting
+    for approval (shown as an error)."""
+
+    message: str
+    level: int = messages.SUCCESS
+    document_label: str = ""
+    document_url: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.level == messages.SUCCESS
 
 
 @dataclass(frozen=True)
@@ -18,8 +37,8 @@ class OrderAction:
     slug: str
     title: str
     form: type["ActionForm"]
-    # (bound valid form, request, order) -> (message for the user, line field names in
-    # the order the service saw them, to put its "lines[i]" errors on the right row)
+    # (bound valid form, request, order) -> ActionDone; a service's "lines[i]" errors land
+    # on the form's line rows in the order form.chosen_lines() gives them
     handler: Callable
     permission: str  # "app_label.codename"
     position: int
@@ -50,6 +69,20 @@ def order_actions_for(user) -> list[OrderAction]:
 
 def order_action(slug: str) -> OrderAction | None:
     return _actions.get(slug)
+
+
+def action_run(action: OrderAction, *, form, request, order) -> ActionDone | None:
+    """Run an action on a valid form; a refusal or a service's errors land on the form
+    (by field and line row) and give None."""
+    try:
+        return action.handler(form, request, order)
+    except StaffNotAllowed as exc:
+        form.add_error(None, str(exc))
+    except ValidationError as exc:
+        form.apply_service_errors(exc, row_fields=[name for name, _, _ in form.chosen_lines()])
+    except (OrderError, ValueError) as exc:
+        form.add_error(None, str(exc))
+    return None
 
 
 class CaseForAccountField(forms.ModelChoiceField):

@@ -4,9 +4,9 @@ view that runs the registered order actions (order_actions) from it."""
 import json
 
 from django.apps import apps
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Q
 from django.http import HttpResponseRedirect
@@ -21,8 +21,7 @@ from notifications.models import Message
 from orders import selectors
 from orders.admin.audit import AuditRecording
 from orders.admin.exports import export_csv_action
-from orders.admin.order_actions import order_action, order_actions_for
-from orders.exceptions import OrderError
+from orders.admin.order_actions import action_run, order_action, order_actions_for
 from orders.models import (
     AuditEvent,
     BackorderPeg,
@@ -31,7 +30,6 @@ from orders.models import (
     Invoice,
     Order,
 )
-from orders.services import service_desk
 
 
 def _decision_model():
@@ -59,8 +57,25 @@ def order_messages(order):
     )
 
 
-def order_story(order) -> dict:
-    """Everything about one order, in a fixed number of queries."""
+def _staff_actions(order, invoices) -> list:
+    invoice_type = ContentType.objects.get_for_model(Invoice)
+    order_type = ContentType.objects.get_for_model(Order)
+    return list(
+        AuditEvent.objects.filter(
+            Q(content_type=order_type, object_id=str(order.pk))
+            | Q(content_type=invoice_type, object_id__in=[str(i.pk) for i in invoices])
+            | Q(case__order=order)
+        )
+        .select_related("actor", "case", "content_type")
+        .order_by("-created_at", "-pk")[:200]
+    )
+
+
+def order_story(order, *, user) -> dict:
+    """Everything about one order ``user`` may see, in a fixed number of queries: each
+    section (cases, shipments, invoices and credits, returns, decisions, messages, staff
+    actions) only with the view permission for it."""
+    may = user.has_perm
     lines = list(
         order.lines.select_related("sku__style", "substitute_for__sku").prefetch_related(
             "allocations__stock_level__warehouse"
@@ -79,11 +94,21 @@ def order_story(order) -> dict:
     for line in lines:
         line.peg_list = pegs.get(line.pk, [])
         line.expected_date = expected.get(line.pk)
-    shipments = list(order.shipments.prefetch_related("lines__order_line__sku"))
-    invoices = list(
-        order.invoices.prefetch_related("lines", "credit_memos__created_by", "payments")
+    shipments = (
+        list(order.shipments.prefetch_related("lines__order_line__sku"))
+        if may("orders.view_shipment")
+        else []
     )
-    returns = list(order.returns.prefetch_related("lines__order_line__sku"))
+    invoices = (
+        list(order.invoices.prefetch_related("lines", "credit_memos__created_by", "payments"))
+        if may("orders.view_invoice")
+        else []
+    )
+    returns = (
+        list(order.returns.prefetch_related("lines__order_line__sku"))
+        if may("orders.view_returnauthorization")
+        else []
+    )
     decision_model = _decision_model()
     decisions = (
         list(
@@ -91,26 +116,24 @@ def order_story(order) -> dict:
             .select_related("line__sku", "run")
             .order_by("-created_at")
         )
-        if decision_model
+        if decision_model and may("backorders.view_decisionrequest")
         else []
     )
-    cases = list(order.cases.select_related("opened_by", "resolved_by"))
-    credit_requests = list(
-        CreditApproval.objects.filter(invoice__order=order).select_related(
-            "invoice", "requested_by", "decided_by", "credit_memo", "case"
-        )
+    cases = (
+        list(order.cases.select_related("opened_by", "resolved_by"))
+        if may("orders.view_case")
+        else []
     )
-    invoice_type = ContentType.objects.get_for_model(Invoice)
-    order_type = ContentType.objects.get_for_model(Order)
-    actions = list(
-        AuditEvent.objects.filter(
-            Q(content_type=order_type, object_id=str(order.pk))
-            | Q(content_type=invoice_type, object_id__in=[str(i.pk) for i in invoices])
-            | Q(case__order=order)
+    credit_requests = (
+        list(
+            CreditApproval.objects.filter(invoice__order=order).select_related(
+                "invoice", "requested_by", "decided_by", "credit_memo", "case"
+            )
         )
-        .select_related("actor", "case", "content_type")
-        .order_by("-created_at", "-pk")[:200]
+        if may("orders.view_invoice") and may("orders.view_creditapproval")
+        else []
     )
+    actions = _staff_actions(order, invoices) if may("orders.view_auditevent") else []
     runs = {}
     for line_pegs in pegs.values():
         for peg in line_pegs:
@@ -124,7 +147,7 @@ def order_story(order) -> dict:
         "cases": cases,
         "open_cases": [case for case in cases if case.status == CaseStatus.OPEN],
         "credit_requests": credit_requests,
-        "order_messages": list(order_messages(order)),
+        "order_messages": list(order_messages(order)) if may("notifications.view_message") else [],
         "staff_actions": actions,
         "runs": sorted(runs.values(), key=lambda pair: (pair[1], pair[0].pk)),
         "totals": {
@@ -198,7 +221,7 @@ class OrderAdmin(ExtensibleAdmin):
         extra_context = extra_context or {}
         order = self.get_object(request, object_id)
         if order is not None:
-            extra_context.update(order_story(order))
+            extra_context.update(order_story(order, user=request.user))
             extra_context["service_actions"] = [
                 (action.slug, action.title) for action in order_actions_for(request.user)
             ]
@@ -224,22 +247,15 @@ class OrderAdmin(ExtensibleAdmin):
         initial = {name: value for name, value in presets.items() if value is not None}
         form = chosen.form(request.POST or None, order=order, initial=initial)
         if request.method == "POST" and form.is_valid():
-            rows = []
-            try:
-                done, rows = chosen.handler(form, request, order)
-            except service_desk.StaffNotAllowed as exc:
-                form.add_error(None, str(exc))
-            except ValidationError as exc:
-                row_fields = rows or [name for name, _, _ in form.chosen_lines()]
-                form.apply_service_errors(exc, row_fields=row_fields)
-            except (OrderError, ValueError) as exc:
-                form.add_error(None, str(exc))
-            else:
-                self.message_user(request, done, messages.SUCCESS)
+            done = action_run(chosen, form=form, request=request, order=order)
+            if done is not None:
+                self.message_user(request, done.message, done.level)
                 return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
         context = {
             **self.admin_site.each_context(request),
             "title": f"{chosen.title}: {order.number}",
+            "submit_label": chosen.title,
+            "case": None,
             "subtitle": order.account.name,
             "order": order,
             "form": form,

@@ -2,10 +2,17 @@
 service in orders.services.service_desk (where the authority limits live)."""
 
 from django import forms
+from django.contrib import messages
 from django.db.models import Sum
+from django.urls import reverse
 
 from notifications.models import Message
-from orders.admin.order_actions import ActionForm, case_field, order_action_register
+from orders.admin.order_actions import (
+    ActionDone,
+    ActionForm,
+    case_field,
+    order_action_register,
+)
 from orders.admin.order_page import order_messages
 from orders.exceptions import OrderInputError
 from orders.models import (
@@ -19,6 +26,7 @@ from orders.models import (
 )
 from orders.services import service_desk
 from orders.services.ordering import CancelRequest, LineRequest
+from orders.services.resolution_notices import absolute
 
 
 class CaseOpenForm(ActionForm):
@@ -132,7 +140,7 @@ def _do_case_open(form, request, order):
         summary=form.cleaned_data["summary"],
         user=request.user,
     )
-    return f"Opened case {case.pk}.", ()
+    return ActionDone(f"Opened case {case.number}.")
 
 
 def _do_credit(form, request, order):
@@ -147,12 +155,22 @@ def _do_credit(form, request, order):
         user=request.user,
     )
     if approval.status == CreditApprovalStatus.PENDING:
-        return (
-            f"Credit of ${approval.amount} is above your authority on this case; "
-            "it waits for a lead's approval.",
-            (),
-        )
-    return f"Issued credit memo {approval.credit_memo.number} for ${approval.amount}.", ()
+        return _waiting(approval)
+    memo = approval.credit_memo
+    return ActionDone(
+        f"Issued credit memo {memo.number} for ${approval.amount}.",
+        document_label=f"Credit memo {memo.number}",
+        document_url=absolute(reverse("portal:credit_memo_pdf", args=[memo.number])),
+    )
+
+
+def _waiting(approval):
+    """A request above the user's authority: not done, so it reads as an error."""
+    return ActionDone(
+        f"Not given: {approval.authority.explain(approval.amount)} "
+        f"It waits for a second person's approval ({approval}).",
+        messages.ERROR,
+    )
 
 
 def _do_return(form, request, order):
@@ -167,25 +185,33 @@ def _do_return(form, request, order):
         note=form.cleaned_data["note"],
         user=request.user,
     )
-    return f"Authorized return {authorization.number}; its label is being prepared.", [
-        name for name, _, _ in chosen
-    ]
+    return ActionDone(
+        f"Authorized return {authorization.number}; its prepaid label is being prepared.",
+        document_label=f"Prepaid return label {authorization.number}",
+        document_url=absolute(reverse("portal:return_label_pdf", args=[authorization.number])),
+    )
 
 
 def _do_replacement(form, request, order):
     chosen = form.chosen_lines()
     if not chosen:
         raise OrderInputError({"lines": ["Enter a quantity to send on at least one line."]})
-    replacement = service_desk.replacement_send(
+    approval = service_desk.replacement_send(
         case=form.cleaned_data["case"],
         order=order,
         lines=[LineRequest(sku=line.sku.code, quantity=qty) for _, line, qty in chosen],
         note=form.cleaned_data["note"],
         user=request.user,
     )
-    return f"Replacement order {replacement.number} placed at no charge.", [
-        name for name, _, _ in chosen
-    ]
+    if approval.status == CreditApprovalStatus.PENDING:
+        return _waiting(approval)
+    number = approval.replacement_order.number
+    return ActionDone(
+        f"Replacement order {number} placed at no charge "
+        f"(worth ${approval.amount}, freight included).",
+        document_label=f"Replacement order {number}",
+        document_url=absolute(reverse("portal:order_detail", args=[number])),
+    )
 
 
 def _do_cancel(form, request, order):
@@ -199,7 +225,7 @@ def _do_cancel(form, request, order):
         reason=form.cleaned_data["reason"],
         user=request.user,
     )
-    return "Cancelled; stock and inbound promises were released.", [name for name, _, _ in chosen]
+    return ActionDone("Cancelled; stock and inbound promises were released.")
 
 
 def _do_resend(form, request, order):
@@ -207,7 +233,7 @@ def _do_resend(form, request, order):
     service_desk.message_resend_staff(
         message=data["message"], case=data["case"], reason=data["reason"], user=request.user
     )
-    return f"{data['message'].get_kind_display()} queued to resend.", ()
+    return ActionDone(f"{data['message'].get_kind_display()} queued to resend.")
 
 
 _BUILT_IN = [  # slug, title, form, handler, permission, GET parameters preselecting a field

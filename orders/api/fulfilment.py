@@ -12,7 +12,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.documents import document_render_asked
+from orders.documents import KINDS, document_render_asked
 from orders.models import Invoice, InvoiceStatus, Order, Shipment
 from orders.selectors import accounts_visible_to
 from orders.services.fulfilment import shipment_confirm, shipment_packages
@@ -231,19 +231,26 @@ class InvoicePdfView(APIView):
         )
         if invoice is None:
             raise Http404("No such invoice.")
-        if not invoice.pdf:
-            document_render_asked(kind="invoice", pk=invoice.pk)
-            return Response(
-                {
-                    "detail": "The PDF is being prepared; retry after Retry-After seconds.",
-                    "retry_after": PDF_RETRY_AFTER_SECONDS,
-                },
-                status=status.HTTP_202_ACCEPTED,
-                headers={"Retry-After": str(PDF_RETRY_AFTER_SECONDS)},
-            )
-        return FileResponse(
-            invoice.pdf.open("rb"),
-            as_attachment=True,
-            filename=f"{invoice.number}.pdf",
-            content_type="application/pdf",
+        return document_pdf_response(kind="invoice", document=invoice)
+
+
+def document_pdf_response(*, kind: str, document):
+    """An issued document's stored PDF. One not rendered yet is queued for a worker at
+    once (never rendered on the request path) and answers 202 with Retry-After."""
+    file = getattr(document, KINDS[kind].file_field)
+    if not file:
+        document_render_asked(kind=kind, pk=document.pk)
+        return Response(
+            {
+                "detail": "The PDF is being prepared; retry after Retry-After seconds.",
+                "retry_after": PDF_RETRY_AFTER_SECONDS,
+            },
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Retry-After": str(PDF_RETRY_AFTER_SECONDS)},
         )
+    return FileResponse(
+        file.open("rb"),
+        as_attachment=True,
+        filename=f"{document.number}.pdf",
+        content_type="application/pdf",
+    )

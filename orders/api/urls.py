@@ -18,6 +18,29 @@ urlpatterns += [
     path("invoices/<str:number>/pdf/", fulfilment.InvoicePdfView.as_view(), name="invoice-pdf"),
 ]
 
+# Credit memos (orders.api.credits).
+from orders.api import credits  # noqa: E402
+
+urlpatterns += [
+    path("credit-memos/", credits.CreditMemoListView.as_view(), name="credit-memos"),
+    path(
+        "credit-memos/<str:number>/pdf/",
+        credits.CreditMemoPdfView.as_view(),
+        name="credit-memo-pdf",
+    ),
+]
+
+# Returns: the warehouse's receipt (orders.api.returns).
+from orders.api import returns  # noqa: E402
+
+urlpatterns += [
+    path(
+        "returns/<str:number>/receive/",
+        returns.ReturnReceiveView.as_view(),
+        name="return-receive",
+    ),
+]
+
 # Claims from the store (orders.api.claims).
 from orders.api import claims  # noqa: E402
 

@@ -11,8 +11,10 @@ from orders.models.audit import AuditEvent
 from orders.models.cases import (
     Case,
     CaseChannel,
+    CaseOutcome,
     CaseReason,
     CaseStatus,
+    ConcessionKind,
     CreditApproval,
     CreditApprovalStatus,
 )
@@ -65,6 +67,7 @@ __all__ = [
     "Case",
     "CaseChannel",
     "CaseEntry",
+    "CaseOutcome",
     "CaseReason",
     "CaseStatus",
     "Claim",
@@ -72,6 +75,7 @@ __all__ = [
     "ClaimPhoto",
     "ClaimReason",
     "CommercialTerms",
+    "ConcessionKind",
     "CreditApproval",
     "CreditApprovalStatus",
     "CreditMemo",

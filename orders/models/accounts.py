@@ -60,11 +60,29 @@ class CommercialTerms(models.Model):
     restocking_fee_percent = models.DecimalField(
         max_digits=5, decimal_places=2, default=Decimal("0.00")
     )
+    # Authority: what customer service gives away (credits, replacement goods and the
+    # freight waived on them) counts over a rolling period, per person and per account,
+    # whatever the case; above a limit a second person approves.
     agent_credit_limit = models.DecimalField(
-        default=Decimal("250.00"), help_text="Most an agent may credit per case.", **MONEY
+        default=Decimal("250.00"),
+        help_text="Most one agent may give (credits, replacements, free freight) over the "
+        "authority period without a second person's approval.",
+        **MONEY,
     )
     lead_credit_limit = models.DecimalField(
-        default=Decimal("1000.00"), help_text="Most a lead may credit per case.", **MONEY
+        default=Decimal("1000.00"),
+        help_text="Most one lead may give over the authority period without a second "
+        "person's approval.",
+        **MONEY,
+    )
+    account_concession_limit = models.DecimalField(
+        default=Decimal("1000.00"),
+        help_text="Most the service team together may give one account over the authority "
+        "period without a second person's approval.",
+        **MONEY,
+    )
+    authority_period_days = models.PositiveIntegerField(
+        default=30, help_text="The rolling period, in days, the limits above count over."
     )
     note = models.CharField(max_length=200, blank=True, help_text="What changed in this version.")
     created_by = models.ForeignKey(

@@ -1,9 +1,17 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from orders.models.accounts import Account
-from orders.models.fulfilment import CreditMemo, CreditReason, Invoice, InvoiceLine
+from orders.models.fulfilment import (
+    CreditMemo,
+    CreditReason,
+    Invoice,
+    InvoiceLine,
+    ReturnAuthorization,
+)
 from orders.models.ordering import Order
 
 
@@ -32,6 +40,14 @@ class CaseReason(models.TextChoices):
 class CaseStatus(models.TextChoices):
     OPEN = "open", "Open"
     RESOLVED = "resolved", "Resolved"
+
+
+class CaseOutcome(models.TextChoices):
+    CREDIT = "credit", "Credit memo"
+    REPLACEMENT = "replacement", "Replacement shipment"
+    RETURN = "return", "Prepaid return"
+    NO_FAULT = "no_fault", "No fault found"
+    OTHER = "other", "Other"
 
 
 CASE_NUMBER_PREFIX = "CS-"
@@ -69,6 +85,9 @@ class Case(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(
+        max_length=12, choices=CaseOutcome.choices, blank=True, help_text="How it was resolved."
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -118,13 +137,24 @@ class CreditApprovalStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
+class ConcessionKind(models.TextChoices):
+    CREDIT = "credit", "Credit memo"
+    REPLACEMENT = "replacement", "Replacement shipment"
+
+
 class CreditApproval(models.Model):
-    """A credit asked for on a case. Within the requester's authority it is issued at
-    once (approved, no approver); above it a second person approves or rejects it, and
-    approving issues the memo."""
+    """Something given to a retailer on a case: a credit, or a replacement shipment
+    (valued at its goods plus the freight waived). Within the requester's authority it is
+    given at once (approved, no approver); above it a second person approves or rejects
+    it, and approving issues the memo or places the replacement."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="credit_requests")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(
+        max_length=12, choices=ConcessionKind.choices, default=ConcessionKind.CREDIT
+    )
+    invoice = models.ForeignKey(
+        Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     invoice_line = models.ForeignKey(
         InvoiceLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -147,8 +177,27 @@ class CreditApproval(models.Model):
     credit_memo = models.OneToOneField(
         CreditMemo, null=True, blank=True, on_delete=models.PROTECT, related_name="approval"
     )
+    # A replacement: the order replaced, the pairs to send ([{"sku", "quantity"}]), the
+    # part of ``amount`` that is freight waived, and the no-charge order once placed.
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    replacement_lines = models.JSONField(default=list, blank=True)
+    freight_value = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    replacement_order = models.OneToOneField(
+        Order, null=True, blank=True, on_delete=models.PROTECT, related_name="replacement_request"
+    )
+    return_authorization = models.ForeignKey(
+        ReturnAuthorization,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credit_requests",
+        help_text="The return this credit pays for.",
+    )
 
     class Meta:
+        verbose_name = "approval request"
         ordering = ["-requested_at", "-pk"]
         permissions = [("decide_creditapproval", "Can approve or reject a credit request")]
         indexes = [models.Index(fields=["status", "-requested_at"])]
@@ -157,10 +206,20 @@ class CreditApproval(models.Model):
                 condition=Q(amount__gt=0), name="credit_approval_amount_positive"
             ),
             models.CheckConstraint(
-                condition=~Q(status="approved") | Q(credit_memo__isnull=False),
-                name="credit_approval_approved_has_memo",
+                condition=~Q(status="approved")
+                | Q(credit_memo__isnull=False)
+                | Q(replacement_order__isnull=False),
+                name="credit_approval_approved_has_result",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="credit") | Q(invoice__isnull=False),
+                name="credit_approval_credit_has_invoice",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="replacement") | Q(order__isnull=False),
+                name="credit_approval_replacement_has_order",
             ),
         ]
 
     def __str__(self):
-        return f"Credit request {self.pk} ({self.amount})"
+        return f"{self.get_kind_display()} request {self.pk} ({self.amount})"

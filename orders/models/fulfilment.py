@@ -235,9 +235,14 @@ class CreditMemo(models.Model):
 
 
 class ReturnAuthorization(models.Model):
+    """A prepaid return: authorized -> label issued (its PDF rendered) -> received at the
+    warehouse -> credited -> closed."""
+
     class Status(models.TextChoices):
         AUTHORIZED = "authorized", "Authorized"
-        RECEIVED = "received", "Received"
+        LABEL_ISSUED = "label_issued", "Label issued"
+        RECEIVED = "received", "Received at the warehouse"
+        CREDITED = "credited", "Credited"
         CLOSED = "closed", "Closed"
 
     number = models.CharField(max_length=20, unique=True)
@@ -251,6 +256,19 @@ class ReturnAuthorization(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     label_pdf = models.FileField(upload_to="returns/", blank=True)
+    case = models.ForeignKey(
+        "orders.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="returns"
+    )
+    # Placeholders the brand's carrier integration fills; the label prints them blank.
+    carrier = models.CharField(max_length=20, blank=True)
+    tracking = models.CharField(max_length=200, blank=True)
+    label_issued_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    credited_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -265,12 +283,18 @@ class ReturnLine(models.Model):
     )
     order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()
+    pairs_received = models.PositiveIntegerField(
+        default=0, help_text="Pairs the warehouse received."
+    )
 
     class Meta:
         constraints = [
             models.CheckConstraint(
                 condition=Q(quantity__gt=0), name="return_line_quantity_positive"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(pairs_received__lte=F("quantity")), name="return_line_received_within"
+            ),
         ]
 
     def __str__(self):

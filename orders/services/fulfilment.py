@@ -461,12 +461,39 @@ def credit_memo_issue(
         created_by=user if getattr(user, "is_authenticated", False) else None,
         approved_by=approved_by,
     )
+    _credit_memo_notice_enqueue(memo=memo)
     from orders.tasks import document_render_task
 
     transaction.on_commit(
         functools.partial(document_render_task.delay, "credit_memo", memo.pk), robust=True
     )
     return memo
+
+
+def _credit_memo_notice_enqueue(*, memo: CreditMemo):
+    """Every credit memo is emailed to the account's people when issued, linking the
+    invoice it reduced and the memo's PDF (served once the worker has rendered it)."""
+    invoice, order = memo.invoice, memo.invoice.order
+    context = {
+        "account_name": invoice.account.name,
+        "credit_memo_number": memo.number,
+        "invoice_number": invoice.number,
+        "order_number": order.number,
+        "po_number": order.po_number,
+        "issued_on": memo.issued_on.isoformat(),
+        "amount": str(memo.amount),
+        "reason": memo.get_reason_display(),
+        "invoice_url": _absolute(reverse("portal:invoice_detail", args=[invoice.number])),
+        "pdf_url": _absolute(reverse("portal:credit_memo_pdf", args=[memo.number])),
+    }
+    if memo.note:
+        context["note"] = memo.note
+    message_enqueue(
+        kind=MessageKind.CREDIT_MEMO,
+        key=f"credit-memo:{memo.pk}",
+        recipients=account_recipients(account=invoice.account),
+        context=context,
+    )
 
 
 @transaction.atomic(durable=True)

@@ -3,9 +3,10 @@ within the authority of the person taking it, each recorded on the case and in t
 trail. The admin's buttons and the API call these; the limits live here, so no door can
 step around them.
 
-Authority: an agent may credit up to ``terms.agent_credit_limit`` per case, a lead (or a
-superuser) up to ``terms.lead_credit_limit``; beyond that a second person, a lead or a
-superuser who is not the requester, approves the request, and approval issues the memo.
+Authority (orders.services.authority): what a person, and the team for one account, may
+give over the rolling period of the commercial terms, credits and replacements (goods and
+the freight waived) alike; beyond that a second person, a lead or a superuser who is not
+the requester, approves the request, and approval issues the memo or sends the goods.
 """
 
 from decimal import Decimal, InvalidOperation
@@ -23,9 +24,11 @@ from orders.models import (
     AuditEvent,
     Case,
     CaseChannel,
+    CaseOutcome,
     CaseReason,
     CaseStatus,
     CommercialTerms,
+    ConcessionKind,
     CreditApproval,
     CreditApprovalStatus,
     CreditReason,
@@ -34,6 +37,7 @@ from orders.models import (
     Order,
     OrderSource,
 )
+from orders.services.authority import authority_for, replacement_value
 from orders.services.ordering import (
     CancelRequest,
     LineRequest,
@@ -50,29 +54,6 @@ class StaffNotAllowed(PermissionDenied):
 
 
 # --- who may do what ------------------------------------------------------------------
-
-
-def staff_role(*, user) -> str | None:
-    """ "lead", "agent" or None: the customer-service authority a user holds. It comes
-    from the permissions the staff groups grant (portal.roles): leads can decide credit
-    requests, agents can issue credits; a superuser holds every permission."""
-    if not (user.is_authenticated and user.is_active and user.is_staff):
-        return None
-    if user.has_perm("orders.decide_creditapproval"):
-        return "lead"
-    if user.has_perm("orders.add_creditmemo"):
-        return "agent"
-    return None
-
-
-def credit_authority(*, user, terms) -> Decimal:
-    """The most this user may credit on one case without a second person."""
-    role = staff_role(user=user)
-    if role == "lead":
-        return terms.lead_credit_limit
-    if role == "agent":
-        return terms.agent_credit_limit
-    return Decimal("0.00")
 
 
 def _require(user, perm: str, what: str):
@@ -145,33 +126,64 @@ def _case_create(*, account, order, reason, channel, summary, user) -> Case:
     return case
 
 
-def case_resolve(*, case: Case, resolution: str, user) -> Case:
-    """Close a case with what was done; the time to resolve is from opening to now."""
+def case_resolve(
+    *,
+    case: Case,
+    resolution: str,
+    user,
+    outcome: str = CaseOutcome.OTHER,
+    document_label: str = "",
+    document_url: str = "",
+) -> Case:
+    """Close a case with what was done (the outcome: a credit, a replacement, a return,
+    no fault found), and tell the store's people and the rep at once, the document
+    linked. The time to resolve is from opening to now."""
     _require(user, "orders.change_case", "resolve a case")
     errors = {}
     resolution = _text(resolution, "resolution", errors, required=True, max_length=4000)
+    if outcome not in CaseOutcome.values:
+        errors["outcome"] = [f"Choose one of: {', '.join(CaseOutcome.values)}."]
     if errors:
         raise OrderInputError(errors)
-    return _case_close(case=case, resolution=resolution, user=user)
+    return _case_close(
+        case=case,
+        resolution=resolution,
+        user=user,
+        outcome=outcome,
+        document=(document_label, document_url),
+    )
 
 
 @transaction.atomic(savepoint=False)
-def _case_close(*, case, resolution, user) -> Case:
+def _case_close(*, case, resolution, user, outcome, document) -> Case:
+    from orders.services.resolution_notices import resolution_tell
+
     case = locks.case_lock(case_id=case.pk)
     if case.status == CaseStatus.RESOLVED:
         return case
     case.status = CaseStatus.RESOLVED
     case.resolution = resolution
+    case.outcome = outcome
     case.resolved_by = user
     case.resolved_at = timezone.now()
-    case.save(update_fields=["status", "resolution", "resolved_by", "resolved_at"])
+    case.save(update_fields=["status", "resolution", "outcome", "resolved_by", "resolved_at"])
     audit_record(
         actor=user,
         action="case.resolved",
         obj=case,
-        changes={"status": [CaseStatus.OPEN, CaseStatus.RESOLVED]},
+        changes={"status": [CaseStatus.OPEN, CaseStatus.RESOLVED], "outcome": [None, outcome]},
         reason=resolution,
         case=case,
+    )
+    label, url = document
+    resolution_tell(
+        case=case,
+        key=f"case-resolved:{case.pk}",
+        headline=f"Case {case.number} resolved: {CaseOutcome(outcome).label.lower()}",
+        body=resolution,
+        user=user,
+        document_label=label,
+        document_url=url,
     )
     return case
 
@@ -247,6 +259,20 @@ def _amount(raw, errors, field="amount"):
     return amount.quantize(CENT)
 
 
+def _authority(*, user, account):
+    """The user's authority towards the account; the caller holds locks.authority_lock."""
+    return authority_for(user=user, account=account, terms=rules.current_terms())
+
+
+def _authority_changes(authority, value) -> dict:
+    return {
+        "given_by_you": [str(authority.person_given), str(authority.person_given + value)],
+        "given_to_account": [str(authority.account_given), str(authority.account_given + value)],
+        "your_limit": [None, str(authority.person_limit)],
+        "account_limit": [None, str(authority.account_limit)],
+    }
+
+
 def case_credit_total(*, case: Case) -> Decimal:
     """Credit already given or asked for on a case (issued and still pending)."""
     total = case.credit_requests.filter(
@@ -282,10 +308,10 @@ def credit_issue(
     invoice_line: InvoiceLine | None = None,
     note: str = "",
 ) -> CreditApproval:
-    """Credit a retailer on a case. Within the user's authority (counting everything
-    already credited or pending on the case) the memo is issued at once; above it a
-    pending request waits for a second person. Never more than the invoice's open balance.
-    """
+    """Credit a retailer on a case. Within the user's authority (authority_for: what
+    they and the account were given over the period) the memo is issued at once; above it
+    a pending request waits for a second person. Never more than the invoice's open
+    balance."""
     _require(user, "orders.add_creditmemo", "issue credits")
     errors = {}
     amount = _amount(amount, errors)
@@ -293,6 +319,7 @@ def credit_issue(
         errors["reason"] = [f"Choose one of: {', '.join(CreditReason.values)}."]
     note = _text(note, "note", errors, required=True)
     if case is not None:
+        locks.authority_lock(account_id=case.account_id, user_id=user.pk)
         case = locks.case_lock(case_id=case.pk)
     _open_case(case, errors)
     if case is not None and invoice.account_id != case.account_id:
@@ -306,20 +333,38 @@ def credit_issue(
     if errors:
         raise OrderInputError(errors)
 
-    terms = rules.current_terms()
-    authority = credit_authority(user=user, terms=terms)
-    cumulative = case_credit_total(case=case) + amount
-    approval = CreditApproval(
+    return credit_request_record(
         case=case,
         invoice=invoice,
         invoice_line=invoice_line,
         amount=amount,
         reason=reason,
         note=note,
+        user=user,
+    )
+
+
+@transaction.atomic(savepoint=False)
+def credit_request_record(
+    *, case, invoice, amount, reason, note, user, invoice_line=None, return_authorization=None
+) -> CreditApproval:
+    """A checked credit, judged against the user's authority: issued now, or left
+    waiting for a second person. The caller holds locks.authority_lock."""
+    authority = _authority(user=user, account=case.account)
+    approval = CreditApproval(
+        case=case,
+        kind=ConcessionKind.CREDIT,
+        invoice=invoice,
+        invoice_line=invoice_line,
+        return_authorization=return_authorization,
+        amount=amount,
+        reason=reason,
+        note=note,
         requested_by=user,
         requested_at=timezone.now(),
-        needed_approval=cumulative > authority,
+        needed_approval=not authority.allows(amount),
     )
+    approval.authority = authority  # not stored: what the request was judged against
     if approval.needed_approval:
         approval.save()
         action = "credit.requested"
@@ -334,8 +379,7 @@ def credit_issue(
         changes={
             "credit": [None, str(amount)],
             "credit_memo": [None, approval.credit_memo.number if approval.credit_memo else None],
-            "case_credit_total": [str(cumulative - amount), str(cumulative)],
-            "authority": [None, str(authority)],
+            **_authority_changes(authority, amount),
         },
         reason=f"{CreditReason(reason).label}: {note}",
         case=case,
@@ -347,7 +391,8 @@ def credit_issue(
 def credit_approval_decide(
     *, approval: CreditApproval, user, approve: bool, note: str = ""
 ) -> CreditApproval:
-    """A second person approves (the memo is issued now) or rejects a pending request.
+    """A second person approves (the memo is issued or the replacement placed now) or
+    rejects a pending request.
     Only a lead or a superuser, and never the person who asked."""
     _require(user, "orders.decide_creditapproval", "approve credits")
     errors = {}
@@ -365,24 +410,41 @@ def credit_approval_decide(
     approval.decided_by = user
     approval.decided_at = timezone.now()
     approval.decision_note = note
-    if approve:
+    if approve and approval.kind == ConcessionKind.REPLACEMENT:
+        _replacement_place(approval=approval, user=user)
+    elif approve:
         _memo_issue(approval=approval, approver=user)
     else:
         approval.status = CreditApprovalStatus.REJECTED
     approval.save(
-        update_fields=["status", "decided_by", "decided_at", "decision_note", "credit_memo"]
+        update_fields=[
+            "status",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "credit_memo",
+            "replacement_order",
+        ]
     )
     audit_record(
         actor=user,
         action="credit.approved" if approve else "credit.rejected",
-        obj=approval.invoice,
+        obj=approval.invoice or approval.order,
         changes={
             "credit_request": [CreditApprovalStatus.PENDING, approval.status],
             "credit_memo": [None, approval.credit_memo.number if approval.credit_memo else None],
+            "replacement_order": [
+                None,
+                approval.replacement_order.number if approval.replacement_order else None,
+            ],
         },
-        reason=note or f"Approved credit of {approval.amount}",
+        reason=note or f"Approved {approval.get_kind_display().lower()} of {approval.amount}",
         case=approval.case,
     )
+    if approve and approval.return_authorization_id:
+        from orders.services.returns import return_credited_if_done
+
+        return_credited_if_done(authorization=approval.return_authorization, user=user)
     return approval
 
 
@@ -406,6 +468,8 @@ def return_create(*, case: Case, order: Order, lines: list, reason: str, user, n
     if errors:
         raise OrderInputError(errors)
     authorization = return_authorize(order=order, lines=lines, reason=reason, note=note, user=user)
+    authorization.case = case
+    authorization.save(update_fields=["case"])
     audit_record(
         actor=user,
         action="return.authorized",
@@ -437,48 +501,110 @@ def _staff_precheck(*, case, order, user, perm, what):
 
 def replacement_send(
     *, case: Case, order: Order, lines: list[LineRequest], user, note: str = ""
-) -> Order:
-    """Send replacement goods at no charge, allocated now, to the order's ship-to. The
-    retailer gets the usual order confirmation. Sending the same replacement twice on a
-    case (a double click) places one order."""
+) -> CreditApproval:
+    """Send replacement goods at no charge to the order's ship-to, through the ordering
+    service (allocated now, the retailer gets the usual confirmation). The goods and the
+    freight waived count against the sender's authority; above it the request waits for
+    a second person, whose approval places the order. Asking for the same replacement
+    twice on a case (a double click) gives the first request back."""
     errors = _staff_precheck(
         case=case, order=order, user=user, perm="orders.send_replacement", what="send replacements"
     )
     note = _text(note, "note", errors, required=True)
+    if not lines:
+        errors["lines"] = ["Enter a quantity to send on at least one line."]
     if errors:
         raise OrderInputError(errors)
-    key = "replacement:{}:{}".format(
-        case.pk,
-        ",".join(sorted(f"{line.sku}x{line.quantity}" for line in lines)),
-    )[:255]
-    return _replacement_place(case=case, order=order, lines=lines, user=user, note=note, key=key)
+    value = replacement_value(order=order, lines=lines)
+    wanted = sorted(
+        ({"sku": str(line.sku).strip().upper(), "quantity": line.quantity} for line in lines),
+        key=lambda line: line["sku"],
+    )
+    return _replacement_request(
+        case=case, order=order, lines=wanted, value=value, user=user, note=note
+    )
 
 
-@transaction.atomic(durable=True)
-def _replacement_place(*, case, order, lines, user, note, key) -> Order:
-    """The no-charge order and its record on the case, in one transaction; the key makes
-    a double click return the first replacement without a second record."""
+def _replacement_key(approval) -> str:
+    lines = ",".join(f"{line['sku']}x{line['quantity']}" for line in approval.replacement_lines)
+    return f"replacement:{approval.case_id}:{lines}"[:255]
+
+
+@transaction.atomic(savepoint=False)
+def _replacement_place(*, approval: CreditApproval, user) -> None:
+    """The no-charge order for an approved replacement, through the ordering service."""
+    order = approval.order
     result = order_place_in_transaction(
         account=order.account,
         user=user,
-        lines=lines,
+        lines=[
+            LineRequest(sku=line["sku"], quantity=line["quantity"])
+            for line in approval.replacement_lines
+        ],
         po_number=f"Replacement for {order.number}"[:40],
         ship_to=order.ship_to_id,
         backorder_policy="none",
         source=OrderSource.SERVICE,
-        idempotency_key=key,
+        idempotency_key=_replacement_key(approval),
         no_charge=True,
     )
-    if result.created:
-        audit_record(
-            actor=user,
-            action="replacement.sent",
-            obj=order,
-            changes={"replacement_order": [None, result.order.number]},
-            reason=note,
-            case=case,
+    approval.replacement_order = result.order
+    approval.status = CreditApprovalStatus.APPROVED
+
+
+@transaction.atomic(durable=True)
+def _replacement_request(*, case, order, lines, value, user, note) -> CreditApproval:
+    """The request, and the order when it is within authority, in one transaction."""
+    locks.authority_lock(account_id=order.account_id, user_id=user.pk)
+    case = locks.case_lock(case_id=case.pk)
+    _open_case(case, errors := {})
+    if errors:
+        raise OrderInputError(errors)
+    earlier = (
+        CreditApproval.objects.filter(
+            case=case, kind=ConcessionKind.REPLACEMENT, replacement_lines=lines
         )
-    return result.order
+        .exclude(status=CreditApprovalStatus.REJECTED)
+        .select_related("replacement_order")
+        .first()
+    )
+    if earlier is not None:
+        return earlier
+    authority = _authority(user=user, account=case.account)
+    approval = CreditApproval(
+        case=case,
+        kind=ConcessionKind.REPLACEMENT,
+        order=order,
+        replacement_lines=lines,
+        amount=value.total,
+        freight_value=value.freight,
+        reason=CreditReason(case.reason).value if case.reason in CreditReason.values else "",
+        note=note,
+        requested_by=user,
+        requested_at=timezone.now(),
+        needed_approval=not authority.allows(value.total),
+    )
+    approval.authority = authority  # not stored: what the request was judged against
+    if not approval.needed_approval:
+        _replacement_place(approval=approval, user=user)
+    approval.save()
+    audit_record(
+        actor=user,
+        action="replacement.requested" if approval.needed_approval else "replacement.sent",
+        obj=order,
+        changes={
+            "replacement_order": [
+                None,
+                approval.replacement_order.number if approval.replacement_order else None,
+            ],
+            "value": [None, str(value.total)],
+            "freight_waived": [None, str(value.freight)],
+            **_authority_changes(authority, value.total),
+        },
+        reason=note,
+        case=case,
+    )
+    return approval
 
 
 def order_lines_cancel(
@@ -563,11 +689,9 @@ __all__ = [
     "case_resolve",
     "commercial_terms_revise",
     "credit_approval_decide",
-    "credit_authority",
     "credit_issue",
     "message_resend_staff",
     "order_lines_cancel",
     "replacement_send",
     "return_create",
-    "staff_role",
 ]

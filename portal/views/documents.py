@@ -37,7 +37,7 @@ from orders.documents import (
     statement_fingerprint,
     statement_render_queue,
 )
-from orders.models import CreditMemo, Invoice, InvoiceStatus, Shipment
+from orders.models import CreditMemo, Invoice, InvoiceStatus, ReturnAuthorization, Shipment
 from orders.selectors import account_history_start
 from orders.services.fulfilment import shipment_packages, statement_for
 
@@ -267,6 +267,22 @@ def credit_memo_pdf(request, number):
         document=memo,
         filename=f"{memo.number}.pdf",
         what=f"Credit memo {number}",
+    )
+
+
+@login_required
+@require_GET
+def return_label_pdf(request, number):
+    account = _account_or_404(request)
+    authorization = ReturnAuthorization.objects.filter(account=account, number=number).first()
+    if authorization is None:
+        raise Http404("No such return.")
+    return _stored_pdf(
+        request,
+        kind="return_label",
+        document=authorization,
+        filename=f"{authorization.number}-label.pdf",
+        what=f"Return label {number}",
     )
 
 

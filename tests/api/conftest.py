@@ -10,9 +10,18 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 
 from inventory.models import SKU
-from orders.models import Account, Claim, Invoice, Order, OrderLine, Shipment
+from orders.models import (
+    Account,
+    Claim,
+    CreditMemo,
+    Invoice,
+    Order,
+    OrderLine,
+    ReturnAuthorization,
+    Shipment,
+)
 from orders.services import LineRequest, order_place
-from orders.services.fulfilment import shipment_confirm
+from orders.services.fulfilment import credit_memo_issue, return_authorize, shipment_confirm
 from portal.roles import StaffRole, staff_groups_ensure
 from tests.claims.conftest import claim_with_photo_create
 from tests.conftest import api_client_for
@@ -37,6 +46,8 @@ class Tenant:
     backordered_line: OrderLine
     shipment: Shipment
     invoice: Invoice
+    credit_memo: CreditMemo
+    return_authorization: ReturnAuthorization
     claim: Claim
 
 
@@ -66,7 +77,14 @@ def tenant_create(*, account, user, sku, backorderable, tracking) -> Tenant:
     invoice = result.invoice
     invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(PDF_BYTES), save=True)
     claim = claim_with_photo_create(shipment=result.shipment, user=user, sku_code=sku.code)
-    return Tenant(account, placed, backordered_line, result.shipment, invoice, claim)
+    memo = credit_memo_issue(invoice=invoice, amount="10.00", reason="damaged", user=None)
+    memo.pdf.save(f"{memo.number}.pdf", ContentFile(PDF_BYTES), save=True)
+    authorization = return_authorize(
+        order=shipped, lines=[{"sku": sku.code, "quantity": 2}], reason="damaged", user=None
+    )
+    return Tenant(
+        account, placed, backordered_line, result.shipment, invoice, memo, authorization, claim
+    )
 
 
 @pytest.fixture

@@ -259,6 +259,11 @@ def test_every_published_endpoint_is_routed():
         "inbound/<str:reference>/eta/",
         "inbound/<str:reference>/receive/",
         "inbound/<str:reference>/cancel/",
+        "credit-memos/",
+        "credit-memos/<str:number>/pdf/",
+        # The warehouse's receipt of a return (issue 19: "received at the warehouse (API
+        # and admin)").
+        "returns/<str:number>/receive/",
         "claims/",
         "claims/<str:number>/",
         "claims/<str:number>/photos/<int:photo_id>/",

@@ -15,6 +15,7 @@ OTHER_ACCOUNT_IDS = {
     ("api:order-detail", "number"): lambda world: world.theirs.order.number,
     ("api:order-cancel", "number"): lambda world: world.theirs.order.number,
     ("api:invoice-pdf", "number"): lambda world: world.theirs.invoice.number,
+    ("api:credit-memo-pdf", "number"): lambda world: world.theirs.credit_memo.number,
     ("api:backorder-decision", "line_id"): lambda world: world.theirs.backordered_line.pk,
     ("api:claim-detail", "number"): lambda world: world.theirs.claim.number,
     ("api:claim-photo", "number"): lambda world: world.theirs.claim.number,
@@ -27,6 +28,7 @@ NOT_ACCOUNT_DATA = {
     ("api:inbound-eta", "reference"): "staff only: a retailer gets 403 whatever the run",
     ("api:inbound-receive", "reference"): "staff only: a retailer gets 403 whatever the run",
     ("api:inbound-cancel", "reference"): "staff only: a retailer gets 403 whatever the run",
+    ("api:return-receive", "number"): "staff only: a retailer gets 403 whatever the return",
 }
 NONEXISTENT = {"number": "SO-999999999", "line_id": 999999999, "photo_id": 999999999}
 
@@ -136,6 +138,7 @@ LISTS = {
     "api:orders": lambda tenant: tenant.order.number,
     "api:shipments": lambda tenant: tenant.shipment.number,
     "api:invoices": lambda tenant: tenant.invoice.number,
+    "api:credit-memos": lambda tenant: tenant.credit_memo.number,
     "api:claims": lambda tenant: tenant.claim.number,
 }
 

@@ -196,3 +196,9 @@ def test_facet_counts_are_kept_for_the_same_filters_and_price_list(buyer_client,
     with CaptureQueriesContext(connection) as other:
         buyer_client.get(url, {"color": "Navy"})
     assert len(other) == len(first)  # other filters are counted afresh
+
+
+@pytest.mark.parametrize("ships_by", ["9999-12-31", "0001-01-01"])
+def test_dates_at_the_ends_of_the_calendar_are_answered(buyer_api, buyer_client, line, ships_by):
+    assert buyer_api.get(SKUS, {"ships_by": ships_by}).status_code == 200
+    assert buyer_client.get(reverse("portal:catalogue"), {"ships_by": ships_by}).status_code == 200

@@ -139,8 +139,9 @@ def test_the_order_page_tells_the_whole_story(agent_client, story, lead):
         memo.number,
         f"Case {case.pk}",
         "Shipment",
-        "credit.issued",
-        "case.opened",
+        # the staff actions, as sentences
+        f"issued credit memo {memo.number} for $40.00 on {invoice.number}",
+        f"opened {case}",
     ):
         assert expected in html, expected
     # and the agent sees the buttons their role allows, not the lead-only ones
@@ -200,14 +201,19 @@ def test_the_credit_form_issues_within_authority(agent_client, story):
     assert AuditEvent.objects.filter(action="credit.issued", case=case).count() == 1
 
 
-def test_the_credit_form_over_authority_only_asks(agent_client, story):
+def test_the_credit_form_over_authority_only_asks_and_says_so_as_an_error(agent_client, story):
     order, invoice, case = story
-    agent_client.post(
+    response = agent_client.post(
         _action_url(order, "credit"),
         {"case": case.pk, "invoice": invoice.pk, "amount": "400", "reason": "defect", "note": "x"},
+        follow=True,
     )
     assert CreditApproval.objects.get().status == CreditApprovalStatus.PENDING
     assert Invoice.objects.get(pk=invoice.pk).credited_amount == Decimal("0.00")
+    [message] = list(response.context["messages"])
+    assert message.level_tag == "error"
+    assert "Not given: $400.00 is above your authority" in message.message
+    assert "of your $250.00 in the last 30 days" in message.message
 
 
 @pytest.mark.parametrize(

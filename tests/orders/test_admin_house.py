@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
 from inventory.models import InboundRun
-from orders.admin import ActionForm, order_action_register
+from orders.admin import ActionDone, ActionForm, order_action_register
 from orders.admin import order_actions as registry
 from portal.roles import StaffRole
 from tests.orders.test_service_desk_helpers import shipped_order, staff_with
@@ -84,7 +84,7 @@ class _NoteForm(ActionForm):
 
 
 def _note_handler(form, request, order):
-    return f"Noted on {order.number}: {form.cleaned_data['note']}", ()
+    return ActionDone(f"Noted on {order.number}: {form.cleaned_data['note']}")
 
 
 @pytest.fixture
@@ -121,7 +121,7 @@ def test_an_app_adds_an_order_action_with_one_registration(client, account, note
 
 def test_a_second_action_under_a_taken_slug_is_refused(note_action):
     def other_handler(form, request, order):
-        return "", ()
+        return ActionDone("")
 
     with pytest.raises(ImproperlyConfigured, match="note"):
         order_action_register(

@@ -24,12 +24,13 @@ from orders.models import (
     Invoice,
     Order,
     OrderLine,
+    ReturnAuthorization,
     Shipment,
     StockAlert,
 )
 from orders.services import LineRequest, order_place
 from orders.services.cart import cart_lines_add
-from orders.services.fulfilment import credit_memo_issue, shipment_confirm
+from orders.services.fulfilment import credit_memo_issue, return_authorize, shipment_confirm
 from orders.services.stock_alerts import stock_alert_request
 from portal.models import User
 from tests.claims.conftest import claim_with_photo_create
@@ -73,6 +74,7 @@ class Tenant:
     shipment: Shipment
     invoice: Invoice
     credit_memo: CreditMemo
+    return_authorization: ReturnAuthorization
     decision: DecisionRequest
     token: str
     message: Message
@@ -123,6 +125,10 @@ def tenant_create(*, name, po, stocked, backorderable, run, warehouse, tracking)
         invoice=invoice, amount=Decimal("5.00"), reason="damaged", note="", user=None
     )
     memo.pdf.save(f"{memo.number}.pdf", ContentFile(PDF_BYTES), save=True)
+    authorization = return_authorize(
+        order=order, lines=[{"sku": stocked.code, "quantity": 1}], reason="damaged", user=None
+    )
+    authorization.label_pdf.save(f"{authorization.number}.pdf", ContentFile(PDF_BYTES), save=True)
     shipment = result.shipment
     cart_sku = SKUFactory(style=stocked.style, color="Cart")
     StockLevelFactory(sku=cart_sku, warehouse=warehouse, on_hand=50)
@@ -138,6 +144,7 @@ def tenant_create(*, name, po, stocked, backorderable, run, warehouse, tracking)
         shipment=shipment,
         invoice=invoice,
         credit_memo=memo,
+        return_authorization=authorization,
         decision=None,
         token="",
         message=None,

@@ -67,6 +67,8 @@ ROUTES: dict[str, Route] = {
     "password_reset_complete": Route(public=True),
     "healthz": Route(public=True),
     "favicon": Route(public=True),
+    # Catalogue pictures: public (emails show them), the catalogue folder only.
+    "picture": Route(public=True, kwargs=lambda w: {"path": "no-such-picture.jpg"}),
     # The caller's own account.
     "portal:dashboard": Route(),
     "portal:account_switch": Route(body=lambda w: {"account": w.alpha.account.pk, "next": "/"}),
@@ -137,6 +139,11 @@ ROUTES: dict[str, Route] = {
         public=True,
         body=lambda w: {"recipient": "x", "sender": w.alpha.buyer.email, "stripped-text": "hi"},
         notes="The mail provider's endpoint: unsigned posts are refused (403) by everyone.",
+    ),
+    "portal:credit_memo_list": Route(),
+    "portal:invoice_detail": Route(kwargs=lambda w: {"number": w.alpha.invoice.number}, owned=True),
+    "portal:return_label_pdf": Route(
+        kwargs=lambda w: {"number": w.alpha.return_authorization.number}, owned=True
     ),
     "portal:statement": Route(),
     "portal:statement_pdf": Route(
