@@ -5,10 +5,18 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from backorders.models import AutoCancellation, DecisionRequest, Receipt, StockShortage
+from backorders.models import (
+    AutoCancellation,
+    DecisionRequest,
+    OverdueRun,
+    Receipt,
+    StockShortage,
+)
+from backorders.selectors import overdue_runs_admin_queryset
 from backorders.services import eta_change, run_cancel
 from inventory.admin_extensions import AdminExtension, admin_extend, extension_action
-from inventory.models import InboundRun
+from inventory.calendar import add_business_days
+from inventory.models import OPEN_INBOUND_STATUSES, InboundRun
 from inventory.services import REASON_MAX_LENGTH
 from orders.admin import ActionDone, ActionForm, case_field, order_action_register
 
@@ -75,13 +83,14 @@ class RunCancelForm(forms.Form):
     )
 
 
-def _run_action(page, request, queryset, *, action, form_class, apply, title, submit):
-    """One run, an intermediate form, then the service; its errors land on the form."""
-    runs = list(queryset[:2])
-    if len(runs) != 1:
+def _run_action(page, request, queryset, *, action, form_class, apply, title, submit, run_of=None):
+    """One run (`run_of` the selected row, when the page lists something else), an
+    intermediate form, then the service; its errors land on the form."""
+    selected = list(queryset[:2])
+    if len(selected) != 1:
         page.message_user(request, "Select exactly one run.", messages.WARNING)
         return None
-    run = runs[0]
+    run = run_of(selected[0]) if run_of else selected[0]
     form = form_class(request.POST if "apply" in request.POST else None)
     if form.is_valid():
         try:
@@ -98,6 +107,7 @@ def _run_action(page, request, queryset, *, action, form_class, apply, title, su
         "title": title.format(run.reference),
         "opts": page.model._meta,
         "run": run,
+        "selected_pk": selected[0].pk,
         "form": form,
         "action": action,
         "submit": submit,
@@ -108,7 +118,7 @@ def _run_action(page, request, queryset, *, action, form_class, apply, title, su
 
 
 @extension_action(description="Change ETA (with a reason)", permission="inventory.change_eta")
-def change_eta(page, request, queryset):
+def change_eta(page, request, queryset, run_of=None, action="change_eta"):
     def apply(run, data):
         eta_change(run=run, new_eta=data["new_eta"], reason=data["reason"], user=request.user)
         return f"{run.reference} now due {data['new_eta']:%Y-%m-%d}."
@@ -117,11 +127,12 @@ def change_eta(page, request, queryset):
         page,
         request,
         queryset,
-        action="change_eta",
+        action=action,
         form_class=EtaChangeForm,
         apply=apply,
         title="Change the ETA of {}",
         submit="Change ETA",
+        run_of=run_of,
     )
 
 
@@ -197,4 +208,97 @@ order_action_register(
     position=70,
     query_initial=("run",),
 )
+
+
+class OverdueStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("resolved", "Resolved by an ETA change"), ("all", "All")]
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Waiting for a new ETA",
+        }
+        yield from super().choices(changelist)
+
+    def queryset(self, request, queryset):
+        if self.value() == "all":
+            return queryset
+        if self.value() == "resolved":
+            return queryset.filter(eta_change__isnull=False)
+        return queryset.filter(eta_change__isnull=True, run__status__in=OPEN_INBOUND_STATUSES)
+
+
+@admin.register(OverdueRun)
+class OverdueRunAdmin(admin.ModelAdmin):
+    """Overdue runs: past their ETA, not received. "Confirm a new ETA" records the
+    planner's date through eta_change; left unconfirmed past the grace period, the
+    morning job records one itself."""
+
+    list_display = [
+        "run",
+        "factory",
+        "eta",
+        "days_overdue",
+        "pairs_waiting",
+        "confirm_by",
+        "resolution",
+    ]
+    list_filter = [OverdueStateFilter]
+    search_fields = ["run__reference", "run__factory"]
+    actions = ["confirm_eta"]
+    readonly_fields = [f.name for f in OverdueRun._meta.fields]
+
+    def get_queryset(self, request):
+        return overdue_runs_admin_queryset()
+
+    def has_change_eta_permission(self, request):
+        return request.user.has_perm("inventory.change_eta")
+
+    @admin.action(description="Confirm a new ETA (with a reason)", permissions=["change_eta"])
+    def confirm_eta(self, request, queryset):
+        return change_eta(
+            self, request, queryset, run_of=lambda overdue: overdue.run, action="confirm_eta"
+        )
+
+    @admin.display(ordering="run__factory")
+    def factory(self, obj):
+        return obj.run.factory
+
+    @admin.display(description="Days overdue")
+    def days_overdue(self, obj):
+        return (timezone.localdate() - obj.eta).days
+
+    @admin.display(description="Backordered pairs waiting", ordering="pairs_waiting")
+    def pairs_waiting(self, obj):
+        return obj.pairs_waiting or 0
+
+    @admin.display(description="Confirm by (else the system moves it)")
+    def confirm_by(self, obj):
+        if obj.eta_change_id:
+            return "-"
+        return add_business_days(obj.eta, obj.grace_days)
+
+    @admin.display(description="Resolved by")
+    def resolution(self, obj):
+        change = obj.eta_change
+        if change is None:
+            return "Waiting for a new ETA"
+        who = change.changed_by or "the system"
+        return f"{change.new_eta:%Y-%m-%d} by {who}: {change.reason}"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 from backorders import admin_promises  # noqa: E402, F401  (the promise report page)

@@ -153,6 +153,37 @@ class StockShortage(models.Model):
         return f"Shortage at {self.stock_level_id}: {self.counted} < {self.allocated_before}"
 
 
+class OverdueRun(models.Model):
+    """A run whose ETA passed without it being received. It stays open until an ETA
+    change is recorded for the run (a planner's confirmation, or the system's own after
+    the grace period), so an expected date never slides without one."""
+
+    run = models.ForeignKey("inventory.InboundRun", on_delete=models.CASCADE, related_name="+")
+    eta = models.DateField("ETA passed", help_text="The ETA that passed unreceived.")
+    detected_on = models.DateField()
+    eta_change = models.ForeignKey(
+        "inventory.EtaChange",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The ETA change that resolved it.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["eta", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "eta"], name="overdue_once_per_run_eta"),
+        ]
+        indexes = [
+            models.Index(fields=["eta"], condition=Q(eta_change__isnull=True), name="overdue_open")
+        ]
+
+    def __str__(self):
+        return f"{self.run_id} overdue since {self.eta}"
+
+
 class PromiseReport(InboundRun):
     """The promise report in the admin (a page, not a table of its own): did the dates
     promised to stores hold, and each factory's record. Planners and customer service

@@ -49,3 +49,13 @@ def reconcile_task() -> dict:
         "repaired": sum(1 for drift in report.drifts if drift.repaired),
         "beyond_window": len(report.beyond_window),
     }
+
+
+@shared_task(soft_time_limit=600, time_limit=900, **RETRY)
+def overdue_runs_check_task() -> dict:
+    result = services.overdue_runs_check()
+    return {
+        "detected": len(result.detected),
+        "changed": len(result.changed),
+        "waiting": result.waiting,
+    }

@@ -24,25 +24,34 @@ ORDER_CONFIRMATION ("order_confirmation"), sent when an order is placed::
      "freight": "0.00", "total": "720.00",
      "order_url": "https://.../orders/SO-10042/"}
 
-ETA_MOVED ("eta_moved"): ONE message per account per ETA change, listing every
-affected line of that account (key e.g. f"eta:{eta_change.pk}:{account.pk}")::
+ETA_MOVED ("eta_moved"): ONE message per person per ETA change, listing every affected
+line of their account (key e.g. f"eta:{eta_change.pk}:{account.pk}"; a buyer asked
+to decide gets DECISION_REQUEST under the same key instead)::
 
     {"account_name": "...", "run_reference": "RUN-00012",
      "old_eta": "2026-04-01", "new_eta": "2026-04-15",
      "reason": "Factory closed for the holiday",                 # optional
      "lines": [{"order_number", "po_number", "sku", "description",
-                "quantity", "old_date", "new_date"}],
+                "quantity", "old_date", "new_date"}],            # may be []
+     "asked_lines": [...],     # optional: lines the account's buyers were asked about
+                               # (as DECISION_REQUEST's lines), for those who are told
      "orders_url": "https://.../orders/"}                        # optional
 
-DECISION_REQUEST ("decision_request"), always sent immediately::
+DECISION_REQUEST ("decision_request"), always sent immediately: ONE message per buyer
+per ETA change, every line of the account pushed past its window with its options,
+answered on one page::
 
-    {"account_name": "...", "style_name": "Walker", "weeks_late": 4,
-     "old_date": "2026-04-01", "new_date": "2026-04-29",
-     "deadline": "2026-03-20",            # no answer by then applies the default
+    {"account_name": "...", "run_reference": "RUN-00012",
+     "old_eta": "2026-04-01", "new_eta": "2026-04-29",
+     "reason": "...",                                            # optional
+     "deadline": "2026-03-20",     # the earliest; no answer by then applies the default
      "default_action": "cancel",          # optional: "keep" | "cancel"
-     "lines": [{"order_number", "po_number", "sku", "description", "quantity"}],
-     "alternatives": [{"sku", "description", "ships_by"}],       # may be []
-     "keep_url", "switch_url", "cancel_url", "decide_url"}       # signed, absolute
+     "lines": [{"order_number", "po_number", "sku", "description", "quantity",
+                "old_date", "new_date", "deadline",
+                "alternatives": [{"sku", "description", "ships_by"}]}],  # may be []
+     "moved_lines": [...],         # optional: lines that only moved (as ETA_MOVED's)
+     "decide_url", "keep_all_url", "cancel_all_url",             # signed, absolute
+     "orders_url": "https://..."}                                # optional
 
 AUTO_CANCEL ("auto_cancel"), backordered quantity cancelled by the system::
 
@@ -52,13 +61,14 @@ AUTO_CANCEL ("auto_cancel"), backordered quantity cancelled by the system::
                 "alternatives": [{"sku", "description", "ships_by"}]}],  # optional
      "orders_url": "https://.../orders/"}                        # optional
 
-STOCK_SHORTAGE ("stock_shortage"), a warehouse count fell below what was allocated::
+STOCK_SHORTAGE ("stock_shortage"), a warehouse count fell below what was allocated:
+ONE message per account per count, every line it touched::
 
-    {"account_name": "...", "order_number": "SO-10042", "po_number": "PO-7781",
-     "lines": [{"sku", "description", "quantity",
+    {"account_name": "...",
+     "lines": [{"order_number", "po_number", "sku", "description", "quantity",
                 "outcome": "backordered" | "cancelled",
                 "expected_date": "2026-04-20"}],                  # optional
-     "order_url": "https://..."}
+     "orders_url": "https://..."}                                # optional
 
 BACKORDER_FILLED ("backorder_filled"), a receipt filled backordered quantity::
 
@@ -177,17 +187,13 @@ SPECS: dict[str, KindSpec] = {
     MessageKind.DECISION_REQUEST: KindSpec(
         required=(
             "account_name",
-            "style_name",
-            "weeks_late",
-            "old_date",
-            "new_date",
+            "run_reference",
+            "new_eta",
             "deadline",
             "lines",
-            "alternatives",
-            "keep_url",
-            "switch_url",
-            "cancel_url",
             "decide_url",
+            "keep_all_url",
+            "cancel_all_url",
         ),
         url_key="decide_url",
         always_immediate=True,
@@ -195,9 +201,7 @@ SPECS: dict[str, KindSpec] = {
     MessageKind.AUTO_CANCEL: KindSpec(
         required=("account_name", "reason", "lines"), url_key="orders_url"
     ),
-    MessageKind.STOCK_SHORTAGE: KindSpec(
-        required=("account_name", "order_number", "po_number", "lines"), url_key="order_url"
-    ),
+    MessageKind.STOCK_SHORTAGE: KindSpec(required=("account_name", "lines"), url_key="orders_url"),
     MessageKind.BACKORDER_FILLED: KindSpec(
         required=("account_name", "run_reference", "lines"), url_key="orders_url"
     ),

@@ -116,14 +116,16 @@ def line_promises(*, lines) -> dict[int, LinePromise]:
     etas = run_etas(run_ids={run_id for _, run_id, _, _ in pegs})
     records = run_records(run_ids=etas)
     terms = {t.pk: t for t in CommercialTerms.objects.filter(pk__in={t for _, _, t, _ in pegs})}
-    today = timezone.localdate()
     # Once per run, terms and window: an ETA change asks for 20,000 lines of one run.
+    # From the ETA as recorded even once it has passed: a late run's lines keep their
+    # date until an ETA change is recorded (the overdue job sees that one is), never
+    # sliding a day at a time.
     promises = {
         (run_id, terms_id, window_end): LinePromise(
             ship_date_from_run(
                 eta=etas[run_id],
                 terms=terms[terms_id],
-                today=today,
+                today=etas[run_id],
                 record=records[run_id],
                 window_end=window_end,
             ),

@@ -280,6 +280,8 @@ class Policies:
     accepts_backorders: bool
     decision_deadline_days: int
     decision_default: str
+    overdue_grace_business_days: int
+    factory_delay_days: int
     processing_days: int
     receiving_days: int
     promise_slip_percentile: int
@@ -312,6 +314,8 @@ def policies_for(*, account: Account | None, today=None) -> Policies:
         backorder_window_days=rules.backorder_window_days(account=subject, terms=terms),
         accepts_backorders=subject.accepts_backorders,
         decision_deadline_days=terms.decision_deadline_days,
+        overdue_grace_business_days=terms.overdue_grace_business_days,
+        factory_delay_days=terms.factory_delay_days,
         decision_default=subject.get_decision_default_display(),
         processing_days=terms.processing_days,
         receiving_days=terms.receiving_days,

@@ -237,6 +237,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "backorders.tasks.decision_expire_task",
         "schedule": crontab(minute=15),
     },
+    "backorders-overdue-runs": {
+        "task": "backorders.tasks.overdue_runs_check_task",
+        "schedule": crontab(hour=6, minute=0),
+    },
     "backorders-nightly-reconcile": {
         "task": "backorders.tasks.reconcile_task",
         "schedule": crontab(hour=3, minute=30),

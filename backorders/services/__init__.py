@@ -3,6 +3,7 @@
 from backorders.services.accounts import account_backorder_settings_set
 from backorders.services.decisions import DecisionResult, backorder_decide
 from backorders.services.eta import EtaChangeResult, RunCancelResult, eta_change, run_cancel
+from backorders.services.overdue import OverdueCheckResult, overdue_runs_check
 from backorders.services.receipts import ReceiptResult, ReceiveRequest, run_receive
 from backorders.services.reconcile import ReconcileReport, reconcile
 from backorders.services.stock import StockCountRequest, StockSyncResult, stock_sync
@@ -16,6 +17,7 @@ from backorders.services.sweep import (
 __all__ = [
     "DecisionResult",
     "EtaChangeResult",
+    "OverdueCheckResult",
     "ReceiptResult",
     "ReceiveRequest",
     "ReconcileReport",
@@ -29,6 +31,7 @@ __all__ = [
     "backorder_sweep_all",
     "decision_expire",
     "eta_change",
+    "overdue_runs_check",
     "reconcile",
     "run_cancel",
     "run_receive",

@@ -18,7 +18,7 @@ from inventory.models import SKU, Style, Width
 from inventory.selectors import ats_by_sku, ship_date_from_stock
 from inventory.sql import values_table
 from orders import ledger
-from orders.models import Membership, OrderLine
+from orders.models import Membership, MembershipRole, OrderLine
 from orders.services.ordering import orders_totals_refresh
 
 MAX_ALTERNATIVES = 3
@@ -50,14 +50,27 @@ def recipients_by_account(*, account_ids) -> dict[int, list]:
     """orders.notices.account_recipients for many accounts in one query: everyone at
     each account who is active."""
     result = defaultdict(list)
-    memberships = (
+    for membership in _memberships(account_ids=account_ids):
+        result[membership.account_id].append(membership.user)
+    return result
+
+
+def recipients_by_role(*, account_ids) -> dict[int, tuple[list, list]]:
+    """Everyone active at each account, split into (buyers, who may decide; the others,
+    who are told), in one query."""
+    result = defaultdict(lambda: ([], []))
+    for membership in _memberships(account_ids=account_ids):
+        deciders, told = result[membership.account_id]
+        (deciders if membership.role == MembershipRole.BUYER else told).append(membership.user)
+    return result
+
+
+def _memberships(*, account_ids):
+    return (
         Membership.objects.filter(account_id__in=set(account_ids), user__is_active=True)
         .select_related("user")
         .order_by("account_id", "user_id")
     )
-    for membership in memberships:
-        result[membership.account_id].append(membership.user)
-    return result
 
 
 class MessageLine(NamedTuple):

@@ -63,11 +63,82 @@ def backorder_decide(
     pairs and add a line on the alternative, allocated now: all or nothing) or cancel the
     backordered pairs. Answers the line's pending decision request, if any. Raises
     AlreadyDecided when `decision_request` was already answered (nothing changes)."""
-    today = today or timezone.localdate()
     _validate(action=action, sku=sku)
     if not user_can_order(user=user, account=line.order.account):
         raise DecisionNotAllowed("You may not change orders for this account.")
     orders_locks.order_lock(order_id=line.order_id)
+    return _decide(
+        line=line,
+        action=action,
+        user=user,
+        sku=sku,
+        decision_request=decision_request,
+        today=today or timezone.localdate(),
+    )
+
+
+@dataclass(frozen=True)
+class DecisionAnswer:
+    """One line's answer on the page that answers many: the request and the choice."""
+
+    request: DecisionRequest
+    action: str
+    sku: str | None = None
+
+
+@transaction.atomic(durable=True)
+def backorder_decisions_answer(
+    *, answers: list[DecisionAnswer], user, today: dt.date | None = None
+) -> list[DecisionResult]:
+    """Answer many decision requests at once, all or nothing: if one answer cannot be
+    applied (bad choice, already answered, alternative sold out), nothing changes and
+    BackorderInputError names every request at fault ("<request id>": [why])."""
+    today = today or timezone.localdate()
+    if not answers:
+        raise BackorderInputError({"non_field_errors": ["Choose an answer for at least one line."]})
+    errors = {}
+    for answer in answers:
+        try:
+            _validate(action=answer.action, sku=answer.sku)
+        except BackorderInputError as error:
+            errors[str(answer.request.pk)] = [m for ms in error.message_dict.values() for m in ms]
+    if errors:
+        raise BackorderInputError(errors)
+    accounts = {answer.request.line.order.account for answer in answers}
+    if not all(user_can_order(user=user, account=account) for account in accounts):
+        raise DecisionNotAllowed("You may not change orders for this account.")
+    # Lock order: every Order, then the lines one by one, each by pk.
+    for order_id in sorted({answer.request.line.order_id for answer in answers}):
+        orders_locks.order_lock(order_id=order_id)
+    results = []
+    for answer in sorted(answers, key=lambda answer: answer.request.line_id):
+        try:
+            # A savepoint per line: a refused line leaves the transaction usable, so every
+            # line at fault is named before all of them are rolled back.
+            with transaction.atomic():
+                results.append(
+                    _decide(
+                        line=answer.request.line,
+                        action=answer.action,
+                        user=user,
+                        sku=answer.sku,
+                        decision_request=answer.request,
+                        today=today,
+                    )
+                )
+        except BackorderInputError as error:
+            errors[str(answer.request.pk)] = [m for ms in error.message_dict.values() for m in ms]
+        except (AlreadyDecided, AlternativeUnavailable, NothingBackordered) as error:
+            errors[str(answer.request.pk)] = [str(error)]
+    if errors:
+        # Raising rolls back every answer already applied in this transaction.
+        raise BackorderInputError(errors)
+    return results
+
+
+@transaction.atomic(savepoint=False)
+def _decide(*, line, action, user, sku, decision_request, today) -> DecisionResult:
+    """backorder_decide's work, under the caller's Order lock."""
     locked = locks.lines_lock(line_ids=[line.pk])
     if not locked:
         raise NothingBackordered("No such line.")

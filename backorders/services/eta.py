@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backorders.locks import pending_decisions_lock
-from backorders.models import CancelSource, DecisionRequest, DecisionStatus
+from backorders.models import CancelSource, DecisionRequest, DecisionStatus, OverdueRun
 from backorders.services.common import (
     alternative_skus,
     alternatives_offer,
@@ -21,7 +21,7 @@ from backorders.services.common import (
     orders_url,
     recipients_by_account,
 )
-from backorders.services.links import decision_urls
+from backorders.services.notices import eta_change_notify
 from inventory import locks as inventory_locks
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
@@ -44,12 +44,24 @@ class EtaChangeResult:
 
 
 @transaction.atomic(durable=True)
-def eta_change(*, run: InboundRun, new_eta: dt.date, reason: str, user, case=None, today=None):
+def eta_change(
+    *,
+    run: InboundRun,
+    new_eta: dt.date,
+    reason: str,
+    user,
+    case=None,
+    today=None,
+    only_if_eta: dt.date | None = None,
+):
     """Move a run's ETA: the only way an ETA moves. Every pegged line's expected date
-    follows (derived from the run). Lines still inside their window are told in one
-    eta_moved digest per account; lines pushed outside it get a decision request
-    (keep / switch / cancel) with a deadline. The change is in the audit trail, on the
-    customer-service case when one is given. Raises InventoryInputError on bad input."""
+    follows (derived from the run). Lines still inside their window are told; lines
+    pushed outside it get a decision request (keep / switch / cancel) with a deadline:
+    one message per person of each account (eta_change_notify). The change is in the
+    audit trail, on the customer-service case when one is given, and resolves the run's
+    overdue record. `only_if_eta`: change nothing (return None) unless the run's ETA is
+    still that one, so the overdue job never overrides a planner's confirmation made
+    meanwhile. Raises InventoryInputError on bad input."""
     today = today or timezone.localdate()
     if not isinstance(new_eta, dt.date):
         raise InventoryInputError({"eta": ["Enter a date as YYYY-MM-DD."]})
@@ -64,10 +76,13 @@ def eta_change(*, run: InboundRun, new_eta: dt.date, reason: str, user, case=Non
     locked_run = inventory_locks.inbound_run_lock(run_id=run.pk)
     if locked_run is None:
         raise InventoryInputError({"run": ["No such inbound run."]})
+    if only_if_eta is not None and locked_run.eta != only_if_eta:
+        return None
     on_run = _lines_on_run(run_id=run.pk)
     change = inventory_services.inbound_run_reschedule(
         run=locked_run, new_eta=new_eta, reason=reason, user=user, today=today
     )
+    OverdueRun.objects.filter(run=locked_run, eta_change__isnull=True).update(eta_change=change)
     run.eta = locked_run.eta
     audit_record(
         actor=user,
@@ -120,9 +135,6 @@ def eta_change(*, run: InboundRun, new_eta: dt.date, reason: str, user, case=Non
         OrderLine.objects.filter(pk__in=ids).update(communicated_date=date)
 
     result.moved = [line.pk for line in inside]
-    result.accounts_told = _eta_moved_notify(
-        change=change, lines=inside, old_dates=old_dates, new_dates=expected
-    )
     result.decisions = decision_requests_create(
         lines=outside,
         run=locked_run,
@@ -134,6 +146,13 @@ def eta_change(*, run: InboundRun, new_eta: dt.date, reason: str, user, case=Non
         new_dates=expected,
         today=today,
     )
+    result.accounts_told = eta_change_notify(
+        change=change,
+        told=inside,
+        asked=result.decisions,
+        old_dates=old_dates,
+        new_dates=expected,
+    )
     return result
 
 
@@ -143,47 +162,11 @@ def _lines_on_run(*, run_id) -> set[int]:
     )
 
 
-def _eta_moved_notify(*, change, lines, old_dates, new_dates) -> int:
-    by_account = defaultdict(list)
-    for line in sorted(lines, key=lambda line: (line.order.number or "", line.pk)):
-        by_account[line.order.account_id].append(line)
-    recipients = recipients_by_account(account_ids=by_account)
-    url = orders_url()
-    messages_enqueue(
-        kind=MessageKind.ETA_MOVED,
-        messages=[
-            OutgoingMessage(
-                key=f"eta:{change.pk}:{account_id}",
-                recipients=recipients.get(account_id, []),
-                context={
-                    "account_name": account_lines[0].order.account.name,
-                    "run_reference": change.run.reference,
-                    "old_eta": iso(change.old_eta),
-                    "new_eta": iso(change.new_eta),
-                    "reason": change.reason,
-                    "lines": [
-                        message_line(
-                            line,
-                            line.backordered,
-                            old_date=iso(old_dates[line.pk]),
-                            new_date=iso(new_dates[line.pk]),
-                        )
-                        for line in account_lines
-                    ],
-                    "orders_url": url,
-                },
-            )
-            for account_id, account_lines in by_account.items()
-        ],
-    )
-    return len(by_account)
-
-
 @transaction.atomic(savepoint=False)
 def decision_requests_create(*, lines, run, change, old_dates, new_dates, today):
     """Ask keep / switch / cancel for each locked line pushed past its window, with the
-    alternatives that ship sooner; one decision_request message per line (its links are
-    signed for each recipient)."""
+    alternatives that ship sooner. The caller tells the accounts (eta_change_notify:
+    one message per person for the whole change)."""
     if not lines:
         return []
     offers = alternative_skus(lines=lines)
@@ -203,44 +186,7 @@ def decision_requests_create(*, lines, run, change, old_dates, new_dates, today)
         for line in lines
     ]
     DecisionRequest.objects.bulk_create(requests)
-    recipients = recipients_by_account(account_ids={line.order.account_id for line in lines})
-    messages_enqueue(
-        kind=MessageKind.DECISION_REQUEST,
-        messages=[
-            message
-            for request in requests
-            for message in _decision_request_messages(
-                request=request, recipients=recipients.get(request.line.order.account_id, [])
-            )
-        ],
-    )
     return requests
-
-
-def _decision_request_messages(*, request, recipients) -> list[OutgoingMessage]:
-    """One message per recipient: each carries links signed for that user."""
-    line = request.line
-    account = line.order.account
-    weeks_late = max(round((request.new_date - request.old_date).days / 7), 1)
-    base = {
-        "account_name": account.name,
-        "style_name": line.sku.style.name,
-        "weeks_late": weeks_late,
-        "old_date": iso(request.old_date),
-        "new_date": iso(request.new_date),
-        "deadline": iso(request.deadline),
-        "default_action": account.decision_default,
-        "lines": [message_line(line, request.quantity)],
-        "alternatives": request.alternatives,
-    }
-    return [
-        OutgoingMessage(
-            key=f"decision:{request.pk}",
-            recipients=[user],
-            context={**base, **decision_urls(request=request, user=user)},
-        )
-        for user in recipients
-    ]
 
 
 # --- Cancelled runs ---------------------------------------------------------------

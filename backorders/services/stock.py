@@ -16,8 +16,9 @@ from backorders.exceptions import BackorderInputError
 from backorders.models import StockShortage
 from backorders.services.common import (
     iso,
+    message_line,
+    orders_url,
     recipients_by_account,
-    sku_description,
 )
 from inventory import locks as inventory_locks
 from inventory import services as inventory_services
@@ -25,7 +26,7 @@ from inventory.models import SKU, StockLevel, Warehouse
 from inventory.parsing import sku_code_normalize, whole_pairs
 from inventory.selectors import ship_date_from_stock
 from notifications.kinds import MessageKind
-from notifications.services import message_enqueue
+from notifications.services import OutgoingMessage, messages_enqueue
 from orders import ledger
 from orders.models import Allocation
 from orders.notices import backorders_filled_enqueue
@@ -102,7 +103,7 @@ def _validate(counts):
 def stock_sync(*, counts: list[StockCountRequest], user, today: dt.date | None = None):
     """Apply absolute warehouse counts, all or nothing. Where a count is below what is
     allocated, the newest allocations give way: each to backorder if eligible, else
-    cancelled; one stock_shortage message per affected order."""
+    cancelled; one stock_shortage message per affected account."""
     today = today or timezone.localdate()
     rows = _validate(counts)
     pairs = {(sku.pk, warehouse.pk) for sku, warehouse, _ in rows}
@@ -185,37 +186,25 @@ def stock_sync(*, counts: list[StockCountRequest], user, today: dt.date | None =
 
 
 def _shortage_notify(*, outcomes, first):
-    by_order = defaultdict(list)
-    for line, quantity, outcome, expected in outcomes:
-        by_order[line.order_id].append((line, quantity, outcome, expected))
-    recipients = recipients_by_account(
-        account_ids={items[0][0].order.account_id for items in by_order.values()}
+    """One message per account for the whole count, listing every line it touched."""
+    by_account = defaultdict(list)
+    for line, quantity, outcome, expected in sorted(
+        outcomes, key=lambda item: (item[0].order.number or "", item[0].pk)
+    ):
+        row = message_line(line, quantity, outcome=outcome)
+        if expected:
+            row["expected_date"] = iso(expected)
+        by_account[line.order.account].append(row)
+    recipients = recipients_by_account(account_ids={account.pk for account in by_account})
+    url = orders_url()
+    messages_enqueue(
+        kind=MessageKind.STOCK_SHORTAGE,
+        messages=[
+            OutgoingMessage(
+                key=f"shortage:{first.pk}:{account.pk}",
+                recipients=recipients.get(account.pk, []),
+                context={"account_name": account.name, "lines": rows, "orders_url": url},
+            )
+            for account, rows in by_account.items()
+        ],
     )
-    from django.conf import settings
-    from django.urls import reverse
-
-    for order_id, items in by_order.items():
-        order = items[0][0].order
-        rows = []
-        for line, quantity, outcome, expected in items:
-            row = {
-                "sku": line.sku.code,
-                "description": sku_description(line.sku),
-                "quantity": quantity,
-                "outcome": outcome,
-            }
-            if expected:
-                row["expected_date"] = iso(expected)
-            rows.append(row)
-        message_enqueue(
-            kind=MessageKind.STOCK_SHORTAGE,
-            key=f"shortage:{first.pk}:{order_id}",
-            recipients=recipients.get(order.account_id, []),
-            context={
-                "account_name": order.account.name,
-                "order_number": order.number,
-                "po_number": order.po_number,
-                "lines": rows,
-                "order_url": settings.SITE_URL + reverse("portal:backorders"),
-            },
-        )

@@ -55,6 +55,16 @@ class CommercialTerms(models.Model):
     decision_deadline_days = models.PositiveIntegerField(
         default=5, help_text="Days a retailer has to answer a late-ETA decision request."
     )
+    overdue_grace_business_days = models.PositiveIntegerField(
+        default=2,
+        help_text="Business days a planner has to confirm a new ETA for a run past its "
+        "ETA before the system records one itself.",
+    )
+    factory_delay_days = models.PositiveIntegerField(
+        default=7,
+        help_text="The factory's usual delay: an overdue run nobody confirmed is moved to "
+        "today plus this many days.",
+    )
     returns_window_days = models.PositiveIntegerField(default=30)
     defect_claim_days = models.PositiveIntegerField(default=365)
     restocking_fee_percent = models.DecimalField(

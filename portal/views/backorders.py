@@ -1,6 +1,8 @@
 """The retailer's backorders: the list with runs, expected dates, windows and pending
-decisions; the decision form; and the signed one-click links from the decision emails
-(GET only shows a confirmation page; only its POST decides)."""
+decisions; the decision forms (one line, or every waiting line on one page); and the
+signed links from the decision emails (GET only shows a page; only its POST decides)."""
+
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -21,7 +23,8 @@ from backorders.exceptions import (
 from backorders.models import DecisionAction
 from backorders.services import backorder_decide
 from backorders.services.common import alternative_skus, sku_description
-from backorders.services.links import decision_token_read
+from backorders.services.decisions import DecisionAnswer, backorder_decisions_answer
+from backorders.services.links import decision_token_read, decisions_token_read
 from inventory.selectors import ship_date_from_stock
 from orders.selectors import user_can_order
 
@@ -35,6 +38,7 @@ def backorder_list(request):
     rows = selectors.open_backorders(account=account)
     context = {
         "rows": rows,
+        "waiting": sum(1 for row in rows if row.decision),
         "can_decide": user_can_order(user=request.user, account=account),
         "actions": DecisionAction,
     }
@@ -137,3 +141,119 @@ def _alternatives(line):
         {"sku": sku.code, "description": sku_description(sku), "ships_by": ships_by}
         for sku in alternative_skus(lines=[line])[line.pk]
     ]
+
+
+# --- Every waiting decision on one page ---------------------------------------------
+
+ALL_CHOICES = (DecisionAction.KEEP, DecisionAction.CANCEL)
+
+
+@dataclass(frozen=True)
+class DecisionItem:
+    row: object  # backorders.selectors.DecisionRow
+    choice: str  # the radio value chosen ("" leaves the line open)
+    errors: list[str]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def decisions_page(request):
+    """The account's waiting decisions, answered on one page. Viewers see them, without
+    the form: their buyers are the ones asked."""
+    account = request.account or None
+    if account is None:
+        raise Http404("You have no retailer account.")
+    rows = selectors.decisions_to_answer(account_id=account.pk)
+    can_decide = user_can_order(user=request.user, account=account)
+    context = {"account": account}
+    if request.method == "POST" and can_decide:
+        response = _decisions_answer(request, user=request.user, rows=rows, context=context)
+        if response is None:
+            return redirect("portal:backorders")
+        return response
+    return _decisions_render(request, rows=rows, can_decide=can_decide, context=context)
+
+
+@require_http_methods(["GET", "POST"])
+def decisions_link(request, token):
+    """The page a decision email opens: every line of that ETA change for that account,
+    for the user it was sent to (another signed-in user gets 404)."""
+    try:
+        eta_change_id, account_id, user_id = decisions_token_read(token)
+    except signing.SignatureExpired:
+        return render(request, "portal/backorders/link_problem.html", {"expired": True}, status=410)
+    except signing.BadSignature:
+        return render(
+            request, "portal/backorders/link_problem.html", {"expired": False}, status=400
+        )
+    if request.user.is_authenticated and request.user.pk != user_id:
+        raise Http404("This link was sent to someone else.")
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    account = selectors.account_for_decisions(account_id=account_id)
+    if user is None or account is None or not user_can_order(user=user, account=account):
+        raise Http404("No such decision.")
+    rows = selectors.decisions_to_answer(account_id=account.pk, eta_change_id=eta_change_id)
+    context = {"account": account, "signed": True}
+    if request.method == "POST":
+        response = _decisions_answer(request, user=user, rows=rows, context=context)
+        if response is None:
+            return render(request, "portal/backorders/decisions_done.html", context)
+        return response
+    return _decisions_render(request, rows=rows, can_decide=True, context=context)
+
+
+def _decisions_render(request, *, rows, can_decide, context, errors=None, status=200):
+    """The page; after a refused POST, each row keeps its choice and shows its error."""
+    posted = request.POST if request.method == "POST" else {}
+    errors = errors or {}
+    chosen_all = posted.get("all") if posted else request.GET.get("all")
+    items = [
+        DecisionItem(
+            row=row,
+            choice=posted.get(f"choice-{row.request.pk}", ""),
+            errors=errors.get(str(row.request.pk), []),
+        )
+        for row in rows
+    ]
+    return render(
+        request,
+        "portal/backorders/decisions.html",
+        {
+            **context,
+            "items": items,
+            "can_decide": can_decide,
+            "chosen_all": chosen_all if chosen_all in ALL_CHOICES else "",
+            "form_errors": errors.get("non_field_errors", []),
+        },
+        status=status,
+    )
+
+
+def _decisions_answer(request, *, user, rows, context):
+    """Apply the posted choices; None when done (a message says what changed), else the
+    page again with each row's error (nothing changed)."""
+    apply_all = request.POST.get("all", "")
+    answers = []
+    for row in rows:
+        choice = request.POST.get(f"choice-{row.request.pk}", "") or apply_all
+        if not choice:
+            continue  # left for later
+        action, _, sku = choice.partition(":")
+        answers.append(DecisionAnswer(request=row.request, action=action, sku=sku or None))
+    try:
+        results = backorder_decisions_answer(answers=answers, user=user)
+    except BackorderInputError as exc:
+        messages.error(request, "Nothing was changed: see the lines marked below.")
+        return _decisions_render(
+            request,
+            rows=rows,
+            can_decide=True,
+            context=context,
+            errors=exc.message_dict,
+            status=400,
+        )
+    except DecisionNotAllowed as exc:
+        raise Http404(str(exc)) from exc
+    for result in results:
+        messages.success(request, _done_text(result))
+    return None

@@ -60,6 +60,8 @@ urlpatterns = [
         name="backorder_decide",
     ),
     path("backorders/decide/<str:token>/", backorders.decision_link, name="decision_link"),
+    path("backorders/decisions/", backorders.decisions_page, name="decisions"),
+    path("backorders/answer/<str:token>/", backorders.decisions_link, name="decisions_link"),
     # Shipments, invoices and statements
     path("shipments/", documents.shipment_list, name="shipment_list"),
     path(

@@ -200,11 +200,12 @@ def test_decision_link_works_only_for_its_user(client, buyer, second_buyer, late
     assert late_line.backordered == 5
 
 
-def test_decision_email_links_point_at_the_confirmation_page(late_line):
+def test_decision_email_links_point_at_the_page_answering_every_line(late_line):
     message = messages("decision_request").first()
-    assert "/backorders/decide/" in message.context["switch_url"]
-    assert message.context["switch_url"].endswith("?action=switch")
-    assert message.context["alternatives"]
+    assert "/backorders/answer/" in message.context["decide_url"]
+    assert message.context["keep_all_url"] == message.context["decide_url"] + "?all=keep"
+    assert message.context["cancel_all_url"] == message.context["decide_url"] + "?all=cancel"
+    assert message.context["lines"][0]["alternatives"]
 
 
 def test_account_settings_sets_window_and_default(buyer_client, account):

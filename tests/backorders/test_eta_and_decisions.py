@@ -86,8 +86,9 @@ def test_eta_change_outside_window_asks_for_a_decision_with_alternatives(
     assert [alt["sku"] for alt in request.alternatives] == [alternative.code]
     sent = messages("decision_request")
     assert sent.count() == 2  # one per buyer, each with their own signed links
-    urls = {m.context["keep_url"] for m in sent}
+    urls = {m.context["decide_url"] for m in sent}
     assert len(urls) == 2
+    assert [row["sku"] for row in sent[0].context["lines"][0]["alternatives"]] == [alternative.code]
     assert not messages("eta_moved").exists()
 
 

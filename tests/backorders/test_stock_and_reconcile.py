@@ -36,6 +36,8 @@ def test_shortage_moves_the_newest_allocations_to_backorder_when_eligible(
     notice = messages("stock_shortage").get()
     assert notice.context["lines"] == [
         {
+            "order_number": new.order.number,
+            "po_number": new.order.po_number,
             "sku": sku.code,
             "description": notice.context["lines"][0]["description"],
             "quantity": 4,

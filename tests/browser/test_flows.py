@@ -7,7 +7,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from backorders.models import DecisionRequest, DecisionStatus
-from backorders.services.links import decision_urls
+from backorders.services.links import decisions_urls
+from inventory.models import EtaChange
 from orders.models import BackorderPeg, Order, OrderSource
 from tests.browser.conftest import login, screenshot
 from tests.factories import TEST_PASSWORD
@@ -75,25 +76,31 @@ def test_decision_request_answered_from_its_link(browser_page, shop):
     line = Order.objects.get(po_number="PO-DECIDE").lines.get(sku=shop["skus"][4])
     peg = BackorderPeg.objects.get(line=line)
     today = timezone.localdate()
+    run = peg.inbound_line.run
+    change = EtaChange.objects.create(
+        run=run, old_eta=run.eta, new_eta=run.eta + dt.timedelta(days=50), reason="Factory"
+    )
     decision = DecisionRequest.objects.create(
         line=line,
-        run=peg.inbound_line.run,
+        run=run,
+        eta_change=change,
         quantity=line.backordered,
         old_date=today + dt.timedelta(days=20),
         new_date=today + dt.timedelta(days=70),
         deadline=today + dt.timedelta(days=5),
     )
-    url = decision_urls(request=decision, user=shop["buyer"])["cancel_url"]
-    path = url.split("://", 1)[1].split("/", 1)[1]
-    # when: the buyer opens the link from the email and confirms
+    url = decisions_urls(eta_change_id=change.pk, account_id=shop["account"].pk, user=shop["buyer"])
+    path = url["cancel_all_url"].split("://", 1)[1].split("/", 1)[1]
+    # when: the buyer opens "cancel them all" from the email and confirms
     page.goto(f"/{path}")
-    expect(page.get_by_role("radio", name="Cancel the late pairs", exact=False)).to_be_checked()
-    screenshot(page, "decision-confirm")
-    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("radio", name="Cancel them all")).to_be_checked()
+    screenshot(page, "decisions-answer")
+    page.get_by_role("button", name="Confirm my answers").click()
     # then
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
     decision.refresh_from_db()
     line.refresh_from_db()
     assert decision.status == DecisionStatus.CANCELLED
     assert (line.backordered, line.cancelled) == (0, 12)
-    screenshot(page, "decision-done")
+    screenshot(page, "decisions-done")
     assert page.errors == [], page.errors

@@ -87,8 +87,8 @@ def test_other_non_json_values_are_refused(value, kind_of_error):
 
 def test_a_missing_required_key_is_named():
     context = dict(SAMPLE_CONTEXTS[MessageKind.DECISION_REQUEST])
-    del context["keep_url"]
-    with pytest.raises(InvalidMessageContext, match="'keep_url'"):
+    del context["keep_all_url"]
+    with pytest.raises(InvalidMessageContext, match="'keep_all_url'"):
         message_enqueue(
             kind=MessageKind.DECISION_REQUEST,
             key="d:1",

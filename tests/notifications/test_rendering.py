@@ -35,16 +35,31 @@ def test_every_kind_renders_subject_text_and_branded_html(kind):
         assert context[url_key] in html
 
 
-def test_decision_request_offers_keep_switch_cancel_with_the_callers_links():
+def test_decision_request_lists_every_line_with_its_options_and_one_page_to_answer():
     context = SAMPLE_CONTEXTS[MessageKind.DECISION_REQUEST]
     text, html = render_body(kind=MessageKind.DECISION_REQUEST, context=context)
-    assert "Walker is 4 weeks later than we said" in text
-    assert "Keep it, switch to Stroll, Black, 9 M or City Walker, Black, 9 M" in text
-    assert "or cancel: which works for you?" in text
-    for key in ("keep_url", "switch_url", "cancel_url", "decide_url"):
+    for body in (text, html):
+        for line in [*context["lines"], *context["moved_lines"]]:
+            assert line["sku"] in body
+        assert "STR-BLK-090M" in body  # the first line's alternative
+        assert "Also moved, still inside your window" in body
+    assert "options: keep, cancel, switch to STR-BLK-090M Stroll, Black, 9 M" in text
+    for key in ("decide_url", "keep_all_url", "cancel_all_url"):
         assert context[key] in text
         assert context[key].replace("&", "&amp;") in html
     assert "Please answer by" in html
+
+
+def test_eta_moved_tells_viewers_which_lines_their_buyers_were_asked_about():
+    context = {
+        **SAMPLE_CONTEXTS[MessageKind.ETA_MOVED],
+        "asked_lines": SAMPLE_CONTEXTS[MessageKind.DECISION_REQUEST]["lines"],
+    }
+    text, html = render_body(kind=MessageKind.ETA_MOVED, context=context)
+    for body in (text, html):
+        assert "WLK-BLK-095M" in body
+        assert "buyers have been asked" in body
+    assert "keep_all_url" not in context
 
 
 def test_auto_cancel_shows_the_reason_and_shipment_the_tracking_links():

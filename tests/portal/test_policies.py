@@ -30,6 +30,8 @@ def test_policies_publish_the_terms_in_force(buyer_client, terms, django_assert_
     assert "5 days" in figure(page, "decision-deadline")
     assert "30 days" in figure(page, "returns-window")
     assert "365 days" in figure(page, "defect-window")
+    assert "2 business days" in figure(page, "overdue-runs")
+    assert "7 days" in figure(page, "overdue-runs")
 
 
 def test_new_terms_change_the_page(buyer_client, terms):
@@ -45,6 +47,8 @@ def test_new_terms_change_the_page(buyer_client, terms):
         backorder_window_days=30,
         returns_window_days=14,
         restocking_fee_percent=Decimal("10.00"),
+        overdue_grace_business_days=1,
+        factory_delay_days=10,
     )
     # when
     page = buyer_client.get(reverse("portal:policies")).content.decode()
@@ -58,6 +62,8 @@ def test_new_terms_change_the_page(buyer_client, terms):
     assert "30 days" in figure(page, "backorder-window")
     assert "14 days" in figure(page, "returns-window")
     assert "10% restocking fee" in figure(page, "returns-window")
+    assert "1 business day." in figure(page, "overdue-runs")
+    assert "10 days" in figure(page, "overdue-runs")
 
 
 def test_future_terms_are_not_published_yet(buyer_client, terms):

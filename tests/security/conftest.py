@@ -14,7 +14,7 @@ from knox.models import AuthToken
 
 from backorders.models import DecisionRequest
 from backorders.services.eta import eta_change
-from backorders.services.links import decision_token
+from backorders.services.links import decision_token, decisions_token
 from inventory.models import SKU, InboundRun
 from notifications.models import Message
 from orders.models import (
@@ -190,6 +190,11 @@ def world(terms, warehouse) -> World:
     for tenant in (alpha, beta):
         tenant.decision = DecisionRequest.objects.get(line=tenant.backordered_line)
         tenant.token = decision_token(request_id=tenant.decision.pk, user_id=tenant.buyer.pk)
+        tenant.event_token = decisions_token(
+            eta_change_id=tenant.decision.eta_change_id,
+            account_id=tenant.account.pk,
+            user_id=tenant.buyer.pk,
+        )
         tenant.message = Message.objects.filter(recipient=tenant.buyer).order_by("pk").first()
         assert tenant.message is not None
         tenant.secrets = [

@@ -47,6 +47,10 @@ class Route:
     extra: dict = field(default_factory=dict)
 
 
+# Signed-link routes: the token in the URL is the credential.
+SIGNED_LINKS = {"portal:decision_link", "portal:decisions_link"}
+
+
 def _alpha_order(w):
     return {"number": w.alpha.order.number}
 
@@ -192,6 +196,15 @@ ROUTES: dict[str, Route] = {
         notes="The signed token is the capability: only its addressee (or nobody signed "
         "in, as from the email) may use it; any other signed-in user gets 404.",
     ),
+    "portal:decisions": Route(body=lambda w: {"all": "cancel"}),
+    "portal:decisions_link": Route(
+        kwargs=lambda w: {"token": w.alpha.event_token},
+        owned=True,
+        public=True,
+        body=lambda w: {"all": "cancel"},
+        notes="As decision_link: the signed token (one ETA change, one account, one "
+        "addressee) is the capability.",
+    ),
     "portal:account_settings": Route(body=lambda w: {"mode": "none", "decision_default": "cancel"}),
 }
 
@@ -317,10 +330,10 @@ def _walk(w: World, user, *, anonymous=False):
     for name in routes:
         spec = ROUTES[name]
         kwargs = spec.kwargs(w)
-        if anonymous and name == "portal:decision_link":
+        if anonymous and name in SIGNED_LINKS:
             # Signed out, the link itself is the credential (it comes from the email):
             # a stranger without it can only forge one.
-            kwargs = {"token": w.alpha.token[:-6] + "forged"}
+            kwargs = {"token": kwargs["token"][:-6] + "forged"}
         url = reverse(name, kwargs=kwargs)
         if spec.extra:
             values = {"alpha_order": w.alpha.order.number}
@@ -342,7 +355,7 @@ def _walk(w: World, user, *, anonymous=False):
             ]
             if leaked:
                 problems.append(f"{label}: shows {leaked}")
-            if anonymous and name == "portal:decision_link" and status not in (400, 405):
+            if anonymous and name in SIGNED_LINKS and status not in (400, 405):
                 problems.append(f"{label}: a forged link was not refused")
             if anonymous and not spec.public:
                 login = reverse("login")
@@ -365,7 +378,7 @@ def test_the_owner_reaches_every_owned_route(world):
     w = world
     reachable = []
     for name, spec in ROUTES.items():
-        if not spec.owned or name == "portal:decision_link":
+        if not spec.owned or name in SIGNED_LINKS:
             continue
         url = reverse(name, kwargs=spec.kwargs(w))
         user = w.alpha.buyer
@@ -384,6 +397,9 @@ def test_the_owner_reaches_every_owned_route(world):
     assert all(status in (200, 202, 302) for _, status in reachable), reachable
     # and the link's addressee, not signed in, gets the confirmation page
     anonymous = Client().get(reverse("portal:decision_link", args=[w.alpha.token]))
+    assert anonymous.status_code == 200
+    assert w.alpha.backordered_line.sku.code in anonymous.content.decode()
+    anonymous = Client().get(reverse("portal:decisions_link", args=[w.alpha.event_token]))
     assert anonymous.status_code == 200
     assert w.alpha.backordered_line.sku.code in anonymous.content.decode()
 

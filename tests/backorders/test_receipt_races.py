@@ -1,0 +1,80 @@
+"""Receipts racing placements, on PostgreSQL with real threads: whatever order the
+database serialises them in, the ledger holds and the oldest backorder is filled first."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from backorders.services import run_receive
+from inventory.models import StockLevel
+from orders.models import OrderLine
+from orders.services import LineRequest, order_place
+from portal.invariants import invariant_violations
+from tests.backorders.helpers import backordered_line, run_with
+from tests.conftest import concurrent
+from tests.factories import MembershipFactory, SKUFactory, StaffFactory, UserFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), concurrent]
+
+PLACERS = 4
+
+
+def _race(jobs):
+    """Start every job at once (a barrier), each in its own thread and connection;
+    returns {name: result or the exception it raised}."""
+    barrier = threading.Barrier(len(jobs))
+    outcome = {}
+
+    def run(name, job):
+        try:
+            barrier.wait(timeout=30)
+            outcome[name] = job()
+        except Exception as exc:  # noqa: BLE001 - asserted by the caller
+            outcome[name] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=item) for item in jobs.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert set(outcome) == set(jobs), outcome
+    return outcome
+
+
+def _assert_ledger_holds():
+    broken = {name: count for name, count in invariant_violations().items() if count}
+    assert not broken, broken
+
+
+def test_a_receipt_racing_placements_fills_the_oldest_backorder_first(account, buyer, warehouse):
+    # given nothing in stock, a run of 20 pairs and an older backorder of 10 on it
+    sku = SKUFactory()
+    run = run_with(skus=[sku], warehouse=warehouse, quantity=20)
+    oldest = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=10)
+    buyers = [MembershipFactory(account=account, user=UserFactory()).user for _ in range(PLACERS)]
+    # when the run is received while four stores order 5 pairs each
+    jobs = {
+        f"place-{n}": (
+            lambda user=user, n=n: order_place(
+                account=account, user=user, lines=[LineRequest(sku.code, 5)], po_number=f"R{n}"
+            )
+        )
+        for n, user in enumerate(buyers)
+    }
+    jobs["receive"] = lambda: run_receive(run=run, user=StaffFactory())
+    outcome = _race(jobs)
+    # then every call went through, and the oldest backorder was filled from the run
+    errors = {name: result for name, result in outcome.items() if isinstance(result, Exception)}
+    assert not errors, errors
+    oldest.refresh_from_db()
+    assert (oldest.allocated, oldest.backordered) == (10, 0)
+    # the 20 pairs went to the oldest and then to the placements; nothing oversold
+    level = StockLevel.objects.get(sku=sku, warehouse=warehouse)
+    assert level.on_hand == 20
+    assert level.allocated == 20
+    placed = OrderLine.objects.filter(sku=sku).exclude(pk=oldest.pk)
+    assert sum(line.allocated for line in placed) == 10
+    _assert_ledger_holds()
