@@ -120,3 +120,17 @@ def ledger_lines_lock(*, line_ids=(), order_id=None, waiting_sku_ids=()):
         .select_related("order__account", "order__terms", "sku__style")
         .order_by("pk")
     )
+
+
+def waiting_stock_alerts_lock(*, sku_ids=None, after_id=0, limit):
+    """Lock up to `limit` waiting back-in-stock alerts (of these SKUs, if given) after
+    `after_id`, by id, skipping those another worker holds: two runs never tell one
+    alert twice."""
+    from orders.models import StockAlert, StockAlertStatus
+
+    queryset = StockAlert.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+        status=StockAlertStatus.WAITING, pk__gt=after_id
+    )
+    if sku_ids is not None:
+        queryset = queryset.filter(sku_id__in=sku_ids)
+    return list(queryset.select_related("user", "account", "sku__style").order_by("pk")[:limit])

@@ -57,3 +57,25 @@ def documents_render_pending_task() -> int:
 def statements_expire_task() -> int:
     """Delete stored statements past their keep (documents.STATEMENT_KEEP)."""
     return documents.statements_expire()
+
+
+@shared_task(
+    autoretry_for=(DatabaseError,),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+    soft_time_limit=120,
+    time_limit=180,
+)
+def stock_alerts_notify_task(sku_ids: list[int] | None = None, after_id: int = 0) -> int:
+    """Tell the waiting back-in-stock alerts whose SKU has ATS again (these SKUs after a
+    receipt or count, or every alert from beat), a batch at a time. Idempotent: a told
+    alert has ended and its message is keyed."""
+    from orders.services.stock_alerts import stock_alerts_notify
+
+    result = stock_alerts_notify(sku_ids=sku_ids, after_id=after_id)
+    if result.more:
+        stock_alerts_notify_task.apply_async(
+            kwargs={"sku_ids": sku_ids, "after_id": result.last_id}
+        )
+    return result.told

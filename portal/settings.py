@@ -225,6 +225,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.statements_expire_task",
         "schedule": crontab(hour=4, minute=10),
     },
+    "orders-back-in-stock-alerts": {
+        "task": "orders.tasks.stock_alerts_notify_task",
+        "schedule": 600.0,
+    },
     "backorders-daily-sweep": {
         "task": "backorders.tasks.backorder_sweep_task",
         "schedule": crontab(hour=2, minute=0),

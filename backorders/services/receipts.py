@@ -2,6 +2,7 @@
 order first, then to ATS."""
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -17,6 +18,7 @@ from inventory.parsing import sku_code_normalize, whole_pairs
 from inventory.selectors import ship_date_from_stock
 from orders import ledger
 from orders.notices import backorders_filled_enqueue
+from orders.services.stock_alerts import stock_alerts_kick
 
 MAX_RECEIPT_LINES = 1000
 
@@ -145,6 +147,8 @@ def run_receive(
         ship_date=ship_date_from_stock(terms=_any_terms(result.lines), today=today),
         run_reference=run.reference,
     )
+    # What the receipt left over is ATS: buyers waiting for these sizes hear now.
+    transaction.on_commit(functools.partial(stock_alerts_kick, sku_ids=sku_ids), robust=True)
     return _result_of(receipt, created=True, status=run.status)
 
 

@@ -4,6 +4,7 @@ inside the line's window, the account and the order accept backorders) or are ca
 and the retailers are told the same day."""
 
 import datetime as dt
+import functools
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from orders.models import Allocation
 from orders.notices import backorders_filled_enqueue
 from orders.rules import current_terms
 from orders.services.ordering import orders_totals_refresh
+from orders.services.stock_alerts import stock_alerts_kick
 
 MAX_COUNTS = 10_000
 
@@ -173,6 +175,12 @@ def stock_sync(*, counts: list[StockCountRequest], user, today: dt.date | None =
             filled=filled.filled,
             key=f"filled:{uuid.uuid4().hex}",
             ship_date=ship_date_from_stock(terms=current_terms(), today=today),
+        )
+    if result.changed:
+        # A count upwards may bring sizes back: buyers waiting for them hear now.
+        transaction.on_commit(
+            functools.partial(stock_alerts_kick, sku_ids=sku_ids),
+            robust=True,
         )
     return result
 

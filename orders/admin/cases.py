@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from orders.admin.claims import ClaimInline
 from orders.admin.common import ReadOnlyInline
 from orders.admin.order_actions import ActionDone, OrderAction, action_run, order_action
 from orders.audit_sentences import audit_sentence
@@ -122,7 +123,7 @@ class CaseAdmin(admin.ModelAdmin):
     list_select_related = ["account", "order", "opened_by"]
     raw_id_fields = ["account", "order"]
     show_full_result_count = False
-    inlines = [CaseEntryInline, CaseCreditInline, CaseActionInline]
+    inlines = [ClaimInline, CaseEntryInline, CaseCreditInline, CaseActionInline]
     change_form_template = "admin/orders/case/change_form.html"
 
     def get_urls(self):

@@ -40,3 +40,16 @@ urlpatterns += [
         name="return-receive",
     ),
 ]
+
+# Claims from the store (orders.api.claims).
+from orders.api import claims  # noqa: E402
+
+urlpatterns += [
+    path("claims/", claims.ClaimListCreateView.as_view(), name="claims"),
+    path("claims/<str:number>/", claims.ClaimDetailView.as_view(), name="claim-detail"),
+    path(
+        "claims/<str:number>/photos/<int:photo_id>/",
+        claims.ClaimPhotoView.as_view(),
+        name="claim-photo",
+    ),
+]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from inventory.models import SKU, Style
 from inventory.parsing import natural_number
+from orders.case_selectors import waiting_alert_sku_ids
 from orders.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused, OrderNotAllowed
 from orders.models import BackorderPolicy
 from orders.selectors import (
@@ -89,6 +90,7 @@ def _style_context(request, style, *, errors=None, posted=None):
         "style": style,
         "grids": style_size_grids(style=style, account=account, in_cart=in_cart),
         "can_order": can_order,
+        "alerted": waiting_alert_sku_ids(user=request.user, account=account) if can_order else (),
         "cart_pairs": sum(in_cart.values()),
         "errors": errors or {},
         "posted": posted or {},
@@ -142,6 +144,7 @@ def quick_list_page(request, kind):
         "title": LIST_KINDS[kind],
         "groups": quick_list(kind=kind, account=account, in_cart=in_cart),
         "can_order": can_order,
+        "alerted": waiting_alert_sku_ids(user=request.user, account=account) if can_order else (),
         "cart_pairs": sum(in_cart.values()),
     }
     return render(request, "portal/ordering/quick_list.html", context)

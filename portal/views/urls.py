@@ -5,8 +5,10 @@ from django.urls import path
 from portal.views import (
     account_settings,
     accounts,
+    alerts,
     backorders,
     calendar,
+    cases,
     catalogue,
     credits,
     dashboard,
@@ -34,6 +36,11 @@ urlpatterns = [
     path("catalogue/<str:style_number>/", ordering.style_detail, name="style_detail"),
     path("availability/<str:style_number>/", calendar.availability, name="style_availability"),
     path("lists/<slug:kind>/", ordering.quick_list_page, name="quick_list"),
+    path("alerts/", alerts.stock_alert_list, name="stock_alerts"),
+    path("alerts/new/", alerts.stock_alert_new, name="stock_alert_new"),
+    path(
+        "alerts/<int:alert_id>/cancel/", alerts.stock_alert_cancel_view, name="stock_alert_cancel"
+    ),
     path("cart/", ordering.cart, name="cart"),
     path("cart/add/", ordering.cart_add, name="cart_add"),
     path("cart/lines/<int:sku_id>/", ordering.cart_line_update, name="cart_line_update"),
@@ -70,11 +77,18 @@ urlpatterns = [
         documents.invoice_download,
         name="invoice_download",
     ),
+    path("shipments/<str:number>/claim/", cases.claim_new, name="claim_new"),
+    path("claims/<str:number>/photos/<int:photo_id>/", cases.claim_photo, name="claim_photo"),
     path("credit-memos/", credits.credit_memo_list, name="credit_memo_list"),
     path("returns/<str:number>/label.pdf", documents.return_label_pdf, name="return_label_pdf"),
     path("credit-memos/<str:number>/pdf/", documents.credit_memo_pdf, name="credit_memo_pdf"),
     path("statement/", documents.statement, name="statement"),
     path("statement/pdf/", documents.statement_download, name="statement_pdf"),
+    # Service cases, and replies to them by email
+    path("cases/", cases.case_list, name="case_list"),
+    path("cases/<str:number>/", cases.case_detail, name="case_detail"),
+    path("cases/<str:number>/messages/", cases.case_message, name="case_message"),
+    path("inbound/email/", cases.inbound_email, name="inbound_email"),
     # Production calendar, scorecard, policies
     path("calendar/", calendar.calendar, name="calendar"),
     path("scorecard/", scorecard.scorecard, name="scorecard"),

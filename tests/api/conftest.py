@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from inventory.models import SKU
 from orders.models import (
     Account,
+    Claim,
     CreditMemo,
     Invoice,
     Order,
@@ -22,6 +23,7 @@ from orders.models import (
 from orders.services import LineRequest, order_place
 from orders.services.fulfilment import credit_memo_issue, return_authorize, shipment_confirm
 from portal.roles import StaffRole, staff_groups_ensure
+from tests.claims.conftest import claim_with_photo_create
 from tests.conftest import api_client_for
 from tests.factories import UserFactory, allocated_order_create
 from tests.orders.conftest import inbound_for, make_fill_in, stocked_sku
@@ -46,6 +48,7 @@ class Tenant:
     invoice: Invoice
     credit_memo: CreditMemo
     return_authorization: ReturnAuthorization
+    claim: Claim
 
 
 @dataclass
@@ -73,12 +76,15 @@ def tenant_create(*, account, user, sku, backorderable, tracking) -> Tenant:
     )
     invoice = result.invoice
     invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(PDF_BYTES), save=True)
+    claim = claim_with_photo_create(shipment=result.shipment, user=user, sku_code=sku.code)
     memo = credit_memo_issue(invoice=invoice, amount="10.00", reason="damaged", user=None)
     memo.pdf.save(f"{memo.number}.pdf", ContentFile(PDF_BYTES), save=True)
     authorization = return_authorize(
         order=shipped, lines=[{"sku": sku.code, "quantity": 2}], reason="damaged", user=None
     )
-    return Tenant(account, placed, backordered_line, result.shipment, invoice, memo, authorization)
+    return Tenant(
+        account, placed, backordered_line, result.shipment, invoice, memo, authorization, claim
+    )
 
 
 @pytest.fixture

@@ -219,7 +219,7 @@ def test_warehouse_shipment_confirmation_returns_shipment_and_invoice(world, int
     assert MONEY.match(response.json()["invoice"]["total"])
 
 
-LISTS = ["skus/", "inbound/", "orders/", "shipments/", "invoices/"]
+LISTS = ["skus/", "inbound/", "orders/", "shipments/", "invoices/", "claims/"]
 
 
 @pytest.mark.parametrize("path", LISTS)
@@ -264,6 +264,9 @@ def test_every_published_endpoint_is_routed():
         # The warehouse's receipt of a return (issue 19: "received at the warehouse (API
         # and admin)").
         "returns/<str:number>/receive/",
+        "claims/",
+        "claims/<str:number>/",
+        "claims/<str:number>/photos/<int:photo_id>/",
     }
     assert {route.pattern for route in v1_routes()} == published
 

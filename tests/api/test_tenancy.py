@@ -3,7 +3,7 @@
 Routes come from the URL resolver, so a new route is covered the day it is added; a route
 with a path parameter this file does not know how to fill fails the walk."""
 
-from orders.models import Order, OrderLine
+from orders.models import Claim, Order, OrderLine
 from tests.api.routes import v1_routes
 from tests.conftest import api_client_for
 from tests.factories import RepFactory
@@ -17,6 +17,9 @@ OTHER_ACCOUNT_IDS = {
     ("api:invoice-pdf", "number"): lambda world: world.theirs.invoice.number,
     ("api:credit-memo-pdf", "number"): lambda world: world.theirs.credit_memo.number,
     ("api:backorder-decision", "line_id"): lambda world: world.theirs.backordered_line.pk,
+    ("api:claim-detail", "number"): lambda world: world.theirs.claim.number,
+    ("api:claim-photo", "number"): lambda world: world.theirs.claim.number,
+    ("api:claim-photo", "photo_id"): lambda world: world.theirs.claim.photos.get().pk,
 }
 # Parameters that name no account's data: the shared catalogue, and the brand's inbound
 # runs (changed only by staff). Each says what a retailer gets instead.
@@ -27,7 +30,7 @@ NOT_ACCOUNT_DATA = {
     ("api:inbound-cancel", "reference"): "staff only: a retailer gets 403 whatever the run",
     ("api:return-receive", "number"): "staff only: a retailer gets 403 whatever the return",
 }
-NONEXISTENT = {"number": "SO-999999999", "line_id": 999999999}
+NONEXISTENT = {"number": "SO-999999999", "line_id": 999999999, "photo_id": 999999999}
 
 
 def _url(route, values):
@@ -86,7 +89,7 @@ def test_another_accounts_ids_are_404_on_every_method_that_route_serves(world, b
             else:
                 assert response.status_code == 405, (route.name, method)
             walked += 1
-    assert walked == len(OTHER_ACCOUNT_IDS) * len(METHODS)
+    assert walked == len({name for name, _ in OTHER_ACCOUNT_IDS}) * len(METHODS)
 
 
 def test_another_accounts_ids_change_nothing(world, buyer):
@@ -100,8 +103,21 @@ def test_another_accounts_ids_change_nothing(world, buyer):
         {"action": "cancel"},
         format="json",
     )
-    # then nothing of theirs moved
+    claims_before = Claim.objects.count()
+    response = api.post(
+        "/api/v1/claims/",
+        {
+            "shipment": world.theirs.shipment.number,
+            "reason": "damaged",
+            "lines": [{"sku": world.sku.code, "quantity": 1}],
+        },
+        format="json",
+    )
+    # then nothing of theirs moved, and their shipment looks like no shipment at all
     assert list(OrderLine.objects.filter(order=world.theirs.order).values()) == before
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"shipment": ["No such shipment on your accounts."]}
+    assert Claim.objects.count() == claims_before
 
 
 def test_another_accounts_line_inside_my_own_order_is_refused(world, buyer):
@@ -123,6 +139,7 @@ LISTS = {
     "api:shipments": lambda tenant: tenant.shipment.number,
     "api:invoices": lambda tenant: tenant.invoice.number,
     "api:credit-memos": lambda tenant: tenant.credit_memo.number,
+    "api:claims": lambda tenant: tenant.claim.number,
 }
 
 

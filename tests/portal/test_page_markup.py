@@ -71,7 +71,10 @@ def test_grid_cells_for_a_buyer(buyer_client, buyer, account, grid_style):
         f'size="3" value="" aria-describedby="ats-{sold_out.pk}"><span id="ats-{sold_out.pk}">'
         '<span class="ats zero">0<span class="visually-hidden"> available now</span></span>'
         '<span class="eta"><span class="visually-hidden">more arriving </span>Mar 4</span>'
-        "</span></td>"
+        '</span><button type="submit" class="link" formaction="/alerts/new/" name="alert_sku"'
+        f' value="{sold_out.code}" hx-post="/alerts/new/" hx-target="this" hx-swap="outerHTML"'
+        ' aria-label="Black &amp; &quot;Tan&quot;, width M, size 7: tell me when it is back">'
+        "Tell me</button></td>"
     ) in html
     assert (
         f'size="3" value="6" aria-describedby="ats-{in_cart.pk}"><span id="ats-{in_cart.pk}">'

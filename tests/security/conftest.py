@@ -19,17 +19,21 @@ from inventory.models import SKU, InboundRun
 from notifications.models import Message
 from orders.models import (
     Account,
+    Claim,
     CreditMemo,
     Invoice,
     Order,
     OrderLine,
     ReturnAuthorization,
     Shipment,
+    StockAlert,
 )
 from orders.services import LineRequest, order_place
 from orders.services.cart import cart_lines_add
 from orders.services.fulfilment import credit_memo_issue, return_authorize, shipment_confirm
+from orders.services.stock_alerts import stock_alert_request
 from portal.models import User
+from tests.claims.conftest import claim_with_photo_create
 from tests.factories import (
     AccountFactory,
     InboundLineFactory,
@@ -75,6 +79,8 @@ class Tenant:
     token: str
     message: Message
     cart_sku: SKU
+    claim: Claim = None
+    alert: StockAlert = None
     secrets: list[str] = field(default_factory=list)
 
 
@@ -127,6 +133,8 @@ def tenant_create(*, name, po, stocked, backorderable, run, warehouse, tracking)
     cart_sku = SKUFactory(style=stocked.style, color="Cart")
     StockLevelFactory(sku=cart_sku, warehouse=warehouse, on_hand=50)
     cart_lines_add(user=buyer, account=account, lines=[LineRequest(cart_sku.code, 3)])
+    claim = claim_with_photo_create(shipment=result.shipment, user=buyer, sku_code=stocked.code)
+    alert = stock_alert_request(user=buyer, account=account, sku_code=backorderable.code)
     return Tenant(
         account=account,
         buyer=buyer,
@@ -141,6 +149,8 @@ def tenant_create(*, name, po, stocked, backorderable, run, warehouse, tracking)
         token="",
         message=None,
         cart_sku=cart_sku,
+        claim=claim,
+        alert=alert,
     )
 
 
@@ -193,6 +203,8 @@ def world(terms, warehouse) -> World:
             tenant.invoice.number,
             tenant.shipment.number,
             tenant.credit_memo.number,
+            tenant.claim.number,
+            tenant.claim.case.number,
             tenant.account.name,
             tenant.buyer.email,
             f"{tenant.order.po_number} Harbour Road",

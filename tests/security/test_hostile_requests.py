@@ -157,8 +157,11 @@ def test_hostile_input_changes_nothing(world):
             "portal:notifications_read_all",
             "portal:notification_read",
             "portal:api_token_new",
+            "portal:stock_alert_cancel",
         ):
             continue  # take no input: they do what they say
+        if name == "portal:case_message":
+            continue  # its one field is free text: any of these values is a valid message
         for value in ("\x00", "-1", "x" * 5000):
             data = {**spec.body(world), **dict.fromkeys(FORM_NAMES, value)}
             data.update(

@@ -19,7 +19,7 @@ from knox.models import AuthToken
 
 from backorders.models import DecisionRequest
 from notifications.models import Message
-from orders.models import Account, CartLine, Order, OrderLine
+from orders.models import Account, CartLine, CaseEntry, ClaimLine, Order, OrderLine, StockAlert
 from portal.views.documents import invoice_download_url
 from tests.security.conftest import World
 
@@ -111,6 +111,38 @@ ROUTES: dict[str, Route] = {
     ),
     "portal:credit_memo_pdf": Route(
         kwargs=lambda w: {"number": w.alpha.credit_memo.number}, owned=True
+    ),
+    "portal:claim_new": Route(
+        kwargs=lambda w: {"number": w.alpha.shipment.number},
+        owned=True,
+        notes="The form is a GET; a stranger's POST with a valid body is refused too.",
+    ),
+    "portal:claim_photo": Route(
+        kwargs=lambda w: {
+            "number": w.alpha.claim.number,
+            "photo_id": w.alpha.claim.photos.get().pk,
+        },
+        owned=True,
+    ),
+    "portal:case_list": Route(),
+    "portal:stock_alerts": Route(),
+    "portal:stock_alert_new": Route(
+        body=lambda w: {"sku": w.backorderable.code, "next": "/"},
+        notes="Always for the caller's own current account.",
+    ),
+    "portal:stock_alert_cancel": Route(
+        kwargs=lambda w: {"alert_id": w.alpha.alert.pk}, owned=True, body=lambda w: {"x": "1"}
+    ),
+    "portal:case_detail": Route(kwargs=lambda w: {"number": w.alpha.claim.case.number}, owned=True),
+    "portal:case_message": Route(
+        kwargs=lambda w: {"number": w.alpha.claim.case.number},
+        owned=True,
+        body=lambda w: {"body": "A stranger's message"},
+    ),
+    "portal:inbound_email": Route(
+        public=True,
+        body=lambda w: {"recipient": "x", "sender": w.alpha.buyer.email, "stripped-text": "hi"},
+        notes="The mail provider's endpoint: unsigned posts are refused (403) by everyone.",
     ),
     "portal:credit_memo_list": Route(),
     "portal:invoice_detail": Route(kwargs=lambda w: {"number": w.alpha.invoice.number}, owned=True),
@@ -255,6 +287,13 @@ def _snapshot(w: World) -> dict:
             account.decision_default,
         ),
         "password": w.alpha.buyer.__class__.objects.get(pk=w.alpha.buyer.pk).password,
+        "claims": sorted(
+            ClaimLine.objects.filter(claim__account=account).values_list("pk", "quantity")
+        ),
+        "case_entries": CaseEntry.objects.filter(case__account=account).count(),
+        "alerts": sorted(
+            StockAlert.objects.filter(account=account).values_list("pk", "user_id", "status")
+        ),
     }
 
 
