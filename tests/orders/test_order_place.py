@@ -99,6 +99,20 @@ def test_ship_available_cancel_rest_cancels_with_reason(fill_in_account, buyer, 
     assert inbound.promised == 0
 
 
+def test_the_confirmation_shows_cancelled_pairs_and_why(fill_in_account, buyer, warehouse):
+    from notifications.rendering import render_message
+
+    sku = stocked_sku(warehouse=warehouse, on_hand=3)
+    inbound_for(sku=sku, warehouse=warehouse)
+    place(fill_in_account, buyer, [(sku, 9)], backorder_policy=BackorderPolicy.NONE)
+
+    rendered = render_message(Message.objects.get(kind="order_confirmation"))
+    line = OrderLine.objects.get()
+    for body in (rendered.text, rendered.html):
+        assert "6 cancelled" in body
+        assert line.cancel_reason in body
+
+
 def test_seasonal_style_is_never_backordered(fill_in_account, buyer, warehouse):
     sku = stocked_sku(warehouse=warehouse, on_hand=2, replenishment=Replenishment.SEASONAL)
     inbound_for(sku=sku, warehouse=warehouse)
