@@ -19,6 +19,7 @@ from orders.ledger import counters
 from orders.ledger.book import Book
 from orders.ledger.fill import fill, rehome, repeg_earlier, repeg_oldest_first, waiting
 from orders.models import Allocation, BackorderPeg, BackorderPolicy, OrderLine
+from orders.selectors import line_expected_dates
 
 
 @dataclass
@@ -69,7 +70,24 @@ def _settle(book: Book, *, sku_ids, result: Filled, ship_date_of) -> Filled:
         book.touch(line)
     result.lines = book.lines
     book.write()
+    _still_waiting_told(book, line_ids=result.filled)
     return result
+
+
+def _still_waiting_told(book: Book, *, line_ids) -> None:
+    """A line filled in part still waits for the rest: the date it was told is that
+    rest's date (from its pegs, once written), not the filled pairs' ship date."""
+    partly = [book.lines[line_id] for line_id in line_ids if book.lines[line_id].backordered]
+    if not partly:
+        return
+    expected = line_expected_dates(lines=partly)
+    by_date = defaultdict(list)
+    for line in partly:
+        if line.pk in expected:
+            line.communicated_date = expected[line.pk]
+            by_date[line.communicated_date].append(line.pk)
+    for date, ids in by_date.items():
+        OrderLine.objects.filter(pk__in=ids).update(communicated_date=date)
 
 
 def _from_stock(today):
