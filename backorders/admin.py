@@ -13,10 +13,10 @@ from backorders.models import (
     StockShortage,
 )
 from backorders.selectors import overdue_runs_admin_queryset
-from backorders.services import eta_change, run_cancel
+from backorders.services import eta_change, run_cancel, stock_holdback_write
 from inventory.admin_extensions import AdminExtension, admin_extend, extension_action
 from inventory.calendar import add_business_days
-from inventory.models import OPEN_INBOUND_STATUSES, InboundRun
+from inventory.models import OPEN_INBOUND_STATUSES, InboundRun, StockLevel
 from inventory.services import REASON_MAX_LENGTH
 from orders.admin import ActionDone, ActionForm, case_field, order_action_register
 
@@ -168,6 +168,17 @@ class RunEngineActions(AdminExtension):
 
 
 admin_extend(InboundRun, RunEngineActions())
+
+
+class HoldbackFairFill(AdminExtension):
+    """A holdback edit on the stock page (form or list) goes through the engine: pairs a
+    lowered holdback frees go to the SKU's waiting backorders before anyone else."""
+
+    def save_model(self, page, request, obj, form, change, proceed):
+        stock_holdback_write(sku_id=obj.sku_id, write=proceed)
+
+
+admin_extend(StockLevel, HoldbackFairFill())
 
 
 class OrderEtaForm(ActionForm):

@@ -6,7 +6,12 @@ from backorders.services.eta import EtaChangeResult, RunCancelResult, eta_change
 from backorders.services.overdue import OverdueCheckResult, overdue_runs_check
 from backorders.services.receipts import ReceiptResult, ReceiveRequest, run_receive
 from backorders.services.reconcile import ReconcileReport, reconcile
-from backorders.services.stock import StockCountRequest, StockSyncResult, stock_sync
+from backorders.services.stock import (
+    StockCountRequest,
+    StockSyncResult,
+    stock_holdback_write,
+    stock_sync,
+)
 from backorders.services.sweep import (
     SweepResult,
     backorder_sweep,
@@ -35,5 +40,6 @@ __all__ = [
     "reconcile",
     "run_cancel",
     "run_receive",
+    "stock_holdback_write",
     "stock_sync",
 ]

@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -168,14 +169,7 @@ def stock_sync(*, counts: list[StockCountRequest], user, today: dt.date | None =
     orders_totals_refresh(order_ids=changed_orders)
     if outcomes:
         _shortage_notify(outcomes=outcomes, first=result.shortages[0])
-    filled = outcome.filled
-    if filled.filled:
-        backorders_filled_enqueue(
-            lines=filled.lines.values(),
-            filled=filled.filled,
-            key=f"filled:{uuid.uuid4().hex}",
-            ship_date=ship_date_from_stock(terms=current_terms(), today=today),
-        )
+    _filled_notify(outcome.filled, today=today)
     if result.changed:
         # A count upwards may bring sizes back: buyers waiting for them hear now.
         transaction.on_commit(
@@ -183,6 +177,29 @@ def stock_sync(*, counts: list[StockCountRequest], user, today: dt.date | None =
             robust=True,
         )
     return result
+
+
+@transaction.atomic(savepoint=False)
+def stock_holdback_write(*, sku_id: int, write: Callable[[], None], today=None) -> None:
+    """A planner's holdback edit (`write` sets it): taken in the ledger's lock order (the
+    runs' ETAs, then the SKU's waiting lines, before the level the edit locks), and pairs
+    a lowered holdback frees go to waiting backorders before anyone else."""
+    today = today or timezone.localdate()
+    inventory_locks.run_etas_share_lock(sku_ids={sku_id})
+    lines = ledger.lines_lock(waiting_sku_ids=[sku_id])
+    write()
+    _filled_notify(ledger.free_fill(lines=lines, sku_ids={sku_id}, today=today), today=today)
+
+
+def _filled_notify(filled, *, today) -> None:
+    """Tell the accounts whose backorders freed pairs just filled (one message each)."""
+    if filled.filled:
+        backorders_filled_enqueue(
+            lines=filled.lines.values(),
+            filled=filled.filled,
+            key=f"filled:{uuid.uuid4().hex}",
+            ship_date=ship_date_from_stock(terms=current_terms(), today=today),
+        )
 
 
 def _shortage_notify(*, outcomes, first):

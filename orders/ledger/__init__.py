@@ -10,6 +10,7 @@ Verbs (each inside its caller's transaction; docs/ARCHITECTURE.md describes them
     ship               allocated pairs leave the warehouse
     receive            a run's pairs arrive: fair fill, then re-peg
     counts_set         warehouse counts: shortages give way newest first, surpluses fill
+    free_fill          pairs freed by a lowered holdback fill waiting backorders
     repeg              a run slipped or was cancelled: its lines move to runs with room
     stock_levels_open, history_load, counters_derive   the demo data and repairs
 
@@ -28,6 +29,7 @@ from orders.ledger.verbs import (
     cancel,
     counters_derive,
     counts_set,
+    free_fill,
     history_load,
     lines_lock,
     lines_place,
@@ -45,6 +47,7 @@ __all__ = [
     "cancel",
     "counters_derive",
     "counts_set",
+    "free_fill",
     "history_load",
     "lines_lock",
     "lines_place",

@@ -209,6 +209,14 @@ def backorders_cancel(*, lines, reasons: dict[int, str]) -> dict[int, int]:
     return quantities
 
 
+@transaction.atomic(savepoint=False)
+def free_fill(*, lines, sku_ids, today) -> Filled:
+    """Pairs came free without a count or a receipt (a planner lowered a holdback): they
+    go to the SKUs' waiting backorders first (fair fill), like any other freed pairs."""
+    book = _book(lines=lines, sku_ids=sku_ids, today=today)
+    return _settle(book, sku_ids=sku_ids, result=Filled(), ship_date_of=_from_stock(today))
+
+
 # --- shipping -------------------------------------------------------------------
 
 

@@ -226,3 +226,29 @@ def test_a_new_order_never_takes_pairs_a_waiting_backorder_should_have(
     waiting.refresh_from_db()
     assert waiting.allocated == 6
     assert _fair() == dict.fromkeys(FAIRNESS, 0)
+
+
+def test_a_lowered_holdback_fills_waiting_backorders_before_anything_is_offered(
+    account, buyer, warehouse, sku, client
+):
+    from django.urls import reverse
+
+    from tests.factories import StaffFactory
+
+    # given a backorder of 6 waiting on a run while all 10 pairs on hand are held back
+    run = run_with(skus=[sku], warehouse=warehouse, quantity=20)
+    line = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=6)
+    StockLevel.objects.filter(sku=sku, warehouse=warehouse).update(on_hand=10, holdback=10)
+    level = StockLevel.objects.get(sku=sku, warehouse=warehouse)
+    # when the planner lowers the holdback to 2 on the stock page
+    client.force_login(StaffFactory(is_superuser=True))
+    response = client.post(
+        reverse("admin:inventory_stocklevel_change", args=[level.pk]),
+        {"holdback": "2", "change_reason": "Display pairs back in stock"},
+    )
+    # then the freed pairs went to the backorder first, and only the rest is ATS
+    assert response.status_code == 302
+    assert_split(line)
+    assert (line.allocated, line.backordered) == (6, 0)
+    assert _ats(sku, warehouse) == 2
+    assert _fair() == dict.fromkeys(FAIRNESS, 0)
