@@ -26,16 +26,17 @@ from orders.models import CaseChannel, ClaimReason
 from orders.photos import MAX_PHOTOS
 from orders.services.claims import claim_file
 from restapi.parsers import JSONParser, unstorable_text_errors
+from restapi.serializers import StrictFieldsMixin
 
 # --- Serializers -------------------------------------------------------------------------
 
 
-class ClaimLineInSerializer(serializers.Serializer):
+class ClaimLineInSerializer(StrictFieldsMixin, serializers.Serializer):
     sku = serializers.CharField(max_length=40)
     quantity = serializers.IntegerField(min_value=1, max_value=100000)
 
 
-class ClaimInSerializer(serializers.Serializer):
+class ClaimInSerializer(StrictFieldsMixin, serializers.Serializer):
     shipment = serializers.CharField(max_length=20, help_text="Shipment number, e.g. SH-000123.")
     reason = serializers.ChoiceField(choices=ClaimReason.choices)
     note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")

@@ -10,14 +10,15 @@ from rest_framework.views import APIView
 from orders.models import ReturnAuthorization
 from orders.services import returns
 from restapi.permissions import HasStaffPermission
+from restapi.serializers import StrictFieldsMixin
 
 
-class ReturnReceiveLineSerializer(serializers.Serializer):
+class ReturnReceiveLineSerializer(StrictFieldsMixin, serializers.Serializer):
     sku = serializers.CharField(max_length=40)
     quantity = serializers.IntegerField(min_value=0, max_value=100000)
 
 
-class ReturnReceiveInSerializer(serializers.Serializer):
+class ReturnReceiveInSerializer(StrictFieldsMixin, serializers.Serializer):
     lines = ReturnReceiveLineSerializer(many=True, required=False)
 
 
@@ -47,11 +48,11 @@ class ReturnReceiveView(APIView):
 
     @extend_schema(request=ReturnReceiveInSerializer, responses=ReturnOutSerializer)
     def post(self, request, number):
+        serializer = ReturnReceiveInSerializer(data=request.data or {})
+        serializer.is_valid(raise_exception=True)
         authorization = ReturnAuthorization.objects.filter(number=number).first()
         if authorization is None:
             raise Http404("No return with this number.")
-        serializer = ReturnReceiveInSerializer(data=request.data or {})
-        serializer.is_valid(raise_exception=True)
         lines = serializer.validated_data.get("lines")
         received = returns.return_receive(
             authorization=authorization,
