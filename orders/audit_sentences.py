@@ -8,6 +8,7 @@ from orders.models import AuditEvent
 SENTENCES = {
     "case.opened": "opened {target}",
     "case.resolved": "resolved {target}",
+    "case.assigned": "gave {target} to {owner}",
     "credit.issued": "issued credit memo {credit_memo} for {credit} on {target}",
     "credit.requested": "asked for a credit of {credit} on {target}, above their authority",
     "credit.approved": "approved the request on {target} ({credit_memo}{replacement_order})",

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -101,7 +102,14 @@ NO_FAULT = OrderAction(
 class CaseForm(forms.ModelForm):
     class Meta:
         model = Case
-        fields = ["account", "order", "reason", "channel", "summary", "resolution"]
+        fields = ["account", "order", "reason", "channel", "summary", "owner", "resolution"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "owner" in self.fields:
+            self.fields["owner"].queryset = get_user_model().objects.filter(
+                is_staff=True, is_active=True
+            )
 
 
 @admin.register(Case)
@@ -253,7 +261,8 @@ class CaseAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["account", "order", "reason", "channel", "summary"]
-        return [*self.get_readonly_fields(request, obj), "resolution"][:12]
+        fields = [*self.get_readonly_fields(request, obj), "owner"]
+        return fields if "resolution" in fields else [*fields, "resolution"]
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -269,12 +278,16 @@ class CaseAdmin(admin.ModelAdmin):
                     summary=obj.summary,
                     user=request.user,
                 )
-            elif form.cleaned_data.get("resolution", "").strip():
-                case = service_desk.case_resolve(
-                    case=obj, resolution=form.cleaned_data["resolution"], user=request.user
-                )
             else:
-                return
+                case = obj
+                if "owner" in form.changed_data:
+                    case = service_desk.case_assign(
+                        case=obj, owner=form.cleaned_data["owner"], user=request.user
+                    )
+                if form.cleaned_data.get("resolution", "").strip():
+                    case = service_desk.case_resolve(
+                        case=case, resolution=form.cleaned_data["resolution"], user=request.user
+                    )
         except service_desk.StaffNotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
         obj.pk = case.pk

@@ -126,6 +126,32 @@ def _case_create(*, account, order, reason, channel, summary, user) -> Case:
     return case
 
 
+@transaction.atomic(savepoint=False)
+def case_assign(*, case: Case, owner, user) -> Case:
+    """Give a case to one of the brand's people (None: back to the service team)."""
+    _require(user, "orders.change_case", "assign a case")
+    if owner is not None and not (owner.is_active and owner.is_staff):
+        raise OrderInputError({"owner": ["Choose an active member of the brand's staff."]})
+    case = locks.case_lock(case_id=case.pk)
+    previous = case.owner
+    if previous == owner:
+        return case
+    case.owner = owner
+    case.save(update_fields=["owner"])
+    audit_record(
+        actor=user,
+        action="case.assigned",
+        obj=case,
+        changes={"owner": (_person(previous), _person(owner))},
+        case=case,
+    )
+    return case
+
+
+def _person(user) -> str:
+    return (user.get_full_name() or user.email) if user is not None else "the service team"
+
+
 def case_resolve(
     *,
     case: Case,

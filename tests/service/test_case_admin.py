@@ -152,3 +152,38 @@ def test_an_agents_search_still_finds_invoices_and_prices(agent_client, case):
     response = agent_client.get(reverse("admin:service_search"), {"q": invoice.number})
     assert [i.number for i in response.context["results"]["invoices"]] == [invoice.number]
     assert response.context["show_prices"]
+
+
+def _change_form(client, case, **fields):
+    """The case page's form as the browser would post it: the inlines' management and
+    hidden fields as rendered, with `fields` on top."""
+    url = reverse("admin:orders_case_change", args=[case.pk])
+    data = {}
+    for inline in client.get(url).context["inline_admin_formsets"]:
+        formset = inline.formset
+        for form in [formset.management_form, *formset.forms]:
+            for field in form.hidden_fields():
+                value = field.value()
+                data[field.html_name] = "" if value is None else value
+    return client.post(url, {**data, "resolution": "", **fields})
+
+
+def test_the_case_page_gives_the_case_an_owner_and_logs_it_as_a_sentence(agent_client, agent, case):
+    from orders.audit_sentences import audit_sentence
+
+    # when the agent takes the case on its page
+    response = _change_form(agent_client, case, owner=agent.pk)
+    # then it is theirs, still open, and the log says so in words
+    assert response.status_code == 302, response.context and response.context["errors"]
+    case.refresh_from_db()
+    assert (case.owner, case.status) == (agent, CaseStatus.OPEN)
+    event = AuditEvent.objects.get(action="case.assigned")
+    assert audit_sentence(event).endswith(f"gave {case} to {agent.get_full_name()}.")
+
+
+def test_a_case_cannot_be_given_to_a_retailer(agent_client, buyer, case):
+    response = _change_form(agent_client, case, owner=buyer.pk)
+    assert response.status_code == 200
+    assert "owner" in response.context["adminform"].form.errors
+    case.refresh_from_db()
+    assert case.owner is None
