@@ -266,7 +266,8 @@ def test_dashboard_rows_for_a_buyer(buyer_client, dashboard_rows_account):
     assert (
         f'<tr><td><a href="{style_url}">{core.style.name}</a><span class="muted">Tan '
         f'{core.size_label}M</span><br><span class="muted small">CORE-&amp;-8</span></td>'
-        '<td class="num">40</td><td class="num">9</td><td><form method="post" '
+        f'<td class="num">${core.price}</td><td class="num">40</td><td class="num">9</td>'
+        '<td><form method="post" '
         f'action="{reverse("portal:core_reorder")}" class="inline"><input type="hidden" '
         'name="csrfmiddlewaretoken" value="'
     ) in html
