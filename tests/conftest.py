@@ -1,7 +1,12 @@
+import os
+
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
+
+from portal.cache import caches_for
 
 from tests.factories import (
     AccountFactory,
@@ -11,12 +16,32 @@ from tests.factories import (
     UserFactory,
     WarehouseFactory,
 )
+from tests.workers import XDIST_WORKERS_MAX, redis_database_shifted
 
 # Threads racing on row locks: SQLite (the embedded default) serialises writers instead,
 # and its in-memory test database is not shared between threads.
 concurrent = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="concurrency is defined on PostgreSQL"
 )
+
+
+def pytest_configure(config):
+    """`make test` runs the suite in pytest-xdist worker processes. pytest-django gives each
+    its own test database; here each also gets Redis databases of its own (the broker's
+    database plus the worker's number, and scratch brokers beside it), so one worker's
+    cache.clear() and flushdb() never touch another's queues or counts."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1", ...
+    if not worker or not settings.CELERY_BROKER_URL.startswith("redis://"):
+        return
+    number = int(worker.removeprefix("gw"))
+    if number >= XDIST_WORKERS_MAX:
+        raise pytest.UsageError(f"at most {XDIST_WORKERS_MAX} xdist workers share Redis")
+    url = redis_database_shifted(settings.CELERY_BROKER_URL, number)
+    # Celery reads the environment before its settings; processes the tests start inherit it.
+    os.environ["CELERY_BROKER_URL"] = url
+    settings.CELERY_BROKER_URL = url
+    if "CACHE_URL" not in os.environ:
+        settings.CACHES = caches_for(url)
 
 
 @pytest.fixture(autouse=True)
