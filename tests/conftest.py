@@ -7,7 +7,6 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from portal.cache import caches_for
-
 from tests.factories import (
     AccountFactory,
     CommercialTermsFactory,
