@@ -43,6 +43,23 @@ def pytest_configure(config):
         settings.CACHES = caches_for(url)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Slow tests that need no database go first. pytest-django puts tests without a
+    database last and pytest-xdist hands tests out in order: a long one there (the engine
+    rerun on SQLite) would keep one worker busy while the other has nothing left to do."""
+
+    def slow_without_database(item) -> bool:
+        needs_database = item.get_closest_marker("django_db") or {
+            "db",
+            "transactional_db",
+            "live_server",
+        } & set(item.fixturenames)
+        return bool(item.get_closest_marker("slow")) and not needs_database
+
+    items.sort(key=lambda item: not slow_without_database(item))
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
