@@ -183,7 +183,7 @@ def _order_out(order: Order, lines=()) -> dict:
 # --- Views -------------------------------------------------------------------------------
 
 
-def _account_for(request, number):
+def account_for_request(request, number):
     """The account to order for: the one named, or the caller's only account."""
     visible = accounts_visible_to(user=request.user)
     if number:
@@ -223,7 +223,7 @@ class OrderListCreateView(ListAPIView):
         body = OrderInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        account = _account_for(request, data.get("account"))
+        account = account_for_request(request, data.get("account"))
         try:
             result = order_place(
                 account=account,

@@ -267,6 +267,8 @@ def test_every_published_endpoint_is_routed():
         "claims/",
         "claims/<str:number>/",
         "claims/<str:number>/photos/<int:photo_id>/",
+        "webhooks/",
+        "webhooks/<int:pk>/",
     }
     assert {route.pattern for route in v1_routes()} == published
 
