@@ -9,7 +9,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.api.ordering import account_for_request
+from orders.api.accounts import account_from
 from orders.selectors import user_can_order
 from orders.webhooks.events import WebhookEvent
 from orders.webhooks.exceptions import WebhookInputError
@@ -33,8 +33,9 @@ class WebhookInSerializer(StrictFieldsMixin, serializers.Serializer):
     )
     account = serializers.CharField(
         required=False,
-        help_text="Account number; optional when you belong to one account. Left out by a "
-        "user allowed every account's events (the brand's ERP), the endpoint receives all.",
+        help_text="Account number (see GET /api/v1/accounts/); optional when you belong to one "
+        "account. Left out by a user allowed every account's events (the brand's ERP), the "
+        "endpoint receives all.",
     )
 
 
@@ -76,7 +77,9 @@ class WebhookListCreateView(ListAPIView):
         data = body.validated_data
         account = None
         if data.get("account") or not ReceivesAllAccounts().has_permission(request, self):
-            account = account_for_request(request, data.get("account"))
+            account = account_from(user=request.user, number=data.get("account"))
+            if account is None:
+                raise PermissionDenied("You belong to no retailer account.")
             if not user_can_order(user=request.user, account=account):
                 raise PermissionDenied("Only the account's buyers may subscribe webhooks.")
         try:

@@ -146,10 +146,12 @@ LISTS = {
     "api:invoices": lambda tenant: tenant.invoice.number,
     "api:credit-memos": lambda tenant: tenant.credit_memo.number,
     "api:claims": lambda tenant: tenant.claim.number,
+    "api:accounts": lambda tenant: tenant.account.number,
+    "api:ship-tos": lambda tenant: tenant.account.ship_tos.get().pk,
     "api:webhooks": lambda tenant: tenant.webhook.pk,
 }
-# The field that identifies a list's items, where it is not "number".
-LIST_KEYS = {"api:webhooks": "id"}
+# The key each list names its items by.
+LIST_KEYS = {"api:ship-tos": "id", "api:webhooks": "id"}
 
 
 def test_every_list_is_scoped_to_the_callers_accounts(world, buyer):
