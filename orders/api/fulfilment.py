@@ -12,7 +12,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from orders.api.exports import ExportableListMixin, exportable_list_schema
 from orders.documents import KINDS, document_render_asked
+from orders.exports import INVOICES, SHIPMENTS
 from orders.models import Invoice, InvoiceStatus, Order, Shipment
 from orders.selectors import accounts_visible_to
 from orders.services.fulfilment import shipment_confirm, shipment_packages
@@ -111,7 +113,7 @@ class ShipmentCreatedSerializer(serializers.Serializer):
 # --- Views ---------------------------------------------------------------------------------
 
 
-class ShipmentListCreateView(ListAPIView):
+class ShipmentListCreateView(ExportableListMixin, ListAPIView):
     """GET: the shipments of the caller's accounts, newest first, with tracking links.
     POST (brand staff with orders.add_shipment): the warehouse confirms a shipment."""
 
@@ -120,6 +122,7 @@ class ShipmentListCreateView(ListAPIView):
         HasStaffPermission.require("orders.add_shipment", methods=["POST"]),
     ]
     serializer_class = ShipmentOutSerializer
+    export = SHIPMENTS
 
     def get_queryset(self):
         return (
@@ -128,6 +131,10 @@ class ShipmentListCreateView(ListAPIView):
             .prefetch_related("lines__order_line__sku")
             .order_by("-shipped_at", "-pk")
         )
+
+    @exportable_list_schema(ShipmentOutSerializer)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         request=ShipmentInSerializer,
@@ -171,11 +178,12 @@ STATUS_PARAMETER = OpenApiParameter(
 )
 
 
-class InvoiceListView(ListAPIView):
+class InvoiceListView(ExportableListMixin, ListAPIView):
     """The invoices of the caller's accounts, newest first; ?status=open|overdue|paid|credited."""
 
     serializer_class = InvoiceOutSerializer
     filter_backends = []
+    export = INVOICES
 
     def get_queryset(self):
         today = timezone.localdate()
@@ -194,7 +202,7 @@ class InvoiceListView(ListAPIView):
             .order_by("-issued_on", "-pk")
         )
 
-    @extend_schema(parameters=[STATUS_PARAMETER])
+    @exportable_list_schema(InvoiceOutSerializer, parameters=[STATUS_PARAMETER])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

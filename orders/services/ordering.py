@@ -39,6 +39,9 @@ from orders.models import (
 from orders.notices import backorders_filled_enqueue, order_confirmation_enqueue
 from orders.pricing import account_prices
 from orders.selectors import user_can_order
+from orders.webhooks.events import WebhookEvent
+from orders.webhooks.payloads import order_data
+from orders.webhooks.services import webhook_event_enqueue
 
 MAX_LINE_QUANTITY = 5000
 MAX_LINES = 500
@@ -440,9 +443,20 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
             for part in plan.promise.inbound_parts
         ],
         # After the pegs (it tells their dates), before the stock levels are locked.
-        before_counters=functools.partial(order_confirmation_enqueue, order=order, lines=lines),
+        before_counters=functools.partial(_placement_tell, order=order, lines=lines),
     )
     return PlacementResult(order, created=True, lines=tuple(lines))
+
+
+def _placement_tell(*, order, lines):
+    """The confirmation and the order.placed webhook, in the placement's transaction."""
+    order_confirmation_enqueue(order=order, lines=lines)
+    webhook_event_enqueue(
+        event=WebhookEvent.ORDER_PLACED,
+        key=f"order.placed:{order.pk}",
+        account=order.account,
+        data=order_data(order=order, lines=lines),
+    )
 
 
 @dataclass(frozen=True)
@@ -652,7 +666,25 @@ def order_cancel_in_transaction(
         ship_date=inventory_selectors.ship_date_from_stock(terms=order.terms, today=today),
     )
     _order_totals_set(order=order, lines=list(locked.values()))
+    _cancellation_tell(order=order, lines=list(locked.values()))
     return order
+
+
+def _cancellation_tell(*, order, lines):
+    """order.cancelled when nothing is left open, else order.changed. Keyed by the pairs
+    cancelled so far: a repeated request that cancels nothing more tells nothing twice."""
+    event = (
+        WebhookEvent.ORDER_CANCELLED
+        if order.status == OrderStatus.CANCELLED
+        else WebhookEvent.ORDER_CHANGED
+    )
+    cancelled = sum(line.cancelled for line in lines)
+    webhook_event_enqueue(
+        event=event,
+        key=f"{event}:{order.pk}:{cancelled}",
+        account=order.account,
+        data=order_data(order=order, lines=lines),
+    )
 
 
 def _cancel_requests_validate(*, lines, locked):
