@@ -20,6 +20,7 @@ from inventory.selectors import run_etas
 from notifications.models import Message
 from orders import selectors
 from orders.admin.audit import AuditRecording
+from orders.admin.credit_holds import CreditHoldFilter
 from orders.admin.exports import export_csv_action
 from orders.admin.order_actions import action_run, order_action, order_actions_for
 from orders.models import (
@@ -164,7 +165,7 @@ def order_story(order, *, user) -> dict:
 class OrderAdmin(ExtensibleAdmin):
     extensions = (AuditRecording(),)
     list_display = ["number", "account", "po_number", "status", "source", "total", "placed_at"]
-    list_filter = ["status", "source", "no_charge"]
+    list_filter = ["status", CreditHoldFilter, "source", "no_charge"]
     search_fields = [
         "=number",
         "po_number",
@@ -229,7 +230,7 @@ class OrderAdmin(ExtensibleAdmin):
 
     def get_object(self, request, object_id, from_field=None):
         queryset = self.get_queryset(request).select_related(
-            "account", "terms", "ship_to", "placed_by"
+            "account", "terms", "ship_to", "placed_by", "credit_released_by"
         )
         try:
             return queryset.get(pk=int(object_id))
