@@ -12,8 +12,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from orders.api.exports import ExportableListMixin, exportable_list_schema
 from orders.documents import KINDS, document_render_asked
 from orders.exceptions import OrderOnCreditHold
+from orders.exports import INVOICES, SHIPMENTS
 from orders.models import Invoice, InvoiceStatus, Order, Shipment
 from orders.selectors import accounts_visible_to
 from orders.services.fulfilment import shipment_confirm, shipment_packages
@@ -112,7 +114,7 @@ class ShipmentCreatedSerializer(serializers.Serializer):
 # --- Views ---------------------------------------------------------------------------------
 
 
-class ShipmentListCreateView(ListAPIView):
+class ShipmentListCreateView(ExportableListMixin, ListAPIView):
     """GET: the shipments of the caller's accounts, newest first, with tracking links.
     POST (brand staff with orders.add_shipment): the warehouse confirms a shipment."""
 
@@ -121,6 +123,7 @@ class ShipmentListCreateView(ListAPIView):
         HasStaffPermission.require("orders.add_shipment", methods=["POST"]),
     ]
     serializer_class = ShipmentOutSerializer
+    export = SHIPMENTS
 
     def get_queryset(self):
         return (
@@ -129,6 +132,10 @@ class ShipmentListCreateView(ListAPIView):
             .prefetch_related("lines__order_line__sku")
             .order_by("-shipped_at", "-pk")
         )
+
+    @exportable_list_schema(ShipmentOutSerializer)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         request=ShipmentInSerializer,
@@ -184,11 +191,12 @@ STATUS_PARAMETER = OpenApiParameter(
 )
 
 
-class InvoiceListView(ListAPIView):
+class InvoiceListView(ExportableListMixin, ListAPIView):
     """The invoices of the caller's accounts, newest first; ?status=open|overdue|paid|credited."""
 
     serializer_class = InvoiceOutSerializer
     filter_backends = []
+    export = INVOICES
 
     def get_queryset(self):
         today = timezone.localdate()
@@ -207,7 +215,7 @@ class InvoiceListView(ListAPIView):
             .order_by("-issued_on", "-pk")
         )
 
-    @extend_schema(parameters=[STATUS_PARAMETER])
+    @exportable_list_schema(InvoiceOutSerializer, parameters=[STATUS_PARAMETER])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

@@ -15,11 +15,13 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from orders.api.accounts import account_from
+from orders.api.exports import ExportableListMixin, exportable_list_schema
 from orders.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused, OrderNotAllowed
+from orders.exports import ORDERS
 from orders.models import BackorderPolicy, Order, OrderSource
 from orders.selectors import (
     OrderFilterSet,
-    accounts_visible_to,
     line_expected_dates,
     order_for_user,
     orders_visible_to,
@@ -58,10 +60,16 @@ class OrderInSerializer(StrictFieldsMixin, serializers.Serializer):
     """The body of POST /orders/. Prices, statuses and totals are never read from it."""
 
     account = serializers.CharField(
-        required=False, help_text="Account number; optional when you belong to one account."
+        required=False,
+        help_text="Account number (GET /api/v1/accounts/); optional when you belong to one "
+        "account.",
     )
     po_number = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    ship_to = serializers.IntegerField(required=False, allow_null=True)
+    ship_to = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="A ship-to id (GET /api/v1/ship-tos/); empty: the account's default.",
+    )
     requested_ship_date = serializers.DateField(required=False, allow_null=True)
     cancel_date = serializers.DateField(required=False, allow_null=True)
     backorders = serializers.ChoiceField(
@@ -238,20 +246,10 @@ def _order_out(order: Order, lines=()) -> dict:
 
 def _account_for(request, number):
     """The account to order for: the one named, or the caller's only account."""
-    visible = accounts_visible_to(user=request.user)
-    if number:
-        account = visible.filter(number=number).first()
-        if account is None:
-            raise serializers.ValidationError({"account": ["Not one of your accounts."]})
-        return account
-    accounts = list(visible.order_by("number")[:2])
-    if not accounts:
+    account = account_from(user=request.user, number=number)
+    if account is None:
         raise PermissionDenied("You belong to no retailer account.")
-    if len(accounts) > 1:
-        raise serializers.ValidationError(
-            {"account": ["You have several accounts: name the account number."]}
-        )
-    return accounts[0]
+    return account
 
 
 KEY_REFUSALS = {
@@ -278,12 +276,17 @@ def _keyed_write(request, write):
         return None, error_response(str(exc), status_code=status.HTTP_409_CONFLICT)
 
 
-class OrderListCreateView(ListAPIView):
+class OrderListCreateView(ExportableListMixin, ListAPIView):
     filterset_class = OrderFilterSet
     serializer_class = OrderSummarySerializer
+    export = ORDERS
 
     def get_queryset(self):
         return orders_visible_to(user=self.request.user)
+
+    @exportable_list_schema(OrderSummarySerializer)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         parameters=[IDEMPOTENCY_HEADER],

@@ -1,8 +1,10 @@
 from django.urls import path
 
-from orders.api import catalogue, ordering
+from orders.api import accounts, catalogue, ordering
 
 urlpatterns = [
+    path("accounts/", accounts.AccountListView.as_view(), name="accounts"),
+    path("ship-tos/", accounts.ShipToListView.as_view(), name="ship-tos"),
     path("skus/", catalogue.AccountSKUListView.as_view(), name="sku-list"),
     path("orders/", ordering.OrderListCreateView.as_view(), name="orders"),
     path("orders/<str:number>/", ordering.OrderDetailView.as_view(), name="order-detail"),

@@ -19,6 +19,7 @@ from backorders.services import (
     backorder_sweep_all,
     decision_expire,
     eta_change,
+    overdue_runs_check,
     run_cancel,
     run_receive,
     stock_sync,
@@ -41,6 +42,7 @@ from portal.simulation.world import (
 )
 
 OPENING_HOUR = 8
+OVERDUE_MINUTE = -120  # the overdue-run job runs at 06:00 every day, as scheduled
 
 
 @dataclass
@@ -85,7 +87,8 @@ class Season:
         traveller.move_to(timezone.make_aware(moment))
 
     def run(self) -> Observer:
-        first = timezone.make_aware(dt.datetime.combine(self.world.start, dt.time(OPENING_HOUR)))
+        # Midnight of the first day: the preseason bookings come before the first 06:00.
+        first = timezone.make_aware(dt.datetime.combine(self.world.start, dt.time(0)))
         with time_machine.travel(first, tick=False) as traveller:
             self._preseason_book()
             for offset in range(self.days):
@@ -96,6 +99,9 @@ class Season:
 
     def day(self, traveller, today: dt.date):
         business = today.weekday() < 5
+        self._at(traveller, today, OVERDUE_MINUTE)
+        overdue_runs_check(today=today)
+        self._deliver()
         self._at(traveller, today, 0)
         if business:
             self._ship(today)  # yesterday's allocations leave in the morning
@@ -277,7 +283,8 @@ class Season:
         rng = self.decision_rng
         by_account = {store.account.pk: store for store in self.world.stores}
         pending = (
-            DecisionRequest.objects.filter(status=DecisionStatus.PENDING)
+            # A request whose line was filled meanwhile has nothing left to answer.
+            DecisionRequest.objects.filter(status=DecisionStatus.PENDING, line__backordered__gt=0)
             .select_related("line__order")
             .order_by("pk")
         )

@@ -16,14 +16,13 @@ from inventory.parsing import natural_number
 from orders.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused, OrderNotAllowed
 from orders.models import OrderSource, OrderStatus
 from orders.selectors import (
-    OrderFilterSet,
     order_for_user,
     order_line_details,
-    orders_visible_to,
     user_can_order,
 )
 from orders.services import CancelRequest, LineRequest, order_cancel
 from orders.services.order_edits import ReduceRequest, order_edit
+from portal.views.exports import order_filterset, orders_filtered
 
 PAGE_SIZE = 25
 EDIT_ADD_ROWS = 4
@@ -35,10 +34,12 @@ def order_list(request):
     account = request.account or None
     if account is None:
         raise Http404("You have no retailer account.")
-    filterset = OrderFilterSet(
-        request.GET or None, queryset=orders_visible_to(user=request.user, account=account)
+    filterset = order_filterset(account=account, params=request.GET)
+    queryset = (
+        orders_filtered(filterset)
+        .select_related("account", "placed_by")
+        .order_by("-placed_at", "-pk")
     )
-    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

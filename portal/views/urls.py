@@ -13,6 +13,7 @@ from portal.views import (
     credits,
     dashboard,
     documents,
+    exports,
     ordering,
     orders,
     policies,
@@ -63,6 +64,8 @@ urlpatterns = [
     path("backorders/decide/<str:token>/", backorders.decision_link, name="decision_link"),
     path("backorders/decisions/", backorders.decisions_page, name="decisions"),
     path("backorders/answer/<str:token>/", backorders.decisions_link, name="decisions_link"),
+    # Downloads of the lists, with their filters
+    path("exports/<slug:name>.<slug:file_format>", exports.export_download, name="export"),
     # Shipments, invoices and statements
     path("shipments/", documents.shipment_list, name="shipment_list"),
     path(

@@ -219,7 +219,16 @@ def test_warehouse_shipment_confirmation_returns_shipment_and_invoice(world, int
     assert MONEY.match(response.json()["invoice"]["total"])
 
 
-LISTS = ["skus/", "inbound/", "orders/", "shipments/", "invoices/", "claims/"]
+LISTS = [
+    "skus/",
+    "inbound/",
+    "orders/",
+    "shipments/",
+    "invoices/",
+    "claims/",
+    "accounts/",
+    "ship-tos/",
+]
 
 
 @pytest.mark.parametrize("path", LISTS)
@@ -269,6 +278,8 @@ def test_every_published_endpoint_is_routed():
         "claims/",
         "claims/<str:number>/",
         "claims/<str:number>/photos/<int:photo_id>/",
+        "accounts/",
+        "ship-tos/",
     }
     assert {route.pattern for route in v1_routes()} == published
 

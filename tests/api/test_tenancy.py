@@ -141,7 +141,11 @@ LISTS = {
     "api:invoices": lambda tenant: tenant.invoice.number,
     "api:credit-memos": lambda tenant: tenant.credit_memo.number,
     "api:claims": lambda tenant: tenant.claim.number,
+    "api:accounts": lambda tenant: tenant.account.number,
+    "api:ship-tos": lambda tenant: tenant.account.ship_tos.get().pk,
 }
+# The key each list names its items by.
+LIST_KEYS = {"api:ship-tos": "id"}
 
 
 def test_every_list_is_scoped_to_the_callers_accounts(world, buyer):
@@ -150,7 +154,8 @@ def test_every_list_is_scoped_to_the_callers_accounts(world, buyer):
     for name, number_of in LISTS.items():
         assert name in listed, name
         path = next(f"/api/v1/{r.pattern}" for r in v1_routes() if r.name == name)
-        numbers = {item["number"] for item in api.get(path).json()["results"]}
+        key = LIST_KEYS.get(name, "number")
+        numbers = {item[key] for item in api.get(path).json()["results"]}
         assert number_of(world.mine) in numbers, name
         assert number_of(world.theirs) not in numbers, name
 
