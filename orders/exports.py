@@ -81,18 +81,20 @@ def csv_lines(*, export: Export, queryset: QuerySet) -> Iterator[str]:
         yield writer.writerow(row)
 
 
-def xlsx_file(*, export: Export, queryset: QuerySet):
-    """The workbook in a temporary file, written row by row (constant memory)."""
+def xlsx_response(*, title: str, header: list[str], rows: Iterable[list], filename: str):
+    """A workbook of one sheet, written row by row into a temporary file (constant
+    memory; a zip is complete only at its end), sent as a download. `rows` hold cells
+    (see cell())."""
     # Handed to the FileResponse, which closes it once sent.
     file = tempfile.TemporaryFile()  # noqa: SIM115
     workbook = xlsxwriter.Workbook(file, {"constant_memory": True})
-    sheet = workbook.add_worksheet(export.name.replace("-", " ").capitalize())
+    sheet = workbook.add_worksheet(title[:31])
     bold = workbook.add_format({"bold": True})
     date = workbook.add_format({"num_format": "yyyy-mm-dd"})
     money = workbook.add_format({"num_format": "#,##0.00"})
-    sheet.write_row(0, 0, export.header, bold)
+    sheet.write_row(0, 0, header, bold)
     sheet.freeze_panes(1, 0)
-    for index, row in enumerate(export.rows(queryset), start=1):
+    for index, row in enumerate(rows, start=1):
         for column, value in enumerate(row):
             if isinstance(value, dt.date):
                 sheet.write_datetime(index, column, value, date)
@@ -105,19 +107,18 @@ def xlsx_file(*, export: Export, queryset: QuerySet):
                 sheet.write_string(index, column, value)
     workbook.close()
     file.seek(0)
-    return file
+    return FileResponse(file, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
 
 
 def export_response(*, export: Export, queryset: QuerySet, file_format: str, label: str = ""):
-    """The download: CSV streamed as it is read; XLSX (a zip, complete only at its end)
-    from a temporary file."""
+    """The download: CSV streamed as it is read, or XLSX."""
     stem = "-".join(filter(None, [export.name, label, f"{timezone.localdate():%Y%m%d}"]))
     if file_format == "xlsx":
-        return FileResponse(
-            xlsx_file(export=export, queryset=queryset),
-            as_attachment=True,
+        return xlsx_response(
+            title=export.name.replace("-", " ").capitalize(),
+            header=export.header,
+            rows=export.rows(queryset),
             filename=f"{stem}.xlsx",
-            content_type=XLSX_CONTENT_TYPE,
         )
     response = StreamingHttpResponse(
         csv_lines(export=export, queryset=queryset), content_type="text/csv; charset=utf-8"

@@ -10,6 +10,7 @@
 - audit: the audit trail, also on inventory's stock and run pages
 - exports: CSV exports that are safe to open in a spreadsheet
 - pricing: price lists, their explicit prices and the accounts that buy on them
+- webhooks: webhook endpoints, deliveries with their attempts, "retry now"
 
 Importing the package registers every page; nothing here depends on which app's admin
 Django imports first."""
@@ -23,6 +24,7 @@ from orders.admin import (  # noqa: F401 (importing registers the pages)
     order_page,
     order_resolutions,
     pricing,
+    webhooks,
 )
 from orders.admin.order_actions import (
     ActionDone,

@@ -42,6 +42,9 @@ from orders.models import (
 from orders.notices import account_recipients
 from orders.services.credit_holds import credit_holds_lock, credit_holds_review
 from orders.services.ordering import order_status_for
+from orders.webhooks.events import WebhookEvent
+from orders.webhooks.payloads import credit_memo_data, invoice_data, shipment_data
+from orders.webhooks.services import webhook_event_enqueue
 
 ZERO = Decimal("0.00")
 MAX_SHIPMENT_LINES = 500
@@ -253,6 +256,18 @@ def shipment_confirm(
 
     _shipment_notice_enqueue(shipment=shipment, shipped=wanted, order_lines=order_lines)
     _invoice_notice_enqueue(invoice=invoice)
+    webhook_event_enqueue(
+        event=WebhookEvent.SHIPMENT_CREATED,
+        key=f"shipment.created:{shipment.pk}",
+        account=order.account,
+        data=shipment_data(shipment=shipment, shipped=wanted),
+    )
+    webhook_event_enqueue(
+        event=WebhookEvent.INVOICE_ISSUED,
+        key=f"invoice.issued:{invoice.pk}",
+        account=order.account,
+        data=invoice_data(invoice=invoice),
+    )
     from orders.tasks import document_render_task
 
     transaction.on_commit(
@@ -467,6 +482,12 @@ def credit_memo_issue(
         approved_by=approved_by,
     )
     _credit_memo_notice_enqueue(memo=memo)
+    webhook_event_enqueue(
+        event=WebhookEvent.CREDIT_MEMO_ISSUED,
+        key=f"credit_memo.issued:{memo.pk}",
+        account=locked.account,
+        data=credit_memo_data(memo=memo),
+    )
     from orders.tasks import document_render_task
 
     transaction.on_commit(

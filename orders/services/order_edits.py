@@ -2,7 +2,7 @@
 rules as a placement (the backorder policy and window, the minimums, the credit limit)
 and the ledger's verbs (lines_place for the new lines, cancel for the reductions). The
 order keeps its number and PO; the change is recorded (OrderEdit) and confirmed like a
-new order, through the outbox. Pairs added join the backorder queue when they are added
+new order, through the outbox (and the order.changed webhook). Pairs added join the backorder queue when they are added
 (OrderLine.queued_at), behind everyone already waiting."""
 
 import hashlib
@@ -48,6 +48,9 @@ from orders.services.ordering import (
     planned_lines_place,
     quantity_validate,
 )
+from orders.webhooks.events import WebhookEvent
+from orders.webhooks.payloads import order_data
+from orders.webhooks.services import webhook_event_enqueue
 
 REDUCED_REASON = "Reduced by the retailer."
 CREDIT_FIELDS = [
@@ -198,10 +201,13 @@ def _order_edit_locked(*, order, user, valid: _ValidEdit, source, key) -> EditRe
         total_before=total_before,
         total_after=order.total,
     )
-    order_confirmation_enqueue(
-        order=order,
-        lines=sorted([*own.values(), *new_lines], key=lambda line: line.pk),
-        change=edit,
+    lines = sorted([*own.values(), *new_lines], key=lambda line: line.pk)
+    order_confirmation_enqueue(order=order, lines=lines, change=edit)
+    webhook_event_enqueue(
+        event=WebhookEvent.ORDER_CHANGED,
+        key=f"{WebhookEvent.ORDER_CHANGED}:edit:{edit.pk}",
+        account=order.account,
+        data=order_data(order=order, lines=lines),
     )
     return EditResult(order, edit, created=True)
 

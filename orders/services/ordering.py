@@ -40,6 +40,9 @@ from orders.models import (
 from orders.notices import backorders_filled_enqueue, order_confirmation_enqueue
 from orders.pricing import account_prices
 from orders.selectors import user_can_order
+from orders.webhooks.events import WebhookEvent
+from orders.webhooks.payloads import order_data
+from orders.webhooks.services import webhook_event_enqueue
 
 MAX_LINE_QUANTITY = 5000
 MAX_LINES = 500
@@ -436,7 +439,7 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
         lines=lines,
         plans=plans,
         # After the pegs (it tells their dates), before the stock levels are locked.
-        before_counters=functools.partial(order_confirmation_enqueue, order=order, lines=lines),
+        before_counters=functools.partial(_placement_tell, order=order, lines=lines),
     )
     return PlacementResult(order, created=True, lines=tuple(lines))
 
@@ -495,6 +498,17 @@ def credit_hold_apply(*, order, value, today) -> None:
         order.credit_hold_reasons = reasons
         order.credit_held_at = timezone.now()
         order.credit_released_at, order.credit_released_by = None, None
+
+
+def _placement_tell(*, order, lines):
+    """The confirmation and the order.placed webhook, in the placement's transaction."""
+    order_confirmation_enqueue(order=order, lines=lines)
+    webhook_event_enqueue(
+        event=WebhookEvent.ORDER_PLACED,
+        key=f"order.placed:{order.pk}",
+        account=order.account,
+        data=order_data(order=order, lines=lines),
+    )
 
 
 @dataclass(frozen=True)
@@ -701,6 +715,7 @@ def order_cancel_in_transaction(
     wanted = cancel_requests_validate(lines=lines, locked=locked)
     lines_cancel(order=order, held=held, wanted=wanted, reason=reason)
     _order_totals_set(order=order, lines=list(locked.values()))
+    _cancellation_tell(order=order, lines=list(locked.values()))
     return order
 
 
@@ -714,6 +729,23 @@ def lines_cancel(*, order, held, wanted, reason) -> None:
         filled=freed.filled,
         key=f"filled:{uuid.uuid4().hex}",
         ship_date=inventory_selectors.ship_date_from_stock(terms=order.terms, today=today),
+    )
+
+
+def _cancellation_tell(*, order, lines):
+    """order.cancelled when nothing is left open, else order.changed. Keyed by the pairs
+    cancelled so far: a repeated request that cancels nothing more tells nothing twice."""
+    event = (
+        WebhookEvent.ORDER_CANCELLED
+        if order.status == OrderStatus.CANCELLED
+        else WebhookEvent.ORDER_CHANGED
+    )
+    cancelled = sum(line.cancelled for line in lines)
+    webhook_event_enqueue(
+        event=event,
+        key=f"{event}:{order.pk}:{cancelled}",
+        account=order.account,
+        data=order_data(order=order, lines=lines),
     )
 
 

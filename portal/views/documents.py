@@ -134,9 +134,9 @@ def _pdf_response(file, *, filename):
     return FileResponse(file, as_attachment=True, filename=filename, content_type="application/pdf")
 
 
-def _preparing(request, *, what):
+def preparing_response(request, *, what):
     """202: the PDF is being rendered by a worker. The page polls its own URL (htmx), and
-    gets this status again until the PDF is stored (see _ready)."""
+    gets this status again until the PDF is stored (see stored_response)."""
     template = (
         "portal/documents/_preparing_status.html"
         if request.htmx
@@ -149,7 +149,7 @@ def _preparing(request, *, what):
     return response
 
 
-def _ready(request, file, *, filename):
+def stored_response(request, file, *, filename):
     """The stored PDF; to the "being prepared" page's poll, a redirect to this same URL,
     which the browser then downloads."""
     if request.htmx:
@@ -161,8 +161,8 @@ def _stored_pdf(request, *, kind, document, filename, what):
     file = getattr(document, KINDS[kind].file_field)
     if not file:
         document_render_asked(kind=kind, pk=document.pk)
-        return _preparing(request, what=what)
-    return _ready(request, file.open("rb"), filename=filename)
+        return preparing_response(request, what=what)
+    return stored_response(request, file.open("rb"), filename=filename)
 
 
 def _session_digest(*, user_id, session_key) -> str:
@@ -355,7 +355,7 @@ def statement_download(request):
     except FileNotFoundError:  # never made, or expired
         stored = None
     if stored is not None:
-        return _ready(
+        return stored_response(
             request, stored, filename=f"statement-{account.number}-{as_of.isoformat()}.pdf"
         )
     try:
@@ -366,4 +366,4 @@ def statement_download(request):
             status=429,
             **{"Retry-After": str(capped.retry_after)},
         )
-    return _preparing(request, what=f"The statement as of {date_format(as_of, 'M j, Y')}")
+    return preparing_response(request, what=f"The statement as of {date_format(as_of, 'M j, Y')}")

@@ -14,6 +14,7 @@ from portal.views import (
     dashboard,
     documents,
     exports,
+    line_sheets,
     ordering,
     orders,
     policies,
@@ -34,6 +35,7 @@ urlpatterns = [
     path("profile/tokens/revoke/", profile.api_token_delete, name="api_token_revoke"),
     # Catalogue, quick lists and the cart
     path("catalogue/", catalogue.catalogue, name="catalogue"),
+    path("catalogue/line-sheet/", line_sheets.line_sheet, name="line_sheet"),
     path("catalogue/<str:style_number>/", ordering.style_detail, name="style_detail"),
     path("availability/<str:style_number>/", calendar.availability, name="style_availability"),
     path("lists/<slug:kind>/", ordering.quick_list_page, name="quick_list"),

@@ -280,6 +280,8 @@ def test_every_published_endpoint_is_routed():
         "claims/<str:number>/photos/<int:photo_id>/",
         "accounts/",
         "ship-tos/",
+        "webhooks/",
+        "webhooks/<int:pk>/",
     }
     assert {route.pattern for route in v1_routes()} == published
 

@@ -21,6 +21,7 @@ OTHER_ACCOUNT_IDS = {
     ("api:claim-detail", "number"): lambda world: world.theirs.claim.number,
     ("api:claim-photo", "number"): lambda world: world.theirs.claim.number,
     ("api:claim-photo", "photo_id"): lambda world: world.theirs.claim.photos.get().pk,
+    ("api:webhook-detail", "pk"): lambda world: world.theirs.webhook.pk,
 }
 # Parameters that name no account's data: the shared catalogue, and the brand's inbound
 # runs (changed only by staff). Each says what a retailer gets instead.
@@ -31,7 +32,12 @@ NOT_ACCOUNT_DATA = {
     ("api:inbound-cancel", "reference"): "staff only: a retailer gets 403 whatever the run",
     ("api:return-receive", "number"): "staff only: a retailer gets 403 whatever the return",
 }
-NONEXISTENT = {"number": "SO-999999999", "line_id": 999999999, "photo_id": 999999999}
+NONEXISTENT = {
+    "number": "SO-999999999",
+    "line_id": 999999999,
+    "photo_id": 999999999,
+    "pk": 999999999,
+}
 
 
 def _url(route, values):
@@ -143,9 +149,10 @@ LISTS = {
     "api:claims": lambda tenant: tenant.claim.number,
     "api:accounts": lambda tenant: tenant.account.number,
     "api:ship-tos": lambda tenant: tenant.account.ship_tos.get().pk,
+    "api:webhooks": lambda tenant: tenant.webhook.pk,
 }
 # The key each list names its items by.
-LIST_KEYS = {"api:ship-tos": "id"}
+LIST_KEYS = {"api:ship-tos": "id", "api:webhooks": "id"}
 
 
 def test_every_list_is_scoped_to_the_callers_accounts(world, buyer):

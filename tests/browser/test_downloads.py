@@ -65,3 +65,33 @@ def test_each_list_offers_its_downloads_with_the_current_filters(browser_page, s
     )
     screenshot(page, "invoices-downloads")
     assert page.errors == [], page.errors
+
+
+def test_the_catalogue_offers_the_line_sheet_of_the_chosen_category(
+    browser_page, shop, monkeypatch
+):
+    from orders import tasks
+
+    queued = []
+    monkeypatch.setattr(
+        tasks.line_sheet_render_task, "apply_async", lambda args, **kw: queued.append(args)
+    )
+    page = browser_page
+    login(page, shop["buyer"], TEST_PASSWORD)
+    page.goto("/catalogue/?category=Walking")
+    pdf_link = page.get_by_role("link", name="Line sheet (PDF)")
+    expect(pdf_link).to_have_attribute("href", "/catalogue/line-sheet/?category=Walking&format=pdf")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Line sheet (Excel)").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    no_axe_violations(page)
+    screenshot(page, "catalogue-line-sheet")
+
+    pdf_link.click()
+    expect(
+        page.get_by_role("heading", name="The line sheet of Walking is being prepared")
+    ).to_be_visible()
+    assert len(queued) == 1
+    no_axe_violations(page)
+    screenshot(page, "line-sheet-preparing")
+    assert page.errors == [], page.errors
