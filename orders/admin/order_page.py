@@ -75,7 +75,7 @@ def _staff_actions(order, invoices) -> list:
 def order_story(order, *, user) -> dict:
     """Everything about one order ``user`` may see, in a fixed number of queries: each
     section (cases, shipments, invoices and credits, returns, decisions, messages, staff
-    actions) only with the view permission for it."""
+    actions) only with the view permission for it; the store's changes to it always."""
     may = user.has_perm
     lines = list(
         order.lines.select_related("sku__style", "substitute_for__sku").prefetch_related(
@@ -150,6 +150,7 @@ def order_story(order, *, user) -> dict:
         "credit_requests": credit_requests,
         "order_messages": list(order_messages(order)) if may("notifications.view_message") else [],
         "staff_actions": actions,
+        "edits": list(order.edits.select_related("user")),
         "runs": sorted(runs.values(), key=lambda pair: (pair[1], pair[0].pk)),
         "totals": {
             "quantity": sum(line.quantity for line in lines),

@@ -2,8 +2,8 @@
 rules as a placement (the backorder policy and window, the minimums, the credit limit)
 and the ledger's verbs (lines_place for the new lines, cancel for the reductions). The
 order keeps its number and PO; the change is recorded (OrderEdit) and confirmed like a
-new order, through the outbox (and the order.changed webhook). Pairs added join the backorder queue when they are added
-(OrderLine.queued_at), behind everyone already waiting."""
+new order, through the outbox (and the order.changed webhook). Pairs added join the
+backorder queue when they are added (OrderLine.queued_at), behind everyone waiting."""
 
 import hashlib
 import json

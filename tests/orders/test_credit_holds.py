@@ -297,6 +297,8 @@ def test_the_order_page_and_api_say_why_and_what_releases_it(
     assert "On credit hold" in body
     assert reason["reason"] in body.replace("&#x27;", "'")
     assert reason["release"] in body
+    listing = buyer_client.get(reverse("portal:order_list")).content.decode()
+    assert '<span class="badge bad">Credit hold</span>' in listing
     with django_assert_max_num_queries(12):
         data = buyer_api.get(reverse("api:order-detail", args=[order.number])).json()
     assert data["credit_hold"]["held"] is True

@@ -266,6 +266,19 @@ def test_the_accounts_rep_may_change_it(placed, account, warehouse):
     assert result.edit.user == account.rep
 
 
+def test_customer_service_sees_the_change_on_the_order_page(placed, buyer, client, warehouse):
+    from portal.roles import StaffRole
+    from tests.orders.test_service_desk_helpers import staff_with
+
+    order, _ = placed
+    other = stocked_sku(warehouse=warehouse)
+    _edit(order, buyer, add=[(other.code, 6)])
+    client.force_login(staff_with(StaffRole.CS_AGENT))
+    page = client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert "Changes by the store (1)" in page
+    assert f"6 × <code>{other.code}</code>" in page
+
+
 def test_a_retry_with_the_same_key_changes_nothing_twice(placed, buyer, warehouse):
     order, _ = placed
     other = stocked_sku(warehouse=warehouse)
