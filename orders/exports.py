@@ -224,6 +224,7 @@ SHIPMENTS = Export(
     name="shipments",
     columns=(
         ("Shipment", lambda s: s.number),
+        ("Account", lambda s: s.order.account.number),
         ("Order", lambda s: s.order.number),
         ("PO number", lambda s: s.order.po_number),
         ("Shipped", lambda s: s.shipped_at),
@@ -233,7 +234,7 @@ SHIPMENTS = Export(
         ("Invoice", lambda s: s.invoice_number or ""),
     ),
     prepare=lambda shipments: (
-        shipments.select_related("order")
+        shipments.select_related("order__account")
         .annotate(pairs=Sum("lines__quantity"), invoice_number=F("invoice__number"))
         .order_by("-shipped_at", "-pk")
     ),
@@ -243,6 +244,7 @@ INVOICES = Export(
     name="invoices",
     columns=(
         ("Invoice", lambda i: i.number),
+        ("Account", lambda i: i.account.number),
         ("Order", lambda i: i.order.number),
         ("PO number", lambda i: i.order.po_number),
         ("Shipment", lambda i: i.shipment.number),
@@ -260,7 +262,7 @@ INVOICES = Export(
     prepare=lambda invoices: (
         invoices.with_display_status(today=timezone.localdate())
         .with_balance()
-        .select_related("order", "shipment")
+        .select_related("account", "order", "shipment")
         .order_by("-issued_on", "-pk")
     ),
 )

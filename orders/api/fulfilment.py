@@ -56,6 +56,7 @@ class ShipmentLineOutSerializer(serializers.Serializer):
 
 class ShipmentOutSerializer(serializers.Serializer):
     number = serializers.CharField()
+    account = serializers.CharField(source="order.account.number")
     order = serializers.CharField(source="order.number")
     po_number = serializers.CharField(source="order.po_number")
     carrier = serializers.CharField()
@@ -128,7 +129,7 @@ class ShipmentListCreateView(ExportableListMixin, ListAPIView):
     def get_queryset(self):
         return (
             Shipment.objects.for_accounts(accounts_visible_to(user=self.request.user))
-            .select_related("order", "invoice")
+            .select_related("order__account", "invoice")
             .prefetch_related("lines__order_line__sku")
             .order_by("-shipped_at", "-pk")
         )
@@ -175,7 +176,7 @@ class ShipmentListCreateView(ExportableListMixin, ListAPIView):
             .get(pk=result.invoice.pk)
         )
         shipment = (
-            Shipment.objects.select_related("order", "invoice")
+            Shipment.objects.select_related("order__account", "invoice")
             .prefetch_related("lines__order_line__sku")
             .get(pk=result.shipment.pk)
         )

@@ -65,11 +65,11 @@ def _events_validate(events, errors) -> list[str]:
     return sorted(set(events))
 
 
-@transaction.atomic(durable=True)
 def endpoint_subscribe(*, user, url: str, events, account) -> Subscription:
     """Subscribe ``url`` to ``events`` of ``account`` (a visible account, checked by the
     caller), or of every account when ``account`` is None, which needs the
-    webhooks.receive_all_accounts permission. The URL must be public (addresses)."""
+    webhooks.receive_all_accounts permission. The URL must be public (addresses): it is
+    resolved before any transaction opens, so none waits on DNS."""
     errors = {}
     events = _events_validate(events, errors)
     try:
@@ -87,9 +87,10 @@ def endpoint_subscribe(*, user, url: str, events, account) -> Subscription:
     if errors:
         raise WebhookInputError(errors)
     secret = f"whsec_{secrets.token_urlsafe(32)}"
-    endpoint = Endpoint.objects.create(
-        url=url, events=events, account=account, secret=secret, created_by=user
-    )
+    with transaction.atomic(durable=True):
+        endpoint = Endpoint.objects.create(
+            url=url, events=events, account=account, secret=secret, created_by=user
+        )
     return Subscription(endpoint, secret)
 
 
@@ -243,6 +244,21 @@ def _post(*, url: str, body: bytes, headers: dict) -> int:
         return response.status_code
 
 
+def _not_sendable_because(endpoint: Endpoint) -> str:
+    """Why nothing may go to this endpoint any more ("" if it may): removed, its account
+    closed, or, for an every-account endpoint, its subscriber no longer allowed that."""
+    if endpoint.deleted_at is not None:
+        return "Endpoint removed."
+    if endpoint.account_id is not None:
+        return "" if endpoint.account.is_active else "The account is closed."
+    subscriber = endpoint.created_by
+    if subscriber is None or not subscriber.is_active:
+        return "The subscriber is no longer active."
+    if not subscriber.has_perm(ALL_ACCOUNTS_PERMISSION):
+        return "The subscriber no longer receives every account's events."
+    return ""
+
+
 def delivery_send(*, delivery_id: int, now: datetime | None = None) -> DeliveryResult:
     """Send one delivery once: claim it (committed), POST it signed, then record the
     attempt and mark it delivered / to retry / failed, conditional on still holding the
@@ -251,16 +267,17 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> DeliveryR
     token = locks.delivery_claim(delivery_id=delivery_id, now=now)
     if token is None:
         return DeliveryResult(delivery_id, "not_claimed")
-    delivery = Delivery.objects.select_related("endpoint").get(pk=delivery_id)
+    delivery = Delivery.objects.select_related("endpoint__account", "endpoint__created_by").get(
+        pk=delivery_id
+    )
     owned = Delivery.objects.filter(
         pk=delivery_id, status=DeliveryStatus.SENDING, claim_token=token
     )
     endpoint = delivery.endpoint
-    if endpoint.deleted_at is not None:
-        owned.update(
-            status=DeliveryStatus.CANCELLED, lease_until=None, last_error="Endpoint removed."
-        )
-        return DeliveryResult(delivery_id, "cancelled")
+    refused = _not_sendable_because(endpoint)
+    if refused:
+        owned.update(status=DeliveryStatus.CANCELLED, lease_until=None, last_error=refused)
+        return DeliveryResult(delivery_id, "cancelled", error=refused)
 
     body = delivery_body(delivery)
     timestamp = int(time.time())

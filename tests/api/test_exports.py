@@ -90,3 +90,20 @@ def test_a_download_takes_the_same_queries_for_many_rows_as_for_few(
     with django_assert_max_num_queries(few):
         response = buyer_api.get(f"{V1}/{path}", {"format": "csv"})
         assert len(csv_rows(response)) > 1
+
+
+def test_a_multi_account_caller_sees_which_account_each_row_is(world, buyer):
+    from tests.conftest import api_client_for
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(account=world.theirs.account, user=buyer)
+    api = api_client_for(buyer)
+    shipments = api.get(f"{V1}/shipments/").json()["results"]
+    assert {(s["number"], s["account"]) for s in shipments} >= {
+        (world.mine.shipment.number, world.mine.account.number),
+        (world.theirs.shipment.number, world.theirs.account.number),
+    }
+    for path in ("orders/", "shipments/", "invoices/"):
+        header, *rows = csv_rows(api.get(f"{V1}/{path}", {"format": "csv"}))
+        accounts = {row[header.index("Account")] for row in rows}
+        assert accounts == {world.mine.account.number, world.theirs.account.number}, path

@@ -8,6 +8,7 @@ from django.urls import reverse
 from orders.models import Invoice, InvoiceStatus, Order
 from orders.selectors import line_expected_dates
 from orders.services import LineRequest, order_place
+from orders.services.fulfilment import shipment_confirm
 from tests.exports.helpers import csv_rows, xlsx_rows
 from tests.factories import MembershipFactory, UserFactory
 
@@ -108,15 +109,24 @@ def test_downloads_take_the_same_queries_for_many_rows_as_for_few(
         return counts
 
     few = download_queries()
-    # given many more orders, lines and backorders
+    # given many more orders, lines and backorders, shipments and invoices
     for index in range(15):
-        order_place(
+        order = order_place(
             account=world.mine.account,
             user=world.mine.order.placed_by,
             lines=[LineRequest(world.sku.code, 3), LineRequest(world.backorderable.code, 3)],
             po_number=f"PO-MORE-{index}",
-        )
+        ).order
+        if index % 3 == 0:
+            shipment_confirm(
+                order=order,
+                carrier="UPS",
+                tracking=f"1ZMORE{index}",
+                lines=[(world.sku.code, 3)],
+                user=None,
+            )
     assert Order.objects.filter(account=world.mine.account).count() > 15
+    assert Invoice.objects.filter(account=world.mine.account).count() > 5
     for name, count in few.items():
         with django_assert_max_num_queries(count):
             rows = csv_rows(buyer_client.get(url(name)))
