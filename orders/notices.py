@@ -33,7 +33,9 @@ def _picture(pictures, color) -> dict:
     return {"picture": urljoin(settings.SITE_URL, picture.thumb), "picture_alt": picture.alt}
 
 
-def order_confirmation_enqueue(*, order, lines):
+def order_confirmation_enqueue(*, order, lines, change=None):
+    """The order confirmation; after a change (an OrderEdit) the same message, saying
+    what changed, under the change's own key."""
     # Only backordered pairs wait for a run (invariant: a line's pegs add up to them).
     expected = line_expected_dates(lines=[line for line in lines if line.backordered])
     pictures = pictures_by_style(style_ids={line.sku.style_id for line in lines})
@@ -62,10 +64,16 @@ def order_confirmation_enqueue(*, order, lines):
         "freight": str(order.freight),
         "total": str(order.total),
         "order_url": settings.SITE_URL + reverse("portal:order_detail", args=[order.number]),
+        "credit_hold": [
+            {"reason": reason["reason"], "release": reason["release"]}
+            for reason in (order.credit_hold_reasons if order.on_credit_hold else [])
+        ],
     }
+    if change is not None:
+        context["change"] = {"added": change.added, "reduced": change.reduced}
     message_enqueue(
         kind=MessageKind.ORDER_CONFIRMATION,
-        key=f"order-confirmation:{order.pk}",
+        key=f"order-change:{change.pk}" if change else f"order-confirmation:{order.pk}",
         recipients=account_recipients(account=order.account, extra=[order.placed_by]),
         context=context,
     )

@@ -114,6 +114,21 @@ def test_an_endpoint_receives_only_what_it_subscribed_to(allow_private, account,
     assert len(webhook_event_enqueue(event="invoice.issued", key="k", account=account, data={}))
 
 
+def test_an_order_edit_is_order_changed_once_per_change(
+    endpoints, account, buyer, warehouse, kicks
+):
+    from orders.services.order_edits import order_edit
+
+    order = _place(account, buyer, stocked_sku(warehouse=warehouse, on_hand=50))
+    added = stocked_sku(warehouse=warehouse, on_hand=50)
+    for _ in range(2):  # a retry with the same key tells nothing twice
+        order_edit(order=order, user=buyer, add=[LineRequest(added.code, 6)], idempotency_key="e-1")
+    assert _sent_to("order.changed") == {"mine", "erp"}
+    assert Delivery.objects.filter(event="order.changed").count() == 2
+    payload = Delivery.objects.filter(event="order.changed").first().payload
+    assert {line["sku"] for line in payload["data"]["lines"]} >= {added.code}
+
+
 def test_cancelling_part_is_order_changed_all_of_it_order_cancelled(
     endpoints, account, buyer, warehouse, kicks
 ):
