@@ -103,7 +103,16 @@ def test_an_order_over_the_limit_is_accepted_allocated_and_held(store, buyer):
     (reason,) = order.credit_hold_reasons
     assert reason["code"] == "over_limit"
     assert "$1,200.00, over the credit limit of $1,000.00" in reason["reason"]
-    assert "Paying $200.00" in reason["release"]
+    # nothing is invoiced yet: no payment can release it, customer service can
+    assert reason["release"] == "Customer service can release it."
+
+
+def test_a_payment_is_named_as_the_release_when_paying_invoices_can_clear_it(store, buyer):
+    account, sku = store
+    shipped_order(account=account, price="50.00", quantity=10)  # $500 invoiced, not yet due
+    order = _place(account, buyer, sku, 12)  # $600: $1,100 against a $1,000 limit
+    (reason,) = order.credit_hold_reasons
+    assert reason["release"].startswith("Paying $100.00 of open invoices releases it")
 
 
 def test_open_orders_count_toward_the_balance(store, buyer):
