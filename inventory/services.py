@@ -60,9 +60,10 @@ def _tick(progress: Progress, count: int = 1) -> None:
 
 @transaction.atomic(savepoint=False)
 def inbound_run_arrived(*, run_id: int, on: dt.date) -> None:
-    """Record the day a run's first pairs arrived: its factory's record (later partial
-    receipts keep the first day)."""
-    InboundRun.objects.filter(pk=run_id, arrived_on__isnull=True).update(arrived_on=on)
+    """Record the day a run's latest pairs arrived: its factory's record. A run received
+    in parts counts from its first part and moves to the last: a store whose sizes came
+    in the second part waited that long, and its factory's usual slip must say so."""
+    InboundRun.objects.filter(pk=run_id).update(arrived_on=on)
 
 
 def stock_holdback_set(*, stock_level_id: int, holdback: int) -> None:
@@ -486,6 +487,25 @@ def inbound_runs_upsert(
 # --- Style pictures ----------------------------------------------------------------------
 
 
+def _style_color_check(*, style: Style, color: str) -> None:
+    colors = set(style.skus.values_list("color", flat=True))
+    if color and color not in colors:
+        raise InventoryInputError(
+            {"color": [f"{style.number} has no colour {color!r}: {', '.join(sorted(colors))}."]}
+        )
+
+
+def _image_files_set(*, image: StyleImage, data: bytes, filename: str) -> None:
+    """The original and every size the pages show, stored (the row is saved by the caller)."""
+    try:
+        files = images.renditions(data)
+    except images.BadImage as error:
+        raise InventoryInputError({"original": [str(error)]}) from None
+    image.original.save(filename, ContentFile(data), save=False)
+    for name, content in files.items():
+        getattr(image, name).save(content.name, content, save=False)
+
+
 @transaction.atomic(durable=True)
 def style_image_add(
     *,
@@ -499,24 +519,44 @@ def style_image_add(
     """Add a picture of a style (in one of its colours, or blank for all), last in its
     colour's order unless a position is given, with every size the pages show."""
     color = color.strip()
-    colors = set(style.skus.values_list("color", flat=True))
-    if color and color not in colors:
-        raise InventoryInputError(
-            {"color": [f"{style.number} has no colour {color!r}: {', '.join(sorted(colors))}."]}
-        )
-    try:
-        files = images.renditions(data)
-    except images.BadImage as error:
-        raise InventoryInputError({"original": [str(error)]}) from None
+    _style_color_check(style=style, color=color)
     if position is None:
         last = style.images.filter(color=color).order_by("-position").first()
         position = last.position + 1 if last else 0
     image = StyleImage(style=style, color=color, alt_text=alt_text.strip(), position=position)
-    image.original.save(filename, ContentFile(data), save=False)
-    for name, content in files.items():
-        getattr(image, name).save(content.name, content, save=False)
+    _image_files_set(image=image, data=data, filename=filename)
     image.save()
     return image
+
+
+@transaction.atomic(durable=True)
+def style_image_put(
+    *, style: Style, color: str, position: int, data: bytes, filename: str, alt_text: str = ""
+) -> str:
+    """The picture at a style's colour and position, as a feed states it: added, or
+    replaced when its content differs (the same content only takes the alt text), so a
+    feed imported twice changes nothing. Returns "added", "replaced" or "unchanged"."""
+    color = color.strip()
+    _style_color_check(style=style, color=color)
+    image = (
+        StyleImage.objects.filter(style=style, color=color, position=position)
+        .order_by("pk")
+        .first()
+    )
+    if image is None:
+        image = StyleImage(style=style, color=color, position=position)
+        outcome = "added"
+    elif images.content_digest(data) in image.thumb.name:
+        if image.alt_text != alt_text.strip():
+            image.alt_text = alt_text.strip()
+            image.save(update_fields=["alt_text"])
+        return "unchanged"
+    else:
+        outcome = "replaced"
+    image.alt_text = alt_text.strip()
+    _image_files_set(image=image, data=data, filename=filename)
+    image.save()
+    return outcome
 
 
 def style_image_renditions_make(*, image: StyleImage) -> None:

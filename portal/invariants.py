@@ -76,8 +76,11 @@ CHECKS = {
             JOIN orders_orderline filled ON filled.id = a.line_id
             JOIN orders_order younger ON younger.id = filled.order_id
             WHERE p.line_id = waiting.id
-              AND (younger.placed_at > older.placed_at
-                   OR (younger.placed_at = older.placed_at AND younger.id > older.id)))""",
+              AND (COALESCE(filled.queued_at, younger.placed_at)
+                     > COALESCE(waiting.queued_at, older.placed_at)
+                   OR (COALESCE(filled.queued_at, younger.placed_at)
+                       = COALESCE(waiting.queued_at, older.placed_at)
+                       AND younger.id > older.id)))""",
     # 10. An order's total is what was invoiced plus what is still open (its allocated and
     #     backordered pairs), plus the freight quoted at placement until an invoice bills it.
     "order_total_differs_from_invoiced_plus_open": """

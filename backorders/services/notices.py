@@ -11,12 +11,15 @@ from backorders.services.common import iso, message_line, orders_url, recipients
 from backorders.services.links import decisions_urls
 from notifications.kinds import MessageKind
 from notifications.services import OutgoingMessage, messages_enqueue
+from orders.webhooks.events import WebhookEvent
+from orders.webhooks.services import Event, webhook_events_enqueue
 
 
-def eta_change_notify(*, change, told, asked, old_dates, new_dates) -> int:
+def eta_change_notify(*, change, told, asked, old_dates, new_dates, bases) -> int:
     """Tell each account's people about `change`, inside its transaction. `told`: the
     locked lines still inside their window; `asked`: the decision requests just made
-    (their lines locked). Returns the number of accounts told."""
+    (their lines locked); `bases`: what each line's new date rests on. Returns the
+    number of accounts told."""
     moved = defaultdict(list)
     for line in sorted(told, key=_line_order):
         moved[line.order.account_id].append(
@@ -25,6 +28,7 @@ def eta_change_notify(*, change, told, asked, old_dates, new_dates) -> int:
                 line.backordered,
                 old_date=iso(old_dates[line.pk]),
                 new_date=iso(new_dates[line.pk]),
+                new_basis=bases.get(line.pk, ""),
             )
         )
     questions = defaultdict(list)
@@ -53,7 +57,7 @@ def eta_change_notify(*, change, told, asked, old_dates, new_dates) -> int:
                 OutgoingMessage(key, [*deciders, *others], {**context, "lines": moved[account_id]})
             )
             continue
-        lines = [_asked_line(request) for request in requests]
+        lines = [_asked_line(request, basis=bases.get(request.line_id, "")) for request in requests]
         told_messages.append(
             OutgoingMessage(
                 key, others, {**context, "lines": moved[account_id], "asked_lines": lines}
@@ -79,19 +83,57 @@ def eta_change_notify(*, change, told, asked, old_dates, new_dates) -> int:
         )
     messages_enqueue(kind=MessageKind.ETA_MOVED, messages=told_messages)
     messages_enqueue(kind=MessageKind.DECISION_REQUEST, messages=decision_messages)
+    _eta_change_webhooks(change=change, accounts=accounts, moved=moved, questions=questions)
     return len(accounts)
+
+
+def _eta_change_webhooks(*, change, accounts, moved, questions):
+    """One backorder.eta_changed per account with lines whose date moved inside their
+    window, one backorder.decision_requested per account with lines asked about."""
+    base = {
+        "run": change.run.reference,
+        "old_eta": iso(change.old_eta),
+        "new_eta": iso(change.new_eta),
+        "reason": change.reason,
+    }
+    events = []
+    for account_id, account in accounts.items():
+        if moved.get(account_id):
+            events.append(
+                Event(
+                    WebhookEvent.BACKORDER_ETA_CHANGED,
+                    f"backorder.eta_changed:{change.pk}:{account_id}",
+                    account,
+                    {**base, "lines": moved[account_id]},
+                )
+            )
+        if questions.get(account_id):
+            lines = [
+                {"line": request.line_id, **_asked_line(request)}
+                for request in questions[account_id]
+            ]
+            events.append(
+                Event(
+                    WebhookEvent.BACKORDER_DECISION_REQUESTED,
+                    f"backorder.decision_requested:{change.pk}:{account_id}",
+                    account,
+                    {**base, "default_action": account.decision_default, "lines": lines},
+                )
+            )
+    webhook_events_enqueue(events=events)
 
 
 def _line_order(line):
     return (line.order.number or "", line.pk)
 
 
-def _asked_line(request) -> dict:
+def _asked_line(request, *, basis) -> dict:
     return message_line(
         request.line,
         request.quantity,
         old_date=iso(request.old_date),
         new_date=iso(request.new_date),
+        new_basis=basis,
         deadline=iso(request.deadline),
         alternatives=request.alternatives,
     )

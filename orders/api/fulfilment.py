@@ -3,17 +3,20 @@ shipments, invoices and invoice PDFs (scoped to the caller's accounts)."""
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from orders.api.documents import IssuedDocumentPdfView
+from orders.api.exports import ExportableListMixin, exportable_list_schema
+from orders.exceptions import OrderOnCreditHold
+from orders.exports import INVOICES, SHIPMENTS
 from orders.models import Invoice, InvoiceStatus, Order, Shipment
 from orders.selectors import accounts_visible_to
 from orders.services.fulfilment import shipment_confirm, shipment_packages
-from restapi.errors import error_response
+from restapi.errors import ErrorSerializer, error_response
 from restapi.permissions import HasStaffPermission
 from restapi.serializers import StrictFieldsMixin
 
@@ -46,6 +49,7 @@ class ShipmentLineOutSerializer(serializers.Serializer):
 
 class ShipmentOutSerializer(serializers.Serializer):
     number = serializers.CharField()
+    account = serializers.CharField(source="order.account.number")
     order = serializers.CharField(source="order.number")
     po_number = serializers.CharField(source="order.po_number")
     carrier = serializers.CharField()
@@ -104,7 +108,7 @@ class ShipmentCreatedSerializer(serializers.Serializer):
 # --- Views ---------------------------------------------------------------------------------
 
 
-class ShipmentListCreateView(ListAPIView):
+class ShipmentListCreateView(ExportableListMixin, ListAPIView):
     """GET: the shipments of the caller's accounts, newest first, with tracking links.
     POST (brand staff with orders.add_shipment): the warehouse confirms a shipment."""
 
@@ -113,18 +117,30 @@ class ShipmentListCreateView(ListAPIView):
         HasStaffPermission.require("orders.add_shipment", methods=["POST"]),
     ]
     serializer_class = ShipmentOutSerializer
+    export = SHIPMENTS
 
     def get_queryset(self):
         return (
             Shipment.objects.for_accounts(accounts_visible_to(user=self.request.user))
-            .select_related("order", "invoice")
+            .select_related("order__account", "invoice")
             .prefetch_related("lines__order_line__sku")
             .order_by("-shipped_at", "-pk")
         )
 
+    @exportable_list_schema(ShipmentOutSerializer)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     @extend_schema(
         request=ShipmentInSerializer,
-        responses={201: ShipmentCreatedSerializer, 200: ShipmentCreatedSerializer},
+        responses={
+            201: ShipmentCreatedSerializer,
+            200: ShipmentCreatedSerializer,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="The order is on credit hold: it ships once released.",
+            ),
+        },
     )
     def post(self, request):
         data = ShipmentInSerializer(data=request.data)
@@ -133,13 +149,18 @@ class ShipmentListCreateView(ListAPIView):
         order = Order.objects.select_related("account").filter(number=body["order"]).first()
         if order is None:
             return error_response("Invalid input.", {"order": ["No such order."]})
-        result = shipment_confirm(
-            order=order,
-            carrier=body["carrier"],
-            tracking=body["tracking"],
-            lines=[(line["sku"], line["quantity"]) for line in body["lines"]],
-            user=request.user,
-        )
+        try:
+            result = shipment_confirm(
+                order=order,
+                carrier=body["carrier"],
+                tracking=body["tracking"],
+                lines=[(line["sku"], line["quantity"]) for line in body["lines"]],
+                user=request.user,
+            )
+        except OrderOnCreditHold as held:
+            return error_response(
+                "The order is on credit hold.", held.message_dict, status.HTTP_409_CONFLICT
+            )
         invoice = (
             Invoice.objects.with_display_status(today=timezone.localdate())
             .with_balance()
@@ -148,7 +169,7 @@ class ShipmentListCreateView(ListAPIView):
             .get(pk=result.invoice.pk)
         )
         shipment = (
-            Shipment.objects.select_related("order", "invoice")
+            Shipment.objects.select_related("order__account", "invoice")
             .prefetch_related("lines__order_line__sku")
             .get(pk=result.shipment.pk)
         )
@@ -164,11 +185,12 @@ STATUS_PARAMETER = OpenApiParameter(
 )
 
 
-class InvoiceListView(ListAPIView):
+class InvoiceListView(ExportableListMixin, ListAPIView):
     """The invoices of the caller's accounts, newest first; ?status=open|overdue|paid|credited."""
 
     serializer_class = InvoiceOutSerializer
     filter_backends = []
+    export = INVOICES
 
     def get_queryset(self):
         today = timezone.localdate()
@@ -187,7 +209,7 @@ class InvoiceListView(ListAPIView):
             .order_by("-issued_on", "-pk")
         )
 
-    @extend_schema(parameters=[STATUS_PARAMETER])
+    @exportable_list_schema(InvoiceOutSerializer, parameters=[STATUS_PARAMETER])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

@@ -1,7 +1,7 @@
-"""Small seasons through the real services: no backordered pair outlives its window and
-no free pair sits while a backorder of its SKU waits, in every scenario; a seed gives the
-same report every time. (Slips told before their date wait for the overdue-run job: the
-full report measures them.)"""
+"""Small seasons through the real services, the overdue-run job each morning: no
+backordered pair outlives its window, no free pair sits while a backorder of its SKU
+waits, and every date that moved later was told before it passed, in every scenario; a
+seed gives the same report every time."""
 
 import json
 
@@ -28,23 +28,25 @@ def _no_broker(monkeypatch):
 def test_a_small_season_keeps_the_hard_goals(scenario, seed):
     # when
     figures = season_simulate(
-        seed=seed, scenario=SCENARIOS[scenario], weeks=WEEKS, stores=STORES, calibrated=True
+        seed=seed, scenario=SCENARIOS[scenario], weeks=WEEKS, stores=STORES, percentile=90
     )
     # then: pairs waited on backorder, so the goals were put to the test
     assert figures["pair_days_backordered"] > 0
     assert figures["pair_days_past_window"] == 0
     assert figures["pair_days_free_while_waiting"] == 0
+    assert figures["slips_told_early"] == 1.0
 
 
 def _season_report(tmp_path, name):
     figures = season_simulate(
-        seed=7, scenario=SCENARIOS["chaotic"], weeks=WEEKS, stores=STORES, calibrated=True
+        seed=7, scenario=SCENARIOS["chaotic"], weeks=WEEKS, stores=STORES, percentile=90
     )
     report = report_build(
         scenario="chaotic",
         seed=7,
         weeks=WEEKS,
         stores=STORES,
+        percentile=90,
         season={},
         modes={"calibrated": figures},
     )
@@ -77,7 +79,8 @@ def test_the_same_seed_gives_the_same_report(tmp_path):
     assert "Chart" in html
 
 
-def test_the_command_refuses_an_empty_season():
+@pytest.mark.parametrize("options", [{"weeks": 0}, {"percentile": 0}, {"percentile": 101}])
+def test_the_command_refuses_an_empty_season_or_a_percentile_out_of_range(options):
     with pytest.raises(SystemExit) as stopped:
-        call_command("simulate_season", weeks=0, verbosity=0)
+        call_command("simulate_season", verbosity=0, **options)
     assert stopped.value.code == 2
