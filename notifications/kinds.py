@@ -141,6 +141,7 @@ DIGEST ("digest") is written by the daily digest job, never by callers: its item
 are the held messages that point at it.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import models
@@ -245,6 +246,23 @@ SPECS: dict[str, KindSpec] = {
 
 def spec_for(kind: str) -> KindSpec:
     return SPECS[kind]
+
+
+# What a kind's stored context leaves to delivery time: the app that owns the event
+# registers a function adding it (reads the event's transaction need not make). The
+# outbox stays a leaf: it calls what was registered and imports nothing of the caller.
+_COMPLETERS: dict[str, Callable[[dict], dict]] = {}
+
+
+def context_completer_register(kind: str, completer: Callable[[dict], dict]) -> None:
+    _COMPLETERS[MessageKind(kind)] = completer
+
+
+def context_complete(kind: str, context: dict) -> dict:
+    """The context a message is rendered from: as stored, with what its kind's
+    registered completer adds at delivery time."""
+    completer = _COMPLETERS.get(kind)
+    return completer(context) if completer else context
 
 
 def configurable_kinds() -> list[MessageKind]:

@@ -40,6 +40,7 @@ from orders.documents import (
 from orders.models import CreditMemo, Invoice, InvoiceStatus, ReturnAuthorization, Shipment
 from orders.selectors import account_history_start
 from orders.services.fulfilment import shipment_packages, statement_for
+from portal.page_cache import figures_cached
 
 PAGE_SIZE = 25
 INVOICE_FILTERS = [
@@ -85,6 +86,7 @@ def shipment_list(request):
 
 @login_required
 @require_GET
+@figures_cached
 def invoice_list(request):
     account = _account_or_404(request)
     today = timezone.localdate()

@@ -19,6 +19,7 @@ from orders.selectors import (
     user_can_order,
 )
 from orders.services import CancelRequest, order_cancel
+from portal.page_cache import figures_cached
 
 PAGE_SIZE = 25
 
@@ -43,6 +44,7 @@ def order_list(request):
 
 @login_required
 @require_GET
+@figures_cached
 def order_detail(request, number):
     order = order_for_user(user=request.user, number=number)
     if order is None:
