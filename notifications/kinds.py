@@ -19,10 +19,15 @@ ORDER_CONFIRMATION ("order_confirmation"), sent when an order is placed::
      "lines": [{"sku": "WLK-BLK-085M", "description": "Walker, Black, 8.5 M",
                 "quantity": 12, "allocated": 8, "backordered": 4,
                 "promised_date": "2026-04-02",   # date the brand committed to
+                "line_id": 4711,                 # optional: completed at rendering
                 "expected_date": "2026-04-02"}], # optional; "" or null if in stock
      "subtotal": "720.00",                                       # optional
      "freight": "0.00", "total": "720.00",
      "order_url": "https://.../orders/SO-10042/"}
+
+  Placement stores the lines as placed, with their ids; the expected dates and pictures
+  are added when the message is rendered, by the worker that delivers it (orders
+  registers the completer: context_completer_register), not in the order's transaction.
 
 ETA_MOVED ("eta_moved"): ONE message per person per ETA change, listing every affected
 line of their account (key e.g. f"eta:{eta_change.pk}:{account.pk}"; a buyer asked

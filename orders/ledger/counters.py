@@ -155,10 +155,12 @@ def _counters_update(
     taken, params = values_table("taken", ["taken_id", "quantity"], sorted(quantities.items()))
     locked = locks.rows_lock_cte(model=model) if lock else ""
     source = "taken JOIN locked ON locked.id = taken.taken_id" if locked else "taken"
+    # Qualified only where `locked` makes a bare id ambiguous: SQLite refuses the alias.
+    returning = "target.id" if locked else "id"
     with connection.cursor() as cursor:
         cursor.execute(
             f"{taken.rstrip()}{locked} UPDATE {model._meta.db_table} AS target SET {assignment} "
-            f"FROM {source} WHERE target.id = taken.taken_id AND {condition} RETURNING target.id",
+            f"FROM {source} WHERE target.id = taken.taken_id AND {condition} RETURNING {returning}",
             params,
         )
         updated = {row[0] for row in cursor.fetchall()}
