@@ -37,12 +37,17 @@ def image_open(data: bytes) -> Image.Image:
     return image.convert("RGB")
 
 
+def content_digest(data: bytes) -> str:
+    """What the sizes' file names start with: the same picture, the same names."""
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
 def renditions(data: bytes) -> dict[str, ContentFile]:
     """Each size of SIZES as a square JPEG, the picture fitted on white: shrunk, never
     enlarged (a small original gives smaller files, sharp at the size pages show them).
     Named by the source's content hash and the size."""
     image = image_open(data)
-    digest = hashlib.sha256(data).hexdigest()[:16]
+    digest = content_digest(data)
     files = {}
     for name, longest in SIZES.items():
         side = min(longest, max(image.size))

@@ -280,7 +280,9 @@ def _parse(data, columns, progress) -> Validation:
     return validate_rows(rows, columns, progress)
 
 
-def _duplicates(validation: Validation, key: Callable[[dict], object], column: str, what: str):
+def duplicates_report(
+    validation: Validation, key: Callable[[dict], object], column: str, what: str
+):
     first_row = {}
     for parsed in validation.rows:
         value = key(parsed.values)
@@ -320,9 +322,9 @@ class CatalogPlan:
 
 def catalog_validate(data, progress: Progress = None) -> CatalogPlan:
     validation = _parse(data, CATALOG_COLUMNS, progress)
-    _duplicates(validation, lambda v: v["sku"], "sku", "This SKU is")
-    _duplicates(validation, lambda v: v["upc"], "upc", "This UPC is")
-    _duplicates(
+    duplicates_report(validation, lambda v: v["sku"], "sku", "This SKU is")
+    duplicates_report(validation, lambda v: v["upc"], "upc", "This UPC is")
+    duplicates_report(
         validation,
         lambda v: (v["style_number"], v["color"].lower(), v["size"], v["width"]),
         "size",
@@ -439,7 +441,7 @@ def stock_validate(data, progress: Progress = None) -> StockPlan:
         elif sku_id is not None:
             values["warehouse"] = code
             resolved.append((parsed, sku_id, warehouses[code]))
-    _duplicates(
+    duplicates_report(
         validation, lambda v: (v["sku"], v["warehouse"]), "sku", "This SKU and warehouse are"
     )
     if validation.errors:

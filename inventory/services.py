@@ -486,6 +486,25 @@ def inbound_runs_upsert(
 # --- Style pictures ----------------------------------------------------------------------
 
 
+def _style_color_check(*, style: Style, color: str) -> None:
+    colors = set(style.skus.values_list("color", flat=True))
+    if color and color not in colors:
+        raise InventoryInputError(
+            {"color": [f"{style.number} has no colour {color!r}: {', '.join(sorted(colors))}."]}
+        )
+
+
+def _image_files_set(*, image: StyleImage, data: bytes, filename: str) -> None:
+    """The original and every size the pages show, stored (the row is saved by the caller)."""
+    try:
+        files = images.renditions(data)
+    except images.BadImage as error:
+        raise InventoryInputError({"original": [str(error)]}) from None
+    image.original.save(filename, ContentFile(data), save=False)
+    for name, content in files.items():
+        getattr(image, name).save(content.name, content, save=False)
+
+
 @transaction.atomic(durable=True)
 def style_image_add(
     *,
@@ -499,24 +518,44 @@ def style_image_add(
     """Add a picture of a style (in one of its colours, or blank for all), last in its
     colour's order unless a position is given, with every size the pages show."""
     color = color.strip()
-    colors = set(style.skus.values_list("color", flat=True))
-    if color and color not in colors:
-        raise InventoryInputError(
-            {"color": [f"{style.number} has no colour {color!r}: {', '.join(sorted(colors))}."]}
-        )
-    try:
-        files = images.renditions(data)
-    except images.BadImage as error:
-        raise InventoryInputError({"original": [str(error)]}) from None
+    _style_color_check(style=style, color=color)
     if position is None:
         last = style.images.filter(color=color).order_by("-position").first()
         position = last.position + 1 if last else 0
     image = StyleImage(style=style, color=color, alt_text=alt_text.strip(), position=position)
-    image.original.save(filename, ContentFile(data), save=False)
-    for name, content in files.items():
-        getattr(image, name).save(content.name, content, save=False)
+    _image_files_set(image=image, data=data, filename=filename)
     image.save()
     return image
+
+
+@transaction.atomic(durable=True)
+def style_image_put(
+    *, style: Style, color: str, position: int, data: bytes, filename: str, alt_text: str = ""
+) -> str:
+    """The picture at a style's colour and position, as a feed states it: added, or
+    replaced when its content differs (the same content only takes the alt text), so a
+    feed imported twice changes nothing. Returns "added", "replaced" or "unchanged"."""
+    color = color.strip()
+    _style_color_check(style=style, color=color)
+    image = (
+        StyleImage.objects.filter(style=style, color=color, position=position)
+        .order_by("pk")
+        .first()
+    )
+    if image is None:
+        image = StyleImage(style=style, color=color, position=position)
+        outcome = "added"
+    elif images.content_digest(data) in image.thumb.name:
+        if image.alt_text != alt_text.strip():
+            image.alt_text = alt_text.strip()
+            image.save(update_fields=["alt_text"])
+        return "unchanged"
+    else:
+        outcome = "replaced"
+    image.alt_text = alt_text.strip()
+    _image_files_set(image=image, data=data, filename=filename)
+    image.save()
+    return outcome
 
 
 def style_image_renditions_make(*, image: StyleImage) -> None:

@@ -30,19 +30,29 @@ LEASE = timedelta(minutes=5)
 def message_claim(*, message_id: int, now: datetime) -> str | None:
     """Claim one row for delivery. Returns the claim token, or None if the row is not
     claimable (gone, already sent or being sent, not due yet, held for a digest)."""
+    return outbox_row_claim(
+        rows=Message.objects.filter(pk=message_id),
+        now=now,
+        lease=LEASE,
+        waiting=[MessageStatus.PENDING, MessageStatus.RETRY],
+        sending=MessageStatus.SENDING,
+    )
+
+
+def outbox_row_claim(*, rows, now: datetime, lease: timedelta, waiting, sending) -> str | None:
+    """The claim of any outbox (messages here, webhook deliveries in orders.webhooks):
+    ``rows`` (one row's queryset) moves from a ``waiting`` status that is due, or from
+    ``sending`` with an expired lease, to ``sending`` under a new token, its attempts
+    counted. The model needs status, next_attempt_at, lease_until, claim_token and
+    attempts. Returns the token, or None if the row was not claimable."""
     token = uuid.uuid4().hex
-    claimed = (
-        Message.objects.filter(pk=message_id)
-        .filter(
-            Q(status__in=[MessageStatus.PENDING, MessageStatus.RETRY], next_attempt_at__lte=now)
-            | Q(status=MessageStatus.SENDING, lease_until__lt=now)
-        )
-        .update(
-            status=MessageStatus.SENDING,
-            lease_until=now + LEASE,
-            claim_token=token,
-            attempts=F("attempts") + 1,
-        )
+    claimed = rows.filter(
+        Q(status__in=waiting, next_attempt_at__lte=now) | Q(status=sending, lease_until__lt=now)
+    ).update(
+        status=sending,
+        lease_until=now + lease,
+        claim_token=token,
+        attempts=F("attempts") + 1,
     )
     return token if claimed else None
 

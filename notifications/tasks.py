@@ -12,18 +12,21 @@ from django.db import DatabaseError
 
 from notifications import services
 
-# The hard limit must stay below locks.LEASE so a live worker is never overtaken.
-DELIVER_LIMITS = {"soft_time_limit": 60, "time_limit": 90}
+# How an outbox row's delivery task runs (webhook deliveries too): the database briefly
+# away is retried; the hard limit must stay below the claim's lease (locks.LEASE) so a
+# live worker is never overtaken.
+OUTBOX_DELIVER_OPTIONS = {
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 5,
+    "acks_late": True,
+    "soft_time_limit": 60,
+    "time_limit": 90,
+}
 
 
-@shared_task(
-    autoretry_for=(DatabaseError,),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=5,
-    acks_late=True,
-    **DELIVER_LIMITS,
-)
+@shared_task(**OUTBOX_DELIVER_OPTIONS)
 def outbox_deliver_task(message_id: int) -> str:
     return services.message_deliver(message_id=message_id).outcome
 

@@ -101,23 +101,23 @@ def _font_config():
     return _fonts.config
 
 
-def document_layout(template: str, context: dict):
+def document_layout(template: str, context: dict, *, url_fetcher=None):
     """A document template laid out in pages (weasyprint.Document), with the print
-    stylesheet."""
+    stylesheet; `url_fetcher` loads what the template refers to (pictures)."""
     from weasyprint import HTML
 
     html = render_to_string(template, context)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).render(
+    return HTML(string=html, base_url=str(settings.BASE_DIR), url_fetcher=url_fetcher).render(
         stylesheets=[_print_stylesheet(context["page_size"])], font_config=_font_config()
     )
 
 
-def pdf_from_template(template: str, context: dict) -> bytes:
+def pdf_from_template(template: str, context: dict, *, url_fetcher=None) -> bytes:
     """A document's PDF: its template rendered, laid out and written."""
-    return document_layout(template, context).write_pdf()
+    return document_layout(template, context, url_fetcher=url_fetcher).write_pdf()
 
 
-def _base_context(**extra) -> dict:
+def base_context(**extra) -> dict:
     return {
         "brand": BRAND,
         "page_size": getattr(settings, "PDF_PAGE_SIZE", "letter"),
@@ -171,7 +171,7 @@ def _load(kind: str, pk: int):
 
 def _context(kind: str, document) -> dict:
     if kind == "invoice":
-        return _base_context(
+        return base_context(
             invoice=document,
             order=document.order,
             account=document.account,
@@ -181,7 +181,7 @@ def _context(kind: str, document) -> dict:
             title=f"Invoice {document.number}",
         )
     if kind == "credit_memo":
-        return _base_context(
+        return base_context(
             memo=document,
             invoice=document.invoice,
             order=document.invoice.order,
@@ -192,7 +192,7 @@ def _context(kind: str, document) -> dict:
         from orders.services.fulfilment import shipment_packages
 
         lines = list(document.lines.all())
-        return _base_context(
+        return base_context(
             shipment=document,
             order=document.order,
             account=document.order.account,
@@ -203,7 +203,7 @@ def _context(kind: str, document) -> dict:
             title=f"Packing list {document.number}",
         )
     lines = list(document.lines.all())
-    return _base_context(
+    return base_context(
         authorization=document,
         order=document.order,
         account=document.account,
@@ -284,7 +284,7 @@ ASKED_RENDER_PENDING_SECONDS = 120
 BACKLOG_RENDER_PENDING_SECONDS = 3600
 
 
-def _queue_once(key: str, *, seconds: int, task, args: tuple, **options) -> bool:
+def queue_once(key: str, *, seconds: int, task, args: tuple, **options) -> bool:
     """Publish the task unless one was queued under `key` in the last `seconds`; never
     raises. Returns whether this call queued it."""
     from notifications.services import task_publish
@@ -304,7 +304,7 @@ def document_render_asked(*, kind: str, pk: int) -> bool:
     ahead of the backlog, once (see ASKED_RENDER_PENDING_SECONDS)."""
     from orders.tasks import document_render_task
 
-    return _queue_once(
+    return queue_once(
         f"document-render-asked:{kind}:{pk}",
         seconds=ASKED_RENDER_PENDING_SECONDS,
         task=document_render_task,
@@ -320,7 +320,7 @@ def documents_backlog_queue(*, older_than: dt.timedelta = dt.timedelta(minutes=2
     from orders.tasks import document_render_task
 
     return sum(
-        _queue_once(
+        queue_once(
             f"document-render-backlog:{kind}:{pk}",
             seconds=BACKLOG_RENDER_PENDING_SECONDS,
             task=document_render_task,
@@ -353,6 +353,7 @@ STATEMENT_RENDERS_PER_HOUR = 20
 # is simply rendered again.
 STATEMENT_KEEP = dt.timedelta(days=7)
 STATEMENTS_DIR = "statements"
+LINE_SHEETS_DIR = "line_sheets"  # orders.line_sheets; kept as long as statements
 
 
 class StatementRendersCapped(Exception):
@@ -369,7 +370,7 @@ def _statement_ship_to(account):
 
 def statement_pdf(*, statement) -> bytes:
     """A statement of account's PDF for its date (not stored: see statement_render)."""
-    context = _base_context(
+    context = base_context(
         statement=statement,
         account=statement.account,
         ship_to=_statement_ship_to(statement.account),
@@ -419,7 +420,7 @@ def statement_render_queue(*, account_id: int, as_of: dt.date, fingerprint: str)
     count_key = f"statement-renders:{account_id}:{now // 3600}"
     if cache.get(count_key, 0) >= STATEMENT_RENDERS_PER_HOUR:
         raise StatementRendersCapped(retry_after=3600 - now % 3600)
-    queued = _queue_once(
+    queued = queue_once(
         key,
         seconds=STATEMENT_RENDER_PENDING_SECONDS,
         task=statement_render_task,
@@ -432,19 +433,21 @@ def statement_render_queue(*, account_id: int, as_of: dt.date, fingerprint: str)
 
 
 def statements_expire(*, older_than: dt.timedelta = STATEMENT_KEEP) -> int:
-    """Delete stored statements made more than `older_than` ago. Returns how many."""
+    """Delete stored statements and line sheets made more than `older_than` ago (both are
+    figures as of a moment, made again when asked for). Returns how many."""
     cutoff = timezone.now() - older_than
-    if not default_storage.exists(STATEMENTS_DIR):
-        return 0
     deleted = 0
-    accounts, _ = default_storage.listdir(STATEMENTS_DIR)
-    for account_dir in accounts:
-        _, names = default_storage.listdir(f"{STATEMENTS_DIR}/{account_dir}")
-        for name in names:
-            path = f"{STATEMENTS_DIR}/{account_dir}/{name}"
-            if default_storage.get_modified_time(path) < cutoff:
-                default_storage.delete(path)
-                deleted += 1
+    for directory in (STATEMENTS_DIR, LINE_SHEETS_DIR):
+        if not default_storage.exists(directory):
+            continue
+        accounts, _ = default_storage.listdir(directory)
+        for account_dir in accounts:
+            _, names = default_storage.listdir(f"{directory}/{account_dir}")
+            for name in names:
+                path = f"{directory}/{account_dir}/{name}"
+                if default_storage.get_modified_time(path) < cutoff:
+                    default_storage.delete(path)
+                    deleted += 1
     return deleted
 
 
@@ -463,9 +466,16 @@ def statement_render(*, account_id: int, as_of: dt.date, fingerprint: str) -> st
     if statement_fingerprint(statement) != fingerprint:
         return ""
     name = statement_file_name(statement=statement, fingerprint=fingerprint)
+    return store_once(name, lambda: statement_pdf(statement=statement))
+
+
+def store_once(name: str, render) -> str:
+    """Store the bytes render() makes under `name` unless a file is there; returns the
+    name, or "" when it was stored already (also by a racing render: storage never
+    writes over an existing name, so the second copy is discarded)."""
     if default_storage.exists(name):
         return ""
-    stored = default_storage.save(name, ContentFile(statement_pdf(statement=statement)))
+    stored = default_storage.save(name, ContentFile(render()))
     if stored != name:  # stored meanwhile: storage picked another name for this copy
         default_storage.delete(stored)
         return ""

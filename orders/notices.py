@@ -37,11 +37,13 @@ def _picture(pictures, color) -> dict:
     return {"picture": urljoin(settings.SITE_URL, picture.thumb), "picture_alt": picture.alt}
 
 
-def order_confirmation_enqueue(*, order, lines, recipients) -> None:
-    """The confirmation's outbox row, written in the placement's transaction from what
-    it holds in memory (no read): each line's split as placed, with its id. Pictures and
-    expected dates are added when the message is rendered (order_confirmation_complete),
-    after the commit, by the worker that delivers it."""
+def order_confirmation_enqueue(*, order, lines, recipients=None, change=None) -> None:
+    """The confirmation's outbox row, written in the event's transaction from what it
+    holds in memory: each line's split as placed, with its id (`recipients`: the
+    account's people, when the caller has read them). Pictures and expected dates are
+    added when the message is rendered (order_confirmation_complete), after the commit,
+    by the worker that delivers it. After a change (an OrderEdit) the same message,
+    saying what changed, under the change's own key."""
     context = {
         "account_name": order.account.name,
         "order_number": order.number,
@@ -66,11 +68,19 @@ def order_confirmation_enqueue(*, order, lines, recipients) -> None:
         "freight": str(order.freight),
         "total": str(order.total),
         "order_url": settings.SITE_URL + reverse("portal:order_detail", args=[order.number]),
+        "credit_hold": [
+            {"reason": reason["reason"], "release": reason["release"]}
+            for reason in (order.credit_hold_reasons if order.on_credit_hold else [])
+        ],
     }
+    if change is not None:
+        context["change"] = {"added": change.added, "reduced": change.reduced}
     message_enqueue(
         kind=MessageKind.ORDER_CONFIRMATION,
-        key=f"order-confirmation:{order.pk}",
-        recipients=recipients,
+        key=f"order-change:{change.pk}" if change else f"order-confirmation:{order.pk}",
+        recipients=recipients
+        if recipients is not None
+        else account_recipients(account=order.account, extra=[order.placed_by]),
         context=context,
         new_event=True,
     )

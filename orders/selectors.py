@@ -31,6 +31,7 @@ from django.utils import timezone
 from inventory.models import SKU, EtaChange, Style, Width
 from inventory.pricing import PriceRange, price_expression
 from inventory.selectors import pictures_by_style, pictures_of
+from orders.credit_selectors import credit_hold_reasons_for
 from orders.models import (
     Account,
     BackorderPeg,
@@ -481,7 +482,8 @@ class CartReview:
     payment_terms: str
     window_end: dt.date
     backorders_allowed: bool
-    credit_hold: bool
+    credit_hold: bool  # the account is on (manual) credit hold: no new orders
+    credit_warnings: list  # why this order would be accepted but held (rules.credit_hold_reasons)
 
     @property
     def can_submit(self) -> bool:
@@ -535,6 +537,14 @@ def cart_review(
     ordered_value = rules.money(sum((row.line_total for row in rows), Decimal(0)))
     opening = rules.is_opening_order(account=account)
     freight = rules.freight_quote(account=account, terms=terms, subtotal=subtotal)
+    account_held = account.credit_status == CreditStatus.HOLD
+    credit_warnings = (
+        credit_hold_reasons_for(
+            account=account, terms=terms, order_value=subtotal + freight.freight, today=today
+        )
+        if rows and subtotal > 0 and not account_held
+        else []
+    )
     return CartReview(
         rows=rows,
         pairs=pairs,
@@ -554,7 +564,8 @@ def cart_review(
         payment_terms=rules.payment_terms_label(account=account, terms=terms),
         window_end=window_end,
         backorders_allowed=account.accepts_backorders,
-        credit_hold=account.credit_status == CreditStatus.HOLD,
+        credit_hold=account_held,
+        credit_warnings=credit_warnings,
     )
 
 

@@ -1,12 +1,12 @@
 """Thin Celery wrappers for orders: document rendering after issue, when asked for and
-from the backlog, and statements when first asked for."""
+from the backlog, and statements and line sheets when first asked for."""
 
 import datetime as dt
 
 from celery import shared_task
 from django.db import DatabaseError
 
-from orders import documents
+from orders import documents, line_sheets
 
 # A render is idempotent (acks_late): storage and the database are retried with backoff.
 RENDER_TASK_OPTIONS = {
@@ -36,6 +36,15 @@ def statement_render_task(account_id: int, as_of: str, fingerprint: str) -> str:
     does nothing when the figures changed since (see documents.statement_render)."""
     return documents.statement_render(
         account_id=account_id, as_of=dt.date.fromisoformat(as_of), fingerprint=fingerprint
+    )
+
+
+@shared_task(**RENDER_TASK_OPTIONS)
+def line_sheet_render_task(account_id: int, category: str, fingerprint: str) -> str:
+    """Render and store a line sheet whose download was asked for. Safe to run twice, and
+    does nothing when the sheet changed since (see line_sheets.line_sheet_render)."""
+    return line_sheets.line_sheet_render(
+        account_id=account_id, category=category, fingerprint=fingerprint
     )
 
 

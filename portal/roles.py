@@ -52,6 +52,9 @@ ROLE_PERMISSIONS = {
         "orders.view_commercialterms",
         "notifications.view_message",
         "notifications.resend_message",
+        "webhooks.view_endpoint",
+        "webhooks.view_delivery",
+        "webhooks.retry_delivery",
         "inventory.view_sku",
         "inventory.view_style",
         "inventory.view_stocklevel",
@@ -66,6 +69,7 @@ ROLE_PERMISSIONS = {
         "inventory.view_inboundrun",
         "orders.add_shipment",
         "orders.change_returnauthorization",
+        "webhooks.receive_all_accounts",
     ],
 }
 ROLE_PERMISSIONS[StaffRole.CS_LEAD] = [

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "orders",
     "backorders",
     "notifications",
+    "orders.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -242,11 +243,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "backorders.tasks.overdue_runs_check_task",
         "schedule": crontab(hour=6, minute=0),
     },
+    "webhooks-deliver-due": {
+        "task": "orders.webhooks.tasks.webhook_sweep_task",
+        "schedule": 60.0,
+    },
     "backorders-nightly-reconcile": {
         "task": "backorders.tasks.reconcile_task",
         "schedule": crontab(hour=3, minute=30),
     },
 }
+
+# Webhooks go to public internet addresses only (orders/webhooks/addresses.py); a
+# receiver on this machine or the office network is allowed in development only.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=DEBUG)
 
 # REST API: locked down by default.
 REST_FRAMEWORK = {

@@ -4,6 +4,7 @@ from portal.settings import *  # noqa: F403
 from portal.settings import env
 
 DEBUG = False
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = False  # never in production, whatever the environment says
 WHITENOISE_USE_FINDERS = False
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

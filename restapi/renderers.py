@@ -1,15 +1,14 @@
-"""Renderers for endpoints that answer with a document rather than JSON."""
+"""Renderers for endpoints that answer with a file rather than JSON."""
 
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 
-class PDFRenderer(BaseRenderer):
-    """Lets a client that sends `Accept: application/pdf` reach a PDF endpoint (the file
-    itself goes out as a FileResponse). Anything else, i.e. an error, stays JSON, with
-    the JSON content type."""
+class FileRenderer(BaseRenderer):
+    """Lets a client that asks for a file's type (`Accept`, or `?format=` on lists)
+    reach an endpoint whose view answers with the file itself (a FileResponse or a
+    StreamingHttpResponse). Anything else, i.e. an error, stays JSON, with the JSON
+    content type."""
 
-    media_type = "application/pdf"
-    format = "pdf"
     charset = None
     render_style = "binary"
 
@@ -20,3 +19,18 @@ class PDFRenderer(BaseRenderer):
         if response is not None:
             response["Content-Type"] = "application/json"
         return JSONRenderer().render(data, "application/json", renderer_context)
+
+
+class PDFRenderer(FileRenderer):
+    media_type = "application/pdf"
+    format = "pdf"
+
+
+class CSVRenderer(FileRenderer):
+    media_type = "text/csv"
+    format = "csv"
+
+
+class XLSXRenderer(FileRenderer):
+    media_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    format = "xlsx"

@@ -224,7 +224,7 @@ def run_cancel(*, run: InboundRun, reason: str, user, today=None) -> RunCancelRe
     result = RunCancelResult(locked)
     by_age = sorted(
         (line for line in lines if line.pk in on_run),
-        key=lambda line: (line.order.placed_at, line.pk),
+        key=ledger.oldest_first,
     )
     result.repegged = [line.pk for line in by_age if line.pk not in still_on_run]
     to_cancel = [line for line in by_age if line.pk in still_on_run]

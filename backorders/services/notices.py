@@ -11,6 +11,8 @@ from backorders.services.common import iso, message_line, orders_url, recipients
 from backorders.services.links import decisions_urls
 from notifications.kinds import MessageKind
 from notifications.services import OutgoingMessage, messages_enqueue
+from orders.webhooks.events import WebhookEvent
+from orders.webhooks.services import Event, webhook_events_enqueue
 
 
 def eta_change_notify(*, change, told, asked, old_dates, new_dates) -> int:
@@ -79,7 +81,44 @@ def eta_change_notify(*, change, told, asked, old_dates, new_dates) -> int:
         )
     messages_enqueue(kind=MessageKind.ETA_MOVED, messages=told_messages)
     messages_enqueue(kind=MessageKind.DECISION_REQUEST, messages=decision_messages)
+    _eta_change_webhooks(change=change, accounts=accounts, moved=moved, questions=questions)
     return len(accounts)
+
+
+def _eta_change_webhooks(*, change, accounts, moved, questions):
+    """One backorder.eta_changed per account with lines whose date moved inside their
+    window, one backorder.decision_requested per account with lines asked about."""
+    base = {
+        "run": change.run.reference,
+        "old_eta": iso(change.old_eta),
+        "new_eta": iso(change.new_eta),
+        "reason": change.reason,
+    }
+    events = []
+    for account_id, account in accounts.items():
+        if moved.get(account_id):
+            events.append(
+                Event(
+                    WebhookEvent.BACKORDER_ETA_CHANGED,
+                    f"backorder.eta_changed:{change.pk}:{account_id}",
+                    account,
+                    {**base, "lines": moved[account_id]},
+                )
+            )
+        if questions.get(account_id):
+            lines = [
+                {"line": request.line_id, **_asked_line(request)}
+                for request in questions[account_id]
+            ]
+            events.append(
+                Event(
+                    WebhookEvent.BACKORDER_DECISION_REQUESTED,
+                    f"backorder.decision_requested:{change.pk}:{account_id}",
+                    account,
+                    {**base, "default_action": account.decision_default, "lines": lines},
+                )
+            )
+    webhook_events_enqueue(events=events)
 
 
 def _line_order(line):

@@ -6,13 +6,12 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.utils import timezone
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+from orders.exports import cell
 
 
 def csv_cell(value) -> str:
     """A cell a spreadsheet shows as text: one that would start a formula gets a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return str(cell(value))
 
 
 def csv_response(*, filename, header, rows) -> HttpResponse:

@@ -12,11 +12,14 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from orders.api.exports import ExportableListMixin, exportable_list_schema
 from orders.documents import KINDS, document_render_asked
+from orders.exceptions import OrderOnCreditHold
+from orders.exports import INVOICES, SHIPMENTS
 from orders.models import Invoice, InvoiceStatus, Order, Shipment
 from orders.selectors import accounts_visible_to
 from orders.services.fulfilment import shipment_confirm, shipment_packages
-from restapi.errors import error_response
+from restapi.errors import ErrorSerializer, error_response
 from restapi.permissions import HasStaffPermission
 from restapi.renderers import PDFRenderer
 from restapi.serializers import StrictFieldsMixin
@@ -53,6 +56,7 @@ class ShipmentLineOutSerializer(serializers.Serializer):
 
 class ShipmentOutSerializer(serializers.Serializer):
     number = serializers.CharField()
+    account = serializers.CharField(source="order.account.number")
     order = serializers.CharField(source="order.number")
     po_number = serializers.CharField(source="order.po_number")
     carrier = serializers.CharField()
@@ -111,7 +115,7 @@ class ShipmentCreatedSerializer(serializers.Serializer):
 # --- Views ---------------------------------------------------------------------------------
 
 
-class ShipmentListCreateView(ListAPIView):
+class ShipmentListCreateView(ExportableListMixin, ListAPIView):
     """GET: the shipments of the caller's accounts, newest first, with tracking links.
     POST (brand staff with orders.add_shipment): the warehouse confirms a shipment."""
 
@@ -120,18 +124,30 @@ class ShipmentListCreateView(ListAPIView):
         HasStaffPermission.require("orders.add_shipment", methods=["POST"]),
     ]
     serializer_class = ShipmentOutSerializer
+    export = SHIPMENTS
 
     def get_queryset(self):
         return (
             Shipment.objects.for_accounts(accounts_visible_to(user=self.request.user))
-            .select_related("order", "invoice")
+            .select_related("order__account", "invoice")
             .prefetch_related("lines__order_line__sku")
             .order_by("-shipped_at", "-pk")
         )
 
+    @exportable_list_schema(ShipmentOutSerializer)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     @extend_schema(
         request=ShipmentInSerializer,
-        responses={201: ShipmentCreatedSerializer, 200: ShipmentCreatedSerializer},
+        responses={
+            201: ShipmentCreatedSerializer,
+            200: ShipmentCreatedSerializer,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="The order is on credit hold: it ships once released.",
+            ),
+        },
     )
     def post(self, request):
         data = ShipmentInSerializer(data=request.data)
@@ -140,13 +156,18 @@ class ShipmentListCreateView(ListAPIView):
         order = Order.objects.select_related("account").filter(number=body["order"]).first()
         if order is None:
             return error_response("Invalid input.", {"order": ["No such order."]})
-        result = shipment_confirm(
-            order=order,
-            carrier=body["carrier"],
-            tracking=body["tracking"],
-            lines=[(line["sku"], line["quantity"]) for line in body["lines"]],
-            user=request.user,
-        )
+        try:
+            result = shipment_confirm(
+                order=order,
+                carrier=body["carrier"],
+                tracking=body["tracking"],
+                lines=[(line["sku"], line["quantity"]) for line in body["lines"]],
+                user=request.user,
+            )
+        except OrderOnCreditHold as held:
+            return error_response(
+                "The order is on credit hold.", held.message_dict, status.HTTP_409_CONFLICT
+            )
         invoice = (
             Invoice.objects.with_display_status(today=timezone.localdate())
             .with_balance()
@@ -155,7 +176,7 @@ class ShipmentListCreateView(ListAPIView):
             .get(pk=result.invoice.pk)
         )
         shipment = (
-            Shipment.objects.select_related("order", "invoice")
+            Shipment.objects.select_related("order__account", "invoice")
             .prefetch_related("lines__order_line__sku")
             .get(pk=result.shipment.pk)
         )
@@ -171,11 +192,12 @@ STATUS_PARAMETER = OpenApiParameter(
 )
 
 
-class InvoiceListView(ListAPIView):
+class InvoiceListView(ExportableListMixin, ListAPIView):
     """The invoices of the caller's accounts, newest first; ?status=open|overdue|paid|credited."""
 
     serializer_class = InvoiceOutSerializer
     filter_backends = []
+    export = INVOICES
 
     def get_queryset(self):
         today = timezone.localdate()
@@ -194,7 +216,7 @@ class InvoiceListView(ListAPIView):
             .order_by("-issued_on", "-pk")
         )
 
-    @extend_schema(parameters=[STATUS_PARAMETER])
+    @exportable_list_schema(InvoiceOutSerializer, parameters=[STATUS_PARAMETER])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

@@ -15,16 +15,19 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from orders.api.accounts import account_from
+from orders.api.exports import ExportableListMixin, exportable_list_schema
 from orders.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused, OrderNotAllowed
+from orders.exports import ORDERS
 from orders.models import BackorderPolicy, Order, OrderSource
 from orders.selectors import (
     OrderFilterSet,
-    accounts_visible_to,
     line_expected_dates,
     order_for_user,
     orders_visible_to,
 )
 from orders.services import CancelRequest, LineRequest, order_cancel, order_place
+from orders.services.order_edits import ReduceRequest, order_edit
 from restapi.errors import ErrorSerializer, error_response
 from restapi.serializers import StrictFieldsMixin
 
@@ -57,10 +60,16 @@ class OrderInSerializer(StrictFieldsMixin, serializers.Serializer):
     """The body of POST /orders/. Prices, statuses and totals are never read from it."""
 
     account = serializers.CharField(
-        required=False, help_text="Account number; optional when you belong to one account."
+        required=False,
+        help_text="Account number (GET /api/v1/accounts/); optional when you belong to one "
+        "account.",
     )
     po_number = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    ship_to = serializers.IntegerField(required=False, allow_null=True)
+    ship_to = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="A ship-to id (GET /api/v1/ship-tos/); empty: the account's default.",
+    )
     requested_ship_date = serializers.DateField(required=False, allow_null=True)
     cancel_date = serializers.DateField(required=False, allow_null=True)
     backorders = serializers.ChoiceField(
@@ -105,6 +114,38 @@ class LineOutSerializer(serializers.Serializer):
         }
 
 
+class CreditHoldReasonSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["over_limit", "past_due"])
+    reason = serializers.CharField(help_text="Why the order is held.")
+    release = serializers.CharField(help_text="What would release it.")
+
+
+class CreditHoldSerializer(serializers.Serializer):
+    """An order on credit hold is accepted and allocated but does not ship until it is
+    released (a payment that clears the account, or customer service)."""
+
+    held = serializers.BooleanField(help_text="On credit hold now.")
+    held_at = serializers.DateTimeField(allow_null=True)
+    released_at = serializers.DateTimeField(allow_null=True)
+    reasons = CreditHoldReasonSerializer(many=True)
+
+    def to_representation(self, order):
+        held_at = self.fields["held_at"]
+        return {
+            "held": order.on_credit_hold,
+            "held_at": held_at.to_representation(order.credit_held_at)
+            if order.credit_held_at
+            else None,
+            "released_at": held_at.to_representation(order.credit_released_at)
+            if order.credit_released_at
+            else None,
+            "reasons": [
+                {key: reason.get(key, "") for key in ("code", "reason", "release")}
+                for reason in order.credit_hold_reasons or []
+            ],
+        }
+
+
 class OrderOutSerializer(serializers.Serializer):
     number = serializers.CharField()
     account = serializers.CharField(source="account.number")
@@ -120,6 +161,7 @@ class OrderOutSerializer(serializers.Serializer):
     subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
     freight = serializers.DecimalField(max_digits=12, decimal_places=2)
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    credit_hold = CreditHoldSerializer(source="*")
     lines = serializers.SerializerMethodField()
 
     def get_placed_by(self, order) -> str | None:
@@ -152,6 +194,7 @@ class OrderOutSerializer(serializers.Serializer):
             "subtotal": fields["subtotal"].to_representation(order.subtotal),
             "freight": fields["freight"].to_representation(order.freight),
             "total": fields["total"].to_representation(order.total),
+            "credit_hold": fields["credit_hold"].to_representation(order),
             "lines": self.get_lines(order),
         }
 
@@ -163,6 +206,7 @@ class OrderSummarySerializer(serializers.Serializer):
     po_number = serializers.CharField()
     placed_at = serializers.DateTimeField()
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    on_credit_hold = serializers.BooleanField(help_text="Held: it ships once released.")
 
 
 class CancelLineSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -172,6 +216,23 @@ class CancelLineSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class CancelInSerializer(StrictFieldsMixin, serializers.Serializer):
     lines = CancelLineSerializer(many=True, required=False, allow_empty=False, max_length=1000)
+
+
+class EditAddSerializer(StrictFieldsMixin, serializers.Serializer):
+    sku = serializers.CharField(max_length=40, trim_whitespace=True)
+    quantity = serializers.IntegerField()
+
+
+class EditReduceSerializer(StrictFieldsMixin, serializers.Serializer):
+    id = serializers.IntegerField(help_text="The line's id.")
+    by = serializers.IntegerField(help_text="Pairs to take off its open quantity.")
+
+
+class OrderEditInSerializer(StrictFieldsMixin, serializers.Serializer):
+    """Lines to add (SKUs not yet on the order) and lines to reduce, in one change."""
+
+    add = EditAddSerializer(many=True, required=False, max_length=1000)
+    reduce = EditReduceSerializer(many=True, required=False, max_length=1000)
 
 
 def _order_out(order: Order, lines=()) -> dict:
@@ -185,28 +246,47 @@ def _order_out(order: Order, lines=()) -> dict:
 
 def _account_for(request, number):
     """The account to order for: the one named, or the caller's only account."""
-    visible = accounts_visible_to(user=request.user)
-    if number:
-        account = visible.filter(number=number).first()
-        if account is None:
-            raise serializers.ValidationError({"account": ["Not one of your accounts."]})
-        return account
-    accounts = list(visible.order_by("number")[:2])
-    if not accounts:
+    account = account_from(user=request.user, number=number)
+    if account is None:
         raise PermissionDenied("You belong to no retailer account.")
-    if len(accounts) > 1:
-        raise serializers.ValidationError(
-            {"account": ["You have several accounts: name the account number."]}
+    return account
+
+
+KEY_REFUSALS = {
+    409: OpenApiResponse(ErrorSerializer, description="The key is in flight."),
+    422: OpenApiResponse(ErrorSerializer, description="The key was used for another body."),
+}
+
+
+def _keyed_write(request, write):
+    """Run ``write(idempotency key)``: (its result, None), or (None, the refusal in the
+    API's shape) for a key in flight (409) or used for another body (422); 403 when the
+    caller may not order for the account."""
+    try:
+        return write(request.headers.get("Idempotency-Key") or None), None
+    except OrderNotAllowed as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except IdempotencyKeyReused as exc:
+        return None, error_response(
+            str(exc),
+            {"Idempotency-Key": ["Already used for another request."]},
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
         )
-    return accounts[0]
+    except IdempotencyKeyInFlight as exc:
+        return None, error_response(str(exc), status_code=status.HTTP_409_CONFLICT)
 
 
-class OrderListCreateView(ListAPIView):
+class OrderListCreateView(ExportableListMixin, ListAPIView):
     filterset_class = OrderFilterSet
     serializer_class = OrderSummarySerializer
+    export = ORDERS
 
     def get_queryset(self):
         return orders_visible_to(user=self.request.user)
+
+    @exportable_list_schema(OrderSummarySerializer)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         parameters=[IDEMPOTENCY_HEADER],
@@ -214,8 +294,7 @@ class OrderListCreateView(ListAPIView):
         responses={
             201: OrderOutSerializer,
             200: OpenApiResponse(OrderOutSerializer, description="A retry: the same order."),
-            409: OpenApiResponse(ErrorSerializer, description="The key is in flight."),
-            422: OpenApiResponse(ErrorSerializer, description="The key was used for another body."),
+            **KEY_REFUSALS,
         },
         summary="Place an order",
     )
@@ -224,8 +303,9 @@ class OrderListCreateView(ListAPIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         account = _account_for(request, data.get("account"))
-        try:
-            result = order_place(
+        result, refusal = _keyed_write(
+            request,
+            lambda key: order_place(
                 account=account,
                 user=request.user,
                 lines=[LineRequest(line["sku"], line["quantity"]) for line in data["lines"]],
@@ -235,18 +315,11 @@ class OrderListCreateView(ListAPIView):
                 cancel_date=data.get("cancel_date"),
                 backorder_policy=data["backorders"],
                 source=OrderSource.API,
-                idempotency_key=request.headers.get("Idempotency-Key") or None,
-            )
-        except OrderNotAllowed as exc:
-            raise PermissionDenied(str(exc)) from exc
-        except IdempotencyKeyReused as exc:
-            return error_response(
-                str(exc),
-                {"Idempotency-Key": ["Already used for another request."]},
-                status.HTTP_422_UNPROCESSABLE_ENTITY,
-            )
-        except IdempotencyKeyInFlight as exc:
-            return error_response(str(exc), status_code=status.HTTP_409_CONFLICT)
+                idempotency_key=key,
+            ),
+        )
+        if refusal is not None:
+            return refusal
         return Response(
             _order_out(result.order, result.lines),
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
@@ -286,3 +359,35 @@ class OrderCancelView(APIView):
         except OrderNotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
         return Response(_order_out(order))
+
+
+class OrderLinesView(APIView):
+    @extend_schema(
+        parameters=[IDEMPOTENCY_HEADER],
+        request=OrderEditInSerializer,
+        responses={200: OrderOutSerializer, **KEY_REFUSALS},
+        summary="Change an open order: add lines, reduce lines",
+        description="Before anything ships, add SKUs (allocated, backordered or refused by "
+        "the same rules as a new order) and reduce open lines. The order keeps its number "
+        "and PO and is confirmed again. The same Idempotency-Key and body returns the order "
+        "without changing it twice.",
+    )
+    def post(self, request, number):
+        order = order_for_user(user=request.user, number=number)
+        if order is None:
+            raise Http404
+        body = OrderEditInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        result, refusal = _keyed_write(
+            request,
+            lambda key: order_edit(
+                order=order,
+                user=request.user,
+                add=[LineRequest(line["sku"], line["quantity"]) for line in data.get("add", [])],
+                reduce=[ReduceRequest(line["id"], line["by"]) for line in data.get("reduce", [])],
+                source=OrderSource.API,
+                idempotency_key=key,
+            ),
+        )
+        return refusal or Response(_order_out(result.order))

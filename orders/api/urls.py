@@ -1,12 +1,15 @@
 from django.urls import path
 
-from orders.api import catalogue, ordering
+from orders.api import accounts, catalogue, ordering
 
 urlpatterns = [
+    path("accounts/", accounts.AccountListView.as_view(), name="accounts"),
+    path("ship-tos/", accounts.ShipToListView.as_view(), name="ship-tos"),
     path("skus/", catalogue.AccountSKUListView.as_view(), name="sku-list"),
     path("orders/", ordering.OrderListCreateView.as_view(), name="orders"),
     path("orders/<str:number>/", ordering.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<str:number>/cancel/", ordering.OrderCancelView.as_view(), name="order-cancel"),
+    path("orders/<str:number>/lines/", ordering.OrderLinesView.as_view(), name="order-lines"),
 ]
 
 # Shipments and invoices (orders.api.fulfilment).

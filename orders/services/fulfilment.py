@@ -22,7 +22,7 @@ from inventory.parsing import sku_code_normalize
 from notifications.kinds import MessageKind
 from notifications.services import message_enqueue
 from orders import ledger, locks, rules
-from orders.exceptions import OrderInputError
+from orders.exceptions import OrderInputError, OrderOnCreditHold
 from orders.models import (
     Account,
     CreditMemo,
@@ -40,7 +40,11 @@ from orders.models import (
     ShipmentLine,
 )
 from orders.notices import account_recipients
+from orders.services.credit_holds import credit_holds_lock, credit_holds_review
 from orders.services.ordering import order_status_for
+from orders.webhooks.events import WebhookEvent
+from orders.webhooks.payloads import credit_memo_data, invoice_data, shipment_data
+from orders.webhooks.services import webhook_event_enqueue
 
 ZERO = Decimal("0.00")
 MAX_SHIPMENT_LINES = 500
@@ -202,6 +206,8 @@ def shipment_validate(*, order: Order, carrier, tracking, lines) -> None:
     """Check a shipment confirmation without writing (the CSV import's --dry-run).
     Raises OrderInputError naming each bad field or line."""
     valid = _shipment_input_validate(carrier=carrier, tracking=tracking, lines=lines)
+    if order.on_credit_hold:
+        raise OrderOnCreditHold(order)
     _shipment_lines_check(valid=valid, order_lines=order.lines.select_related("sku"))
 
 
@@ -222,6 +228,8 @@ def shipment_confirm(
         return _resent_confirmation(existing=existing, valid=valid)
     if order.status == OrderStatus.CANCELLED:
         raise OrderInputError({"order": [f"Order {order.number} is cancelled."]})
+    if order.on_credit_hold:
+        raise OrderOnCreditHold(order)
     order_lines = locks.order_lines_lock(order_id=order.pk)
     wanted = _shipment_lines_check(valid=valid, order_lines=order_lines)
 
@@ -248,6 +256,18 @@ def shipment_confirm(
 
     _shipment_notice_enqueue(shipment=shipment, shipped=wanted, order_lines=order_lines)
     _invoice_notice_enqueue(invoice=invoice)
+    webhook_event_enqueue(
+        event=WebhookEvent.SHIPMENT_CREATED,
+        key=f"shipment.created:{shipment.pk}",
+        account=order.account,
+        data=shipment_data(shipment=shipment, shipped=wanted),
+    )
+    webhook_event_enqueue(
+        event=WebhookEvent.INVOICE_ISSUED,
+        key=f"invoice.issued:{invoice.pk}",
+        account=order.account,
+        data=invoice_data(invoice=invoice),
+    )
     from orders.tasks import document_render_task
 
     transaction.on_commit(
@@ -462,6 +482,12 @@ def credit_memo_issue(
         approved_by=approved_by,
     )
     _credit_memo_notice_enqueue(memo=memo)
+    webhook_event_enqueue(
+        event=WebhookEvent.CREDIT_MEMO_ISSUED,
+        key=f"credit_memo.issued:{memo.pk}",
+        account=locked.account,
+        data=credit_memo_data(memo=memo),
+    )
     from orders.tasks import document_render_task
 
     transaction.on_commit(
@@ -516,6 +542,7 @@ def payment_record(
         errors["reference"] = ["At most 60 characters."]
     if errors:
         raise OrderInputError(errors)
+    held = credit_holds_lock(account_id=invoice.account_id)
     locked = locks.invoice_lock(invoice_id=invoice.pk)
     updated = Invoice.objects.filter(
         pk=locked.pk, total__gte=F("paid_amount") + F("credited_amount") + amount
@@ -528,13 +555,15 @@ def payment_record(
     locked.paid_amount += amount
     locked.status = _settled_status(locked)
     locked.save(update_fields=["status"])
-    return Payment.objects.create(
+    payment = Payment.objects.create(
         invoice=locked,
         amount=amount,
         received_on=received_on,
         reference=reference,
         recorded_by=user if getattr(user, "is_authenticated", False) else None,
     )
+    credit_holds_review(held=held, today=timezone.localdate())
+    return payment
 
 
 # --- Returns ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ v1 = [
     path("", include("inventory.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("backorders.api.urls")),
+    path("", include("orders.webhooks.urls")),
 ]
 
 urlpatterns = [

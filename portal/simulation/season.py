@@ -19,6 +19,7 @@ from backorders.services import (
     backorder_sweep_all,
     decision_expire,
     eta_change,
+    overdue_runs_check,
     run_cancel,
     run_receive,
     stock_sync,
@@ -26,10 +27,10 @@ from backorders.services import (
 from inventory.models import InboundRun, Replenishment, StockLevel
 from notifications.services import outbox_sweep
 from orders.exceptions import OrderInputError, OrderNotAllowed
-from orders.models import Order, OrderLine
+from orders.models import Invoice, Order, OrderLine
 from orders.services import LineRequest, order_place
 from orders.services.cart import cart_lines_add, cart_submit
-from orders.services.fulfilment import shipment_confirm
+from orders.services.fulfilment import payment_record, shipment_confirm
 from portal.simulation.observe import Observer
 from portal.simulation.world import (
     LEAD_DAYS,
@@ -41,6 +42,7 @@ from portal.simulation.world import (
 )
 
 OPENING_HOUR = 8
+OVERDUE_MINUTE = -120  # the overdue-run job runs at 06:00 every day, as scheduled
 
 
 @dataclass
@@ -85,7 +87,8 @@ class Season:
         traveller.move_to(timezone.make_aware(moment))
 
     def run(self) -> Observer:
-        first = timezone.make_aware(dt.datetime.combine(self.world.start, dt.time(OPENING_HOUR)))
+        # Midnight of the first day: the preseason bookings come before the first 06:00.
+        first = timezone.make_aware(dt.datetime.combine(self.world.start, dt.time(0)))
         with time_machine.travel(first, tick=False) as traveller:
             self._preseason_book()
             for offset in range(self.days):
@@ -96,9 +99,13 @@ class Season:
 
     def day(self, traveller, today: dt.date):
         business = today.weekday() < 5
+        self._at(traveller, today, OVERDUE_MINUTE)
+        overdue_runs_check(today=today)
+        self._deliver()
         self._at(traveller, today, 0)
         if business:
             self._ship(today)  # yesterday's allocations leave in the morning
+            self._pay(today)
         self._at(traveller, today, 60)
         for kind, run_id, payload in self.events.pop(today, []):
             getattr(self, f"_factory_{kind}")(today, run_id, payload)
@@ -276,7 +283,8 @@ class Season:
         rng = self.decision_rng
         by_account = {store.account.pk: store for store in self.world.stores}
         pending = (
-            DecisionRequest.objects.filter(status=DecisionStatus.PENDING)
+            # A request whose line was filled meanwhile has nothing left to answer.
+            DecisionRequest.objects.filter(status=DecisionStatus.PENDING, line__backordered__gt=0)
             .select_related("line__order")
             .order_by("pk")
         )
@@ -306,8 +314,11 @@ class Season:
         by_order = defaultdict(list)
         for order_id, code, allocated in open_lines:
             by_order[order_id].append({"sku": code, "quantity": allocated})
-        orders = Order.objects.in_bulk(list(by_order))
+        # An order on credit hold waits for customer service; the warehouse skips it.
+        orders = Order.objects.shippable().in_bulk(list(by_order))
         for order_id, lines in by_order.items():
+            if order_id not in orders:
+                continue
             shipment_confirm(
                 order=orders[order_id],
                 carrier="UPS",
@@ -316,6 +327,12 @@ class Season:
                 user=self.world.integration,
                 shipped_at=timezone.now(),
             )
+
+    def _pay(self, today):
+        """The stores pay each invoice on its due date (one that did not would see its
+        next orders go on credit hold)."""
+        for invoice in Invoice.objects.unsettled().filter(due_on__lte=today).with_balance():
+            payment_record(invoice=invoice, amount=invoice.balance, received_on=today)
 
     def _count(self, today):
         """The weekly cycle count finds some SKUs short."""

@@ -49,6 +49,10 @@ def catalogue(request):
         "ignored": ignored,
         "view": view,
         "query": _query_without_page(request),
+        # One category chosen: its line sheet; else the whole catalogue's.
+        "line_sheet_category": categories[0]
+        if len(categories := request.GET.getlist("category")) == 1
+        else "",
     }
     template = "portal/catalogue/_body.html" if request.htmx else "portal/catalogue/page.html"
     return render(request, template, context)

@@ -12,6 +12,7 @@ change or User.sessions_end ends the session, and with it every link issued to i
 
 import datetime as dt
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -37,19 +38,19 @@ from orders.documents import (
     statement_fingerprint,
     statement_render_queue,
 )
-from orders.models import CreditMemo, Invoice, InvoiceStatus, ReturnAuthorization, Shipment
+from orders.models import CreditMemo, Invoice, ReturnAuthorization, Shipment
 from orders.selectors import account_history_start
 from orders.services.fulfilment import shipment_packages, statement_for
 from portal.page_cache import figures_cached
+from portal.views.exports import (
+    INVOICE_FILTERS,
+    invoice_status_filter,
+    invoices_listed,
+    shipment_order_filter,
+    shipments_listed,
+)
 
 PAGE_SIZE = 25
-INVOICE_FILTERS = [
-    ("", "All"),
-    (InvoiceStatus.OPEN, "Open"),
-    (InvoiceStatus.OVERDUE, "Overdue"),
-    (InvoiceStatus.PAID, "Paid"),
-    (InvoiceStatus.CREDITED, "Credited"),
-]
 RETRY_AFTER_SECONDS = 5
 DOWNLOAD_LINK_SALT = "portal.invoice-download"
 DOWNLOAD_LINK_MAX_AGE = dt.timedelta(minutes=10)
@@ -67,20 +68,23 @@ def _account_or_404(request):
 def shipment_list(request):
     account = _account_or_404(request)
     shipments = (
-        Shipment.objects.filter(order__account=account)
+        shipments_listed(account=account, params=request.GET)
         .select_related("order", "invoice")
         .annotate(pairs=Sum("lines__quantity"))
         .order_by("-shipped_at", "-pk")
     )
-    order_number = request.GET.get("order", "").strip()[:20]
-    if order_number:
-        shipments = shipments.filter(order__number=order_number)
+    order_number = shipment_order_filter(request.GET)
     page = Paginator(shipments, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [{"shipment": s, "packages": shipment_packages(s)} for s in page.object_list]
     return render(
         request,
         "portal/documents/shipment_list.html",
-        {"page": page, "rows": rows, "order_number": order_number},
+        {
+            "page": page,
+            "rows": rows,
+            "order_number": order_number,
+            "filters_query": urlencode({"order": order_number}) if order_number else "",
+        },
     )
 
 
@@ -90,22 +94,19 @@ def shipment_list(request):
 def invoice_list(request):
     account = _account_or_404(request)
     today = timezone.localdate()
-    status = request.GET.get("status", "")
-    if status not in dict(INVOICE_FILTERS):
-        status = ""
-    invoices = Invoice.objects.filter(account=account)
+    status = invoice_status_filter(request.GET)
     summary = (
-        invoices.unsettled()
+        Invoice.objects.filter(account=account)
+        .unsettled()
         .with_balance()
         .aggregate(
             open_total=Sum("balance", default=Decimal("0.00")),
             overdue_total=Sum("balance", filter=Q(due_on__lt=today), default=Decimal("0.00")),
         )
     )
-    if status:
-        invoices = invoices.with_status(status, today=today)
     invoices = (
-        invoices.with_display_status(today=today)
+        invoices_listed(account=account, params=request.GET)
+        .with_display_status(today=today)
         .with_balance()
         .select_related("order")
         .order_by("-issued_on", "-pk")
@@ -122,6 +123,7 @@ def invoice_list(request):
             "page": page,
             "rows": rows,
             "status": status,
+            "filters_query": urlencode({"status": status}) if status else "",
             "filters": INVOICE_FILTERS,
             "summary": summary,
             "page_total": sum((i.total for i in page.object_list), 0),
@@ -134,9 +136,9 @@ def _pdf_response(file, *, filename):
     return FileResponse(file, as_attachment=True, filename=filename, content_type="application/pdf")
 
 
-def _preparing(request, *, what):
+def preparing_response(request, *, what):
     """202: the PDF is being rendered by a worker. The page polls its own URL (htmx), and
-    gets this status again until the PDF is stored (see _ready)."""
+    gets this status again until the PDF is stored (see stored_response)."""
     template = (
         "portal/documents/_preparing_status.html"
         if request.htmx
@@ -149,7 +151,7 @@ def _preparing(request, *, what):
     return response
 
 
-def _ready(request, file, *, filename):
+def stored_response(request, file, *, filename):
     """The stored PDF; to the "being prepared" page's poll, a redirect to this same URL,
     which the browser then downloads."""
     if request.htmx:
@@ -161,8 +163,8 @@ def _stored_pdf(request, *, kind, document, filename, what):
     file = getattr(document, KINDS[kind].file_field)
     if not file:
         document_render_asked(kind=kind, pk=document.pk)
-        return _preparing(request, what=what)
-    return _ready(request, file.open("rb"), filename=filename)
+        return preparing_response(request, what=what)
+    return stored_response(request, file.open("rb"), filename=filename)
 
 
 def _session_digest(*, user_id, session_key) -> str:
@@ -355,7 +357,7 @@ def statement_download(request):
     except FileNotFoundError:  # never made, or expired
         stored = None
     if stored is not None:
-        return _ready(
+        return stored_response(
             request, stored, filename=f"statement-{account.number}-{as_of.isoformat()}.pdf"
         )
     try:
@@ -366,4 +368,4 @@ def statement_download(request):
             status=429,
             **{"Retry-After": str(capped.retry_after)},
         )
-    return _preparing(request, what=f"The statement as of {date_format(as_of, 'M j, Y')}")
+    return preparing_response(request, what=f"The statement as of {date_format(as_of, 'M j, Y')}")

@@ -13,6 +13,8 @@ from portal.views import (
     credits,
     dashboard,
     documents,
+    exports,
+    line_sheets,
     ordering,
     orders,
     policies,
@@ -33,6 +35,7 @@ urlpatterns = [
     path("profile/tokens/revoke/", profile.api_token_delete, name="api_token_revoke"),
     # Catalogue, quick lists and the cart
     path("catalogue/", catalogue.catalogue, name="catalogue"),
+    path("catalogue/line-sheet/", line_sheets.line_sheet, name="line_sheet"),
     path("catalogue/<str:style_number>/", ordering.style_detail, name="style_detail"),
     path("availability/<str:style_number>/", calendar.availability, name="style_availability"),
     path("lists/<slug:kind>/", ordering.quick_list_page, name="quick_list"),
@@ -52,6 +55,7 @@ urlpatterns = [
     path("orders/", orders.order_list, name="order_list"),
     path("orders/<str:number>/", orders.order_detail, name="order_detail"),
     path("orders/<str:number>/cancel/", orders.order_cancel_view, name="order_cancel"),
+    path("orders/<str:number>/edit/", orders.order_edit_view, name="order_edit"),
     path("orders/<str:number>/reorder/", ordering.reorder, name="reorder"),
     path("backorders/", backorders.backorder_list, name="backorders"),
     path(
@@ -62,6 +66,8 @@ urlpatterns = [
     path("backorders/decide/<str:token>/", backorders.decision_link, name="decision_link"),
     path("backorders/decisions/", backorders.decisions_page, name="decisions"),
     path("backorders/answer/<str:token>/", backorders.decisions_link, name="decisions_link"),
+    # Downloads of the lists, with their filters
+    path("exports/<slug:name>.<slug:file_format>", exports.export_download, name="export"),
     # Shipments, invoices and statements
     path("shipments/", documents.shipment_list, name="shipment_list"),
     path(

@@ -22,6 +22,8 @@ from orders.models import (
 )
 from orders.services import LineRequest, order_place
 from orders.services.fulfilment import credit_memo_issue, return_authorize, shipment_confirm
+from orders.webhooks.models import Endpoint
+from orders.webhooks.services import endpoint_subscribe
 from portal.roles import StaffRole, staff_groups_ensure
 from tests.claims.conftest import claim_with_photo_create
 from tests.conftest import api_client_for
@@ -49,6 +51,7 @@ class Tenant:
     credit_memo: CreditMemo
     return_authorization: ReturnAuthorization
     claim: Claim
+    webhook: Endpoint
 
 
 @dataclass
@@ -82,8 +85,19 @@ def tenant_create(*, account, user, sku, backorderable, tracking) -> Tenant:
     authorization = return_authorize(
         order=shipped, lines=[{"sku": sku.code, "quantity": 2}], reason="damaged", user=None
     )
+    webhook = endpoint_subscribe(
+        user=user, url="https://93.184.216.34/hooks", events=["order.placed"], account=account
+    ).endpoint
     return Tenant(
-        account, placed, backordered_line, result.shipment, invoice, memo, authorization, claim
+        account,
+        placed,
+        backordered_line,
+        result.shipment,
+        invoice,
+        memo,
+        authorization,
+        claim,
+        webhook,
     )
 
 

@@ -219,7 +219,16 @@ def test_warehouse_shipment_confirmation_returns_shipment_and_invoice(world, int
     assert MONEY.match(response.json()["invoice"]["total"])
 
 
-LISTS = ["skus/", "inbound/", "orders/", "shipments/", "invoices/", "claims/"]
+LISTS = [
+    "skus/",
+    "inbound/",
+    "orders/",
+    "shipments/",
+    "invoices/",
+    "claims/",
+    "accounts/",
+    "ship-tos/",
+]
 
 
 @pytest.mark.parametrize("path", LISTS)
@@ -251,6 +260,8 @@ def test_every_published_endpoint_is_routed():
         "orders/",
         "orders/<str:number>/",
         "orders/<str:number>/cancel/",
+        # Changing an open order (issue 20: "add lines to and reduce lines of an open order").
+        "orders/<str:number>/lines/",
         "backorders/<int:line_id>/decision/",
         "shipments/",
         "invoices/",
@@ -267,6 +278,10 @@ def test_every_published_endpoint_is_routed():
         "claims/",
         "claims/<str:number>/",
         "claims/<str:number>/photos/<int:photo_id>/",
+        "accounts/",
+        "ship-tos/",
+        "webhooks/",
+        "webhooks/<int:pk>/",
     }
     assert {route.pattern for route in v1_routes()} == published
 

@@ -146,3 +146,21 @@ def test_request_bodies_declare_that_unknown_fields_are_refused(schema):
     }
     assert {"OrderInRequest", "LineInRequest", "StockCountRequest"} <= set(requests)
     assert all(c["additionalProperties"] is False for c in requests.values())
+
+
+def test_the_directory_and_the_account_parameter_are_documented(schema):
+    paths = schema["paths"]
+    components = schema["components"]["schemas"]
+    assert set(components["AccountOut"]["properties"]) == {"number", "name", "can_order"}
+    assert set(components["ShipToOut"]["properties"]) == {
+        "id",
+        "account",
+        "name",
+        "address",
+        "default",
+    }
+    for path in ("/api/v1/accounts/", "/api/v1/ship-tos/"):
+        assert "get" in paths[path], path
+    for path in ("/api/v1/skus/", "/api/v1/ship-tos/"):
+        (account,) = [p for p in paths[path]["get"]["parameters"] if p["name"] == "account"]
+        assert "/api/v1/accounts/" in account["description"], path

@@ -116,7 +116,9 @@ def test_a_user_without_the_role_is_refused_every_staff_endpoint(world, method, 
 
 def test_the_integration_role_holds_exactly_the_feeds_permissions():
     feeds = set().union(*STAFF_ONLY.values())
-    assert set(ROLE_PERMISSIONS[StaffRole.INTEGRATION]) == feeds | {"inventory.view_inboundrun"}
+    # and the ERP's webhooks: every account's events (orders.webhooks)
+    reads = {"inventory.view_inboundrun", "webhooks.receive_all_accounts"}
+    assert set(ROLE_PERMISSIONS[StaffRole.INTEGRATION]) == feeds | reads
 
 
 def test_a_planner_role_is_served_and_the_integration_user_cannot_open_the_admin(

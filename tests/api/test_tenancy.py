@@ -14,12 +14,14 @@ METHODS = ["get", "post", "put", "patch", "delete", "options", "head"]
 OTHER_ACCOUNT_IDS = {
     ("api:order-detail", "number"): lambda world: world.theirs.order.number,
     ("api:order-cancel", "number"): lambda world: world.theirs.order.number,
+    ("api:order-lines", "number"): lambda world: world.theirs.order.number,
     ("api:invoice-pdf", "number"): lambda world: world.theirs.invoice.number,
     ("api:credit-memo-pdf", "number"): lambda world: world.theirs.credit_memo.number,
     ("api:backorder-decision", "line_id"): lambda world: world.theirs.backordered_line.pk,
     ("api:claim-detail", "number"): lambda world: world.theirs.claim.number,
     ("api:claim-photo", "number"): lambda world: world.theirs.claim.number,
     ("api:claim-photo", "photo_id"): lambda world: world.theirs.claim.photos.get().pk,
+    ("api:webhook-detail", "pk"): lambda world: world.theirs.webhook.pk,
 }
 # Parameters that name no account's data: the shared catalogue, and the brand's inbound
 # runs (changed only by staff). Each says what a retailer gets instead.
@@ -30,7 +32,12 @@ NOT_ACCOUNT_DATA = {
     ("api:inbound-cancel", "reference"): "staff only: a retailer gets 403 whatever the run",
     ("api:return-receive", "number"): "staff only: a retailer gets 403 whatever the return",
 }
-NONEXISTENT = {"number": "SO-999999999", "line_id": 999999999, "photo_id": 999999999}
+NONEXISTENT = {
+    "number": "SO-999999999",
+    "line_id": 999999999,
+    "photo_id": 999999999,
+    "pk": 999999999,
+}
 
 
 def _url(route, values):
@@ -140,7 +147,12 @@ LISTS = {
     "api:invoices": lambda tenant: tenant.invoice.number,
     "api:credit-memos": lambda tenant: tenant.credit_memo.number,
     "api:claims": lambda tenant: tenant.claim.number,
+    "api:accounts": lambda tenant: tenant.account.number,
+    "api:ship-tos": lambda tenant: tenant.account.ship_tos.get().pk,
+    "api:webhooks": lambda tenant: tenant.webhook.pk,
 }
+# The key each list names its items by.
+LIST_KEYS = {"api:ship-tos": "id", "api:webhooks": "id"}
 
 
 def test_every_list_is_scoped_to_the_callers_accounts(world, buyer):
@@ -149,7 +161,8 @@ def test_every_list_is_scoped_to_the_callers_accounts(world, buyer):
     for name, number_of in LISTS.items():
         assert name in listed, name
         path = next(f"/api/v1/{r.pattern}" for r in v1_routes() if r.name == name)
-        numbers = {item["number"] for item in api.get(path).json()["results"]}
+        key = LIST_KEYS.get(name, "number")
+        numbers = {item[key] for item in api.get(path).json()["results"]}
         assert number_of(world.mine) in numbers, name
         assert number_of(world.theirs) not in numbers, name
 

@@ -26,6 +26,7 @@ def _path(route, world):
         path.replace("<str:number>", world.mine.order.number)
         .replace("<int:line_id>", str(world.mine.backordered_line.pk))
         .replace("<str:reference>", world.run_reference)
+        .replace("<int:pk>", str(world.mine.webhook.pk))
     )
 
 

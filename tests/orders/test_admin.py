@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from orders.admin.exports import FORMULA_PREFIXES, csv_cell
+from orders.admin.exports import csv_cell
+from orders.exports import FORMULA_PREFIXES
 from orders.models import (
     AuditEvent,
     Case,

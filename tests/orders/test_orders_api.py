@@ -104,9 +104,11 @@ def test_placing_ten_lines_over_the_api_is_a_fixed_number_of_queries(
     # token, account; members, then the default ship-to and earlier orders in one; SKUs,
     # terms, price list; then in a transaction (2 statements): key lock, lookup and the
     # order's pk in one, stock read, order, lines, allocations, the confirmation's
-    # preferences and row (its pictures and dates are read by the worker), and the stock
-    # locked and allocated in one. The response is built from what was written.
-    with django_assert_max_num_queries(17):
+    # preferences and row (its pictures and dates are read by the worker), the account's
+    # webhook endpoints, the credit check (account lock, position, invoices past due),
+    # and the stock locked and allocated in one. The response is built from what was
+    # written.
+    with django_assert_max_num_queries(21):
         response = buyer_api.post(URL, payload, format="json", HTTP_IDEMPOTENCY_KEY="ten")
     assert response.status_code == 201
     assert [line["allocated"] for line in response.json()["lines"]] == [2] * 10

@@ -1,7 +1,7 @@
-"""Small seasons through the real services: no backordered pair outlives its window and
-no free pair sits while a backorder of its SKU waits, in every scenario; a seed gives the
-same report every time. (Slips told before their date wait for the overdue-run job: the
-full report measures them.)"""
+"""Small seasons through the real services, the overdue-run job each morning: no
+backordered pair outlives its window, no free pair sits while a backorder of its SKU
+waits, and every date that moved later was told before it passed, in every scenario; a
+seed gives the same report every time."""
 
 import json
 
@@ -34,6 +34,7 @@ def test_a_small_season_keeps_the_hard_goals(scenario, seed):
     assert figures["pair_days_backordered"] > 0
     assert figures["pair_days_past_window"] == 0
     assert figures["pair_days_free_while_waiting"] == 0
+    assert figures["slips_told_early"] == 1.0
 
 
 def _season_report(tmp_path, name):

@@ -1,0 +1,183 @@
+"""Line sheets: each style and colour with its picture, the account's prices, MSRP,
+sizes with pairs available now and the next ETA; the PDF rendered by a worker (202 while
+it is, one render per sheet), pictures read from storage only; the XLSX on the request."""
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.core.files.storage import default_storage
+from django.urls import reverse
+from pypdf import PdfReader
+
+from inventory.models import StockLevel
+from inventory.selectors import next_eta_by_sku
+from inventory.services import style_image_add
+from orders import line_sheets, tasks
+from orders.line_sheets import (
+    LineSheetCategoryUnknown,
+    StorageFetcher,
+    line_sheet_fingerprint,
+    line_sheet_for,
+    line_sheet_render,
+)
+from tests.exports.helpers import xlsx_rows
+from tests.factories import SKUFactory, StockLevelFactory, StyleFactory
+from tests.inventory.test_pictures import picture_bytes
+from tests.orders.conftest import inbound_for
+from tests.pricing.conftest import price_list_for
+
+URL = reverse("portal:line_sheet")
+
+
+@pytest.fixture
+def walker(account, warehouse):
+    style = StyleFactory(number="WLK100", name="Trail Walker", category="Walking")
+    skus = [
+        SKUFactory(
+            style=style, color="Black", size=size, price=Decimal("60.00"), msrp=Decimal("130.00")
+        )
+        for size in ("8", "8.5", "9")
+    ]
+    for sku, on_hand in zip(skus, (12, 0, 4), strict=True):
+        StockLevelFactory(sku=sku, warehouse=warehouse, on_hand=on_hand)
+    inbound_for(sku=skus[1], warehouse=warehouse, quantity=40)
+    style_image_add(style=style, data=picture_bytes(), filename="walker.png", color="Black")
+    SKUFactory(style=StyleFactory(category="Boots"))
+    price_list_for(account, percent_off="10")
+    return skus
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    queued = []
+    monkeypatch.setattr(
+        tasks.line_sheet_render_task, "apply_async", lambda args, **kw: queued.append(tuple(args))
+    )
+    cache.clear()
+    yield queued
+    cache.clear()
+
+
+def test_a_sheet_holds_each_colour_with_prices_sizes_stock_and_eta(account, walker):
+    sheet = line_sheet_for(account=account, category="Walking")
+    (row,) = sheet.rows
+    assert (row.style, row.name, row.color) == ("WLK100", "Trail Walker", "Black")
+    assert (row.price.low, row.msrp.low) == (Decimal("54.00"), Decimal("130.00"))
+    assert row.picture.startswith("catalogue/")
+    assert [(s.size, s.ats) for s in row.sizes] == [("8", 12), ("8.5", 0), ("9", 4)]
+    etas = next_eta_by_sku(sku_ids=[sku.pk for sku in walker])
+    assert [s.next_eta for s in row.sizes] == [etas[sku.pk] for sku in walker]
+    assert row.sizes[1].next_eta is not None
+    assert sheet.price_list == "Test list"
+
+
+def test_another_account_sees_its_own_prices(other_account, walker):
+    (row,) = line_sheet_for(account=other_account, category="Walking").rows
+    assert row.price.low == Decimal("60.00")
+
+
+def test_an_unknown_category_is_refused(account, walker):
+    with pytest.raises(LineSheetCategoryUnknown):
+        line_sheet_for(account=account, category="Nope")
+
+
+def test_a_sheet_takes_the_same_queries_for_many_styles_as_for_one(
+    account, walker, warehouse, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        line_sheet_for(account=account)
+    for index in range(20):
+        style = StyleFactory(category="Walking")
+        sku = SKUFactory(style=style, color=f"C{index}")
+        StockLevelFactory(sku=sku, warehouse=warehouse, on_hand=3)
+        style_image_add(style=style, data=picture_bytes(size=(64, 64)), filename="x.png")
+    with django_assert_max_num_queries(len(few)):
+        assert len(line_sheet_for(account=account).rows) > 20
+
+
+def test_the_pdf_is_rendered_by_a_worker_once_and_then_served(
+    account, walker, buyer_client, renders
+):
+    # when the sheet is first asked for
+    first = buyer_client.get(URL, {"category": "Walking"})
+    again = buyer_client.get(URL, {"category": "Walking"})
+    # then it is being prepared, with one render queued
+    assert first.status_code == again.status_code == 202
+    assert first["Retry-After"]
+    (args,) = renders
+    assert args[:2] == (account.pk, "Walking")
+    # when the worker renders it
+    name = tasks.line_sheet_render_task(*args)
+    assert name
+    assert default_storage.exists(name)
+    assert tasks.line_sheet_render_task(*args) == ""  # twice: stored once
+    # then it is served
+    response = buyer_client.get(URL, {"category": "Walking"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    pdf = PdfReader(io.BytesIO(b"".join(response.streaming_content)))
+    text = "".join(page.extract_text() for page in pdf.pages)
+    for shown in ("Trail Walker", "$54.00", "MSRP $130.00", account.name, "8.5"):
+        assert shown in text, shown
+    images = [image for page in pdf.pages for image in page.images]
+    assert images, "the picture is embedded"
+
+
+def test_a_changed_sheet_is_not_rendered_from_a_stale_request(account, walker):
+    fingerprint = line_sheet_fingerprint(line_sheet_for(account=account, category="Walking"))
+    StockLevel.objects.filter(sku=walker[1]).update(on_hand=5)  # the count changed since
+    assert (
+        line_sheet_render(account_id=account.pk, category="Walking", fingerprint=fingerprint) == ""
+    )
+
+
+def test_pictures_come_from_storage_only():
+    for url in ("https://example.com/picture.jpg", "file:///etc/passwd"):
+        with pytest.raises(ValueError, match="storage only"):
+            StorageFetcher().fetch(url)
+
+
+def test_the_xlsx_has_a_row_per_size_with_the_accounts_price(account, walker, buyer_client):
+    response = buyer_client.get(URL, {"category": "Walking", "format": "xlsx"})
+    assert response.status_code == 200
+    header, *rows = xlsx_rows(response)
+    assert header == line_sheets.XLSX_HEADER
+    assert [row[header.index("Size")] for row in rows] == ["8", "8.5", "9"]
+    assert {float(row[header.index("Your price")]) for row in rows} == {54.0}  # numbers
+    assert [row[header.index("Available now")] for row in rows] == ["12", "0", "4"]
+
+
+def test_unknown_categories_and_formats_are_404(account, walker, buyer_client, renders):
+    assert buyer_client.get(URL, {"category": "Nope"}).status_code == 404
+    assert buyer_client.get(URL, {"format": "docx"}).status_code == 404
+    assert renders == []
+
+
+def test_the_catalogue_offers_the_line_sheet_of_the_category_chosen(account, walker, buyer_client):
+    page = buyer_client.get(reverse("portal:catalogue"), {"category": "Walking"}).content.decode()
+    assert f"{URL}?category=Walking&amp;format=pdf" in page
+    page = buyer_client.get(reverse("portal:catalogue")).content.decode()
+    assert f'{URL}?format=xlsx"' in page
+
+
+def test_stored_sheets_expire_with_statements(account, walker, settings):
+    import datetime as dt
+    import os
+    from pathlib import Path
+
+    from django.utils import timezone
+
+    sheet = line_sheet_for(account=account, category="Walking")
+    name = line_sheets.line_sheet_file_name(sheet=sheet, fingerprint=line_sheet_fingerprint(sheet))
+    default_storage.save(name, io.BytesIO(b"%PDF-stored"))
+    kept = default_storage.save(name.replace(".pdf", "-new.pdf"), io.BytesIO(b"%PDF-stored"))
+    eight_days_ago = (timezone.now() - dt.timedelta(days=8)).timestamp()
+    os.utime(Path(settings.MEDIA_ROOT) / name, (eight_days_ago,) * 2)
+    assert tasks.statements_expire_task() == 1
+    assert not default_storage.exists(name)
+    assert default_storage.exists(kept)
