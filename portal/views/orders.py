@@ -22,7 +22,6 @@ from orders.selectors import (
 )
 from orders.services import CancelRequest, LineRequest, order_cancel
 from orders.services.order_edits import ReduceRequest, order_edit
-from portal.page_cache import figures_cached
 from portal.views.exports import order_filterset, orders_filtered
 
 PAGE_SIZE = 25
@@ -51,7 +50,6 @@ def order_list(request):
 
 @login_required
 @require_GET
-@figures_cached
 def order_detail(request, number):
     order = order_for_user(user=request.user, number=number)
     if order is None:
