@@ -58,6 +58,7 @@ def invoice_reductions(*, invoice: Invoice) -> list[Reduction]:
 @dataclass(frozen=True)
 class CreditPosition:
     balance: Decimal  # open invoice balances plus orders not yet invoiced
+    owed: Decimal  # the open invoice balances alone
     past_due: list  # rules.PastDue, oldest first
 
 
@@ -110,7 +111,9 @@ def credit_position(*, account, past_due_after_days: int, today) -> CreditPositi
         for number, due_on, owed in late
     ]
     balance = figures["owed"] + figures["on_order"] - figures["invoiced_on_order"]
-    return CreditPosition(balance=rules.money(balance), past_due=past_due)
+    return CreditPosition(
+        balance=rules.money(balance), owed=rules.money(figures["owed"]), past_due=past_due
+    )
 
 
 def credit_hold_reasons_for(*, account, terms, order_value: Decimal, today) -> list[dict]:
@@ -127,4 +130,5 @@ def credit_hold_reasons_for(*, account, terms, order_value: Decimal, today) -> l
         balance=position.balance,
         order_value=order_value,
         past_due=position.past_due,
+        owed=position.owed,
     )

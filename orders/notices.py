@@ -11,7 +11,7 @@ from inventory.selectors import pictures_by_style, pictures_of
 from notifications.kinds import MessageKind
 from notifications.services import message_enqueue
 from orders.models import Membership, OrderLine
-from orders.selectors import line_expected_dates
+from orders.selectors import line_promises
 
 
 def account_recipients(*, account, extra=(), members=None):
@@ -87,22 +87,25 @@ def order_confirmation_enqueue(*, order, lines, recipients=None, change=None) ->
 
 
 def order_confirmation_complete(context: dict) -> dict:
-    """A stored confirmation with each line's expected date (from the ETA table, through
-    its pegs, as of rendering) and picture: two reads, made by the delivering worker."""
+    """A stored confirmation with each line's expected date and what it rests on (from
+    the ETA table, through its pegs, as of rendering) and picture: read by the delivering
+    worker, not in the order's transaction."""
     ids = [line["line_id"] for line in context.get("lines", []) if line.get("line_id")]
     if not ids:
         return context
     placed = {line.pk: line for line in OrderLine.objects.filter(pk__in=ids).select_related("sku")}
     # Only backordered pairs wait for a run (invariant: a line's pegs add up to them).
-    expected = line_expected_dates(lines=[line for line in placed.values() if line.backordered])
+    promises = line_promises(lines=[line for line in placed.values() if line.backordered])
     pictures = pictures_by_style(style_ids={line.sku.style_id for line in placed.values()})
     completed = []
     for entry in context["lines"]:
         line = placed.get(entry.get("line_id"))
         if line is not None:
+            promise = promises.get(line.pk)
             entry = {
                 **entry,
-                "expected_date": _iso(expected.get(line.pk)),
+                "expected_date": _iso(promise.date) if promise else None,
+                "expected_basis": promise.basis if promise else "",
                 **_picture(pictures.get(line.sku.style_id), line.sku.color),
             }
         completed.append(entry)

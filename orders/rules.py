@@ -151,20 +151,27 @@ def credit_hold_reasons(
     balance: Decimal,
     order_value: Decimal,
     past_due: list[PastDue],
+    owed: Decimal = Decimal(0),
 ) -> list[dict]:
     """Why an order of ``order_value`` goes on credit hold, given what the account owes
-    and has on order (``balance``) and its unpaid invoices past their due date; each
-    reason says what would release the order. Empty: it ships like any other."""
+    and has on order (``balance``, of which ``owed`` is open invoices) and its unpaid
+    invoices past their due date; each reason says what would release the order (a
+    payment only where paying invoices can bring the balance within the limit). Empty:
+    it ships like any other."""
     reasons = []
     if balance + order_value > limit:
         over = money(balance + order_value - limit)
+        release = (
+            f"Paying ${over:,.2f} of open invoices releases it, or customer service can release it."
+            if owed >= over
+            else "Customer service can release it."
+        )
         reasons.append(
             {
                 "code": "over_limit",
                 "reason": f"This order (${order_value:,.2f}) takes the open balance to "
                 f"${balance + order_value:,.2f}, over the credit limit of ${limit:,.2f}.",
-                "release": f"Paying ${over:,.2f} of open invoices releases it, or customer "
-                "service can release it.",
+                "release": release,
             }
         )
     late = [invoice for invoice in past_due if invoice.days > threshold_days]

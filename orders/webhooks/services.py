@@ -8,6 +8,7 @@ import random
 import secrets
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from orders.webhooks.addresses import target_resolve
 from orders.webhooks.events import WebhookEvent
 from orders.webhooks.exceptions import UnsafeWebhookURL, WebhookInputError
 from orders.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, Endpoint
+from orders.webhooks.payloads import order_data
 from orders.webhooks.selectors import ALL_ACCOUNTS_PERMISSION
 from orders.webhooks.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_compute
 
@@ -191,6 +193,43 @@ def webhook_events_enqueue(*, events: Iterable[Event]) -> list[int]:
     if written:
         transaction.on_commit(functools.partial(deliveries_kick, written), robust=True)
     return list(written)
+
+
+def orders_changed_enqueue(*, order_ids, cause: str) -> list[int]:
+    """order.changed (order.cancelled when nothing is left open) for each of these
+    orders, as they now stand, after the brand or the retailer's answer changed their
+    lines outside an order's own service (the sweep, a decision, a cancelled run). The
+    key holds ``cause`` and the order's lines' state, so a re-run tells nothing twice.
+    One query when no endpoint listens, a fixed number otherwise."""
+    from orders.models import Order, OrderLine, OrderStatus
+
+    order_ids = set(order_ids)
+    listening = Endpoint.objects.filter(
+        Q(account__orders__in=order_ids) | Q(account__isnull=True), deleted_at=None
+    )
+    if not order_ids or not listening.exists():
+        return []
+    lines = defaultdict(list)
+    for line in OrderLine.objects.filter(order_id__in=order_ids).select_related("sku"):
+        lines[line.order_id].append(line)
+    events = []
+    for order in Order.objects.filter(pk__in=order_ids).select_related("account"):
+        event = (
+            WebhookEvent.ORDER_CANCELLED
+            if order.status == OrderStatus.CANCELLED
+            else WebhookEvent.ORDER_CHANGED
+        )
+        mine = lines[order.pk]
+        state = (len(mine), sum(x.cancelled for x in mine), sum(x.backordered for x in mine))
+        events.append(
+            Event(
+                event,
+                f"{event}:{order.pk}:{cause}:{':'.join(map(str, state))}",
+                order.account,
+                order_data(order=order, lines=mine),
+            )
+        )
+    return webhook_events_enqueue(events=events)
 
 
 def deliveries_kick(delivery_ids: Iterable[int]) -> int:

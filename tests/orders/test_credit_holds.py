@@ -8,6 +8,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -103,7 +105,16 @@ def test_an_order_over_the_limit_is_accepted_allocated_and_held(store, buyer):
     (reason,) = order.credit_hold_reasons
     assert reason["code"] == "over_limit"
     assert "$1,200.00, over the credit limit of $1,000.00" in reason["reason"]
-    assert "Paying $200.00" in reason["release"]
+    # nothing is invoiced yet: no payment can release it, customer service can
+    assert reason["release"] == "Customer service can release it."
+
+
+def test_a_payment_is_named_as_the_release_when_paying_invoices_can_clear_it(store, buyer):
+    account, sku = store
+    shipped_order(account=account, price="50.00", quantity=10)  # $500 invoiced, not yet due
+    order = _place(account, buyer, sku, 12)  # $600: $1,100 against a $1,000 limit
+    (reason,) = order.credit_hold_reasons
+    assert reason["release"].startswith("Paying $100.00 of open invoices releases it")
 
 
 def test_open_orders_count_toward_the_balance(store, buyer):
@@ -191,6 +202,20 @@ def test_the_shipments_api_answers_409_naming_the_order(store, buyer):
     order_credit_release(order=order, user=boss, note="Paid by wire")
     response = warehouse_api.post(reverse("api:shipments"), body, format="json")
     assert response.status_code == 201
+
+
+def test_the_shipment_import_refuses_a_held_orders_rows(store, buyer, tmp_path, capsys):
+    account, sku = store
+    order = _place(account, buyer, sku, 24)
+    path = tmp_path / "shipments.csv"
+    path.write_text(
+        f"order,carrier,tracking,sku,quantity\n{order.number},UPS,1ZCSV1,{sku.code},24\n"
+    )
+    for dry_run in (["--dry-run"], []):
+        with pytest.raises(CommandError):
+            call_command("import_shipments", str(path), "--no-progress", *dry_run)
+        assert "credit hold" in capsys.readouterr().err
+    assert not Shipment.objects.exists()
 
 
 # --- release ------------------------------------------------------------------------------

@@ -192,3 +192,51 @@ def test_an_eta_change_tells_moved_lines_and_asks_for_decisions(
     data = Delivery.objects.filter(event="backorder.decision_requested").first().payload["data"]
     assert data["lines"][0]["line"] == line.pk
     assert data["lines"][0]["deadline"]
+
+
+def test_the_sweep_cancelling_past_its_window_tells_the_order_once(
+    endpoints, account, buyer, warehouse, kicks, monkeypatch
+):
+    from backorders.services import backorder_sweep_all
+    from orders.models import OrderLine
+
+    monkeypatch.setattr("notifications.services.delivery_kick", lambda ids: 0)
+    sku = SKUFactory()
+    run = run_with(skus=[sku], warehouse=warehouse)
+    make_fill_in(account)
+    line = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=6)
+    OrderLine.objects.filter(pk=line.pk).update(window_end=today() - dt.timedelta(days=1))
+    backorder_sweep_all()
+    backorder_sweep_all()  # a second run the same day tells nothing more
+    assert _sent_to("order.cancelled") == {"mine", "erp"}
+    data = Delivery.objects.filter(event="order.cancelled").first().payload["data"]
+    assert data["order"] == line.order.number
+    assert (data["lines"][0]["cancelled"], data["lines"][0]["backordered"]) == (6, 0)
+    assert Delivery.objects.filter(event="order.cancelled").count() == 2
+
+
+def test_a_retailers_decision_to_cancel_is_an_order_change(
+    endpoints, account, buyer, warehouse, kicks, monkeypatch
+):
+    from backorders.services import backorder_decide
+
+    monkeypatch.setattr("notifications.services.delivery_kick", lambda ids: 0)
+    sku = SKUFactory()
+    run = run_with(skus=[sku], warehouse=warehouse)
+    make_fill_in(account)
+    kept = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=6)
+    backorder_decide(line=kept, action="keep", user=buyer)
+    assert not Delivery.objects.filter(event__startswith="order.c").exists()
+    backorder_decide(line=kept, action="cancel", user=buyer)
+    assert _sent_to("order.cancelled") == {"mine", "erp"}
+
+
+def test_no_endpoint_listening_costs_one_query(
+    account, buyer, warehouse, django_assert_num_queries
+):
+    from orders.webhooks.services import orders_changed_enqueue
+
+    sku = stocked_sku(warehouse=warehouse, on_hand=50)
+    order = _place(account, buyer, sku)
+    with django_assert_num_queries(1):
+        assert orders_changed_enqueue(order_ids=[order.pk], cause="test") == []
