@@ -11,7 +11,7 @@ from inventory.selectors import pictures_by_style, pictures_of
 from notifications.kinds import MessageKind
 from notifications.services import message_enqueue
 from orders.models import Membership
-from orders.selectors import line_expected_dates
+from orders.selectors import line_promises
 
 
 def account_recipients(*, account, extra=()):
@@ -37,7 +37,7 @@ def order_confirmation_enqueue(*, order, lines, change=None):
     """The order confirmation; after a change (an OrderEdit) the same message, saying
     what changed, under the change's own key."""
     # Only backordered pairs wait for a run (invariant: a line's pegs add up to them).
-    expected = line_expected_dates(lines=[line for line in lines if line.backordered])
+    promises = line_promises(lines=[line for line in lines if line.backordered])
     pictures = pictures_by_style(style_ids={line.sku.style_id for line in lines})
     context = {
         "account_name": order.account.name,
@@ -55,7 +55,8 @@ def order_confirmation_enqueue(*, order, lines, change=None):
                 "cancelled": line.cancelled,
                 "cancel_reason": line.cancel_reason,
                 "promised_date": _iso(line.promised_date),
-                "expected_date": _iso(expected.get(line.pk)),
+                "expected_date": _iso(promises[line.pk].date) if line.pk in promises else None,
+                "expected_basis": promises[line.pk].basis if line.pk in promises else "",
                 **_picture(pictures.get(line.sku.style_id), line.sku.color),
             }
             for line in lines

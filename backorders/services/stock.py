@@ -32,6 +32,7 @@ from orders import ledger
 from orders.models import Allocation
 from orders.notices import backorders_filled_enqueue
 from orders.rules import current_terms
+from orders.selectors import line_promises
 from orders.services.ordering import orders_totals_refresh
 from orders.services.stock_alerts import stock_alerts_kick
 from orders.webhooks.services import orders_changed_enqueue
@@ -207,12 +208,14 @@ def _filled_notify(filled, *, today) -> None:
 def _shortage_notify(*, outcomes, first):
     """One message per account for the whole count, listing every line it touched."""
     by_account = defaultdict(list)
+    promises = line_promises(lines=[line for line, *_, expected in outcomes if expected])
     for line, quantity, outcome, expected in sorted(
         outcomes, key=lambda item: (item[0].order.number or "", item[0].pk)
     ):
         row = message_line(line, quantity, outcome=outcome)
         if expected:
             row["expected_date"] = iso(expected)
+            row["expected_basis"] = promises[line.pk].basis if line.pk in promises else ""
         by_account[line.order.account].append(row)
     recipients = recipients_by_account(account_ids={account.pk for account in by_account})
     url = orders_url()

@@ -22,7 +22,7 @@ from orders.exports import ORDERS
 from orders.models import BackorderPolicy, Order, OrderSource
 from orders.selectors import (
     OrderFilterSet,
-    line_expected_dates,
+    line_promises,
     order_for_user,
     orders_visible_to,
 )
@@ -89,12 +89,20 @@ class LineOutSerializer(serializers.Serializer):
     unit_price = serializers.DecimalField(max_digits=10, decimal_places=2)
     promised_date = serializers.DateField(allow_null=True)
     expected_date = serializers.SerializerMethodField()
+    expected_basis = serializers.SerializerMethodField(
+        help_text='What the expected date rests on ("ETA Jan 12; this factory is usually '
+        '9 days late"); empty when nothing waits for a run.'
+    )
     cancel_reason = serializers.CharField()
 
     @extend_schema_field({"type": "string", "format": "date", "nullable": True})
     def get_expected_date(self, line) -> str | None:
-        expected = self.context.get("expected", {}).get(line.pk)
-        return expected.isoformat() if expected else None
+        promise = self.context.get("promises", {}).get(line.pk)
+        return promise.date.isoformat() if promise else None
+
+    def get_expected_basis(self, line) -> str:
+        promise = self.context.get("promises", {}).get(line.pk)
+        return promise.basis if promise else ""
 
     def to_representation(self, line):
         """The fields declared above, read directly: DRF's generic per-field lookups were
@@ -110,6 +118,7 @@ class LineOutSerializer(serializers.Serializer):
             "unit_price": self.fields["unit_price"].to_representation(line.unit_price),
             "promised_date": _iso_date(line.promised_date),
             "expected_date": self.get_expected_date(line),
+            "expected_basis": self.get_expected_basis(line),
             "cancel_reason": line.cancel_reason,
         }
 
@@ -171,9 +180,7 @@ class OrderOutSerializer(serializers.Serializer):
     def get_lines(self, order) -> list[dict]:
         lines = order.prefetched_lines
         # Only backordered pairs wait for a run (invariant: a line's pegs add up to them).
-        context = {
-            "expected": line_expected_dates(lines=[line for line in lines if line.backordered])
-        }
+        context = {"promises": line_promises(lines=[line for line in lines if line.backordered])}
         return LineOutSerializer(lines, many=True, context=context).data
 
     def to_representation(self, order):

@@ -377,13 +377,13 @@ def season_settings():
 
 
 def season_simulate(
-    *, seed: int, scenario, weeks: int, stores: int, calibrated: bool, progress=None
+    *, seed: int, scenario, weeks: int, stores: int, percentile: int, progress=None
 ) -> dict:
     """Build the world and run the season in the current database; the mode's figures."""
     from backorders.promise_report import promise_figures
     from portal.simulation.world import world_build
 
-    world = world_build(seed=seed, scenario=scenario, stores=stores, calibrated=calibrated)
+    world = world_build(seed=seed, scenario=scenario, stores=stores, percentile=percentile)
     season = Season(world, weeks=weeks, progress=progress)
     observer = season.run()
     figures = promise_figures(since=world.start, until=season.end).as_dict()
