@@ -193,3 +193,23 @@ class PromiseReport(InboundRun):
         proxy = True
         default_permissions = ()
         verbose_name = verbose_name_plural = "promise report"
+
+
+class PromiseDay(models.Model):
+    """One day's snapshot of backordered pairs, written by the evening job: summed over
+    the days of a period they are the promise report's pair-days (the admin's last 90
+    days and the season simulator's report come from these rows alike)."""
+
+    day = models.DateField(unique=True)
+    pairs_backordered = models.PositiveIntegerField(default=0)
+    pairs_past_window = models.PositiveIntegerField(
+        default=0, help_text="Backordered pairs alive after their window ended."
+    )
+    pairs_free_while_waiting = models.PositiveIntegerField(
+        default=0,
+        help_text="Free pairs while a backorder of the same SKU and warehouse waited.",
+    )
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Promise day {self.day}"

@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Max, Sum
 from django.utils import timezone
 
-from backorders.models import AutoCancellation, CancelSource
+from backorders.models import AutoCancellation, CancelSource, PromiseDay
 from inventory.calendar import add_business_days
 from inventory.models import InboundLine, InboundRun, StockLevel
 from inventory.selectors import factory_records
@@ -81,6 +81,9 @@ class PromiseFigures:
     decision_requests: int
     accounts: int
     messages_per_account_week: float | None
+    pair_days_backordered: int
+    pair_days_past_window: int
+    pair_days_free_while_waiting: int
     factory_records: list
 
     def as_dict(self) -> dict:
@@ -169,8 +172,25 @@ def promise_figures(*, since: dt.date, until: dt.date) -> PromiseFigures:
         decision_requests=decisions,
         accounts=len(accounts),
         messages_per_account_week=round(noise / len(accounts) / weeks, 3) if accounts else None,
+        **pair_days(since=since, until=until),
         factory_records=[asdict(FactoryFigures.of(r)) for r in factory_records().values()],
     )
+
+
+def pair_days(*, since: dt.date, until: dt.date) -> dict:
+    """The evening snapshots (PromiseDay) from `since` to `until` summed: each pair
+    counts once for every day it spent backordered, past its window, or free while a
+    backorder of its SKU waited."""
+    totals = PromiseDay.objects.filter(day__gte=since, day__lte=until).aggregate(
+        backordered=Sum("pairs_backordered"),
+        past_window=Sum("pairs_past_window"),
+        free=Sum("pairs_free_while_waiting"),
+    )
+    return {
+        "pair_days_backordered": totals["backordered"] or 0,
+        "pair_days_past_window": totals["past_window"] or 0,
+        "pair_days_free_while_waiting": totals["free"] or 0,
+    }
 
 
 def pairs_past_window(*, today: dt.date) -> int:
@@ -240,13 +260,11 @@ def slips_told(*, since: dt.date, until: dt.date, today: dt.date) -> dict:
 
 
 def live_figures(*, today: dt.date, days: int = 90) -> dict:
-    """The promise report on live data: orders of the last `days` days; the pairs past
-    their window and free while backorders wait are today's (pairs, not pair-days)."""
+    """The promise report on live data: orders and evening snapshots of the last `days`
+    days (pair-days, as the season simulator reports them)."""
     since = today - dt.timedelta(days=days - 1)
     figures = promise_figures(since=since, until=today).as_dict()
     figures.update(slips_told(since=since, until=today, today=today))
-    figures["pairs_past_window"] = pairs_past_window(today=today)
-    figures["pairs_free_while_waiting"] = pairs_free_while_waiting()
     return figures
 
 

@@ -59,3 +59,9 @@ def overdue_runs_check_task() -> dict:
         "changed": len(result.changed),
         "waiting": result.waiting,
     }
+
+
+@shared_task(soft_time_limit=120, time_limit=180, **RETRY)
+def promise_day_record_task() -> dict:
+    day = services.promise_day_record()
+    return {"day": day.day.isoformat(), "pairs_past_window": day.pairs_past_window}

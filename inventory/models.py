@@ -175,7 +175,9 @@ class InboundRun(models.Model):
     )
     eta = models.DateField("ETA")
     arrived_on = models.DateField(
-        null=True, blank=True, help_text="Day its first pairs were received (its factory's record)."
+        null=True,
+        blank=True,
+        help_text="Day its latest pairs were received (its factory's record).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -105,9 +105,13 @@ class FactoryRecord:
     slips: tuple[int, ...]
 
     def usual_slip(self, percentile: int) -> int:
+        """The slip that the next run keeps within `percentile` times in 100. The k-th
+        smallest of n past slips covers k/(n+1) of future runs on average, so k is the
+        first with k/(n+1) >= percentile/100: the plain nearest rank (k/n) of a 20-run
+        record promised "p90" and covered 87% of runs."""
         ordered = sorted(self.slips)
-        rank = max(math.ceil(len(ordered) * percentile / 100) - 1, 0)
-        return ordered[rank]
+        rank = math.ceil((len(ordered) + 1) * percentile / 100)
+        return ordered[min(max(rank, 1), len(ordered)) - 1]
 
 
 @dataclass(frozen=True)

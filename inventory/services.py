@@ -60,9 +60,10 @@ def _tick(progress: Progress, count: int = 1) -> None:
 
 @transaction.atomic(savepoint=False)
 def inbound_run_arrived(*, run_id: int, on: dt.date) -> None:
-    """Record the day a run's first pairs arrived: its factory's record (later partial
-    receipts keep the first day)."""
-    InboundRun.objects.filter(pk=run_id, arrived_on__isnull=True).update(arrived_on=on)
+    """Record the day a run's latest pairs arrived: its factory's record. A run received
+    in parts counts from its first part and moves to the last: a store whose sizes came
+    in the second part waited that long, and its factory's usual slip must say so."""
+    InboundRun.objects.filter(pk=run_id).update(arrived_on=on)
 
 
 def stock_holdback_set(*, stock_level_id: int, holdback: int) -> None:

@@ -10,7 +10,8 @@ Every kind has three templates under ``templates/notifications/``:
 ``_body/<kind>.html``, which the daily digest reuses). Keys marked optional may be
 left out; the templates show them only when present.
 
-ORDER_CONFIRMATION ("order_confirmation"), sent when an order is placed::
+ORDER_CONFIRMATION ("order_confirmation"), sent when an order is placed, and again
+when it is changed (with "change")::
 
     {"account_name": "Comfort Shoes of Burlington",
      "order_number": "SO-10042", "po_number": "PO-7781",
@@ -22,7 +23,10 @@ ORDER_CONFIRMATION ("order_confirmation"), sent when an order is placed::
                 "expected_date": "2026-04-02"}], # optional; "" or null if in stock
      "subtotal": "720.00",                                       # optional
      "freight": "0.00", "total": "720.00",
-     "order_url": "https://.../orders/SO-10042/"}
+     "order_url": "https://.../orders/SO-10042/",
+     "credit_hold": [{"reason": "...", "release": "..."}],      # optional: held, and why
+     "change": {"added": [{"line": 7, "sku": "...", "quantity": 6}],  # optional: a change
+                "reduced": [{"line": 3, "sku": "...", "quantity": 2}]}}
 
 ETA_MOVED ("eta_moved"): ONE message per person per ETA change, listing every affected
 line of their account (key e.g. f"eta:{eta_change.pk}:{account.pk}"; a buyer asked

@@ -1,10 +1,16 @@
-"""Reads about credit memos for the store's people: their list, and what reduced an
-invoice's balance (payments and credit memos, oldest first)."""
+"""Reads about credit: the credit memos for the store's people, what reduced an
+invoice's balance (payments and credit memos, oldest first), and an account's credit
+position (what it owes and has on order, and what is past due) for its credit limit."""
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from orders.models import CreditMemo, Invoice
+from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from orders.models import Account, CreditMemo, Invoice, Order, OrderStatus
+from orders.models.fulfilment import UNSETTLED_STATUSES
 
 
 def credit_memos_for(*, accounts):
@@ -47,3 +53,82 @@ def invoice_reductions(*, invoice: Invoice) -> list[Reduction]:
         for memo in invoice.credit_memos.all()
     ]
     return sorted(reductions, key=lambda reduction: reduction.on)  # stable: payments first
+
+
+@dataclass(frozen=True)
+class CreditPosition:
+    balance: Decimal  # open invoice balances plus orders not yet invoiced
+    owed: Decimal  # the open invoice balances alone
+    past_due: list  # rules.PastDue, oldest first
+
+
+OPEN_ORDER_STATUSES = (OrderStatus.OPEN, OrderStatus.PARTIALLY_SHIPPED)
+ZERO = Decimal("0.00")
+PAST_DUE_LISTED = 5
+
+
+def _account_sum(queryset, expression):
+    """One account's sum as a scalar subquery (0 when it has no rows)."""
+    summed = queryset.order_by().values("account").annotate(sum=Sum(expression)).values("sum")
+    return Coalesce(Subquery(summed), Value(ZERO), output_field=DecimalField())
+
+
+def credit_position(*, account, past_due_after_days: int, today) -> CreditPosition:
+    """What the account owes and has on order, and its unpaid invoices more than
+    ``past_due_after_days`` past due (the oldest few), in two queries. An order's
+    uninvoiced part is its total less its invoices (invariant 10); replacements sent at
+    no charge owe nothing."""
+    from orders import rules
+
+    invoices = Invoice.objects.filter(account=OuterRef("pk"))
+    on_order = Q(status__in=OPEN_ORDER_STATUSES, no_charge=False)
+    figures = (
+        Account.objects.filter(pk=account.pk)
+        .values(
+            owed=_account_sum(
+                invoices.filter(status__in=UNSETTLED_STATUSES),
+                F("total") - F("paid_amount") - F("credited_amount"),
+            ),
+            on_order=_account_sum(
+                Order.objects.filter(on_order, account=OuterRef("pk")), F("total")
+            ),
+            invoiced_on_order=_account_sum(
+                invoices.filter(order__status__in=OPEN_ORDER_STATUSES, order__no_charge=False),
+                F("total"),
+            ),
+        )
+        .get()
+    )
+    late = (
+        Invoice.objects.unsettled()
+        .filter(account=account, due_on__lt=today - dt.timedelta(days=past_due_after_days))
+        .with_balance()
+        .order_by("due_on", "pk")
+        .values_list("number", "due_on", "balance")[:PAST_DUE_LISTED]
+    )
+    past_due = [
+        rules.PastDue(number=number, days=(today - due_on).days, balance=owed)
+        for number, due_on, owed in late
+    ]
+    balance = figures["owed"] + figures["on_order"] - figures["invoiced_on_order"]
+    return CreditPosition(
+        balance=rules.money(balance), owed=rules.money(figures["owed"]), past_due=past_due
+    )
+
+
+def credit_hold_reasons_for(*, account, terms, order_value: Decimal, today) -> list[dict]:
+    """Why an order of ``order_value`` more (a new order's total, or what an edit adds)
+    would go on credit hold now (orders.rules.credit_hold_reasons); empty if it would not.
+    Placement and edits call it under locks.account_credit_lock."""
+    from orders import rules
+
+    threshold = rules.past_due_hold_days(account=account, terms=terms)
+    position = credit_position(account=account, past_due_after_days=threshold, today=today)
+    return rules.credit_hold_reasons(
+        limit=rules.credit_limit(account=account, terms=terms),
+        threshold_days=threshold,
+        balance=position.balance,
+        order_value=order_value,
+        past_due=position.past_due,
+        owed=position.owed,
+    )

@@ -22,7 +22,7 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
 from orders.models import OrderLine
-from orders.selectors import line_expected_dates
+from orders.selectors import line_promises
 
 FORMATS = ("csv", "xlsx")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -131,11 +131,14 @@ def export_response(*, export: Export, queryset: QuerySet, file_format: str, lab
 
 
 def _set_expected_dates(lines: Iterable[OrderLine]) -> None:
-    """Each backordered line's expected date, from the ETA table's one selector."""
+    """Each backordered line's expected date and what it rests on, from the ETA table's
+    one selector."""
     lines = list(lines)
-    expected = line_expected_dates(lines=[line for line in lines if line.backordered])
+    promises = line_promises(lines=[line for line in lines if line.backordered])
     for line in lines:
-        line.expected_date = expected.get(line.pk)
+        promise = promises.get(line.pk)
+        line.expected_date = promise.date if promise else None
+        line.expected_basis = promise.basis if promise else ""
 
 
 ORDERS = Export(
@@ -201,6 +204,7 @@ ORDER_LINES = Export(
         ("Cancelled", lambda line: line.cancelled),
         ("Amount", lambda line: line.unit_price * line.quantity),
         ("Expected", lambda line: line.expected_date),
+        ("Expected because", lambda line: line.expected_basis),
         ("Cancel reason", lambda line: line.cancel_reason),
     ),
     prepare=_lines,
@@ -214,6 +218,7 @@ BACKORDERS = Export(
         ("Backordered", lambda line: line.backordered),
         ("Amount", lambda line: line.unit_price * line.backordered),
         ("Expected", lambda line: line.expected_date),
+        ("Expected because", lambda line: line.expected_basis),
         ("Held until", lambda line: line.window_end),
     ),
     prepare=lambda lines: _lines(lines.filter(backordered__gt=0)),

@@ -38,6 +38,31 @@ def idempotency_key_try_lock(*, account_id, key) -> bool:
         return cursor.fetchone()[0]
 
 
+def account_credit_lock(*, account_id) -> None:
+    """Serialise the credit checks of one account's placements and edits for the rest
+    of the transaction, so two orders cannot both fit under its limit. An advisory lock,
+    taken first (before the run-ETA locks): nothing holds a row lock while waiting on it.
+    SQLite serialises writers already."""
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.blake2b(f"credit:{account_id}".encode(), digest_size=8).digest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
+        )
+
+
+def orders_on_credit_hold_lock(*, account_id) -> list[Order]:
+    """Lock the account's orders on credit hold (a payment may release them), by pk."""
+    return list(
+        Order.objects.on_credit_hold()
+        .filter(account_id=account_id)
+        .select_for_update(of=("self",))
+        .select_related("account")
+        .order_by("pk")
+    )
+
+
 def document_sequence_lock(*, name):
     """Lock a document counter for the rest of the issuing transaction (created at zero on
     first use). Taken last, after every other lock, so issuers queue only on the number.

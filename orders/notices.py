@@ -11,7 +11,7 @@ from inventory.selectors import pictures_by_style, pictures_of
 from notifications.kinds import MessageKind
 from notifications.services import message_enqueue
 from orders.models import Membership
-from orders.selectors import line_expected_dates
+from orders.selectors import line_promises
 
 
 def account_recipients(*, account, extra=()):
@@ -33,9 +33,11 @@ def _picture(pictures, color) -> dict:
     return {"picture": urljoin(settings.SITE_URL, picture.thumb), "picture_alt": picture.alt}
 
 
-def order_confirmation_enqueue(*, order, lines):
+def order_confirmation_enqueue(*, order, lines, change=None):
+    """The order confirmation; after a change (an OrderEdit) the same message, saying
+    what changed, under the change's own key."""
     # Only backordered pairs wait for a run (invariant: a line's pegs add up to them).
-    expected = line_expected_dates(lines=[line for line in lines if line.backordered])
+    promises = line_promises(lines=[line for line in lines if line.backordered])
     pictures = pictures_by_style(style_ids={line.sku.style_id for line in lines})
     context = {
         "account_name": order.account.name,
@@ -53,7 +55,8 @@ def order_confirmation_enqueue(*, order, lines):
                 "cancelled": line.cancelled,
                 "cancel_reason": line.cancel_reason,
                 "promised_date": _iso(line.promised_date),
-                "expected_date": _iso(expected.get(line.pk)),
+                "expected_date": _iso(promises[line.pk].date) if line.pk in promises else None,
+                "expected_basis": promises[line.pk].basis if line.pk in promises else "",
                 **_picture(pictures.get(line.sku.style_id), line.sku.color),
             }
             for line in lines
@@ -62,10 +65,16 @@ def order_confirmation_enqueue(*, order, lines):
         "freight": str(order.freight),
         "total": str(order.total),
         "order_url": settings.SITE_URL + reverse("portal:order_detail", args=[order.number]),
+        "credit_hold": [
+            {"reason": reason["reason"], "release": reason["release"]}
+            for reason in (order.credit_hold_reasons if order.on_credit_hold else [])
+        ],
     }
+    if change is not None:
+        context["change"] = {"added": change.added, "reduced": change.reduced}
     message_enqueue(
         kind=MessageKind.ORDER_CONFIRMATION,
-        key=f"order-confirmation:{order.pk}",
+        key=f"order-change:{change.pk}" if change else f"order-confirmation:{order.pk}",
         recipients=account_recipients(account=order.account, extra=[order.placed_by]),
         context=context,
     )

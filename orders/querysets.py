@@ -32,6 +32,13 @@ class OrderQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=["open", "partially_shipped"])
 
+    def on_credit_hold(self):
+        return self.filter(credit_held_at__isnull=False, credit_released_at__isnull=True)
+
+    def shippable(self):
+        """Open orders the warehouse may ship: not on credit hold."""
+        return self.open().exclude(credit_held_at__isnull=False, credit_released_at__isnull=True)
+
 
 class OrderLineQuerySet(models.QuerySet):
     def backordered(self):

@@ -117,3 +117,67 @@ def invoice_due_date(*, account: Account, terms: CommercialTerms, issued_on: dt.
     if account.dating_until and account.dating_until > issued_on:
         return account.dating_until
     return net
+
+
+def credit_limit(*, account: Account, terms: CommercialTerms) -> Decimal:
+    if account.credit_limit is not None:
+        return account.credit_limit
+    return terms.credit_limit
+
+
+def past_due_hold_days(*, account: Account, terms: CommercialTerms) -> int:
+    if account.past_due_hold_days is not None:
+        return account.past_due_hold_days
+    return terms.past_due_hold_days
+
+
+@dataclass(frozen=True)
+class PastDue:
+    number: str
+    days: int  # past its due date
+    balance: Decimal
+
+
+def credit_hold_reasons(
+    *,
+    limit: Decimal,
+    threshold_days: int,
+    balance: Decimal,
+    order_value: Decimal,
+    past_due: list[PastDue],
+    owed: Decimal = Decimal(0),
+) -> list[dict]:
+    """Why an order of ``order_value`` goes on credit hold, given what the account owes
+    and has on order (``balance``, of which ``owed`` is open invoices) and its unpaid
+    invoices past their due date; each reason says what would release the order (a
+    payment only where paying invoices can bring the balance within the limit). Empty:
+    it ships like any other."""
+    reasons = []
+    if balance + order_value > limit:
+        over = money(balance + order_value - limit)
+        release = (
+            f"Paying ${over:,.2f} of open invoices releases it, or customer service can release it."
+            if owed >= over
+            else "Customer service can release it."
+        )
+        reasons.append(
+            {
+                "code": "over_limit",
+                "reason": f"This order (${order_value:,.2f}) takes the open balance to "
+                f"${balance + order_value:,.2f}, over the credit limit of ${limit:,.2f}.",
+                "release": release,
+            }
+        )
+    late = [invoice for invoice in past_due if invoice.days > threshold_days]
+    if late:
+        names = ", ".join(f"{invoice.number} ({invoice.days} days)" for invoice in late)
+        owed = money(sum((invoice.balance for invoice in late), Decimal(0)))
+        reasons.append(
+            {
+                "code": "past_due",
+                "reason": f"Invoices more than {threshold_days} days past due: {names}.",
+                "release": f"Paying the ${owed:,.2f} past due releases it, or customer "
+                "service can release it.",
+            }
+        )
+    return reasons

@@ -31,6 +31,7 @@ from django.utils import timezone
 from inventory.models import SKU, EtaChange, Style, Width
 from inventory.pricing import PriceRange, price_expression
 from inventory.selectors import pictures_by_style, pictures_of
+from orders.credit_selectors import credit_hold_reasons_for
 from orders.models import (
     Account,
     BackorderPeg,
@@ -172,7 +173,8 @@ def open_orders(*, account: Account, limit: int = 5) -> tuple[list, int]:
 
 def backordered_lines(*, accounts, limit: int = 8) -> tuple[list, int, int]:
     """Backordered lines of these accounts, oldest order first, each with
-    `expected_date` set from line_expected_dates; plus the line count and pairs."""
+    `expected_date` and `expected_basis` set from line_promises; plus the line count and
+    pairs."""
     queryset = OrderLine.objects.filter(order__account__in=accounts).backordered()
     totals = queryset.aggregate(lines=Count("pk"), pairs=Sum("backordered"))
     rows = list(
@@ -180,9 +182,11 @@ def backordered_lines(*, accounts, limit: int = 8) -> tuple[list, int, int]:
             :limit
         ]
     )
-    expected = line_expected_dates(lines=rows)
+    promises = line_promises(lines=rows)
     for line in rows:
-        line.expected_date = expected.get(line.pk)
+        promise = promises.get(line.pk)
+        line.expected_date = promise.date if promise else None
+        line.expected_basis = promise.basis if promise else ""
     return rows, totals["lines"] or 0, totals["pairs"] or 0
 
 
@@ -478,7 +482,8 @@ class CartReview:
     payment_terms: str
     window_end: dt.date
     backorders_allowed: bool
-    credit_hold: bool
+    credit_hold: bool  # the account is on (manual) credit hold: no new orders
+    credit_warnings: list  # why this order would be accepted but held (rules.credit_hold_reasons)
 
     @property
     def can_submit(self) -> bool:
@@ -532,6 +537,14 @@ def cart_review(
     ordered_value = rules.money(sum((row.line_total for row in rows), Decimal(0)))
     opening = rules.is_opening_order(account=account)
     freight = rules.freight_quote(account=account, terms=terms, subtotal=subtotal)
+    account_held = account.credit_status == CreditStatus.HOLD
+    credit_warnings = (
+        credit_hold_reasons_for(
+            account=account, terms=terms, order_value=subtotal + freight.freight, today=today
+        )
+        if rows and subtotal > 0 and not account_held
+        else []
+    )
     return CartReview(
         rows=rows,
         pairs=pairs,
@@ -551,7 +564,8 @@ def cart_review(
         payment_terms=rules.payment_terms_label(account=account, terms=terms),
         window_end=window_end,
         backorders_allowed=account.accepts_backorders,
-        credit_hold=account.credit_status == CreditStatus.HOLD,
+        credit_hold=account_held,
+        credit_warnings=credit_warnings,
     )
 
 
@@ -592,13 +606,14 @@ class LineDetail:
     line: OrderLine
     expected_date: dt.date | None
     runs: list[str]
+    basis: str = ""  # what the expected date rests on
 
 
 def order_line_details(*, order: Order) -> list[LineDetail]:
     """Every line's split, promised date, expected date (from its runs' ETAs, through
-    line_expected_dates) and the runs it waits for."""
+    line_promises) with what it rests on, and the runs it waits for."""
     lines = list(order.lines.select_related("sku__style").order_by("pk"))
-    expected = line_expected_dates(lines=lines)
+    promises = line_promises(lines=lines)
     runs = {}
     for line_id, reference in (
         BackorderPeg.objects.filter(line__order=order)
@@ -606,7 +621,12 @@ def order_line_details(*, order: Order) -> list[LineDetail]:
         .values_list("line_id", "inbound_line__run__reference")
     ):
         runs.setdefault(line_id, []).append(reference)
-    return [LineDetail(line, expected.get(line.pk), runs.get(line.pk, [])) for line in lines]
+    return [
+        LineDetail(line, promise.date, runs.get(line.pk, []), promise.basis)
+        if (promise := promises.get(line.pk))
+        else LineDetail(line, None, runs.get(line.pk, []))
+        for line in lines
+    ]
 
 
 @dataclass(frozen=True)

@@ -76,8 +76,11 @@ CHECKS = {
             JOIN orders_orderline filled ON filled.id = a.line_id
             JOIN orders_order younger ON younger.id = filled.order_id
             WHERE p.line_id = waiting.id
-              AND (younger.placed_at > older.placed_at
-                   OR (younger.placed_at = older.placed_at AND younger.id > older.id)))""",
+              AND (COALESCE(filled.queued_at, younger.placed_at)
+                     > COALESCE(waiting.queued_at, older.placed_at)
+                   OR (COALESCE(filled.queued_at, younger.placed_at)
+                       = COALESCE(waiting.queued_at, older.placed_at)
+                       AND younger.id > older.id)))""",
     # 7. A message key is sent at most once.
     "message_key_used_twice": """
         SELECT count(*) FROM (

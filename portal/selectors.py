@@ -276,6 +276,8 @@ class Policies:
     flat_freight: Decimal
     payment_terms: str
     payment_terms_days: int
+    credit_limit: Decimal
+    past_due_hold_days: int
     backorder_window_days: int
     accepts_backorders: bool
     decision_deadline_days: int
@@ -311,6 +313,8 @@ def policies_for(*, account: Account | None, today=None) -> Policies:
         flat_freight=below.freight,
         payment_terms=rules.payment_terms_label(account=subject, terms=terms),
         payment_terms_days=rules.payment_terms_days(account=subject, terms=terms),
+        credit_limit=rules.credit_limit(account=subject, terms=terms),
+        past_due_hold_days=rules.past_due_hold_days(account=subject, terms=terms),
         backorder_window_days=rules.backorder_window_days(account=subject, terms=terms),
         accepts_backorders=subject.accepts_backorders,
         decision_deadline_days=terms.decision_deadline_days,

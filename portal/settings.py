@@ -238,6 +238,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "backorders.tasks.decision_expire_task",
         "schedule": crontab(minute=15),
     },
+    "backorders-promise-day": {
+        "task": "backorders.tasks.promise_day_record_task",
+        "schedule": crontab(hour=23, minute=45),
+    },
     "backorders-overdue-runs": {
         "task": "backorders.tasks.overdue_runs_check_task",
         "schedule": crontab(hour=6, minute=0),

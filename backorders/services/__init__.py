@@ -4,6 +4,7 @@ from backorders.services.accounts import account_backorder_settings_set
 from backorders.services.decisions import DecisionResult, backorder_decide
 from backorders.services.eta import EtaChangeResult, RunCancelResult, eta_change, run_cancel
 from backorders.services.overdue import OverdueCheckResult, overdue_runs_check
+from backorders.services.promise_days import promise_day_record
 from backorders.services.receipts import ReceiptResult, ReceiveRequest, run_receive
 from backorders.services.reconcile import ReconcileReport, reconcile
 from backorders.services.stock import (
@@ -37,6 +38,7 @@ __all__ = [
     "decision_expire",
     "eta_change",
     "overdue_runs_check",
+    "promise_day_record",
     "reconcile",
     "run_cancel",
     "run_receive",

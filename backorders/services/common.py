@@ -20,6 +20,7 @@ from inventory.sql import values_table
 from orders import ledger
 from orders.models import Membership, MembershipRole, OrderLine
 from orders.services.ordering import orders_totals_refresh
+from orders.webhooks.services import orders_changed_enqueue
 
 MAX_ALTERNATIVES = 3
 # What get_width_display() answers, without rebuilding the choices on every call
@@ -172,6 +173,8 @@ def backorders_cancel(
         else []
     )
     orders_totals_refresh(order_ids={line.order_id for line in lines})
+    if record:  # the retailer's own choice is told by the decision (decisions._decide)
+        orders_changed_enqueue(order_ids={line.order_id for line in lines}, cause=source)
     return records
 
 

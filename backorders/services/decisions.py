@@ -29,6 +29,7 @@ from orders.models import OrderLine
 from orders.pricing import account_prices
 from orders.selectors import line_expected_dates, user_can_order
 from orders.services.ordering import orders_totals_refresh
+from orders.webhooks.services import orders_changed_enqueue
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,8 @@ def _decide(*, line, action, user, sku, decision_request, today) -> DecisionResu
         request.decided_at = timezone.now()
         request.switched_to = new_line
         request.save(update_fields=["status", "action", "decided_by", "decided_at", "switched_to"])
+    if action != DecisionAction.KEEP:
+        orders_changed_enqueue(order_ids=[line.order_id], cause=f"decision:{line.pk}")
     return DecisionResult(line, action, request, new_line)
 
 

@@ -32,7 +32,7 @@ from notifications.services import OutgoingMessage, messages_enqueue
 from orders import ledger
 from orders.audit import audit_record
 from orders.models import BackorderPeg, CaseStatus, OrderLine
-from orders.selectors import line_expected_dates
+from orders.selectors import line_promises
 
 
 @dataclass
@@ -108,7 +108,8 @@ def eta_change(
     candidates = [
         line for line in lines if line.backordered > 0 and (line.pk in on_run or line.pk in moved)
     ]
-    expected = line_expected_dates(lines=candidates)
+    promises = line_promises(lines=candidates)
+    expected = {line_id: promise.date for line_id, promise in promises.items()}
     lines = [line for line in candidates if expected.get(line.pk) != old_dates[line.pk]]
     if not lines:
         return result
@@ -152,6 +153,7 @@ def eta_change(
         asked=result.decisions,
         old_dates=old_dates,
         new_dates=expected,
+        bases={line_id: promise.basis for line_id, promise in promises.items()},
     )
     return result
 
@@ -224,7 +226,7 @@ def run_cancel(*, run: InboundRun, reason: str, user, today=None) -> RunCancelRe
     result = RunCancelResult(locked)
     by_age = sorted(
         (line for line in lines if line.pk in on_run),
-        key=lambda line: (line.order.placed_at, line.pk),
+        key=ledger.oldest_first,
     )
     result.repegged = [line.pk for line in by_age if line.pk not in still_on_run]
     to_cancel = [line for line in by_age if line.pk in still_on_run]

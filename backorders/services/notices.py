@@ -15,10 +15,11 @@ from orders.webhooks.events import WebhookEvent
 from orders.webhooks.services import Event, webhook_events_enqueue
 
 
-def eta_change_notify(*, change, told, asked, old_dates, new_dates) -> int:
+def eta_change_notify(*, change, told, asked, old_dates, new_dates, bases) -> int:
     """Tell each account's people about `change`, inside its transaction. `told`: the
     locked lines still inside their window; `asked`: the decision requests just made
-    (their lines locked). Returns the number of accounts told."""
+    (their lines locked); `bases`: what each line's new date rests on. Returns the
+    number of accounts told."""
     moved = defaultdict(list)
     for line in sorted(told, key=_line_order):
         moved[line.order.account_id].append(
@@ -27,6 +28,7 @@ def eta_change_notify(*, change, told, asked, old_dates, new_dates) -> int:
                 line.backordered,
                 old_date=iso(old_dates[line.pk]),
                 new_date=iso(new_dates[line.pk]),
+                new_basis=bases.get(line.pk, ""),
             )
         )
     questions = defaultdict(list)
@@ -55,7 +57,7 @@ def eta_change_notify(*, change, told, asked, old_dates, new_dates) -> int:
                 OutgoingMessage(key, [*deciders, *others], {**context, "lines": moved[account_id]})
             )
             continue
-        lines = [_asked_line(request) for request in requests]
+        lines = [_asked_line(request, basis=bases.get(request.line_id, "")) for request in requests]
         told_messages.append(
             OutgoingMessage(
                 key, others, {**context, "lines": moved[account_id], "asked_lines": lines}
@@ -125,12 +127,13 @@ def _line_order(line):
     return (line.order.number or "", line.pk)
 
 
-def _asked_line(request) -> dict:
+def _asked_line(request, *, basis) -> dict:
     return message_line(
         request.line,
         request.quantity,
         old_date=iso(request.old_date),
         new_date=iso(request.new_date),
+        new_basis=basis,
         deadline=iso(request.deadline),
         alternatives=request.alternatives,
     )

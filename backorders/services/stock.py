@@ -32,8 +32,10 @@ from orders import ledger
 from orders.models import Allocation
 from orders.notices import backorders_filled_enqueue
 from orders.rules import current_terms
+from orders.selectors import line_promises
 from orders.services.ordering import orders_totals_refresh
 from orders.services.stock_alerts import stock_alerts_kick
+from orders.webhooks.services import orders_changed_enqueue
 
 MAX_COUNTS = 10_000
 
@@ -169,6 +171,7 @@ def stock_sync(*, counts: list[StockCountRequest], user, today: dt.date | None =
     orders_totals_refresh(order_ids=changed_orders)
     if outcomes:
         _shortage_notify(outcomes=outcomes, first=result.shortages[0])
+        orders_changed_enqueue(order_ids=changed_orders, cause=f"shortage:{result.shortages[0].pk}")
     _filled_notify(outcome.filled, today=today)
     if result.changed:
         # A count upwards may bring sizes back: buyers waiting for them hear now.
@@ -205,12 +208,14 @@ def _filled_notify(filled, *, today) -> None:
 def _shortage_notify(*, outcomes, first):
     """One message per account for the whole count, listing every line it touched."""
     by_account = defaultdict(list)
+    promises = line_promises(lines=[line for line, *_, expected in outcomes if expected])
     for line, quantity, outcome, expected in sorted(
         outcomes, key=lambda item: (item[0].order.number or "", item[0].pk)
     ):
         row = message_line(line, quantity, outcome=outcome)
         if expected:
             row["expected_date"] = iso(expected)
+            row["expected_basis"] = promises[line.pk].basis if line.pk in promises else ""
         by_account[line.order.account].append(row)
     recipients = recipients_by_account(account_ids={account.pk for account in by_account})
     url = orders_url()

@@ -4,6 +4,7 @@
 - order_page: the order page that tells the whole story and runs the order actions
 - order_actions: how any app adds an action to the order page (order_action_register)
 - order_resolutions: customer service's resolutions (case, credit, return, ...)
+- credit_holds: releasing an order from credit hold, and the order list's filter
 - documents: shipments, invoices, credit memos, return authorizations
 - cases: the case log and credit approvals
 - audit: the audit trail, also on inventory's stock and run pages
@@ -18,6 +19,7 @@ from orders.admin import (  # noqa: F401 (importing registers the pages)
     accounts,
     audit,
     cases,
+    credit_holds,
     documents,
     order_page,
     order_resolutions,

@@ -20,6 +20,7 @@ from inventory.selectors import run_etas
 from notifications.models import Message
 from orders import selectors
 from orders.admin.audit import AuditRecording
+from orders.admin.credit_holds import CreditHoldFilter
 from orders.admin.exports import export_csv_action
 from orders.admin.order_actions import action_run, order_action, order_actions_for
 from orders.models import (
@@ -74,7 +75,7 @@ def _staff_actions(order, invoices) -> list:
 def order_story(order, *, user) -> dict:
     """Everything about one order ``user`` may see, in a fixed number of queries: each
     section (cases, shipments, invoices and credits, returns, decisions, messages, staff
-    actions) only with the view permission for it."""
+    actions) only with the view permission for it; the store's changes to it always."""
     may = user.has_perm
     lines = list(
         order.lines.select_related("sku__style", "substitute_for__sku").prefetch_related(
@@ -149,6 +150,7 @@ def order_story(order, *, user) -> dict:
         "credit_requests": credit_requests,
         "order_messages": list(order_messages(order)) if may("notifications.view_message") else [],
         "staff_actions": actions,
+        "edits": list(order.edits.select_related("user")),
         "runs": sorted(runs.values(), key=lambda pair: (pair[1], pair[0].pk)),
         "totals": {
             "quantity": sum(line.quantity for line in lines),
@@ -164,7 +166,7 @@ def order_story(order, *, user) -> dict:
 class OrderAdmin(ExtensibleAdmin):
     extensions = (AuditRecording(),)
     list_display = ["number", "account", "po_number", "status", "source", "total", "placed_at"]
-    list_filter = ["status", "source", "no_charge"]
+    list_filter = ["status", CreditHoldFilter, "source", "no_charge"]
     search_fields = [
         "=number",
         "po_number",
@@ -229,7 +231,7 @@ class OrderAdmin(ExtensibleAdmin):
 
     def get_object(self, request, object_id, from_field=None):
         queryset = self.get_queryset(request).select_related(
-            "account", "terms", "ship_to", "placed_by"
+            "account", "terms", "ship_to", "placed_by", "credit_released_by"
         )
         try:
             return queryset.get(pk=int(object_id))

@@ -14,11 +14,12 @@ from rest_framework.views import APIView
 
 from orders.api.exports import ExportableListMixin, exportable_list_schema
 from orders.documents import KINDS, document_render_asked
+from orders.exceptions import OrderOnCreditHold
 from orders.exports import INVOICES, SHIPMENTS
 from orders.models import Invoice, InvoiceStatus, Order, Shipment
 from orders.selectors import accounts_visible_to
 from orders.services.fulfilment import shipment_confirm, shipment_packages
-from restapi.errors import error_response
+from restapi.errors import ErrorSerializer, error_response
 from restapi.permissions import HasStaffPermission
 from restapi.renderers import PDFRenderer
 from restapi.serializers import StrictFieldsMixin
@@ -139,7 +140,14 @@ class ShipmentListCreateView(ExportableListMixin, ListAPIView):
 
     @extend_schema(
         request=ShipmentInSerializer,
-        responses={201: ShipmentCreatedSerializer, 200: ShipmentCreatedSerializer},
+        responses={
+            201: ShipmentCreatedSerializer,
+            200: ShipmentCreatedSerializer,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="The order is on credit hold: it ships once released.",
+            ),
+        },
     )
     def post(self, request):
         data = ShipmentInSerializer(data=request.data)
@@ -148,13 +156,18 @@ class ShipmentListCreateView(ExportableListMixin, ListAPIView):
         order = Order.objects.select_related("account").filter(number=body["order"]).first()
         if order is None:
             return error_response("Invalid input.", {"order": ["No such order."]})
-        result = shipment_confirm(
-            order=order,
-            carrier=body["carrier"],
-            tracking=body["tracking"],
-            lines=[(line["sku"], line["quantity"]) for line in body["lines"]],
-            user=request.user,
-        )
+        try:
+            result = shipment_confirm(
+                order=order,
+                carrier=body["carrier"],
+                tracking=body["tracking"],
+                lines=[(line["sku"], line["quantity"]) for line in body["lines"]],
+                user=request.user,
+            )
+        except OrderOnCreditHold as held:
+            return error_response(
+                "The order is on credit hold.", held.message_dict, status.HTTP_409_CONFLICT
+            )
         invoice = (
             Invoice.objects.with_display_status(today=timezone.localdate())
             .with_balance()

@@ -22,11 +22,12 @@ from orders.exports import ORDERS
 from orders.models import BackorderPolicy, Order, OrderSource
 from orders.selectors import (
     OrderFilterSet,
-    line_expected_dates,
+    line_promises,
     order_for_user,
     orders_visible_to,
 )
 from orders.services import CancelRequest, LineRequest, order_cancel, order_place
+from orders.services.order_edits import ReduceRequest, order_edit
 from restapi.errors import ErrorSerializer, error_response
 from restapi.serializers import StrictFieldsMixin
 
@@ -88,12 +89,20 @@ class LineOutSerializer(serializers.Serializer):
     unit_price = serializers.DecimalField(max_digits=10, decimal_places=2)
     promised_date = serializers.DateField(allow_null=True)
     expected_date = serializers.SerializerMethodField()
+    expected_basis = serializers.SerializerMethodField(
+        help_text='What the expected date rests on ("ETA Jan 12; this factory is usually '
+        '9 days late"); empty when nothing waits for a run.'
+    )
     cancel_reason = serializers.CharField()
 
     @extend_schema_field({"type": "string", "format": "date", "nullable": True})
     def get_expected_date(self, line) -> str | None:
-        expected = self.context.get("expected", {}).get(line.pk)
-        return expected.isoformat() if expected else None
+        promise = self.context.get("promises", {}).get(line.pk)
+        return promise.date.isoformat() if promise else None
+
+    def get_expected_basis(self, line) -> str:
+        promise = self.context.get("promises", {}).get(line.pk)
+        return promise.basis if promise else ""
 
     def to_representation(self, line):
         """The fields declared above, read directly: DRF's generic per-field lookups were
@@ -109,7 +118,40 @@ class LineOutSerializer(serializers.Serializer):
             "unit_price": self.fields["unit_price"].to_representation(line.unit_price),
             "promised_date": _iso_date(line.promised_date),
             "expected_date": self.get_expected_date(line),
+            "expected_basis": self.get_expected_basis(line),
             "cancel_reason": line.cancel_reason,
+        }
+
+
+class CreditHoldReasonSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["over_limit", "past_due"])
+    reason = serializers.CharField(help_text="Why the order is held.")
+    release = serializers.CharField(help_text="What would release it.")
+
+
+class CreditHoldSerializer(serializers.Serializer):
+    """An order on credit hold is accepted and allocated but does not ship until it is
+    released (a payment that clears the account, or customer service)."""
+
+    held = serializers.BooleanField(help_text="On credit hold now.")
+    held_at = serializers.DateTimeField(allow_null=True)
+    released_at = serializers.DateTimeField(allow_null=True)
+    reasons = CreditHoldReasonSerializer(many=True)
+
+    def to_representation(self, order):
+        held_at = self.fields["held_at"]
+        return {
+            "held": order.on_credit_hold,
+            "held_at": held_at.to_representation(order.credit_held_at)
+            if order.credit_held_at
+            else None,
+            "released_at": held_at.to_representation(order.credit_released_at)
+            if order.credit_released_at
+            else None,
+            "reasons": [
+                {key: reason.get(key, "") for key in ("code", "reason", "release")}
+                for reason in order.credit_hold_reasons or []
+            ],
         }
 
 
@@ -128,6 +170,7 @@ class OrderOutSerializer(serializers.Serializer):
     subtotal = serializers.DecimalField(max_digits=12, decimal_places=2)
     freight = serializers.DecimalField(max_digits=12, decimal_places=2)
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    credit_hold = CreditHoldSerializer(source="*")
     lines = serializers.SerializerMethodField()
 
     def get_placed_by(self, order) -> str | None:
@@ -137,9 +180,7 @@ class OrderOutSerializer(serializers.Serializer):
     def get_lines(self, order) -> list[dict]:
         lines = order.prefetched_lines
         # Only backordered pairs wait for a run (invariant: a line's pegs add up to them).
-        context = {
-            "expected": line_expected_dates(lines=[line for line in lines if line.backordered])
-        }
+        context = {"promises": line_promises(lines=[line for line in lines if line.backordered])}
         return LineOutSerializer(lines, many=True, context=context).data
 
     def to_representation(self, order):
@@ -160,6 +201,7 @@ class OrderOutSerializer(serializers.Serializer):
             "subtotal": fields["subtotal"].to_representation(order.subtotal),
             "freight": fields["freight"].to_representation(order.freight),
             "total": fields["total"].to_representation(order.total),
+            "credit_hold": fields["credit_hold"].to_representation(order),
             "lines": self.get_lines(order),
         }
 
@@ -171,6 +213,7 @@ class OrderSummarySerializer(serializers.Serializer):
     po_number = serializers.CharField()
     placed_at = serializers.DateTimeField()
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    on_credit_hold = serializers.BooleanField(help_text="Held: it ships once released.")
 
 
 class CancelLineSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -180,6 +223,23 @@ class CancelLineSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class CancelInSerializer(StrictFieldsMixin, serializers.Serializer):
     lines = CancelLineSerializer(many=True, required=False, allow_empty=False, max_length=1000)
+
+
+class EditAddSerializer(StrictFieldsMixin, serializers.Serializer):
+    sku = serializers.CharField(max_length=40, trim_whitespace=True)
+    quantity = serializers.IntegerField()
+
+
+class EditReduceSerializer(StrictFieldsMixin, serializers.Serializer):
+    id = serializers.IntegerField(help_text="The line's id.")
+    by = serializers.IntegerField(help_text="Pairs to take off its open quantity.")
+
+
+class OrderEditInSerializer(StrictFieldsMixin, serializers.Serializer):
+    """Lines to add (SKUs not yet on the order) and lines to reduce, in one change."""
+
+    add = EditAddSerializer(many=True, required=False, max_length=1000)
+    reduce = EditReduceSerializer(many=True, required=False, max_length=1000)
 
 
 def _order_out(order: Order, lines=()) -> dict:
@@ -197,6 +257,30 @@ def _account_for(request, number):
     if account is None:
         raise PermissionDenied("You belong to no retailer account.")
     return account
+
+
+KEY_REFUSALS = {
+    409: OpenApiResponse(ErrorSerializer, description="The key is in flight."),
+    422: OpenApiResponse(ErrorSerializer, description="The key was used for another body."),
+}
+
+
+def _keyed_write(request, write):
+    """Run ``write(idempotency key)``: (its result, None), or (None, the refusal in the
+    API's shape) for a key in flight (409) or used for another body (422); 403 when the
+    caller may not order for the account."""
+    try:
+        return write(request.headers.get("Idempotency-Key") or None), None
+    except OrderNotAllowed as exc:
+        raise PermissionDenied(str(exc)) from exc
+    except IdempotencyKeyReused as exc:
+        return None, error_response(
+            str(exc),
+            {"Idempotency-Key": ["Already used for another request."]},
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
+    except IdempotencyKeyInFlight as exc:
+        return None, error_response(str(exc), status_code=status.HTTP_409_CONFLICT)
 
 
 class OrderListCreateView(ExportableListMixin, ListAPIView):
@@ -217,8 +301,7 @@ class OrderListCreateView(ExportableListMixin, ListAPIView):
         responses={
             201: OrderOutSerializer,
             200: OpenApiResponse(OrderOutSerializer, description="A retry: the same order."),
-            409: OpenApiResponse(ErrorSerializer, description="The key is in flight."),
-            422: OpenApiResponse(ErrorSerializer, description="The key was used for another body."),
+            **KEY_REFUSALS,
         },
         summary="Place an order",
     )
@@ -227,8 +310,9 @@ class OrderListCreateView(ExportableListMixin, ListAPIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         account = _account_for(request, data.get("account"))
-        try:
-            result = order_place(
+        result, refusal = _keyed_write(
+            request,
+            lambda key: order_place(
                 account=account,
                 user=request.user,
                 lines=[LineRequest(line["sku"], line["quantity"]) for line in data["lines"]],
@@ -238,18 +322,11 @@ class OrderListCreateView(ExportableListMixin, ListAPIView):
                 cancel_date=data.get("cancel_date"),
                 backorder_policy=data["backorders"],
                 source=OrderSource.API,
-                idempotency_key=request.headers.get("Idempotency-Key") or None,
-            )
-        except OrderNotAllowed as exc:
-            raise PermissionDenied(str(exc)) from exc
-        except IdempotencyKeyReused as exc:
-            return error_response(
-                str(exc),
-                {"Idempotency-Key": ["Already used for another request."]},
-                status.HTTP_422_UNPROCESSABLE_ENTITY,
-            )
-        except IdempotencyKeyInFlight as exc:
-            return error_response(str(exc), status_code=status.HTTP_409_CONFLICT)
+                idempotency_key=key,
+            ),
+        )
+        if refusal is not None:
+            return refusal
         return Response(
             _order_out(result.order, result.lines),
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
@@ -289,3 +366,35 @@ class OrderCancelView(APIView):
         except OrderNotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
         return Response(_order_out(order))
+
+
+class OrderLinesView(APIView):
+    @extend_schema(
+        parameters=[IDEMPOTENCY_HEADER],
+        request=OrderEditInSerializer,
+        responses={200: OrderOutSerializer, **KEY_REFUSALS},
+        summary="Change an open order: add lines, reduce lines",
+        description="Before anything ships, add SKUs (allocated, backordered or refused by "
+        "the same rules as a new order) and reduce open lines. The order keeps its number "
+        "and PO and is confirmed again. The same Idempotency-Key and body returns the order "
+        "without changing it twice.",
+    )
+    def post(self, request, number):
+        order = order_for_user(user=request.user, number=number)
+        if order is None:
+            raise Http404
+        body = OrderEditInSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        result, refusal = _keyed_write(
+            request,
+            lambda key: order_edit(
+                order=order,
+                user=request.user,
+                add=[LineRequest(line["sku"], line["quantity"]) for line in data.get("add", [])],
+                reduce=[ReduceRequest(line["id"], line["by"]) for line in data.get("reduce", [])],
+                source=OrderSource.API,
+                idempotency_key=key,
+            ),
+        )
+        return refusal or Response(_order_out(result.order))

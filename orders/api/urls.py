@@ -9,6 +9,7 @@ urlpatterns = [
     path("orders/", ordering.OrderListCreateView.as_view(), name="orders"),
     path("orders/<str:number>/", ordering.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<str:number>/cancel/", ordering.OrderCancelView.as_view(), name="order-cancel"),
+    path("orders/<str:number>/lines/", ordering.OrderLinesView.as_view(), name="order-lines"),
 ]
 
 # Shipments and invoices (orders.api.fulfilment).

@@ -18,9 +18,11 @@ Lock order, everywhere in the project (rows of one table by pk):
     run-ETA advisory locks (inventory.locks: run_etas_share_lock, run_eta_lock)
     -> Order -> OrderLine -> StockLevel -> InboundRun -> InboundLine
     -> this project's later rows (decision requests, invoices, document counters).
+Waiting pairs are served in queue order (oldest_first: when they were asked for).
 A verb that frees pairs locks the SKUs' waiting lines together with its own lines
 (lines_lock, one statement), before any stock level."""
 
+from orders.ledger.book import oldest_first
 from orders.ledger.verbs import (
     CountResult,
     Filled,
@@ -51,6 +53,7 @@ __all__ = [
     "history_load",
     "lines_lock",
     "lines_place",
+    "oldest_first",
     "receive",
     "repeg",
     "ship",

@@ -37,7 +37,9 @@ class Slot:
 
 
 def oldest_first(line: OrderLine):
-    return (line.order.placed_at, line.order_id, line.pk)
+    """Queue order: when the line's pairs were asked for (a line added to a placed order
+    queues from when it was added), then the order, then the line."""
+    return (line.queued_at or line.order.placed_at, line.order_id, line.pk)
 
 
 class Book:

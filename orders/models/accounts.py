@@ -65,6 +65,17 @@ class CommercialTerms(models.Model):
         help_text="The factory's usual delay: an overdue run nobody confirmed is moved to "
         "today plus this many days.",
     )
+    credit_limit = models.DecimalField(
+        default=Decimal("50000.00"),
+        help_text="Most an account may owe (open invoices plus orders not yet invoiced) "
+        "before a new order goes on credit hold.",
+        **MONEY,
+    )
+    past_due_hold_days = models.PositiveIntegerField(
+        default=30,
+        help_text="An order placed while an invoice is more than this many days past due "
+        "goes on credit hold.",
+    )
     returns_window_days = models.PositiveIntegerField(default=30)
     defect_claim_days = models.PositiveIntegerField(default=365)
     restocking_fee_percent = models.DecimalField(
@@ -154,6 +165,12 @@ class Account(models.Model):
     )
     free_freight_threshold = models.DecimalField(
         null=True, blank=True, max_digits=12, decimal_places=2
+    )
+    credit_limit = models.DecimalField(
+        null=True, blank=True, help_text="Empty uses the commercial terms' limit.", **MONEY
+    )
+    past_due_hold_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty uses the commercial terms' days past due."
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -95,6 +95,16 @@ class Order(models.Model):
     freight = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
     total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
     placed_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Credit hold (orders.rules.credit_hold_reasons): accepted and allocated, but the
+    # warehouse may not ship it until customer service releases it.
+    credit_hold_reasons = models.JSONField(
+        default=list, blank=True, help_text='Why it was held: [{"code", "reason", "release"}].'
+    )
+    credit_held_at = models.DateTimeField(null=True, blank=True)
+    credit_released_at = models.DateTimeField(null=True, blank=True)
+    credit_released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = OrderQuerySet.as_manager()
 
@@ -110,10 +120,19 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["account", "-placed_at"]),
             models.Index(fields=["account", "po_number"]),
+            models.Index(
+                fields=["account"],
+                condition=Q(credit_held_at__isnull=False, credit_released_at__isnull=True),
+                name="order_on_credit_hold",
+            ),
         ]
 
     def __str__(self):
         return self.number or f"Order #{self.pk}"
+
+    @property
+    def on_credit_hold(self) -> bool:
+        return self.credit_held_at is not None and self.credit_released_at is None
 
 
 class OrderLine(models.Model):
@@ -139,6 +158,12 @@ class OrderLine(models.Model):
     cancel_reason = models.CharField(max_length=200, blank=True)
     substitute_for = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="substitutes"
+    )
+    queued_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a line added to a placed order joined the backorder queue; empty: "
+        "when its order was placed. Waiting pairs are filled oldest first by this.",
     )
 
     objects = OrderLineQuerySet.as_manager()
@@ -175,6 +200,39 @@ class OrderLine(models.Model):
     @property
     def line_total(self):
         return self.unit_price * self.quantity
+
+
+class OrderEdit(models.Model):
+    """A change to an open order (lines added, lines reduced), confirmed like a new
+    order; one per idempotency key per order."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="edits")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(
+        max_length=10, choices=OrderSource.choices, default=OrderSource.PORTAL
+    )
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+    added = models.JSONField(default=list, help_text='[{"line", "sku", "quantity"}]')
+    reduced = models.JSONField(default=list, help_text='[{"line", "sku", "quantity"}]')
+    total_before = models.DecimalField(max_digits=12, decimal_places=2)
+    total_after = models.DecimalField(max_digits=12, decimal_places=2)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="order_edit_unique_idempotency_key",
+            )
+        ]
+
+    def __str__(self):
+        return f"Change {self.pk} to {self.order_id}"
 
 
 class Allocation(models.Model):

@@ -22,7 +22,7 @@ from inventory.parsing import sku_code_normalize
 from notifications.kinds import MessageKind
 from notifications.services import message_enqueue
 from orders import ledger, locks, rules
-from orders.exceptions import OrderInputError
+from orders.exceptions import OrderInputError, OrderOnCreditHold
 from orders.models import (
     Account,
     CreditMemo,
@@ -40,6 +40,7 @@ from orders.models import (
     ShipmentLine,
 )
 from orders.notices import account_recipients
+from orders.services.credit_holds import credit_holds_lock, credit_holds_review
 from orders.services.ordering import order_status_for
 from orders.webhooks.events import WebhookEvent
 from orders.webhooks.payloads import credit_memo_data, invoice_data, shipment_data
@@ -205,6 +206,8 @@ def shipment_validate(*, order: Order, carrier, tracking, lines) -> None:
     """Check a shipment confirmation without writing (the CSV import's --dry-run).
     Raises OrderInputError naming each bad field or line."""
     valid = _shipment_input_validate(carrier=carrier, tracking=tracking, lines=lines)
+    if order.on_credit_hold:
+        raise OrderOnCreditHold(order)
     _shipment_lines_check(valid=valid, order_lines=order.lines.select_related("sku"))
 
 
@@ -225,6 +228,8 @@ def shipment_confirm(
         return _resent_confirmation(existing=existing, valid=valid)
     if order.status == OrderStatus.CANCELLED:
         raise OrderInputError({"order": [f"Order {order.number} is cancelled."]})
+    if order.on_credit_hold:
+        raise OrderOnCreditHold(order)
     order_lines = locks.order_lines_lock(order_id=order.pk)
     wanted = _shipment_lines_check(valid=valid, order_lines=order_lines)
 
@@ -537,6 +542,7 @@ def payment_record(
         errors["reference"] = ["At most 60 characters."]
     if errors:
         raise OrderInputError(errors)
+    held = credit_holds_lock(account_id=invoice.account_id)
     locked = locks.invoice_lock(invoice_id=invoice.pk)
     updated = Invoice.objects.filter(
         pk=locked.pk, total__gte=F("paid_amount") + F("credited_amount") + amount
@@ -549,13 +555,15 @@ def payment_record(
     locked.paid_amount += amount
     locked.status = _settled_status(locked)
     locked.save(update_fields=["status"])
-    return Payment.objects.create(
+    payment = Payment.objects.create(
         invoice=locked,
         amount=amount,
         received_on=received_on,
         reference=reference,
         recorded_by=user if getattr(user, "is_authenticated", False) else None,
     )
+    credit_holds_review(held=held, today=timezone.localdate())
+    return payment
 
 
 # --- Returns ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from inventory.models import SKU, StockLevel
 from inventory.parsing import natural_number, sku_code_normalize, whole_pairs
 from inventory.sql import values_table
 from orders import ledger, locks, rules
+from orders.credit_selectors import credit_hold_reasons_for
 from orders.exceptions import (
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
@@ -78,7 +79,7 @@ def sku_line_problem(*, code: str, sku) -> str | None:
     return None
 
 
-def _validated_quantity(raw, errors, field):
+def quantity_validate(raw, errors, field):
     quantity = whole_pairs(raw)
     if quantity is None:
         errors[field] = ["Enter a whole number of pairs."]
@@ -148,8 +149,19 @@ def _validate(
 
     if not lines:
         errors["lines"] = ["Add at least one line."]
-    elif len(lines) > MAX_LINES:
-        errors["lines"] = [f"At most {MAX_LINES} lines per order."]
+    skus, quantities = lines_validate(lines=lines, errors=errors)
+    if errors:
+        raise OrderInputError(errors)
+    return _ValidOrder(
+        skus, quantities, po_number, ship_to_obj, requested_ship_date, cancel_date, backorder_policy
+    )
+
+
+def lines_validate(*, lines, errors, field="lines") -> tuple[list, list]:
+    """The SKU and pairs of each requested line, in order; each problem goes into
+    ``errors`` under f"{field}[i].sku" or ".quantity" (placement and order edits)."""
+    if lines and len(lines) > MAX_LINES:
+        errors[field] = [f"At most {MAX_LINES} lines per order."]
     codes = [sku_code_normalize(line.sku) for line in (lines or [])[:MAX_LINES]]
     found = {
         sku.code.upper(): sku for sku in SKU.objects.filter(code__in=codes).select_related("style")
@@ -158,21 +170,17 @@ def _validate(
     for index, (line, code) in enumerate(zip(lines or [], codes, strict=False)):
         sku = found.get(code)
         if problem := sku_line_problem(code=code, sku=sku):
-            errors[f"lines[{index}].sku"] = [problem]
+            errors[f"{field}[{index}].sku"] = [problem]
         elif code in first_line_of:
-            errors[f"lines[{index}].sku"] = [
+            errors[f"{field}[{index}].sku"] = [
                 f"SKU {code} is already on line {first_line_of[code]}; combine the quantities."
             ]
         else:
             first_line_of[code] = index
-        quantity = _validated_quantity(line.quantity, errors, f"lines[{index}].quantity")
+        quantity = quantity_validate(line.quantity, errors, f"{field}[{index}].quantity")
         skus.append(sku)
         quantities.append(quantity)
-    if errors:
-        raise OrderInputError(errors)
-    return _ValidOrder(
-        skus, quantities, po_number, ship_to_obj, requested_ship_date, cancel_date, backorder_policy
-    )
+    return skus, quantities
 
 
 def request_fingerprint(*, valid: _ValidOrder) -> str:
@@ -293,7 +301,7 @@ def _placement_prepare(
     """Every check and read that needs no lock."""
     if not no_charge and not user_can_order(user=user, account=account):
         raise OrderNotAllowed("You may not place orders for this account.")
-    idempotency_key = _validated_idempotency_key(idempotency_key)
+    idempotency_key = idempotency_key_validate(idempotency_key)
     today = timezone.localdate()
     valid = _validate(
         account=account,
@@ -320,7 +328,7 @@ def _placement_prepare(
     )
 
 
-def _validated_idempotency_key(key) -> str | None:
+def idempotency_key_validate(key) -> str | None:
     if key is None:
         return None
     key = str(key).strip()
@@ -372,6 +380,8 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
             # may have made this account's next order a fill-in, or put it over its credit.
             return PlacementResult(existing, created=False)
     if not no_charge:
+        # Before the run-ETA locks (lock order): one account's credit checks queue here.
+        locks.account_credit_lock(account_id=account.pk)
         _check_account_and_minimums(
             account=account,
             terms=terms,
@@ -384,8 +394,11 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
     window_end = rules.backorder_window_end(
         account=account, terms=terms, cancel_date=valid.cancel_date, today=today
     )
-    plans = _lines_plan(
-        placement=placement,
+    plans = lines_plan(
+        skus=valid.skus,
+        quantities=valid.quantities,
+        terms=terms,
+        today=today,
         allow_backorder=allow_backorder,
         window_end=window_end,
         lock_first=lock_first,
@@ -405,31 +418,57 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
         idempotency_key=idempotency_key or None,
         request_fingerprint=placement.fingerprint,
     )
-    lines = []
-    for sku, quantity, plan in zip(valid.skus, valid.quantities, plans, strict=True):
-        promise = plan.promise
-        ships_by = promise.ships_by
-        if valid.requested_ship_date and ships_by:
-            ships_by = max(ships_by, valid.requested_ship_date)
-        lines.append(
-            OrderLine(
-                order=order,
-                sku=sku,
-                unit_price=Decimal("0.00") if no_charge else placement.prices[sku.pk],
-                quantity=quantity,
-                allocated=promise.from_stock,
-                backordered=promise.backordered,
-                cancelled=promise.unpromised,
-                cancel_reason=promise.reason if promise.unpromised else "",
-                promised_date=ships_by,
-                communicated_date=ships_by,
-                window_end=window_end if promise.backordered else None,
-            )
+    lines = [
+        planned_line(
+            order=order,
+            sku=sku,
+            quantity=quantity,
+            plan=plan,
+            unit_price=Decimal("0.00") if no_charge else placement.prices[sku.pk],
+            window_end=window_end,
         )
+        for sku, quantity, plan in zip(valid.skus, valid.quantities, plans, strict=True)
+    ]
     order_totals_apply(order=order, lines=lines, quote=True)
+    if not no_charge:
+        credit_hold_apply(order=order, value=order.total, today=today)
     order.save(force_insert=True)
     order.number = f"SO-{100000 + order.pk}"
     Order.objects.filter(pk=order.pk).update(number=order.number)
+    planned_lines_place(
+        lines=lines,
+        plans=plans,
+        # After the pegs (it tells their dates), before the stock levels are locked.
+        before_counters=functools.partial(_placement_tell, order=order, lines=lines),
+    )
+    return PlacementResult(order, created=True, lines=tuple(lines))
+
+
+def planned_line(*, order, sku, quantity, plan, unit_price, window_end, **fields) -> OrderLine:
+    """A new line as its plan splits it: from stock, backordered inside the window, or
+    cancelled with the reason; its promised date is never before the requested one."""
+    promise = plan.promise
+    ships_by = promise.ships_by
+    if order.requested_ship_date and ships_by:
+        ships_by = max(ships_by, order.requested_ship_date)
+    return OrderLine(
+        order=order,
+        sku=sku,
+        unit_price=unit_price,
+        quantity=quantity,
+        allocated=promise.from_stock,
+        backordered=promise.backordered,
+        cancelled=promise.unpromised,
+        cancel_reason=promise.reason if promise.unpromised else "",
+        promised_date=ships_by,
+        communicated_date=ships_by,
+        window_end=window_end if promise.backordered else None,
+        **fields,
+    )
+
+
+def planned_lines_place(*, lines, plans, before_counters=None) -> None:
+    """Write new lines through the ledger with the stock and runs their plans take."""
     ledger.lines_place(
         lines=lines,
         takes=[
@@ -442,10 +481,23 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
             for line, plan in zip(lines, plans, strict=True)
             for part in plan.promise.inbound_parts
         ],
-        # After the pegs (it tells their dates), before the stock levels are locked.
-        before_counters=functools.partial(_placement_tell, order=order, lines=lines),
+        before_counters=before_counters,
     )
-    return PlacementResult(order, created=True, lines=tuple(lines))
+
+
+def credit_hold_apply(*, order, value, today) -> None:
+    """Put the order on credit hold (the caller saves) when ``value`` more on order takes
+    the account over its credit limit, or an invoice is too far past due. It is still
+    accepted and allocated; only shipping waits. An order already held keeps its hold."""
+    if order.on_credit_hold or value <= 0:
+        return
+    reasons = credit_hold_reasons_for(
+        account=order.account, terms=order.terms, order_value=value, today=today
+    )
+    if reasons:
+        order.credit_hold_reasons = reasons
+        order.credit_held_at = timezone.now()
+        order.credit_released_at, order.credit_released_by = None, None
 
 
 def _placement_tell(*, order, lines):
@@ -460,18 +512,21 @@ def _placement_tell(*, order, lines):
 
 
 @dataclass(frozen=True)
-class _LinePlan:
+class LinePlan:
     promise: inventory_selectors.Promise
     takes: list  # (stock level, pairs) the line is allocated from
 
 
-def _lines_plan(*, placement, allow_backorder, window_end, lock_first) -> list[_LinePlan]:
+def lines_plan(
+    *, skus, quantities, terms, today, allow_backorder, window_end, lock_first
+) -> list[LinePlan]:
     """Each line's promise and the stock levels it takes from. Stock read without a lock
     plans an order it covers in full (the allocation locks the levels and checks each
     still has its pairs); a shortage is planned under the lock, with the inbound lines
-    the rest may be pegged to."""
-    valid = placement.valid
-    sku_ids = [sku.pk for sku in valid.skus]
+    the rest may be pegged to. With lock_first this takes the run-ETA locks and then
+    the stock levels; a caller already holding row locks (an order edit) took the run-ETA
+    locks before them itself (they are re-entrant), keeping the lock order."""
+    sku_ids = [sku.pk for sku in skus]
     held_runs = set()
     if lock_first:
         if allow_backorder:
@@ -483,13 +538,14 @@ def _lines_plan(*, placement, allow_backorder, window_end, lock_first) -> list[_
     for level in levels:
         ats[level.sku_id] += level.ats
     short = [
-        sku.pk
-        for sku, quantity in zip(valid.skus, valid.quantities, strict=True)
-        if quantity > ats[sku.pk]
+        sku.pk for sku, quantity in zip(skus, quantities, strict=True) if quantity > ats[sku.pk]
     ]
     if short and not lock_first:
-        return _lines_plan(
-            placement=placement,
+        return lines_plan(
+            skus=skus,
+            quantities=quantities,
+            terms=terms,
+            today=today,
             allow_backorder=allow_backorder,
             window_end=window_end,
             lock_first=True,
@@ -503,21 +559,21 @@ def _lines_plan(*, placement, allow_backorder, window_end, lock_first) -> list[_
             if line.run_id in held_runs
         )
     plans = []
-    for sku, quantity in zip(valid.skus, valid.quantities, strict=True):
+    for sku, quantity in zip(skus, quantities, strict=True):
         promise = inventory_selectors.promise_plan(
             sku=sku,
             quantity=quantity,
             ats=ats[sku.pk],
             slots=slots.get(sku.pk, []),
-            terms=placement.terms,
+            terms=terms,
             window_end=window_end,
             allow_backorder=allow_backorder,
-            today=placement.today,
+            today=today,
         )
         takes = inventory_selectors.stock_takes(
             levels=levels, sku_id=sku.pk, quantity=promise.from_stock
         )
-        plans.append(_LinePlan(promise, takes))
+        plans.append(LinePlan(promise, takes))
     return plans
 
 
@@ -656,7 +712,16 @@ def order_cancel_in_transaction(
     # this frees go to those first.
     held = ledger.lines_lock(order_id=order.pk, waiting_sku_ids=sku_ids)
     locked = {line.pk: line for line in held if line.order_id == order.pk}
-    wanted = _cancel_requests_validate(lines=lines, locked=locked)
+    wanted = cancel_requests_validate(lines=lines, locked=locked)
+    lines_cancel(order=order, held=held, wanted=wanted, reason=reason)
+    _order_totals_set(order=order, lines=list(locked.values()))
+    _cancellation_tell(order=order, lines=list(locked.values()))
+    return order
+
+
+def lines_cancel(*, order, held, wanted, reason) -> None:
+    """Cancel (line, pairs) of the order through the ledger, ``held`` being its locked
+    lines with every line waiting for their SKUs; whoever the freed pairs fill is told."""
     today = timezone.localdate()
     freed = ledger.cancel(lines=held, wanted=wanted, reason=reason, today=today)
     backorders_filled_enqueue(
@@ -665,9 +730,6 @@ def order_cancel_in_transaction(
         key=f"filled:{uuid.uuid4().hex}",
         ship_date=inventory_selectors.ship_date_from_stock(terms=order.terms, today=today),
     )
-    _order_totals_set(order=order, lines=list(locked.values()))
-    _cancellation_tell(order=order, lines=list(locked.values()))
-    return order
 
 
 def _cancellation_tell(*, order, lines):
@@ -687,7 +749,7 @@ def _cancellation_tell(*, order, lines):
     )
 
 
-def _cancel_requests_validate(*, lines, locked):
+def cancel_requests_validate(*, lines, locked):
     if lines is None:
         return [(line, line.open_quantity) for line in locked.values() if line.open_quantity]
     errors, wanted, seen = {}, [], set()
@@ -703,7 +765,7 @@ def _cancel_requests_validate(*, lines, locked):
         if request.quantity is None:
             quantity = line.open_quantity
         else:
-            quantity = _validated_quantity(request.quantity, errors, f"lines[{index}].quantity")
+            quantity = quantity_validate(request.quantity, errors, f"lines[{index}].quantity")
             if quantity is not None and quantity > line.open_quantity:
                 errors[f"lines[{index}].quantity"] = [
                     f"Only {line.open_quantity} pairs of this line are still open."

@@ -8,6 +8,7 @@ import random
 import secrets
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from orders.webhooks.addresses import target_resolve
 from orders.webhooks.events import WebhookEvent
 from orders.webhooks.exceptions import UnsafeWebhookURL, WebhookInputError
 from orders.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, Endpoint
+from orders.webhooks.payloads import order_data
 from orders.webhooks.selectors import ALL_ACCOUNTS_PERMISSION
 from orders.webhooks.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_compute
 
@@ -65,11 +67,11 @@ def _events_validate(events, errors) -> list[str]:
     return sorted(set(events))
 
 
-@transaction.atomic(durable=True)
 def endpoint_subscribe(*, user, url: str, events, account) -> Subscription:
     """Subscribe ``url`` to ``events`` of ``account`` (a visible account, checked by the
     caller), or of every account when ``account`` is None, which needs the
-    webhooks.receive_all_accounts permission. The URL must be public (addresses)."""
+    webhooks.receive_all_accounts permission. The URL must be public (addresses): it is
+    resolved before any transaction opens, so none waits on DNS."""
     errors = {}
     events = _events_validate(events, errors)
     try:
@@ -87,9 +89,10 @@ def endpoint_subscribe(*, user, url: str, events, account) -> Subscription:
     if errors:
         raise WebhookInputError(errors)
     secret = f"whsec_{secrets.token_urlsafe(32)}"
-    endpoint = Endpoint.objects.create(
-        url=url, events=events, account=account, secret=secret, created_by=user
-    )
+    with transaction.atomic(durable=True):
+        endpoint = Endpoint.objects.create(
+            url=url, events=events, account=account, secret=secret, created_by=user
+        )
     return Subscription(endpoint, secret)
 
 
@@ -192,6 +195,43 @@ def webhook_events_enqueue(*, events: Iterable[Event]) -> list[int]:
     return list(written)
 
 
+def orders_changed_enqueue(*, order_ids, cause: str) -> list[int]:
+    """order.changed (order.cancelled when nothing is left open) for each of these
+    orders, as they now stand, after the brand or the retailer's answer changed their
+    lines outside an order's own service (the sweep, a decision, a cancelled run). The
+    key holds ``cause`` and the order's lines' state, so a re-run tells nothing twice.
+    One query when no endpoint listens, a fixed number otherwise."""
+    from orders.models import Order, OrderLine, OrderStatus
+
+    order_ids = set(order_ids)
+    listening = Endpoint.objects.filter(
+        Q(account__orders__in=order_ids) | Q(account__isnull=True), deleted_at=None
+    )
+    if not order_ids or not listening.exists():
+        return []
+    lines = defaultdict(list)
+    for line in OrderLine.objects.filter(order_id__in=order_ids).select_related("sku"):
+        lines[line.order_id].append(line)
+    events = []
+    for order in Order.objects.filter(pk__in=order_ids).select_related("account"):
+        event = (
+            WebhookEvent.ORDER_CANCELLED
+            if order.status == OrderStatus.CANCELLED
+            else WebhookEvent.ORDER_CHANGED
+        )
+        mine = lines[order.pk]
+        state = (len(mine), sum(x.cancelled for x in mine), sum(x.backordered for x in mine))
+        events.append(
+            Event(
+                event,
+                f"{event}:{order.pk}:{cause}:{':'.join(map(str, state))}",
+                order.account,
+                order_data(order=order, lines=mine),
+            )
+        )
+    return webhook_events_enqueue(events=events)
+
+
 def deliveries_kick(delivery_ids: Iterable[int]) -> int:
     """Queue each delivery's task; never raises (the sweep delivers what is not queued)."""
     from orders.webhooks.tasks import webhook_deliver_task
@@ -243,6 +283,21 @@ def _post(*, url: str, body: bytes, headers: dict) -> int:
         return response.status_code
 
 
+def _not_sendable_because(endpoint: Endpoint) -> str:
+    """Why nothing may go to this endpoint any more ("" if it may): removed, its account
+    closed, or, for an every-account endpoint, its subscriber no longer allowed that."""
+    if endpoint.deleted_at is not None:
+        return "Endpoint removed."
+    if endpoint.account_id is not None:
+        return "" if endpoint.account.is_active else "The account is closed."
+    subscriber = endpoint.created_by
+    if subscriber is None or not subscriber.is_active:
+        return "The subscriber is no longer active."
+    if not subscriber.has_perm(ALL_ACCOUNTS_PERMISSION):
+        return "The subscriber no longer receives every account's events."
+    return ""
+
+
 def delivery_send(*, delivery_id: int, now: datetime | None = None) -> DeliveryResult:
     """Send one delivery once: claim it (committed), POST it signed, then record the
     attempt and mark it delivered / to retry / failed, conditional on still holding the
@@ -251,16 +306,17 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> DeliveryR
     token = locks.delivery_claim(delivery_id=delivery_id, now=now)
     if token is None:
         return DeliveryResult(delivery_id, "not_claimed")
-    delivery = Delivery.objects.select_related("endpoint").get(pk=delivery_id)
+    delivery = Delivery.objects.select_related("endpoint__account", "endpoint__created_by").get(
+        pk=delivery_id
+    )
     owned = Delivery.objects.filter(
         pk=delivery_id, status=DeliveryStatus.SENDING, claim_token=token
     )
     endpoint = delivery.endpoint
-    if endpoint.deleted_at is not None:
-        owned.update(
-            status=DeliveryStatus.CANCELLED, lease_until=None, last_error="Endpoint removed."
-        )
-        return DeliveryResult(delivery_id, "cancelled")
+    refused = _not_sendable_because(endpoint)
+    if refused:
+        owned.update(status=DeliveryStatus.CANCELLED, lease_until=None, last_error=refused)
+        return DeliveryResult(delivery_id, "cancelled", error=refused)
 
     body = delivery_body(delivery)
     timestamp = int(time.time())

@@ -1,23 +1,20 @@
-"""What the simulator watches every evening: backordered pairs alive past their window,
-free pairs while a backorder of the same SKU and warehouse waits, and every date given
-to a store that moved later (told before it passed, or not)."""
+"""What the simulator watches every evening: the evening job's snapshot of backordered
+pairs (alive past their window, free pairs beside them: the report's pair-days), and
+every date given to a store that moved later (told before it passed, or not)."""
 
 import datetime as dt
 import statistics
 from collections import Counter
 
-from django.db.models import Q, Sum
+from django.db.models import Q
 
-from backorders.promise_report import pairs_free_while_waiting, pairs_past_window
+from backorders.services import promise_day_record
 from orders.models import OrderLine
 
 
 class Observer:
     def __init__(self, world):
         self.world = world
-        self.pair_days_backordered = 0
-        self.pair_days_past_window = 0
-        self.pair_days_free_while_waiting = 0
         self.given: dict[int, dt.date] = {}  # line id -> the date the store was last given
         self.silent: set[tuple[int, dt.date]] = set()  # (line, date) passed untold
         self.slips_told_early = 0
@@ -33,10 +30,7 @@ class Observer:
         self.refusals[type(error).__name__] += 1
 
     def observe(self, today: dt.date):
-        waiting = OrderLine.objects.aggregate(pairs=Sum("backordered"))["pairs"]
-        self.pair_days_backordered += waiting or 0
-        self.pair_days_past_window += pairs_past_window(today=today)
-        self.pair_days_free_while_waiting += pairs_free_while_waiting()
+        promise_day_record(today=today)  # the evening job: the report's pair-days
         self._dates_watch(today)
 
     def _dates_watch(self, today: dt.date):
@@ -74,9 +68,6 @@ class Observer:
             "median_warning_days": float(statistics.median(self.warnings))
             if self.warnings
             else None,
-            "pair_days_backordered": self.pair_days_backordered,
-            "pair_days_past_window": self.pair_days_past_window,
-            "pair_days_free_while_waiting": self.pair_days_free_while_waiting,
             "orders_placed": self.orders,
             "orders_refused": sum(self.refusals.values()),
         }

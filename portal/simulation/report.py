@@ -25,10 +25,18 @@ assert {key for key, _ in SHARES} <= {key for key, _, _ in COLUMNS}
 
 
 def report_build(
-    *, scenario: str, seed: int, weeks: int, stores: int, season: dict, modes: dict[str, dict]
+    *,
+    scenario: str,
+    seed: int,
+    weeks: int,
+    stores: int,
+    percentile: int,
+    season: dict,
+    modes: dict[str, dict],
 ) -> dict:
     return {
         "scenario": scenario,
+        "percentile": percentile,
         "seed": seed,
         "weeks": weeks,
         "stores": stores,

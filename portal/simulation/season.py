@@ -27,10 +27,10 @@ from backorders.services import (
 from inventory.models import InboundRun, Replenishment, StockLevel
 from notifications.services import outbox_sweep
 from orders.exceptions import OrderInputError, OrderNotAllowed
-from orders.models import Order, OrderLine
+from orders.models import Invoice, Order, OrderLine
 from orders.services import LineRequest, order_place
 from orders.services.cart import cart_lines_add, cart_submit
-from orders.services.fulfilment import shipment_confirm
+from orders.services.fulfilment import payment_record, shipment_confirm
 from portal.simulation.observe import Observer
 from portal.simulation.world import (
     LEAD_DAYS,
@@ -105,6 +105,7 @@ class Season:
         self._at(traveller, today, 0)
         if business:
             self._ship(today)  # yesterday's allocations leave in the morning
+            self._pay(today)
         self._at(traveller, today, 60)
         for kind, run_id, payload in self.events.pop(today, []):
             getattr(self, f"_factory_{kind}")(today, run_id, payload)
@@ -313,8 +314,11 @@ class Season:
         by_order = defaultdict(list)
         for order_id, code, allocated in open_lines:
             by_order[order_id].append({"sku": code, "quantity": allocated})
-        orders = Order.objects.in_bulk(list(by_order))
+        # An order on credit hold waits for customer service; the warehouse skips it.
+        orders = Order.objects.shippable().in_bulk(list(by_order))
         for order_id, lines in by_order.items():
+            if order_id not in orders:
+                continue
             shipment_confirm(
                 order=orders[order_id],
                 carrier="UPS",
@@ -323,6 +327,12 @@ class Season:
                 user=self.world.integration,
                 shipped_at=timezone.now(),
             )
+
+    def _pay(self, today):
+        """The stores pay each invoice on its due date (one that did not would see its
+        next orders go on credit hold)."""
+        for invoice in Invoice.objects.unsettled().filter(due_on__lte=today).with_balance():
+            payment_record(invoice=invoice, amount=invoice.balance, received_on=today)
 
     def _count(self, today):
         """The weekly cycle count finds some SKUs short."""
@@ -367,13 +377,13 @@ def season_settings():
 
 
 def season_simulate(
-    *, seed: int, scenario, weeks: int, stores: int, calibrated: bool, progress=None
+    *, seed: int, scenario, weeks: int, stores: int, percentile: int, progress=None
 ) -> dict:
     """Build the world and run the season in the current database; the mode's figures."""
     from backorders.promise_report import promise_figures
     from portal.simulation.world import world_build
 
-    world = world_build(seed=seed, scenario=scenario, stores=stores, calibrated=calibrated)
+    world = world_build(seed=seed, scenario=scenario, stores=stores, percentile=percentile)
     season = Season(world, weeks=weeks, progress=progress)
     observer = season.run()
     figures = promise_figures(since=world.start, until=season.end).as_dict()

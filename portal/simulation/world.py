@@ -80,13 +80,14 @@ class World:
     weekly_demand: dict = field(default_factory=dict)  # sku id -> pairs a week, as planned
 
 
-def world_build(*, seed: int, scenario: Scenario, stores: int, calibrated: bool) -> World:
+def world_build(*, seed: int, scenario: Scenario, stores: int, percentile: int) -> World:
+    """`percentile`: the terms' promise slip percentile (0: naive promises)."""
     start = SEASON_START
     terms = CommercialTerms.objects.create(
         version=1,
         effective_from=dt.datetime(start.year - 1, 1, 1, tzinfo=dt.UTC),
         opening_order_minimum=Decimal("0.00"),
-        promise_slip_percentile=90 if calibrated else 0,
+        promise_slip_percentile=percentile,
         promise_default_buffer_days=7,
         note="Season simulator terms.",
     )

@@ -53,7 +53,12 @@ def _expected(line):
     if not line.expected_date:
         return '<span class="muted">not scheduled</span>'
     moved = line.communicated_date and line.expected_date > line.communicated_date
-    return _day(line.expected_date) + (' <span class="badge warn">moved</span>' if moved else "")
+    basis = line.expected_basis
+    return (
+        _day(line.expected_date)
+        + (' <span class="badge warn">moved</span>' if moved else "")
+        + (f'<br><span class="muted small">{escape(basis)}</span>' if basis else "")
+    )
 
 
 @register.simple_tag

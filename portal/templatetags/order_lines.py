@@ -35,6 +35,8 @@ def _row(detail, *, cancellable):
     expected = NOT_SET
     if detail.expected_date:
         expected = _dated(detail.expected_date)
+        if detail.basis:
+            expected += f'<br><span class="muted small">{escape(detail.basis)}</span>'
         if detail.runs:
             runs = ", ".join(escape(run) for run in detail.runs)
             expected += f'<br><span class="muted">run {runs}</span>'

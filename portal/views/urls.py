@@ -55,6 +55,7 @@ urlpatterns = [
     path("orders/", orders.order_list, name="order_list"),
     path("orders/<str:number>/", orders.order_detail, name="order_detail"),
     path("orders/<str:number>/cancel/", orders.order_cancel_view, name="order_cancel"),
+    path("orders/<str:number>/edit/", orders.order_edit_view, name="order_edit"),
     path("orders/<str:number>/reorder/", ordering.reorder, name="reorder"),
     path("backorders/", backorders.backorder_list, name="backorders"),
     path(

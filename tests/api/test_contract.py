@@ -260,6 +260,8 @@ def test_every_published_endpoint_is_routed():
         "orders/",
         "orders/<str:number>/",
         "orders/<str:number>/cancel/",
+        # Changing an open order (issue 20: "add lines to and reduce lines of an open order").
+        "orders/<str:number>/lines/",
         "backorders/<int:line_id>/decision/",
         "shipments/",
         "invoices/",

@@ -14,6 +14,7 @@ METHODS = ["get", "post", "put", "patch", "delete", "options", "head"]
 OTHER_ACCOUNT_IDS = {
     ("api:order-detail", "number"): lambda world: world.theirs.order.number,
     ("api:order-cancel", "number"): lambda world: world.theirs.order.number,
+    ("api:order-lines", "number"): lambda world: world.theirs.order.number,
     ("api:invoice-pdf", "number"): lambda world: world.theirs.invoice.number,
     ("api:credit-memo-pdf", "number"): lambda world: world.theirs.credit_memo.number,
     ("api:backorder-decision", "line_id"): lambda world: world.theirs.backordered_line.pk,

@@ -2,7 +2,9 @@
 part of it backordered against a run."""
 
 import datetime as dt
+import threading
 
+from django.db import connection
 from django.utils import timezone
 
 from inventory.models import InboundLine, StockLevel
@@ -71,3 +73,27 @@ def assert_counters():
 
 def order_of(line):
     return Order.objects.get(pk=line.order_id)
+
+
+def race(jobs):
+    """Start every job at once (a barrier), each in its own thread and connection;
+    returns {name: result or the exception it raised}."""
+    barrier = threading.Barrier(len(jobs))
+    outcome = {}
+
+    def run(name, job):
+        try:
+            barrier.wait(timeout=30)
+            outcome[name] = job()
+        except Exception as exc:  # noqa: BLE001 - asserted by the caller
+            outcome[name] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=item) for item in jobs.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert set(outcome) == set(jobs), outcome
+    return outcome

@@ -3,12 +3,12 @@
 import datetime as dt
 
 import pytest
-import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from backorders.models import PromiseDay
 from backorders.promise_report import live_figures, promise_figures, slips_told
-from backorders.services import eta_change
+from backorders.services import eta_change, promise_day_record
 from orders.services import LineRequest, order_place
 from orders.services.fulfilment import shipment_confirm
 from portal.roles import StaffRole
@@ -111,14 +111,21 @@ def test_customer_service_sees_the_page_and_other_staff_do_not(client):
     assert client.get(reverse("admin:backorders_promisereport_changelist")).status_code == 403
 
 
-def test_live_figures_report_the_pairs_past_window_today(account, buyer, warehouse):
+def test_live_figures_sum_the_evening_snapshots_of_the_last_90_days(account, buyer, warehouse):
+    # given a backorder that outlives its window by two evenings
     sku = SKUFactory()
     run = run_with(skus=[sku], warehouse=warehouse, eta_days=14)
     line = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=4)
+    first = line.window_end + dt.timedelta(days=1)
+    for offset in range(2):
+        promise_day_record(today=first + dt.timedelta(days=offset))
+    promise_day_record(today=first + dt.timedelta(days=1))  # run twice: the day is replaced
+    PromiseDay.objects.create(day=first - dt.timedelta(days=200), pairs_past_window=50)
 
-    day_after = line.window_end + dt.timedelta(days=1)
-    with time_machine.travel(timezone.make_aware(dt.datetime.combine(day_after, dt.time(12)))):
-        figures = live_figures(today=timezone.localdate())
+    # when
+    figures = live_figures(today=first + dt.timedelta(days=1))
 
-    assert figures["pairs_past_window"] == 4
-    assert figures["pairs_free_while_waiting"] == 0
+    # then pair-days, as the season simulator reports them: 4 pairs for 2 days
+    assert figures["pair_days_past_window"] == 8
+    assert figures["pair_days_free_while_waiting"] == 0
+    assert figures["pair_days_backordered"] == 8

@@ -2,10 +2,8 @@
 database serialises them in, the ledger holds and the oldest backorder is filled first."""
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection
 
 from backorders.services import ReceiveRequest, eta_change, run_receive
 from inventory.models import StockLevel
@@ -13,37 +11,13 @@ from orders.models import OrderLine
 from orders.selectors import line_expected_dates
 from orders.services import LineRequest, order_place
 from portal.invariants import invariant_violations
-from tests.backorders.helpers import backordered_line, run_with
+from tests.backorders.helpers import backordered_line, race, run_with
 from tests.conftest import concurrent
 from tests.factories import MembershipFactory, SKUFactory, StaffFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), concurrent]
 
 PLACERS = 4
-
-
-def _race(jobs):
-    """Start every job at once (a barrier), each in its own thread and connection;
-    returns {name: result or the exception it raised}."""
-    barrier = threading.Barrier(len(jobs))
-    outcome = {}
-
-    def run(name, job):
-        try:
-            barrier.wait(timeout=30)
-            outcome[name] = job()
-        except Exception as exc:  # noqa: BLE001 - asserted by the caller
-            outcome[name] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=item) for item in jobs.items()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert set(outcome) == set(jobs), outcome
-    return outcome
 
 
 def _assert_ledger_holds():
@@ -67,7 +41,7 @@ def test_a_receipt_racing_placements_fills_the_oldest_backorder_first(account, b
         for n, user in enumerate(buyers)
     }
     jobs["receive"] = lambda: run_receive(run=run, user=StaffFactory())
-    outcome = _race(jobs)
+    outcome = race(jobs)
     # then every call went through, and the oldest backorder was filled from the run
     errors = {name: result for name, result in outcome.items() if isinstance(result, Exception)}
     assert not errors, errors
@@ -94,7 +68,7 @@ def test_an_eta_change_racing_a_receipt_leaves_every_waiting_line_its_runs_date(
         for _ in range(4)
     ]
     # when part of the first run arrives while the second slips a week
-    outcome = _race(
+    outcome = race(
         {
             "receive": lambda: run_receive(
                 run=first, user=StaffFactory(), lines=[ReceiveRequest(sku.code, 5)]

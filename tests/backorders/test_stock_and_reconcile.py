@@ -43,6 +43,7 @@ def test_shortage_moves_the_newest_allocations_to_backorder_when_eligible(
             "quantity": 4,
             "outcome": "backordered",
             "expected_date": notice.context["lines"][0]["expected_date"],
+            "expected_basis": f"ETA {run.eta:%b} {run.eta.day}",  # what the date rests on
         }
     ]
     assert_split(new)

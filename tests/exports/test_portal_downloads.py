@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders.models import Invoice, InvoiceStatus, Order
-from orders.selectors import line_expected_dates
+from orders.selectors import line_promises
 from orders.services import LineRequest, order_place
 from orders.services.fulfilment import shipment_confirm
 from tests.exports.helpers import csv_rows, xlsx_rows
@@ -75,7 +75,9 @@ def test_a_backorders_expected_date_is_the_eta_tables(world, buyer_client):
     line = world.mine.backordered_line
     assert row[header.index("SKU")] == line.sku.code
     assert row[header.index("Backordered")] == str(line.backordered)
-    assert row[header.index("Expected")] == line_expected_dates(lines=[line])[line.pk].isoformat()
+    promise = line_promises(lines=[line])[line.pk]
+    assert row[header.index("Expected")] == promise.date.isoformat()
+    assert row[header.index("Expected because")] == promise.basis
 
 
 def test_the_pages_link_their_downloads_with_the_current_filters(world, buyer_client):

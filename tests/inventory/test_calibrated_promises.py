@@ -55,10 +55,19 @@ def test_a_factorys_record_is_arrival_against_the_eta_it_was_first_given(warehou
 
 
 def test_the_usual_slip_is_the_percentile_of_the_record():
-    record = FactoryRecord("F", tuple(range(1, 11)))  # 1..10 days late
-    assert record.usual_slip(90) == 9
-    assert record.usual_slip(100) == 10
-    assert record.usual_slip(10) == 1
+    record = FactoryRecord("F", tuple(range(1, 20)))  # 1..19 days late
+    assert record.usual_slip(90) == 18  # 18/(19+1): 90 in 100 future runs within it
+    assert record.usual_slip(50) == 10
+    assert record.usual_slip(100) == 19
+    assert record.usual_slip(5) == 1
+
+
+def test_a_short_record_promises_no_tighter_than_it_knows():
+    # given ten runs: the 9th smallest covers 9 in 11 future runs, not 9 in 10
+    record = FactoryRecord("F", tuple(range(1, 11)))
+    # then "p90" is the longest slip on record
+    assert record.usual_slip(90) == 10
+    assert record.usual_slip(5) == 1
 
 
 def test_a_backorder_date_adds_the_factorys_usual_slip(terms, warehouse):

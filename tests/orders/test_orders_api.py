@@ -104,8 +104,10 @@ def test_placing_ten_lines_over_the_api_is_a_fixed_number_of_queries(
     # token (2), account, buyer, ship-to, SKUs, terms, opening order; then in a transaction
     # (2 statements): key lock and lookup, stock read, order, number, lines, confirmation
     # (4), allocations, stock lock and update, the account's price list and the styles'
-    # pictures for the confirmation. The response is built from what was written.
-    with django_assert_max_num_queries(25):
+    # pictures for the confirmation, the account's webhook endpoints; the credit check
+    # (account lock, position, invoices past due). The response is built from what was
+    # written.
+    with django_assert_max_num_queries(29):
         response = buyer_api.post(URL, payload, format="json", HTTP_IDEMPOTENCY_KEY="ten")
     assert response.status_code == 201
     assert [line["allocated"] for line in response.json()["lines"]] == [2] * 10

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from inventory.models import Width
 from orders.models import BackorderPeg, MembershipRole
-from orders.selectors import line_expected_dates
+from orders.selectors import line_promises
 from orders.services.cart import cart_lines_set
 from tests.factories import (
     InboundLineFactory,
@@ -129,7 +129,8 @@ def test_order_lines_for_a_buyer(
 ):
     # given
     order, allocated, cancelled, backordered = order_with_every_kind_of_line
-    expected = line_expected_dates(lines=[backordered])[backordered.pk]
+    promise = line_promises(lines=[backordered])[backordered.pk]
+    expected = promise.date
 
     # when
     with django_assert_max_num_queries(11):  # 11: the runs' factory records (calibrated dates)
@@ -153,7 +154,8 @@ def test_order_lines_for_a_buyer(
     ) in html
     assert (
         f'<td class="num">6</td><td class="num">0</td><td class="num">0</td><td>—</td>'
-        f'<td>{expected:%b} {expected.day}, {expected.year}<br><span class="muted">run '
+        f"<td>{expected:%b} {expected.day}, {expected.year}"
+        f'<br><span class="muted small">{promise.basis}</span><br><span class="muted">run '
         "RUN-&lt;7&gt;</span></td>"
     ) in html
     assert html.count('<td class="num"></td></tr>') == 1  # the cancelled line: nothing open
@@ -232,7 +234,8 @@ def dashboard_rows_account(account, buyer, warehouse):
 def test_dashboard_rows_for_a_buyer(buyer_client, dashboard_rows_account):
     # given
     order, core, moved, unscheduled = dashboard_rows_account
-    expected = line_expected_dates(lines=[moved])[moved.pk]
+    promise = line_promises(lines=[moved])[moved.pk]
+    expected = promise.date
 
     # when
     html = tight(buyer_client.get(reverse("portal:dashboard")).text)
@@ -245,7 +248,8 @@ def test_dashboard_rows_for_a_buyer(buyer_client, dashboard_rows_account):
         '<td class="num">10</td><td><span class="badge">Open</span></td></tr>'
     ) in html
     assert (
-        f'<td>{expected:%b} {expected.day} <span class="badge warn">moved</span></td></tr>'
+        f'<td>{expected:%b} {expected.day} <span class="badge warn">moved</span>'
+        f'<br><span class="muted small">{promise.basis}</span></td></tr>'
     ) in html
     assert (
         f'<tr><td><a href="/orders/{unscheduled.order.number}/">{unscheduled.order.number}</a>'

@@ -28,7 +28,7 @@ def _no_broker(monkeypatch):
 def test_a_small_season_keeps_the_hard_goals(scenario, seed):
     # when
     figures = season_simulate(
-        seed=seed, scenario=SCENARIOS[scenario], weeks=WEEKS, stores=STORES, calibrated=True
+        seed=seed, scenario=SCENARIOS[scenario], weeks=WEEKS, stores=STORES, percentile=90
     )
     # then: pairs waited on backorder, so the goals were put to the test
     assert figures["pair_days_backordered"] > 0
@@ -39,13 +39,14 @@ def test_a_small_season_keeps_the_hard_goals(scenario, seed):
 
 def _season_report(tmp_path, name):
     figures = season_simulate(
-        seed=7, scenario=SCENARIOS["chaotic"], weeks=WEEKS, stores=STORES, calibrated=True
+        seed=7, scenario=SCENARIOS["chaotic"], weeks=WEEKS, stores=STORES, percentile=90
     )
     report = report_build(
         scenario="chaotic",
         seed=7,
         weeks=WEEKS,
         stores=STORES,
+        percentile=90,
         season={},
         modes={"calibrated": figures},
     )
@@ -78,7 +79,8 @@ def test_the_same_seed_gives_the_same_report(tmp_path):
     assert "Chart" in html
 
 
-def test_the_command_refuses_an_empty_season():
+@pytest.mark.parametrize("options", [{"weeks": 0}, {"percentile": 0}, {"percentile": 101}])
+def test_the_command_refuses_an_empty_season_or_a_percentile_out_of_range(options):
     with pytest.raises(SystemExit) as stopped:
-        call_command("simulate_season", weeks=0, verbosity=0)
+        call_command("simulate_season", verbosity=0, **options)
     assert stopped.value.code == 2

@@ -143,3 +143,24 @@ def test_the_webhooks_are_in_the_schema(client):
     body = schema["components"]["schemas"]["WebhookInRequest"]
     assert set(body["properties"]) == {"url", "events", "account"}
     assert "secret" in schema["components"]["schemas"]["WebhookCreated"]["properties"]
+
+
+def test_the_list_costs_the_same_queries_for_more_endpoints(
+    buyer_api, buyer, account, django_assert_max_num_queries
+):
+    from orders.webhooks.services import endpoint_subscribe
+
+    for _ in range(8):
+        endpoint_subscribe(user=buyer, url=URL, events=["order.placed"], account=account)
+    with django_assert_max_num_queries(6):
+        response = buyer_api.get("/api/v1/webhooks/")
+    assert len(response.json()["results"]) == 8
+
+
+def test_an_account_has_at_most_ten_endpoints(buyer_api):
+    for _ in range(10):
+        assert _subscribe(buyer_api).status_code == 201
+    response = _subscribe(buyer_api)
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["account"]
+    assert Endpoint.objects.count() == 10

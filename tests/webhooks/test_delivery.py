@@ -191,3 +191,32 @@ def test_the_sweep_runs_every_minute_from_beat(kicks, delivery):
     kicks.clear()
     assert webhook_sweep_task.run() == 1
     assert kicks == [delivery.pk]
+
+
+def test_an_every_account_endpoint_stops_when_its_subscriber_loses_the_right(
+    allow_private, receiver, account, kicks
+):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    erp = UserFactory()
+    erp.user_permissions.add(Permission.objects.get(codename="receive_all_accounts"))
+    endpoint_for(user=erp, url=receiver.url, account=None)
+    first, second = (
+        webhook_event_enqueue(event="order.placed", key=key, account=account, data={})[0]
+        for key in ("a", "b")
+    )
+    assert delivery_send(delivery_id=first).outcome == "delivered"
+    erp.user_permissions.clear()
+    result = delivery_send(delivery_id=second)
+    assert result.outcome == "cancelled"
+    assert "no longer" in result.error
+    assert len(receiver.requests) == 1
+
+
+def test_a_closed_accounts_endpoint_gets_nothing(receiver, account, delivery):
+    account.is_active = False
+    account.save(update_fields=["is_active"])
+    assert delivery_send(delivery_id=delivery.pk).outcome == "cancelled"
+    assert receiver.requests == []

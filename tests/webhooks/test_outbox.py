@@ -114,6 +114,21 @@ def test_an_endpoint_receives_only_what_it_subscribed_to(allow_private, account,
     assert len(webhook_event_enqueue(event="invoice.issued", key="k", account=account, data={}))
 
 
+def test_an_order_edit_is_order_changed_once_per_change(
+    endpoints, account, buyer, warehouse, kicks
+):
+    from orders.services.order_edits import order_edit
+
+    order = _place(account, buyer, stocked_sku(warehouse=warehouse, on_hand=50))
+    added = stocked_sku(warehouse=warehouse, on_hand=50)
+    for _ in range(2):  # a retry with the same key tells nothing twice
+        order_edit(order=order, user=buyer, add=[LineRequest(added.code, 6)], idempotency_key="e-1")
+    assert _sent_to("order.changed") == {"mine", "erp"}
+    assert Delivery.objects.filter(event="order.changed").count() == 2
+    payload = Delivery.objects.filter(event="order.changed").first().payload
+    assert {line["sku"] for line in payload["data"]["lines"]} >= {added.code}
+
+
 def test_cancelling_part_is_order_changed_all_of_it_order_cancelled(
     endpoints, account, buyer, warehouse, kicks
 ):
@@ -177,3 +192,68 @@ def test_an_eta_change_tells_moved_lines_and_asks_for_decisions(
     data = Delivery.objects.filter(event="backorder.decision_requested").first().payload["data"]
     assert data["lines"][0]["line"] == line.pk
     assert data["lines"][0]["deadline"]
+
+
+def test_the_sweep_cancelling_past_its_window_tells_the_order_once(
+    endpoints, account, buyer, warehouse, kicks, monkeypatch
+):
+    from backorders.services import backorder_sweep_all
+    from orders.models import OrderLine
+
+    monkeypatch.setattr("notifications.services.delivery_kick", lambda ids: 0)
+    sku = SKUFactory()
+    run = run_with(skus=[sku], warehouse=warehouse)
+    make_fill_in(account)
+    line = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=6)
+    OrderLine.objects.filter(pk=line.pk).update(window_end=today() - dt.timedelta(days=1))
+    backorder_sweep_all()
+    backorder_sweep_all()  # a second run the same day tells nothing more
+    assert _sent_to("order.cancelled") == {"mine", "erp"}
+    data = Delivery.objects.filter(event="order.cancelled").first().payload["data"]
+    assert data["order"] == line.order.number
+    assert (data["lines"][0]["cancelled"], data["lines"][0]["backordered"]) == (6, 0)
+    assert Delivery.objects.filter(event="order.cancelled").count() == 2
+
+
+def test_a_retailers_decision_to_cancel_is_an_order_change(
+    endpoints, account, buyer, warehouse, kicks, monkeypatch
+):
+    from backorders.services import backorder_decide
+
+    monkeypatch.setattr("notifications.services.delivery_kick", lambda ids: 0)
+    sku = SKUFactory()
+    run = run_with(skus=[sku], warehouse=warehouse)
+    make_fill_in(account)
+    kept = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=6)
+    backorder_decide(line=kept, action="keep", user=buyer)
+    assert not Delivery.objects.filter(event__startswith="order.c").exists()
+    backorder_decide(line=kept, action="cancel", user=buyer)
+    assert _sent_to("order.cancelled") == {"mine", "erp"}
+
+
+def test_no_endpoint_listening_costs_one_query(
+    account, buyer, warehouse, django_assert_num_queries
+):
+    from orders.webhooks.services import orders_changed_enqueue
+
+    sku = stocked_sku(warehouse=warehouse, on_hand=50)
+    order = _place(account, buyer, sku)
+    with django_assert_num_queries(1):
+        assert orders_changed_enqueue(order_ids=[order.pk], cause="test") == []
+
+
+def test_a_stock_shortage_that_moves_an_orders_pairs_is_an_order_change(
+    endpoints, account, buyer, warehouse, kicks, monkeypatch
+):
+    from backorders.services.stock import StockCountRequest, stock_sync
+
+    monkeypatch.setattr("notifications.services.delivery_kick", lambda ids: 0)
+    sku = stocked_sku(warehouse=warehouse, on_hand=6)
+    order = _place(account, buyer, sku, quantity=6)
+    stock_sync(counts=[StockCountRequest(sku.code, 2)], user=StaffFactory())
+    assert _sent_to("order.changed") | _sent_to("order.cancelled") == {"mine", "erp"}
+    data = Delivery.objects.exclude(event="order.placed").first().payload["data"]
+    assert data["order"] == order.number
+    line = data["lines"][0]
+    assert line["allocated"] == 2
+    assert line["backordered"] + line["cancelled"] == 4

@@ -22,7 +22,7 @@ from portal.simulation.world import SEASON_START
 PROGRESS_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| day {n_fmt} of {total_fmt}"
 
 
-def mode_season(*, mode, scenario, seed, weeks, stores, position, quiet) -> dict:
+def mode_season(*, mode, scenario, seed, weeks, stores, percentile, position, quiet) -> dict:
     """One promise mode's season, in a database of its own."""
     with (
         throwaway_database(label=mode),
@@ -39,7 +39,7 @@ def mode_season(*, mode, scenario, seed, weeks, stores, position, quiet) -> dict
             scenario=SCENARIOS[scenario],
             weeks=weeks,
             stores=stores,
-            calibrated=mode == "calibrated",
+            percentile=percentile if mode == "calibrated" else 0,
             progress=progress,
         )
 
@@ -54,10 +54,19 @@ class Command(BaseCommand):
         parser.add_argument("--promise", choices=("naive", "calibrated", "both"), default="both")
         parser.add_argument("--out", type=Path, default=Path("var/season"))
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--percentile",
+            type=int,
+            default=90,
+            help="The calibrated terms' promise slip percentile (default 90, as the terms).",
+        )
 
-    def handle(self, *args, weeks, stores, scenario, promise, out, seed, **options):
+    def handle(self, *args, weeks, stores, scenario, promise, out, seed, percentile, **options):
         if weeks < 1 or stores < 1:
             self.stderr.write("--weeks and --stores must be at least 1.")
+            raise SystemExit(2)
+        if not 1 <= percentile <= 100:
+            self.stderr.write("--percentile must be from 1 to 100.")
             raise SystemExit(2)
         # A stopped run still drops its database (the context managers' exits run).
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -68,6 +77,7 @@ class Command(BaseCommand):
             "seed": seed,
             "weeks": weeks,
             "stores": stores,
+            "percentile": percentile,
             "quiet": options["verbosity"] == 0,
         }
         if len(runs) == 1:
@@ -87,7 +97,13 @@ class Command(BaseCommand):
             "end": (SEASON_START + dt.timedelta(days=weeks * 7 - 1)).isoformat(),
         }
         report = report_build(
-            scenario=scenario, seed=seed, weeks=weeks, stores=stores, season=season, modes=modes
+            scenario=scenario,
+            seed=seed,
+            weeks=weeks,
+            stores=stores,
+            percentile=percentile,
+            season=season,
+            modes=modes,
         )
         json_path, html_path = report_write(report=report, out=out)
         self.stdout.write(comparison_text(report))
