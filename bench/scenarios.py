@@ -83,11 +83,11 @@ def prepare(*, database):
     _, key = AuthToken.objects.create(user=user)
     _, placement_key = AuthToken.objects.create(user=placing.user)
 
-    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.backends.cached_db import SessionStore
 
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session[SESSION_ACCOUNT_KEY] = account.pk
     session.save()
@@ -129,9 +129,12 @@ def prepare(*, database):
     order = Order.objects.filter(account=account).order_by("-pk").first()
     pages = [
         ("catalogue_api", "/api/v1/skus/?page=3", "api"),
+        ("catalogue_page", reverse("portal:catalogue") + "?page=2", "html"),
         ("style_grid_page", reverse("portal:style_detail", args=[style.number]), "html"),
         ("dashboard_page", reverse("portal:dashboard"), "html"),
         ("order_detail_page", reverse("portal:order_detail", args=[order.number]), "html"),
+        ("backorders_page", reverse("portal:backorders"), "html"),
+        ("invoices_page", reverse("portal:invoice_list"), "html"),
     ]
     counts = {
         "skus": SKU.objects.count(),
@@ -184,14 +187,21 @@ def queries_per_request(path, fixture, kind):
     return len(executed)
 
 
+def placements(fixture):
+    """(name, SKU codes, lines per order, pairs per line) of each placement measured."""
+    return (
+        ("placement_random", fixture.sku_codes, 10, 1),
+        ("placement_random_1", fixture.sku_codes, 1, 6),  # a fill-in: 6 pairs at least
+        ("placement_hot", [fixture.hot_sku_code], 1, 6),
+    )
+
+
 def placement(fixture, *, duration, runs, wrk):
-    """Orders over the API from 16 clients: 10 random SKUs each, and 1 line of a hot SKU."""
+    """Orders over the API from 16 clients: 10 random SKUs each, 1 random SKU each, and 1
+    line of a hot SKU."""
     token = fixture.placement_token
     results = {}
-    for name, codes, lines, quantity in (
-        ("placement_random", fixture.sku_codes, 10, 1),
-        ("placement_hot", [fixture.hot_sku_code], 1, 6),
-    ):
+    for name, codes, lines, quantity in placements(fixture):
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
             handle.write("\n".join(codes))
         measured = wrk(
