@@ -3,6 +3,7 @@ pgbench-style reserve-stock baseline, and (optionally) batch jobs and PDFs in-pr
 Prints one JSON object. Run by bench/run.py, which compares scales and writes the report.
 
 Usage: python bench/measure.py --database portal_bench_x1 [--duration 10] [--runs 3] [--jobs]
+    [--only pages,placement,jobs,documents]
 """
 
 import argparse
@@ -23,6 +24,7 @@ BENCH = ROOT / "bench"
 PORT = 8765
 BASE_URL = f"http://127.0.0.1:{PORT}"
 CONNECTIONS = 16
+PARTS = ("pages", "placement", "jobs", "documents")
 
 
 def log(message):
@@ -162,7 +164,13 @@ def main():
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--jobs", action="store_true", help="also batch jobs and PDFs")
+    parser.add_argument(
+        "--only",
+        default=",".join(PARTS),
+        help="comma-separated parts to measure besides the baselines: " + ", ".join(PARTS),
+    )
     args = parser.parse_args()
+    only = set(args.only.split(","))
 
     database_url = f"postgres://postgres@127.0.0.1:5432/{args.database}"
     os.environ.update(
@@ -199,16 +207,41 @@ def main():
         results["bare_drf"] = wrk(
             "/bench/bare-drf/", duration=args.duration, runs=args.runs, headers=fixture.api_headers
         )
-        for name, path, kind in fixture.pages:
+        for name, path, kind in fixture.pages if "pages" in only else ():
             log(f"page {name}")
             headers = fixture.api_headers if kind == "api" else fixture.session_headers
             results[name] = wrk(path, duration=args.duration, runs=args.runs, headers=headers)
             results[name]["queries"] = scenarios.queries_per_request(path, fixture, kind)
-        log("placement")
-        results.update(
-            scenarios.placement(fixture, duration=args.duration, runs=args.runs, wrk=wrk)
-        )
+        if "placement" in only:
+            log("placement")
+            results.update(
+                scenarios.placement(fixture, duration=args.duration, runs=args.runs, wrk=wrk)
+            )
+    if "placement" in only:
+        results.update(_reserve_baselines(fixture, args))
+    from bench.explain import explain_pages
+
+    if "pages" in only and "placement" in only:
+        results["explain"] = explain_pages(fixture, database=args.database)
+    if args.jobs and "jobs" in only:
+        log("batch jobs")
+        jobs = scenarios.jobs(database=args.database, runs=args.runs)
+        results["explain"] = results.get("explain", []) + jobs.pop("explain")
+        results.update(jobs)
+    if args.jobs and "documents" in only:
+        log("documents")
+        with Server(server_env):
+            results.update(
+                scenarios.documents(fixture, duration=args.duration, runs=args.runs, wrk=wrk)
+            )
+    print(json.dumps(results, indent=2, default=str))
+
+
+def _reserve_baselines(fixture, args) -> dict:
+    """pgbench's reserve-stock TPS (random levels, one hot level), and the invariant audit
+    after the placements."""
     log("reserve-stock baseline")
+    results = {}
     results["reserve_random"] = pgbench_reserve(
         database=args.database,
         min_id=fixture.level_min_id,
@@ -223,20 +256,10 @@ def main():
         duration=args.duration,
         runs=args.runs,
     )
-    results["audit"] = scenarios.invariant_audit()
-    from bench.explain import explain_pages
+    from bench import scenarios
 
-    results["explain"] = explain_pages(fixture, database=args.database)
-    if args.jobs:
-        log("batch jobs and documents")
-        jobs = scenarios.jobs(database=args.database, runs=args.runs)
-        results["explain"] += jobs.pop("explain")
-        results.update(jobs)
-        with Server(server_env):
-            results.update(
-                scenarios.documents(fixture, duration=args.duration, runs=args.runs, wrk=wrk)
-            )
-    print(json.dumps(results, indent=2, default=str))
+    results["audit"] = scenarios.invariant_audit()
+    return results
 
 
 if __name__ == "__main__":

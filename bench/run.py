@@ -3,6 +3,11 @@ gunicorn, and write bench/results.json and bench/RESULTS.md with every figure ne
 baseline measured in the same run, as a ratio, and each target met or not.
 
 Usage: python bench/run.py [--scale 100] [--duration 10] [--runs 3] [--reseed 1 --reseed 100]
+    [--only pages,placement,jobs,documents,season] [--scale-only]
+
+--only measures the baselines and the parts named; --scale-only skips the 1x database
+(with --scale 1: only 1x). A partial run prints its targets and writes
+bench/results-partial.json, never the committed results.
 """
 
 import argparse
@@ -80,7 +85,10 @@ def ensure_database(name, scale, *, reseed=False):
     vacuum.close()
 
 
-def measure(name, *, duration, runs, jobs):
+PARTS = ("pages", "placement", "jobs", "documents", "season")
+
+
+def measure(name, *, duration, runs, jobs, only):
     command = [
         PYTHON,
         str(ROOT / "bench/measure.py"),
@@ -93,6 +101,7 @@ def measure(name, *, duration, runs, jobs):
     ]
     if jobs:
         command.append("--jobs")
+    command += ["--only", ",".join(only) or "none"]
     output = subprocess.run(
         command, cwd=ROOT, capture_output=False, stdout=subprocess.PIPE, text=True, check=True
     ).stdout
@@ -120,13 +129,44 @@ def ratio(numerator, denominator):
     return round(numerator / denominator, 3) if denominator else None
 
 
+PAGES = (
+    "catalogue_page",
+    "style_grid_page",
+    "dashboard_page",
+    "order_detail_page",
+    "backorders_page",
+    "invoices_page",
+)
+# (scenario, lines per order, most bare DRF requests one order may cost)
+PLACEMENT_GOALS = (
+    ("placement_random", 10, 5),
+    ("placement_random_1", 1, 3),
+    ("placement_hot", 1, 3),
+)
+
+
+# The placement SKUs' stock is topped up with SQL (bench/scenarios.py prepare), not through
+# the ledger, so their waiting backorders are not filled first: these audit checks count
+# that, not anything placement did.
+TOP_UP_BREAKS = (
+    "ats_above_holdback_while_backorder_waits",
+    "younger_order_filled_while_older_waits",
+)
+
+
+def rps(data, name):
+    return data[name]["rps"]["median"] if name in data else None
+
+
 def evaluate(results, scale):
-    """Each target from the performance issue as (name, measured ratio, target, met)."""
-    big, small = results[f"x{scale}"], results["x1"]
+    """Each target from the performance issues as (name, measured ratio, target, met);
+    a part not measured in this run (--only) is left out."""
     rows = []
 
     def target(name, value, goal, higher_is_better=True):
-        met = value is not None and (value >= goal if higher_is_better else value <= goal)
+        if value is None:
+            return
+        met = value >= goal if higher_is_better else value <= goal
         rows.append(
             {
                 "target": name,
@@ -136,75 +176,93 @@ def evaluate(results, scale):
             }
         )
 
-    for label, data in ((f"{scale}x", big), ("1x", small)):
-        bare_drf, bare_django = data["bare_drf"], data["bare_django"]
+    scales = [(f"{scale}x", results[f"x{scale}"])] if f"x{scale}" in results else []
+    if scale != 1 and "x1" in results:
+        scales.append(("1x", results["x1"]))
+    for label, data in scales:
+        frame = rps(data, "signed_in_frame")
         target(
-            f"[{label}] catalogue API req/s / bare DRF req/s",
-            ratio(data["catalogue_api"]["rps"]["median"], bare_drf["rps"]["median"]),
-            0.35,
+            f"[{label}] signed-in frame req/s / bare Django req/s",
+            ratio(frame, rps(data, "bare_django")),
+            0.3,
         )
-        target(
-            f"[{label}] catalogue API p95 / bare DRF p95",
-            ratio(data["catalogue_api"]["p95_ms"]["median"], bare_drf["p95_ms"]["median"]),
-            3,
-            False,
-        )
-        for page in ("style_grid_page", "dashboard_page", "order_detail_page"):
+        for page in PAGES:
+            if page in data:
+                target(
+                    f"[{label}] {page} req/s / signed-in frame req/s",
+                    ratio(rps(data, page), frame),
+                    0.5,
+                )
+        if "catalogue_api" in data:
             target(
-                f"[{label}] {page} req/s / bare Django req/s",
-                ratio(data[page]["rps"]["median"], bare_django["rps"]["median"]),
-                0.25,
+                f"[{label}] catalogue API req/s / bare DRF req/s",
+                ratio(rps(data, "catalogue_api"), rps(data, "bare_drf")),
+                0.5,
             )
-        target(
-            f"[{label}] placement lines/s (random SKUs) / reserve-stock TPS (random)",
-            ratio(
-                data["placement_random"]["lines_per_s"]["median"],
-                data["reserve_random"]["tps"]["median"],
-            ),
-            0.5,
-        )
-        target(
-            f"[{label}] placement lines/s (hot SKU) / reserve-stock TPS (hot)",
-            ratio(
-                data["placement_hot"]["lines_per_s"]["median"], data["reserve_hot"]["tps"]["median"]
-            ),
-            0.5,
-        )
-        target(
-            f"[{label}] oversold stock levels after placement (count)",
-            sum(data["audit"].values()),
-            0,
-            False,
-        )
-    for name in ("catalogue_api", "style_grid_page", "dashboard_page", "order_detail_page"):
-        target(
-            f"cost per request {scale}x / 1x: {name} (1x req/s / {scale}x req/s)",
-            ratio(small[name]["rps"]["median"], big[name]["rps"]["median"]),
-            1.5,
-            False,
-        )
-    target(
-        f"cost per line {scale}x / 1x: placement (1x lines/s / {scale}x lines/s)",
-        ratio(
-            small["placement_random"]["lines_per_s"]["median"],
-            big["placement_random"]["lines_per_s"]["median"],
-        ),
-        1.5,
-        False,
-    )
+        for name, lines, most in PLACEMENT_GOALS:
+            if name in data:
+                target(
+                    f"[{label}] {name} ({lines} line{'s' if lines > 1 else ''}): "
+                    "bare DRF requests per order (bare DRF req/s / orders/s)",
+                    ratio(rps(data, "bare_drf"), rps(data, name)),
+                    most,
+                    False,
+                )
+        if "audit" in data:
+            target(
+                f"[{label}] invariant violations after placement (count; fair-fill checks "
+                "aside: the stock top-up bypasses the ledger)",
+                sum(n for check, n in data["audit"].items() if check not in TOP_UP_BREAKS),
+                0,
+                False,
+            )
+        if "oscar" in data:
+            target(
+                f"[{label}] placement lines/s (10 random lines) / django-oscar's lines/s",
+                ratio(
+                    data["placement_random"]["lines_per_s"]["median"], data["oscar"]["lines_per_s"]
+                ),
+                3,
+            )
+            target(
+                f"[{label}] django-oscar oversold stock records (count)",
+                data["oscar"]["oversold"],
+                0,
+                False,
+            )
+    big, small = results.get(f"x{scale}", {}), results.get("x1", {})
+    if scale != 1:
+        for name in ("catalogue_api", *PAGES):
+            if name in big and name in small:
+                target(
+                    f"cost per request {scale}x / 1x: {name} (1x req/s / {scale}x req/s)",
+                    ratio(rps(small, name), rps(big, name)),
+                    1.5,
+                    False,
+                )
+        if "placement_random" in big and "placement_random" in small:
+            target(
+                f"cost per line {scale}x / 1x: placement (1x lines/s / {scale}x lines/s)",
+                ratio(
+                    small["placement_random"]["lines_per_s"]["median"],
+                    big["placement_random"]["lines_per_s"]["median"],
+                ),
+                1.5,
+                False,
+            )
     for job in ("sweep", "eta_change"):
         if job in big:
             target(
                 f"{job} rows/s / raw SQL rows/s",
                 ratio(big[job]["rows_per_s"], big[job]["raw_rows_per_s"]),
-                0.2,
+                0.3,
             )
     if "pdf" in big:
         pdf = big["pdf"]
         target(
             "invoice PDF 1 page render time / bare WeasyPrint time",
             ratio(pdf["invoice_1_page"]["median_s"], pdf["bare_weasyprint_1_page"]["median_s"]),
-            1.0,
+            1.5,
             False,
         )
         target(
@@ -215,7 +273,7 @@ def evaluate(results, scale):
         )
         target(
             "issued invoice PDF download req/s / bare Django req/s",
-            ratio(big["pdf_download"]["rps"]["median"], big["bare_django"]["rps"]["median"]),
+            ratio(rps(big, "pdf_download"), rps(big, "bare_django")),
             0.5,
         )
     if "season" in results:
@@ -243,7 +301,9 @@ def markdown(results, rows, scale):
     for row in rows:
         met = "yes" if row["met"] else "**no**"
         lines.append(f"| {row['target']} | {row['ratio']} | {row['goal']} | {met} |")
-    for label in (f"x{scale}", "x1"):
+    for label in dict.fromkeys((f"x{scale}", "x1")):
+        if label not in results:
+            continue
         data = results[label]
         lines += [
             "",
@@ -259,11 +319,8 @@ def markdown(results, rows, scale):
             "signed_in_frame",
             "bare_drf",
             "catalogue_api",
-            "style_grid_page",
-            "dashboard_page",
-            "order_detail_page",
-            "placement_random",
-            "placement_hot",
+            *PAGES,
+            *(name for name, _, _ in PLACEMENT_GOALS),
             "pdf_download",
         ):
             if name in data:
@@ -273,38 +330,21 @@ def markdown(results, rows, scale):
                     f"{row['p50_ms']['median']} | {row['p95_ms']['median']} | "
                     f"{row.get('queries', '')} | {row['non_2xx']} |"
                 )
-        for name in ("placement_random", "placement_hot"):
-            lines.append(f"\n{name}: {data[name]['lines_per_s']['median']} lines/s")
+        for name, _, _ in PLACEMENT_GOALS:
+            if name in data:
+                lines.append(f"\n{name}: {data[name]['lines_per_s']['median']} lines/s")
+        if "oscar" in data:
+            lines.append(
+                f"\ndjango-oscar placement (10 random lines): `{json.dumps(data['oscar'])}`"
+            )
         for name in ("reserve_random", "reserve_hot"):
-            lines.append(
-                f"\n{name} (pgbench): {data[name]['tps']['median']} TPS, "
-                f"spread {data[name]['tps']['spread_pct']}%"
-            )
-        if "signed_in_frame" in data:
-            frame = data["signed_in_frame"]["rps"]["median"]
-            bare = data["bare_django"]["rps"]["median"]
-            lines.append(
-                f"\nDiagnostic (not a target): the signed-in frame (session, user, current "
-                f"account, base.html, no content) runs at {ratio(frame, bare)}x the bare "
-                "Django view; against the frame, "
-                + ", ".join(
-                    f"{page} {ratio(data[page]['rps']['median'], frame)}x"
-                    for page in ("style_grid_page", "dashboard_page", "order_detail_page")
+            if name in data:
+                lines.append(
+                    f"\n{name} (pgbench): {data[name]['tps']['median']} TPS, "
+                    f"spread {data[name]['tps']['spread_pct']}%"
                 )
-                + "."
-            )
-        drf = data["bare_drf"]["rps"]["median"]
-        orders = data["placement_random"]["rps"]["median"]
-        hot_ceiling = ratio(drf, data["reserve_hot"]["tps"]["median"])
-        lines.append(
-            "\nDiagnostic (not a target): a bare DRF view, which places nothing, answers "
-            f"{hot_ceiling}x the hot-SKU reserve TPS (one line per order there): "
-            + ("no API order can reach" if hot_ceiling < 0.5 else "the ceiling for")
-            + " the 0.5x hot-SKU goal; on random SKUs a 10-line order may cost at most "
-            f"{ratio(10 * drf, 0.5 * data['reserve_random']['tps']['median'])} bare DRF "
-            f"requests to meet it, and costs {ratio(drf, orders)}."
-        )
-        lines.append(f"\nInvariant audit after the run: {data['audit']}")
+        if "audit" in data:
+            lines.append(f"\nInvariant audit after the run: {data['audit']}")
         for job in ("sweep", "eta_change", "pdf"):
             if job in data:
                 lines.append(f"\n{job}: `{json.dumps(data[job])}`")
@@ -327,26 +367,41 @@ def main():
         metavar="SCALE",
         help="seed this scale's database again (after seed_demo changed); repeatable",
     )
+    parser.add_argument("--only", default=",".join(PARTS), help=", ".join(PARTS))
+    parser.add_argument("--scale-only", action="store_true", help="skip the 1x database")
     args = parser.parse_args()
+    only = args.only.split(",")
+    partial = args.scale_only or set(only) != set(PARTS)
 
     results = {
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "scale": args.scale,
     }
-    for scale in (1, args.scale):
+    for scale in sorted({args.scale} if args.scale_only else {1, args.scale}):
         name = f"portal_bench_x{scale}"
         ensure_database(name, scale, reseed=scale in args.reseed)
         log(f"measuring {name}")
         results[f"x{scale}"] = measure(
-            name, duration=args.duration, runs=args.runs, jobs=scale == args.scale
+            name,
+            duration=args.duration,
+            runs=args.runs,
+            jobs=scale == args.scale,
+            only=[part for part in only if part != "season"],
         )
-    log("measuring a full turbulent season (simulate_season)")
-    results["season"] = season_measure()
+    if "season" in only:
+        log("measuring a full turbulent season (simulate_season)")
+        results["season"] = season_measure()
     rows = evaluate(results, args.scale)
     results["targets"] = rows
-    (ROOT / "bench/results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
-    (ROOT / "bench/RESULTS.md").write_text(markdown(results, rows, args.scale))
-    log("wrote bench/results.json and bench/RESULTS.md")
+    if partial:
+        (ROOT / "bench/results-partial.json").write_text(
+            json.dumps(results, indent=2, default=str) + "\n"
+        )
+        log("partial run: wrote bench/results-partial.json")
+    else:
+        (ROOT / "bench/results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+        (ROOT / "bench/RESULTS.md").write_text(markdown(results, rows, args.scale))
+        log("wrote bench/results.json and bench/RESULTS.md")
     for row in rows:
         log(f"{'ok  ' if row['met'] else 'MISS'} {row['target']}: {row['ratio']} ({row['goal']})")
 

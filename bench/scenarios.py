@@ -19,6 +19,7 @@ from orders.models import Account, Membership, Order, OrderLine
 from portal.middleware import SESSION_ACCOUNT_KEY
 
 SAMPLE_SKUS = 5000
+PLACING_ACCOUNTS = 16
 TOP_UP = 1_000_000
 
 
@@ -38,6 +39,7 @@ class Fixture:
     media_root: str = ""
     placement_account: object = None
     placement_token: str = ""
+    placement_buyers: list = field(default_factory=list)  # (token, account number)
     extra: dict = field(default_factory=dict)
 
 
@@ -67,27 +69,37 @@ def prepare(*, database):
         )
         .select_related("user", "account")
         .order_by("account_id", "user_id")
-        .distinct()[:50]
+        .distinct()[: PLACING_ACCOUNTS * 4]
     )
-    placing = memberships[0]
+    # Orders are placed by the buyers of PLACING_ACCOUNTS accounts (many stores at once);
+    # pages are measured on another account, none of whose people places any.
+    placing_memberships = list(
+        {m.account_id: m for m in reversed(memberships[: PLACING_ACCOUNTS * 3])}.values()
+    )[:PLACING_ACCOUNTS]
+    placing = placing_memberships[0]
     placing_users = set(
-        Membership.objects.filter(account=placing.account).values_list("user_id", flat=True)
+        Membership.objects.filter(
+            account__in=[m.account_id for m in placing_memberships]
+        ).values_list("user_id", flat=True)
     )
     # Nobody on the placement account, or the page user's feed fills with confirmations.
     membership = next(
         m
         for m in memberships
-        if m.account_id != placing.account_id and m.user_id not in placing_users
+        if m.account_id not in {p.account_id for p in placing_memberships}
+        and m.user_id not in placing_users
     )
     user, account = membership.user, membership.account
     _, key = AuthToken.objects.create(user=user)
-    _, placement_key = AuthToken.objects.create(user=placing.user)
+    placement_buyers = [
+        (AuthToken.objects.create(user=m.user)[1], m.account.number) for m in placing_memberships
+    ]
 
-    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.backends.cached_db import SessionStore
 
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session[SESSION_ACCOUNT_KEY] = account.pk
     session.save()
@@ -129,9 +141,12 @@ def prepare(*, database):
     order = Order.objects.filter(account=account).order_by("-pk").first()
     pages = [
         ("catalogue_api", "/api/v1/skus/?page=3", "api"),
+        ("catalogue_page", reverse("portal:catalogue") + "?page=2", "html"),
         ("style_grid_page", reverse("portal:style_detail", args=[style.number]), "html"),
         ("dashboard_page", reverse("portal:dashboard"), "html"),
         ("order_detail_page", reverse("portal:order_detail", args=[order.number]), "html"),
+        ("backorders_page", reverse("portal:backorders"), "html"),
+        ("invoices_page", reverse("portal:invoice_list"), "html"),
     ]
     counts = {
         "skus": SKU.objects.count(),
@@ -154,7 +169,8 @@ def prepare(*, database):
         hot_level_id=hot_level.pk,
         media_root=media_root,
         placement_account=placing.account,
-        placement_token=placement_key,
+        placement_token=placement_buyers[0][0],
+        placement_buyers=placement_buyers,
     )
 
 
@@ -184,14 +200,22 @@ def queries_per_request(path, fixture, kind):
     return len(executed)
 
 
-def placement(fixture, *, duration, runs, wrk):
-    """Orders over the API from 16 clients: 10 random SKUs each, and 1 line of a hot SKU."""
-    token = fixture.placement_token
-    results = {}
-    for name, codes, lines, quantity in (
+def placements(fixture):
+    """(name, SKU codes, lines per order, pairs per line) of each placement measured."""
+    return (
         ("placement_random", fixture.sku_codes, 10, 1),
+        ("placement_random_1", fixture.sku_codes, 1, 6),  # a fill-in: 6 pairs at least
         ("placement_hot", [fixture.hot_sku_code], 1, 6),
-    ):
+    )
+
+
+def placement(fixture, *, duration, runs, wrk):
+    """Orders over the API from 16 clients: 10 random SKUs each, 1 random SKU each, and 1
+    line of a hot SKU."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as buyers:
+        buyers.write("\n".join(f"{token} {account}" for token, account in fixture.placement_buyers))
+    results = {}
+    for name, codes, lines, quantity in placements(fixture):
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
             handle.write("\n".join(codes))
         measured = wrk(
@@ -200,8 +224,7 @@ def placement(fixture, *, duration, runs, wrk):
             runs=runs,
             script="place.lua",
             env={
-                "TOKEN": token,
-                "ACCOUNT": fixture.placement_account.number,
+                "BUYERS_FILE": buyers.name,
                 "SKU_FILE": handle.name,
                 "LINES": str(lines),
                 "QUANTITY": str(quantity),

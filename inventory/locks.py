@@ -47,16 +47,6 @@ def inbound_run_lock(*, reference=None, run_id=None):
     return queryset.filter(reference=reference).first()
 
 
-def inbound_lines_lock_by_ids(*, ids) -> list[int]:
-    """Lock these inbound lines (pk order) before one statement updates them all."""
-    return list(
-        InboundLine.objects.select_for_update()
-        .filter(pk__in=set(ids))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-
-
 def inbound_lines_lock(*, run_id):
     return list(
         InboundLine.objects.select_for_update(of=("self",))
@@ -86,13 +76,16 @@ def stock_level_lock_by_id(*, stock_level_id):
     )
 
 
-def stock_levels_lock_by_ids(*, ids) -> list[int]:
-    """Lock these stock levels (pk order) before one statement updates them all."""
-    return list(
-        StockLevel.objects.select_for_update()
-        .filter(pk__in=set(ids))
-        .order_by("pk")
-        .values_list("pk", flat=True)
+def rows_lock_cte(*, model) -> str:
+    """`, locked AS (...)`: a common table expression that locks, in pk order, the rows of
+    `model` (a stock level, an inbound line) whose ids the statement's `taken` table
+    lists, for one statement to lock and then move many counters (the statement must
+    join `locked`). Empty on SQLite, which serialises writers."""
+    if connection.vendor != "postgresql":
+        return ""
+    return (
+        f", locked AS (SELECT id FROM {model._meta.db_table} "
+        "WHERE id IN (SELECT taken_id FROM taken) ORDER BY id FOR UPDATE)"
     )
 
 

@@ -20,6 +20,7 @@ when it is changed (with "change")::
      "lines": [{"sku": "WLK-BLK-085M", "description": "Walker, Black, 8.5 M",
                 "quantity": 12, "allocated": 8, "backordered": 4,
                 "promised_date": "2026-04-02",   # date the brand committed to
+                "line_id": 4711,                 # optional: completed at rendering
                 "expected_date": "2026-04-02"}], # optional; "" or null if in stock
      "subtotal": "720.00",                                       # optional
      "freight": "0.00", "total": "720.00",
@@ -27,6 +28,10 @@ when it is changed (with "change")::
      "credit_hold": [{"reason": "...", "release": "..."}],      # optional: held, and why
      "change": {"added": [{"line": 7, "sku": "...", "quantity": 6}],  # optional: a change
                 "reduced": [{"line": 3, "sku": "...", "quantity": 2}]}}
+
+  Placement stores the lines as placed, with their ids; the expected dates and pictures
+  are added when the message is rendered, by the worker that delivers it (orders
+  registers the completer: context_completer_register), not in the order's transaction.
 
 ETA_MOVED ("eta_moved"): ONE message per person per ETA change, listing every affected
 line of their account (key e.g. f"eta:{eta_change.pk}:{account.pk}"; a buyer asked
@@ -145,6 +150,7 @@ DIGEST ("digest") is written by the daily digest job, never by callers: its item
 are the held messages that point at it.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import models
@@ -249,6 +255,23 @@ SPECS: dict[str, KindSpec] = {
 
 def spec_for(kind: str) -> KindSpec:
     return SPECS[kind]
+
+
+# What a kind's stored context leaves to delivery time: the app that owns the event
+# registers a function adding it (reads the event's transaction need not make). The
+# outbox stays a leaf: it calls what was registered and imports nothing of the caller.
+_COMPLETERS: dict[str, Callable[[dict], dict]] = {}
+
+
+def context_completer_register(kind: str, completer: Callable[[dict], dict]) -> None:
+    _COMPLETERS[MessageKind(kind)] = completer
+
+
+def context_complete(kind: str, context: dict) -> dict:
+    """The context a message is rendered from: as stored, with what its kind's
+    registered completer adds at delivery time."""
+    completer = _COMPLETERS.get(kind)
+    return completer(context) if completer else context
 
 
 def configurable_kinds() -> list[MessageKind]:

@@ -19,7 +19,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.safestring import mark_safe
 
-from notifications.kinds import MessageKind
+from notifications.kinds import MessageKind, context_complete
 
 BRAND_NAME = "Trailwise Wholesale"
 SUBJECT_MAX = 200
@@ -111,7 +111,7 @@ def render_body(
 ) -> tuple[str, str]:
     """(text, html) for one kind. ``fragment`` renders without the email frame, for
     the digest."""
-    ctx = {**base_context(recipient_name=recipient_name), **context}
+    ctx = {**base_context(recipient_name=recipient_name), **context_complete(kind, context)}
     ctx["kind_label"] = MessageKind(kind).label
     text = _render_text(
         f"notifications/{kind}.txt", {**ctx, "layout": TEXT_FRAGMENT if fragment else TEXT_LAYOUT}

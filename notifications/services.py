@@ -139,6 +139,7 @@ def message_enqueue(
     recipients: Iterable,
     context: dict,
     subject_hint: str = "",
+    new_event: bool = False,
 ) -> list[Message]:
     """Write one outbox row per recipient, keyed f"{key}:{user.pk}", in the caller's
     transaction, and kick delivery after it commits.
@@ -151,14 +152,20 @@ def message_enqueue(
     template. Returns the rows for these keys (new or already there), ordered by
     recipient. Whether the broker is up or not never affects the caller: the kick
     gives up within about two seconds and the periodic sweep delivers instead.
+    ``new_event``: the key names an event this transaction created (an order's pk), so
+    no row can have it yet; the rows are written without the conflict check and its
+    re-read.
     """
     return messages_enqueue(
         kind=kind,
         messages=[OutgoingMessage(key, recipients, context, subject_hint)],
+        new_event=new_event,
     )
 
 
-def messages_enqueue(*, kind: str, messages: Iterable[OutgoingMessage]) -> list[Message]:
+def messages_enqueue(
+    *, kind: str, messages: Iterable[OutgoingMessage], new_event: bool = False
+) -> list[Message]:
     """message_enqueue for many events' messages of one kind at once (an ETA change's
     message to each account, the sweep's): every message is checked first, then one
     insert, one re-read and one kick after commit for all of them, with the same
@@ -183,11 +190,11 @@ def messages_enqueue(*, kind: str, messages: Iterable[OutgoingMessage]) -> list[
             rows.append(_Row(row_key, user, context, subject))
     if not rows:
         return []
-    return _messages_write(kind=kind, rows=rows)
+    return _messages_write(kind=kind, rows=rows, new_event=new_event)
 
 
 @transaction.atomic(savepoint=False)
-def _messages_write(*, kind, rows: list[_Row]) -> list[Message]:
+def _messages_write(*, kind, rows: list[_Row], new_event: bool) -> list[Message]:
     """The write half of messages_enqueue: part of the caller's transaction. Checks
     that could fail happen before, so a bad call never poisons the caller's
     transaction."""
@@ -198,7 +205,7 @@ def _messages_write(*, kind, rows: list[_Row]) -> list[Message]:
         )
     }
     now = timezone.now()
-    Message.objects.bulk_create(
+    written = Message.objects.bulk_create(
         [
             Message(
                 key=row.key,
@@ -213,14 +220,17 @@ def _messages_write(*, kind, rows: list[_Row]) -> list[Message]:
             )
             for row in rows
         ],
-        ignore_conflicts=True,
+        ignore_conflicts=not new_event,
     )
-    position = {row.key: index for index, row in enumerate(rows)}
-    # The contexts were just written (or are the event's, written before): not read back.
-    messages = sorted(
-        Message.objects.filter(key__in=position).defer("context"),
-        key=lambda message: position[message.key],
-    )
+    if new_event:
+        messages = written
+    else:
+        position = {row.key: index for index, row in enumerate(rows)}
+        # The contexts were just written (or are the event's, written before): not read back.
+        messages = sorted(
+            Message.objects.filter(key__in=position).defer("context"),
+            key=lambda message: position[message.key],
+        )
     # Only rows this transaction wrote can still be pending-and-unkicked; an older
     # pending row has its own kick or the sweep.
     to_kick = tuple(

@@ -3,19 +3,18 @@ buyer's desk or a store meeting: each style in each colour with its picture, the
 account's wholesale price, MSRP, and every size with pairs available now and the next
 ETA (from the ETA table's one selector).
 
-The PDF (WeasyPrint) is rendered by a worker (orders.tasks.line_sheet_render_task) the
-first time a sheet with these contents is asked for, and stored under a fingerprint of
-what it shows; the same contents are served again, and changed ones (a price, a count,
-an ETA) get a new file. Pictures are read from storage (never fetched over the network).
-The XLSX, one row per SKU, is written on the request, in constant memory."""
+The PDF (WeasyPrint) is rendered by a worker (orders.tasks.line_sheet_render_task) when
+asked for, and stored; a sheet made in the last FRESH minutes is served as it is (it
+says when it was made), so counts that move while a large sheet renders never keep a
+buyer waiting for the next one. Pictures are read from storage (never fetched over the
+network). The XLSX, one row per SKU, is written on the request, in constant memory."""
 
 import datetime as dt
-import hashlib
-import json
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.text import slugify
@@ -35,8 +34,13 @@ from orders.exports import cell, xlsx_response
 from orders.models import Account
 from orders.pricing import account_price_list, account_prices
 
-MAX_SKUS = 5000  # a sheet past this is cut short, and says so: narrow it by category
-RENDER_PENDING_SECONDS = 120
+# A sheet past this is cut short, and says so (narrow it by category): the demo's whole
+# catalogue, 2,900 SKUs in 219 colour blocks, renders in about a minute on a busy core.
+MAX_SKUS = 3000
+FRESH = dt.timedelta(minutes=15)
+# A render queued for a sheet is not queued again while it may still run (the task's
+# hard limit), nor once it is stored and fresh.
+RENDER_PENDING_SECONDS = 330
 
 
 class LineSheetCategoryUnknown(LookupError):
@@ -85,8 +89,18 @@ class LineSheet:
 
     @property
     def file_stem(self) -> str:
-        scope = slugify(self.category) or "all"
-        return f"line-sheet-{self.account.number}-{scope}-{self.as_of:%Y%m%d}"
+        return line_sheet_stem(account=self.account, category=self.category, on=self.as_of)
+
+
+def line_sheet_stem(*, account: Account, category: str, on: dt.date) -> str:
+    """What a sheet's files are called, before the time each was made."""
+    return f"line-sheet-{account.number}-{slugify(category) or 'all'}-{on:%Y%m%d}"
+
+
+def line_sheet_category_check(*, category: str) -> None:
+    """Raises LineSheetCategoryUnknown unless an active style is in `category` ("": all)."""
+    if category and not SKU.objects.filter(active=True, style__category=category).exists():
+        raise LineSheetCategoryUnknown(category)
 
 
 def line_sheet_for(*, account: Account, category: str = "") -> LineSheet:
@@ -164,21 +178,21 @@ def _thumbnails(*, style_ids) -> dict[tuple[int, str], tuple[str, str]]:
     return first
 
 
-def line_sheet_fingerprint(sheet: LineSheet) -> str:
-    """sha256 of everything the PDF shows but the time it was made."""
-    shown = {
-        "account": [sheet.account.pk, sheet.account.number, sheet.account.name],
-        "category": sheet.category,
-        "price_list": sheet.price_list,
-        "as_of": sheet.as_of,
-        "rows": [asdict(row) for row in sheet.rows],
-        "cut_short": sheet.cut_short,
+def line_sheet_stored(*, account: Account, category: str) -> str | None:
+    """The newest stored PDF of this sheet made in the last FRESH minutes, if any."""
+    directory = f"{LINE_SHEETS_DIR}/{account.number}"
+    if not default_storage.exists(directory):
+        return None
+    stem = line_sheet_stem(account=account, category=category, on=timezone.localdate())
+    _, names = default_storage.listdir(directory)
+    since = timezone.now() - FRESH
+    made = {
+        name: default_storage.get_modified_time(f"{directory}/{name}")
+        for name in names
+        if name.startswith(f"{stem}-") and name.endswith(".pdf")
     }
-    return hashlib.sha256(json.dumps(shown, default=str).encode()).hexdigest()
-
-
-def line_sheet_file_name(*, sheet: LineSheet, fingerprint: str) -> str:
-    return f"{LINE_SHEETS_DIR}/{sheet.account.number}/{sheet.file_stem}-{fingerprint[:16]}.pdf"
+    fresh = [name for name, when in made.items() if when >= since]
+    return f"{directory}/{max(fresh, key=made.__getitem__)}" if fresh else None
 
 
 class StorageFetcher(URLFetcher):
@@ -198,34 +212,40 @@ def line_sheet_pdf(*, sheet: LineSheet) -> bytes:
     return pdf_from_template("pdf/line_sheet.html", context, url_fetcher=StorageFetcher())
 
 
-def line_sheet_render_queue(*, account_id: int, category: str, fingerprint: str) -> bool:
-    """Queue the render of a sheet not stored yet, once per fingerprint for a while
-    (a buyer's page polling shares one render)."""
+def _pending_key(*, account_id: int, category: str) -> str:
+    return f"line-sheet-render:{account_id}:{slugify(category) or 'all'}"
+
+
+def line_sheet_render_queue(*, account_id: int, category: str) -> bool:
+    """Queue the render of an account's sheet, once while one may be running (a buyer's
+    page polling shares one render)."""
     from orders.tasks import line_sheet_render_task
 
     return queue_once(
-        f"line-sheet-render:{fingerprint}",
+        _pending_key(account_id=account_id, category=category),
         seconds=RENDER_PENDING_SECONDS,
         task=line_sheet_render_task,
-        args=(account_id, category, fingerprint),
+        args=(account_id, category),
     )
 
 
-def line_sheet_render(*, account_id: int, category: str, fingerprint: str) -> str:
-    """Render a sheet and store it under its file name, once. Returns the stored name, or
-    "" when there is nothing to do: the account is gone, the sheet changed since it was
-    asked for (the next request asks for the new one), or it is stored already."""
+def line_sheet_render(*, account_id: int, category: str) -> str:
+    """Render the sheet as it is now and store it. Returns the stored name, or "" when
+    there is nothing to do: the account or the category is gone, or a fresh sheet is
+    stored already (a second delivery of the task)."""
     account = Account.objects.filter(pk=account_id).first()
-    if account is None:
+    if account is None or line_sheet_stored(account=account, category=category):
         return ""
     try:
         sheet = line_sheet_for(account=account, category=category)
     except LineSheetCategoryUnknown:
         return ""
-    if line_sheet_fingerprint(sheet) != fingerprint:
-        return ""
-    name = line_sheet_file_name(sheet=sheet, fingerprint=fingerprint)
-    return store_once(name, lambda: line_sheet_pdf(sheet=sheet))
+    made = timezone.localtime()
+    name = f"{LINE_SHEETS_DIR}/{account.number}/{sheet.file_stem}-{made:%H%M%S%f}.pdf"
+    stored = store_once(name, lambda: line_sheet_pdf(sheet=sheet))
+    # Stored: a later request past FRESH may queue the next one at once.
+    cache.delete(_pending_key(account_id=account_id, category=category))
+    return stored
 
 
 XLSX_HEADER = [

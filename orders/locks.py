@@ -6,6 +6,7 @@ The run-ETA advisory locks (inventory.locks.run_etas_share_lock, run_eta_lock) c
 before all of them."""
 
 import hashlib
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Q
@@ -26,16 +27,41 @@ def order_lines_lock(*, line_ids=None, order_id=None):
     return list(queryset.order_by("pk"))
 
 
-def idempotency_key_try_lock(*, account_id, key) -> bool:
-    """Take a transaction-scoped lock on (account, key); False if another request holds it.
-    SQLite serialises writers already, so there it is always taken."""
+@dataclass(frozen=True)
+class PlacementStart:
+    key_taken: bool  # False: another request holds this idempotency key
+    existing_id: int | None  # the order an earlier request placed with the key
+    order_id: int | None  # the new order's pk, drawn from its sequence (PostgreSQL)
+
+
+def placement_start(*, account_id, key) -> PlacementStart:
+    """A placement's first statement, one round trip: the transaction-scoped lock on
+    (account, key), the order already placed with the key, and the new order's pk (so
+    its number is written with it). The lookup reads the statement's snapshot, taken
+    before the lock: an order committed in between is caught by the unique key
+    constraint, which order_place answers with that order. SQLite (it serialises
+    writers already): the lookup alone, and no pk."""
+    existing = Order.objects.filter(account_id=account_id, idempotency_key=key).values("pk")
     if connection.vendor != "postgresql":
-        return True
-    digest = hashlib.blake2b(f"{account_id}:{key}".encode(), digest_size=8).digest()
-    lock_id = int.from_bytes(digest, "big", signed=True)
+        found = existing.first() if key else None
+        return PlacementStart(True, found["pk"] if found else None, None)
+    sequence = f"pg_get_serial_sequence('{Order._meta.db_table}', 'id')"
+    if not key:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT nextval({sequence})")
+            return PlacementStart(True, None, cursor.fetchone()[0])
+    lookup, params = existing.order_by()[:1].query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [lock_id])
-        return cursor.fetchone()[0]
+        cursor.execute(
+            f"SELECT pg_try_advisory_xact_lock(%s), ({lookup}), nextval({sequence})",
+            [_key_lock_id(account_id, key), *params],
+        )
+        return PlacementStart(*cursor.fetchone())
+
+
+def _key_lock_id(account_id, key) -> int:
+    digest = hashlib.blake2b(f"{account_id}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def account_credit_lock(*, account_id) -> None:

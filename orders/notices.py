@@ -10,13 +10,17 @@ from django.urls import reverse
 from inventory.selectors import pictures_by_style, pictures_of
 from notifications.kinds import MessageKind
 from notifications.services import message_enqueue
-from orders.models import Membership
+from orders.models import Membership, OrderLine
 from orders.selectors import line_promises
 
 
-def account_recipients(*, account, extra=()):
-    """Everyone at the account, plus anyone else involved (e.g. the rep who placed it)."""
-    users = [m.user for m in Membership.objects.filter(account=account).select_related("user")]
+def account_recipients(*, account, extra=(), members=None):
+    """Everyone at the account (`members`: its users, when the caller has read them),
+    plus anyone else involved (e.g. the rep who placed it)."""
+    if members is None:
+        memberships = Membership.objects.filter(account=account).select_related("user")
+        members = [membership.user for membership in memberships]
+    users = list(members)
     users.extend(user for user in extra if user is not None and user not in users)
     return [user for user in users if user.is_active]
 
@@ -33,12 +37,13 @@ def _picture(pictures, color) -> dict:
     return {"picture": urljoin(settings.SITE_URL, picture.thumb), "picture_alt": picture.alt}
 
 
-def order_confirmation_enqueue(*, order, lines, change=None):
-    """The order confirmation; after a change (an OrderEdit) the same message, saying
-    what changed, under the change's own key."""
-    # Only backordered pairs wait for a run (invariant: a line's pegs add up to them).
-    promises = line_promises(lines=[line for line in lines if line.backordered])
-    pictures = pictures_by_style(style_ids={line.sku.style_id for line in lines})
+def order_confirmation_enqueue(*, order, lines, recipients=None, change=None) -> None:
+    """The confirmation's outbox row, written in the event's transaction from what it
+    holds in memory: each line's split as placed, with its id (`recipients`: the
+    account's people, when the caller has read them). Pictures and expected dates are
+    added when the message is rendered (order_confirmation_complete), after the commit,
+    by the worker that delivers it. After a change (an OrderEdit) the same message,
+    saying what changed, under the change's own key."""
     context = {
         "account_name": order.account.name,
         "order_number": order.number,
@@ -46,6 +51,7 @@ def order_confirmation_enqueue(*, order, lines, change=None):
         "placed_by": order.placed_by.get_full_name() if order.placed_by else "",
         "lines": [
             {
+                "line_id": line.pk,
                 "sku": line.sku.code,
                 "description": f"{line.sku.style.name} {line.sku.color} {line.sku.size_label} "
                 f"{line.sku.get_width_display()}",
@@ -55,9 +61,6 @@ def order_confirmation_enqueue(*, order, lines, change=None):
                 "cancelled": line.cancelled,
                 "cancel_reason": line.cancel_reason,
                 "promised_date": _iso(line.promised_date),
-                "expected_date": _iso(promises[line.pk].date) if line.pk in promises else None,
-                "expected_basis": promises[line.pk].basis if line.pk in promises else "",
-                **_picture(pictures.get(line.sku.style_id), line.sku.color),
             }
             for line in lines
         ],
@@ -75,9 +78,38 @@ def order_confirmation_enqueue(*, order, lines, change=None):
     message_enqueue(
         kind=MessageKind.ORDER_CONFIRMATION,
         key=f"order-change:{change.pk}" if change else f"order-confirmation:{order.pk}",
-        recipients=account_recipients(account=order.account, extra=[order.placed_by]),
+        recipients=recipients
+        if recipients is not None
+        else account_recipients(account=order.account, extra=[order.placed_by]),
         context=context,
+        new_event=True,
     )
+
+
+def order_confirmation_complete(context: dict) -> dict:
+    """A stored confirmation with each line's expected date and what it rests on (from
+    the ETA table, through its pegs, as of rendering) and picture: read by the delivering
+    worker, not in the order's transaction."""
+    ids = [line["line_id"] for line in context.get("lines", []) if line.get("line_id")]
+    if not ids:
+        return context
+    placed = {line.pk: line for line in OrderLine.objects.filter(pk__in=ids).select_related("sku")}
+    # Only backordered pairs wait for a run (invariant: a line's pegs add up to them).
+    promises = line_promises(lines=[line for line in placed.values() if line.backordered])
+    pictures = pictures_by_style(style_ids={line.sku.style_id for line in placed.values()})
+    completed = []
+    for entry in context["lines"]:
+        line = placed.get(entry.get("line_id"))
+        if line is not None:
+            promise = promises.get(line.pk)
+            entry = {
+                **entry,
+                "expected_date": _iso(promise.date) if promise else None,
+                "expected_basis": promise.basis if promise else "",
+                **_picture(pictures.get(line.sku.style_id), line.sku.color),
+            }
+        completed.append(entry)
+    return {**context, "lines": completed}
 
 
 def backorders_filled_enqueue(*, lines, filled, key: str, ship_date, run_reference="") -> None:

@@ -70,9 +70,15 @@ def freight_quote(*, account: Account, terms: CommercialTerms, subtotal: Decimal
     return FreightQuote(money(terms.flat_freight), threshold, money(threshold - subtotal))
 
 
+def placed_orders(*, account):
+    """The orders that make an account's next one a fill-in (cancelled ones don't count);
+    `account` may be an OuterRef."""
+    return Order.objects.filter(account=account).exclude(status=OrderStatus.CANCELLED)
+
+
 def is_opening_order(*, account: Account) -> bool:
-    """An account's first real order (cancelled ones don't count)."""
-    return not Order.objects.filter(account=account).exclude(status=OrderStatus.CANCELLED).exists()
+    """An account's first real order."""
+    return not placed_orders(account=account).exists()
 
 
 def minimum_errors(

@@ -75,12 +75,15 @@ def account_for_user(*, user, account_id) -> Account | None:
     return accounts_visible_to(user=user).filter(pk=account_id).first()
 
 
-def user_can_order(*, user, account: Account) -> bool:
-    """Buyers order for their account; a rep orders for the accounts assigned to them."""
+def user_can_order(*, user, account: Account, members=None) -> bool:
+    """Buyers order for their account; a rep orders for the accounts assigned to them.
+    `members`: the account's memberships, when the caller has read them."""
     if not user.is_authenticated or not user.is_active or not account.is_active:
         return False
     if user.is_sales_rep and account.rep_id == user.pk:
         return True
+    if members is not None:
+        return any(m.user_id == user.pk and m.role == MembershipRole.BUYER for m in members)
     return Membership.objects.filter(user=user, account=account, role=MembershipRole.BUYER).exists()
 
 

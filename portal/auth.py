@@ -4,6 +4,9 @@ import unicodedata
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+
+from portal.frame_cache import access_cached
 
 
 def login_name_normalize(raw) -> str:
@@ -35,3 +38,12 @@ def lockout_username(request, credentials=None) -> str | None:
     key = stored or name.casefold()
     request._lockout_username = (name, key)
     return key
+
+
+class CachedModelBackend(ModelBackend):
+    """Django's model backend, with the session's user read from the shared cache under
+    the access version (portal.frame_cache): a save of the user (a password, a
+    deactivation, sessions ended) raises it, so the next request reads the row again."""
+
+    def get_user(self, user_id):
+        return access_cached(f"user:{user_id}", lambda: ModelBackend.get_user(self, user_id))

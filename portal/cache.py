@@ -42,6 +42,11 @@ class SharedRedisCache(RedisCache):
         self._fallback = LocMemCache(f"redis-fallback:{server}", params)
         self._down_until = 0.0
 
+    def is_shared(self) -> bool:
+        """Whether this process reaches Redis now (not its own fallback): what every
+        process must see alike, such as the access version, is kept only then."""
+        return time.monotonic() >= self._down_until
+
 
 def _shared_or_local(name):
     def method(self, *args, **kwargs):

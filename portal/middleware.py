@@ -5,6 +5,7 @@ from django.utils.functional import SimpleLazyObject
 
 from orders.models import Membership, MembershipRole
 from orders.selectors import accounts_visible_to
+from portal.frame_cache import access_cached
 
 SESSION_ACCOUNT_KEY = "current_account_id"
 
@@ -28,8 +29,15 @@ class AccountMenu:
         buyer = Membership.objects.filter(
             user=user, account=OuterRef("pk"), role=MembershipRole.BUYER
         )
-        return list(
-            accounts_visible_to(user=user).annotate(user_is_buyer=Exists(buyer)).order_by("name")
+        # Kept in the shared cache under the access version (any membership, account or
+        # user write raises it), so this query runs once per user between such writes.
+        return access_cached(
+            f"accounts:{user.pk}",
+            lambda: list(
+                accounts_visible_to(user=user)
+                .annotate(user_is_buyer=Exists(buyer))
+                .order_by("name")
+            ),
         )
 
     @cached_property

@@ -4,6 +4,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from portal.frame_cache import access_version_bump
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -72,6 +74,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         """End every session of this user, on every device."""
         User.objects.filter(pk=self.pk).update(session_generation=F("session_generation") + 1)
         self.refresh_from_db(fields=["session_generation"])
+        access_version_bump()  # an update() sends no signal: the cached user must go
 
     def get_full_name(self):
         return self.full_name or self.email

@@ -175,7 +175,7 @@ def decision_requests_create(*, lines, run, change, old_dates, new_dates, today)
             quantity=line.backordered,
             old_date=old_dates[line.pk],
             new_date=new_dates[line.pk],
-            deadline=today + dt.timedelta(days=line.order.terms.decision_deadline_days),
+            deadline=decision_deadline(line=line, today=today),
             alternatives=alternatives_offer(
                 skus=offers[line.pk], terms=line.order.terms, today=today
             ),
@@ -184,6 +184,16 @@ def decision_requests_create(*, lines, run, change, old_dates, new_dates, today)
     ]
     DecisionRequest.objects.bulk_create(requests)
     return requests
+
+
+def decision_deadline(*, line, today) -> dt.date:
+    """The terms' days to answer, but no later than the line's window end: a line is
+    never kept past its window without a yes (unanswered, the account's default applies
+    the day after)."""
+    deadline = today + dt.timedelta(days=line.order.terms.decision_deadline_days)
+    if line.window_end is not None:
+        deadline = min(deadline, max(line.window_end, today))
+    return deadline
 
 
 # --- Cancelled runs ---------------------------------------------------------------

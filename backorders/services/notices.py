@@ -83,11 +83,13 @@ def eta_change_notify(*, change, told, asked, old_dates, new_dates, bases) -> in
         )
     messages_enqueue(kind=MessageKind.ETA_MOVED, messages=told_messages)
     messages_enqueue(kind=MessageKind.DECISION_REQUEST, messages=decision_messages)
-    _eta_change_webhooks(change=change, accounts=accounts, moved=moved, questions=questions)
+    _eta_change_webhooks(
+        change=change, accounts=accounts, moved=moved, questions=questions, bases=bases
+    )
     return len(accounts)
 
 
-def _eta_change_webhooks(*, change, accounts, moved, questions):
+def _eta_change_webhooks(*, change, accounts, moved, questions, bases):
     """One backorder.eta_changed per account with lines whose date moved inside their
     window, one backorder.decision_requested per account with lines asked about."""
     base = {
@@ -109,7 +111,10 @@ def _eta_change_webhooks(*, change, accounts, moved, questions):
             )
         if questions.get(account_id):
             lines = [
-                {"line": request.line_id, **_asked_line(request)}
+                {
+                    "line": request.line_id,
+                    **_asked_line(request, basis=bases.get(request.line_id, "")),
+                }
                 for request in questions[account_id]
             ]
             events.append(

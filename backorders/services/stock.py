@@ -35,6 +35,7 @@ from orders.rules import current_terms
 from orders.selectors import line_promises
 from orders.services.ordering import orders_totals_refresh
 from orders.services.stock_alerts import stock_alerts_kick
+from orders.webhooks.services import orders_changed_enqueue
 
 MAX_COUNTS = 10_000
 
@@ -170,6 +171,7 @@ def stock_sync(*, counts: list[StockCountRequest], user, today: dt.date | None =
     orders_totals_refresh(order_ids=changed_orders)
     if outcomes:
         _shortage_notify(outcomes=outcomes, first=result.shortages[0])
+        orders_changed_enqueue(order_ids=changed_orders, cause=f"shortage:{result.shortages[0].pk}")
     _filled_notify(outcome.filled, today=today)
     if result.changed:
         # A count upwards may bring sizes back: buyers waiting for them hear now.

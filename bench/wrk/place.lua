@@ -1,13 +1,18 @@
 dofile(os.getenv("REPORT_LUA"))
 -- Order placement over the API: each request is a new order (unique Idempotency-Key) of
--- LINES random SKUs from SKU_FILE, QUANTITY pairs each. Environment: TOKEN, SKU_FILE,
--- ACCOUNT, LINES, QUANTITY.
+-- LINES random SKUs from SKU_FILE, QUANTITY pairs each, for a buyer and account picked at
+-- random from BUYERS_FILE (lines "token account": many stores order at once, as in real
+-- use; one account's placements queue on its credit check). Environment: BUYERS_FILE,
+-- SKU_FILE, LINES, QUANTITY.
 local skus = {}
 for line in io.lines(os.getenv("SKU_FILE")) do skus[#skus + 1] = line end
 local lines_per_order = tonumber(os.getenv("LINES") or "10")
 local quantity = tonumber(os.getenv("QUANTITY") or "1")
-local token = os.getenv("TOKEN")
-local account = os.getenv("ACCOUNT")
+local buyers = {}
+for line in io.lines(os.getenv("BUYERS_FILE")) do
+  local token, account = line:match("^(%S+) (%S+)$")
+  buyers[#buyers + 1] = {token = token, account = account}
+end
 local counter = 0
 thread_tag = ""  -- global: set per thread by setup()
 
@@ -36,8 +41,9 @@ request = function()
       body_lines[#body_lines + 1] = string.format('{"sku": "%s", "quantity": %d}', sku, quantity)
     end
   end
-  -- No ACCOUNT: the buyer's only account (a nil here would send the string "nil": a 400).
-  local account_part = account and string.format('"account": "%s", ', account) or ""
+  local buyer = buyers[math.random(1, #buyers)]
+  local token, account = buyer.token, buyer.account
+  local account_part = string.format('"account": "%s", ', account)
   local body = string.format(
     '{%s"po_number": "BENCH-%s-%d", "backorders": "allow", "lines": [%s]}',
     account_part, thread_tag, counter, table.concat(body_lines, ", "))

@@ -15,19 +15,19 @@ from inventory.sql import values_table
 
 @transaction.atomic(savepoint=False)
 def stock_allocate_many(*, takes: Sequence[tuple[StockLevel, int]]) -> None:
-    """Allocate (level, pairs) for many stock levels, each level once, in two statements
-    whatever their number: the levels are locked in pk order, then one conditional UPDATE
-    moves every counter. The levels may have been read without a lock: a level that no
-    longer has the pairs above its holdback raises InsufficientStock."""
+    """Allocate (level, pairs) for many stock levels, each level once, in one statement
+    whatever their number: it locks the levels in pk order, then moves every counter
+    with one conditional UPDATE. The levels may have been read without a lock: a level
+    that no longer has the pairs above its holdback raises InsufficientStock."""
     takes = [(level, take) for level, take in takes if take]
     if not takes:
         return
-    locks.stock_levels_lock_by_ids(ids=[level.pk for level, _ in takes])
     short = _counters_update(
         model=StockLevel,
         assignment="allocated = target.allocated + taken.quantity",
         condition="target.on_hand >= target.allocated + target.holdback + taken.quantity",
         quantities={level.pk: take for level, take in takes},
+        lock=True,
     )
     for level, take in takes:
         if level.pk in short:
@@ -80,8 +80,8 @@ def stock_on_hand_set(*, stock_level_id: int, on_hand: int) -> bool:
 
 @transaction.atomic(savepoint=False)
 def inbound_promise_many(*, quantities: dict[int, int]) -> None:
-    """Promise pairs of many inbound lines ({inbound line id: pairs}) in two statements:
-    the rows are locked in pk order, then one conditional UPDATE promises them all.
+    """Promise pairs of many inbound lines ({inbound line id: pairs}) in one statement:
+    it locks the rows in pk order, then one conditional UPDATE promises them all.
     Raises InboundOverPromised if any line cannot take its pairs."""
     short = _inbound_promised_update(
         quantities=quantities,
@@ -124,14 +124,17 @@ def inbound_promise(*, inbound_line_id: int, quantity: int) -> None:
 
 
 def _inbound_promised_update(*, quantities, assignment, condition) -> tuple[int, int] | None:
-    """Lock these inbound lines in pk order and move their promised counts in one UPDATE;
-    (line id, pairs) of the first line (by pk) the condition refused, or None."""
+    """Lock these inbound lines in pk order and move their promised counts, in one
+    statement; (line id, pairs) of the first line (by pk) the condition refused, or None."""
     quantities = _positive(quantities)
     if not quantities:
         return None
-    locks.inbound_lines_lock_by_ids(ids=quantities)
     short = _counters_update(
-        model=InboundLine, assignment=assignment, condition=condition, quantities=quantities
+        model=InboundLine,
+        assignment=assignment,
+        condition=condition,
+        quantities=quantities,
+        lock=True,
     )
     return min(((pk, quantities[pk]) for pk in short), default=None)
 
@@ -140,17 +143,24 @@ def _positive(quantities) -> dict[int, int]:
     return {int(pk): int(quantity) for pk, quantity in quantities.items() if quantity}
 
 
-def _counters_update(*, model, assignment: str, condition: str, quantities: dict) -> set:
+def _counters_update(
+    *, model, assignment: str, condition: str, quantities: dict, lock: bool = False
+) -> set:
     """One conditional UPDATE of many rows of `model` ({pk: quantity}), locked by the
-    caller: `assignment` and `condition` are SQL about `target` (the row) and
-    `taken.quantity` (its quantity). Returns the pks the condition refused."""
+    caller, or with `lock` by the statement itself, in pk order before any is written:
+    `assignment` and `condition` are SQL about `target` (the row) and `taken.quantity`
+    (its quantity). Returns the pks the condition refused."""
     if not quantities:
         return set()
     taken, params = values_table("taken", ["taken_id", "quantity"], sorted(quantities.items()))
+    locked = locks.rows_lock_cte(model=model) if lock else ""
+    source = "taken JOIN locked ON locked.id = taken.taken_id" if locked else "taken"
+    # Qualified only where `locked` makes a bare id ambiguous: SQLite refuses the alias.
+    returning = "target.id" if locked else "id"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"{taken}UPDATE {model._meta.db_table} AS target SET {assignment} "
-            f"FROM taken WHERE target.id = taken.taken_id AND {condition} RETURNING id",
+            f"{taken.rstrip()}{locked} UPDATE {model._meta.db_table} AS target SET {assignment} "
+            f"FROM {source} WHERE target.id = taken.taken_id AND {condition} RETURNING {returning}",
             params,
         )
         updated = {row[0] for row in cursor.fetchall()}

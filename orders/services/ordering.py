@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from inventory import locks as inventory_locks
@@ -31,13 +32,18 @@ from orders.exceptions import (
 from orders.models import (
     Account,
     BackorderPolicy,
+    Membership,
     Order,
     OrderLine,
     OrderSource,
     OrderStatus,
     ShipTo,
 )
-from orders.notices import backorders_filled_enqueue, order_confirmation_enqueue
+from orders.notices import (
+    account_recipients,
+    backorders_filled_enqueue,
+    order_confirmation_enqueue,
+)
 from orders.pricing import account_prices
 from orders.selectors import user_can_order
 from orders.webhooks.events import WebhookEvent
@@ -111,14 +117,23 @@ class _ValidOrder:
     skus: list  # SKU per line, in request order
     quantities: list
     po_number: str
-    ship_to: ShipTo | None
+    ship_to_id: int | None
     requested_ship_date: dt.date | None
     cancel_date: dt.date | None
     backorder_policy: str
 
 
 def _validate(
-    *, account, lines, po_number, ship_to, requested_ship_date, cancel_date, backorder_policy, today
+    *,
+    account,
+    lines,
+    po_number,
+    ship_to,
+    requested_ship_date,
+    cancel_date,
+    backorder_policy,
+    today,
+    default_ship_to_id,
 ) -> _ValidOrder:
     """Check everything before any write; every problem is reported, each by its field."""
     errors = {}
@@ -129,19 +144,18 @@ def _validate(
         errors["po_number"] = ["Must not contain line breaks or control characters."]
     if backorder_policy not in BackorderPolicy.values:
         errors["backorders"] = [f"Choose one of: {', '.join(BackorderPolicy.values)}."]
-    ship_to_obj = None
+    ship_to_id = default_ship_to_id
     if ship_to is not None:
-        ship_to_id = ship_to.pk if isinstance(ship_to, ShipTo) else ship_to
-        ship_to_pk = natural_number(ship_to_id)
-        ship_to_obj = (
-            ShipTo.objects.filter(account=account, pk=ship_to_pk).first()
+        ship_to_pk = natural_number(ship_to.pk if isinstance(ship_to, ShipTo) else ship_to)
+        ship_to_id = (
+            ShipTo.objects.filter(account=account, pk=ship_to_pk)
+            .values_list("pk", flat=True)
+            .first()
             if ship_to_pk is not None
             else None
         )
-        if ship_to_obj is None:
+        if ship_to_id is None:
             errors["ship_to"] = ["Not one of this account's ship-to addresses."]
-    else:
-        ship_to_obj = account.ship_tos.filter(is_default=True).first()
     requested_ship_date = _validate_date(requested_ship_date, "requested_ship_date", errors, today)
     cancel_date = _validate_date(cancel_date, "cancel_date", errors, today)
     if requested_ship_date and cancel_date and cancel_date < requested_ship_date:
@@ -153,7 +167,7 @@ def _validate(
     if errors:
         raise OrderInputError(errors)
     return _ValidOrder(
-        skus, quantities, po_number, ship_to_obj, requested_ship_date, cancel_date, backorder_policy
+        skus, quantities, po_number, ship_to_id, requested_ship_date, cancel_date, backorder_policy
     )
 
 
@@ -187,7 +201,7 @@ def request_fingerprint(*, valid: _ValidOrder) -> str:
     """A digest of what was asked, to tell a retry from a different request on one key."""
     payload = {
         "po": valid.po_number,
-        "ship_to": valid.ship_to.pk if valid.ship_to else None,
+        "ship_to": valid.ship_to_id,
         "requested": valid.requested_ship_date.isoformat() if valid.requested_ship_date else None,
         "cancel": valid.cancel_date.isoformat() if valid.cancel_date else None,
         "policy": valid.backorder_policy,
@@ -199,7 +213,14 @@ def request_fingerprint(*, valid: _ValidOrder) -> str:
 
 
 def _existing_for_key(*, account, key, fingerprint):
-    order = Order.objects.filter(account=account, idempotency_key=key).first()
+    return _same_request(
+        order=Order.objects.filter(account=account, idempotency_key=key).first(),
+        fingerprint=fingerprint,
+    )
+
+
+def _same_request(*, order, fingerprint):
+    """The order placed earlier with a key, if the request is a retry of it."""
     if order is not None and order.request_fingerprint != fingerprint:
         raise IdempotencyKeyReused(order)
     return order
@@ -220,6 +241,7 @@ class _Placement:
     today: dt.date
     opening: bool
     prices: dict[int, Decimal]  # what the account pays per SKU id today: its price list
+    recipients: list  # who is sent the confirmation
 
 
 def order_place(
@@ -299,7 +321,8 @@ def _placement_prepare(
     no_charge=False,
 ) -> _Placement:
     """Every check and read that needs no lock."""
-    if not no_charge and not user_can_order(user=user, account=account):
+    facts = _account_facts(account=account)
+    if not no_charge and not user_can_order(user=user, account=account, members=facts.members):
         raise OrderNotAllowed("You may not place orders for this account.")
     idempotency_key = idempotency_key_validate(idempotency_key)
     today = timezone.localdate()
@@ -312,6 +335,7 @@ def _placement_prepare(
         cancel_date=cancel_date,
         backorder_policy=backorder_policy,
         today=today,
+        default_ship_to_id=facts.default_ship_to_id,
     )
     return _Placement(
         account=account,
@@ -323,9 +347,37 @@ def _placement_prepare(
         fingerprint=request_fingerprint(valid=valid),
         no_charge=no_charge,
         today=today,
-        opening=not no_charge and rules.is_opening_order(account=account),
+        opening=not no_charge and not facts.has_ordered,
         prices=account_prices(account=account, skus=valid.skus),
+        recipients=account_recipients(
+            account=account, extra=[user], members=[member.user for member in facts.members]
+        ),
     )
+
+
+@dataclass(frozen=True)
+class _AccountFacts:
+    members: list  # the account's memberships, with their users
+    default_ship_to_id: int | None
+    has_ordered: bool  # a real (not cancelled) order before: this one is a fill-in
+
+
+def _account_facts(*, account) -> _AccountFacts:
+    """What placing needs of the account, in two reads: its members (who may order, who
+    is told) and, in one statement, its default ship-to and whether it has ordered."""
+    members = list(Membership.objects.filter(account=account).select_related("user"))
+    default_ship_to_id, has_ordered = (
+        Account.objects.filter(pk=account.pk)
+        .annotate(
+            default_ship_to_id=Subquery(
+                ShipTo.objects.filter(account=OuterRef("pk"), is_default=True).values("pk")[:1]
+            ),
+            has_ordered=Exists(rules.placed_orders(account=OuterRef("pk"))),
+        )
+        .values_list("default_ship_to_id", "has_ordered")
+        .get()
+    )
+    return _AccountFacts(members, default_ship_to_id, has_ordered)
 
 
 def idempotency_key_validate(key) -> str | None:
@@ -377,13 +429,14 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
         placement.today,
     )
     idempotency_key, no_charge = placement.idempotency_key, placement.no_charge
+    start = locks.placement_start(account_id=account.pk, key=idempotency_key)
     if idempotency_key:
-        if not locks.idempotency_key_try_lock(account_id=account.pk, key=idempotency_key):
+        if not start.key_taken:
             raise IdempotencyKeyInFlight("A request with this idempotency key is in progress.")
-        existing = _existing_for_key(
-            account=account, key=idempotency_key, fingerprint=placement.fingerprint
+        existing = start.existing_id and _same_request(
+            order=Order.objects.get(pk=start.existing_id), fingerprint=placement.fingerprint
         )
-        if existing is not None:
+        if existing:
             # A retry is answered before the account and minimum checks: the first request
             # may have made this account's next order a fill-in, or put it over its credit.
             return PlacementResult(existing, created=False)
@@ -415,11 +468,13 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
             plans=plans,
         )
     order = Order(
+        pk=start.order_id,
+        number=order_number(start.order_id) if start.order_id else "",
         account=account,
         placed_by=placement.user,
         source=placement.source,
         po_number=valid.po_number,
-        ship_to=valid.ship_to,
+        ship_to_id=valid.ship_to_id,
         requested_ship_date=valid.requested_ship_date,
         cancel_date=valid.cancel_date,
         backorder_policy=valid.backorder_policy,
@@ -444,13 +499,16 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
     if not no_charge:
         credit_hold_apply(order=order, value=order.total, today=today)
     order.save(force_insert=True)
-    order.number = f"SO-{100000 + order.pk}"
-    Order.objects.filter(pk=order.pk).update(number=order.number)
+    if not order.number:
+        order.number = order_number(order.pk)
+        Order.objects.filter(pk=order.pk).update(number=order.number)
     planned_lines_place(
         lines=lines,
         plans=plans,
         # After the pegs (it tells their dates), before the stock levels are locked.
-        before_counters=functools.partial(_placement_tell, order=order, lines=lines),
+        before_counters=functools.partial(
+            _placement_tell, order=order, lines=lines, recipients=placement.recipients
+        ),
     )
     return PlacementResult(order, created=True, lines=tuple(lines))
 
@@ -511,15 +569,19 @@ def credit_hold_apply(*, order, value, today) -> None:
         order.credit_released_at, order.credit_released_by = None, None
 
 
-def _placement_tell(*, order, lines):
+def _placement_tell(*, order, lines, recipients):
     """The confirmation and the order.placed webhook, in the placement's transaction."""
-    order_confirmation_enqueue(order=order, lines=lines)
+    order_confirmation_enqueue(order=order, lines=lines, recipients=recipients)
     webhook_event_enqueue(
         event=WebhookEvent.ORDER_PLACED,
         key=f"order.placed:{order.pk}",
         account=order.account,
         data=order_data(order=order, lines=lines),
     )
+
+
+def order_number(pk: int) -> str:
+    return f"SO-{100000 + pk}"
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,12 @@ from backorders.services.decisions import DecisionAnswer, backorder_decisions_an
 from backorders.services.links import decision_token_read, decisions_token_read
 from inventory.selectors import ship_date_from_stock
 from orders.selectors import user_can_order
+from portal.page_cache import figures_cached
 
 
 @login_required
 @require_GET
+@figures_cached
 def backorder_list(request):
     account = request.account or None
     if account is None:

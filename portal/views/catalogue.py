@@ -16,12 +16,14 @@ from inventory.pricing import priced
 from inventory.selectors import catalogue_page
 from orders import rules
 from orders.pricing import account_price_list
+from portal.page_cache import figures_cached
 
 VIEWS = ("grid", "list")
 
 
 @login_required
 @require_GET
+@figures_cached
 def catalogue(request):
     account = request.account or None
     terms = rules.current_terms()

@@ -10,11 +10,13 @@ from django.views.decorators.http import require_GET, require_POST
 from orders.selectors import user_can_order
 from orders.services.cart import cart_lines_add
 from orders.services.ordering import LineRequest
+from portal.page_cache import figures_cached
 from portal.selectors import dashboard_for
 
 
 @login_required
 @require_GET
+@figures_cached
 def dashboard(request):
     account = request.account or None
     data = dashboard_for(user=request.user, account=account)

@@ -41,6 +41,7 @@ from orders.documents import (
 from orders.models import Invoice
 from orders.selectors import account_history_start
 from orders.services.fulfilment import shipment_packages, statement_for
+from portal.page_cache import figures_cached
 from portal.views.exports import (
     INVOICE_FILTERS,
     invoice_status_filter,
@@ -89,6 +90,7 @@ def shipment_list(request):
 
 @login_required
 @require_GET
+@figures_cached
 def invoice_list(request):
     account = _account_or_404(request)
     today = timezone.localdate()

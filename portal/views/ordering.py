@@ -38,6 +38,7 @@ from orders.services.cart import (
     cart_submit,
     cart_upload_parse,
 )
+from portal.page_cache import figures_cached
 
 LIST_KINDS = {"core": "Core list", "quick-ship": "Quick ship"}
 
@@ -98,6 +99,7 @@ def _style_context(request, style, *, errors=None, posted=None):
 
 
 @login_required
+@figures_cached
 def style_detail(request, style_number):
     style = get_object_or_404(Style, number=style_number)
     if request.method != "POST":

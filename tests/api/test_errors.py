@@ -199,7 +199,9 @@ def test_409_and_422_for_idempotency_keys(world, buyer_api, monkeypatch):
     )
     assert other.status_code == 422
     assert "Idempotency-Key" in error_shape(other)["errors"]
-    monkeypatch.setattr(locks, "idempotency_key_try_lock", lambda **kwargs: False)
+    monkeypatch.setattr(
+        locks, "placement_start", lambda **kwargs: locks.PlacementStart(False, None, None)
+    )
     busy = buyer_api.post(
         f"{V1}/orders/", order_body(world), format="json", HTTP_IDEMPOTENCY_KEY="busy"
     )

@@ -62,18 +62,18 @@ def test_an_unusable_key_is_400_naming_the_header(world, buyer_api, key):
 @pytest.mark.django_db(transaction=True)
 def test_a_concurrent_request_with_a_key_in_flight_is_409(world, buyer, monkeypatch):
     # given the first request paused inside order_place, holding the key's lock
-    real_try_lock = locks.idempotency_key_try_lock
+    real_start = locks.placement_start
     holding, release = threading.Event(), threading.Event()
     test_thread = threading.current_thread()
 
-    def pausing_try_lock(**kwargs):
-        taken = real_try_lock(**kwargs)
-        if threading.current_thread() is not test_thread and taken:
+    def pausing_start(**kwargs):
+        start = real_start(**kwargs)
+        if threading.current_thread() is not test_thread and start.key_taken:
             holding.set()
             release.wait(timeout=30)
-        return taken
+        return start
 
-    monkeypatch.setattr(locks, "idempotency_key_try_lock", pausing_try_lock)
+    monkeypatch.setattr(locks, "placement_start", pausing_start)
     results = {}
 
     def first_request():

@@ -11,6 +11,7 @@ from backorders.services import ReceiveRequest, eta_change, run_receive
 from inventory.calendar import add_business_days
 from inventory.models import InboundStatus
 from inventory.selectors import factory_records
+from notifications.kinds import context_complete
 from orders.selectors import line_expected_dates
 from tests.backorders.helpers import backordered_line, messages, run_with, today
 from tests.factories import InboundRunFactory, SKUFactory
@@ -107,7 +108,7 @@ def test_the_order_page_api_and_confirmation_say_what_the_date_rests_on(
         line.promised_date.isoformat(),
         basis,
     )
-    (told,) = confirmation.context["lines"]
+    (told,) = context_complete(confirmation.kind, confirmation.context)["lines"]
     assert (told["expected_date"], told["expected_basis"]) == (
         line.promised_date.isoformat(),
         basis,

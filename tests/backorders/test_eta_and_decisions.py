@@ -7,7 +7,14 @@ from django.test.utils import CaptureQueriesContext
 
 from backorders.exceptions import AlreadyDecided, AlternativeUnavailable, BackorderInputError
 from backorders.models import DecisionRequest, DecisionStatus
-from backorders.services import backorder_decide, eta_change, run_cancel
+from backorders.promise_report import pairs_past_window
+from backorders.services import (
+    backorder_decide,
+    backorder_sweep_all,
+    decision_expire,
+    eta_change,
+    run_cancel,
+)
 from inventory.models import EtaChange, InboundStatus, StockLevel
 from orders.models import OrderLine
 from orders.selectors import line_expected_dates
@@ -269,3 +276,22 @@ def test_an_eta_change_costs_the_same_queries_for_more_accounts(warehouse, terms
     fan_out(1)  # warms the caches a first call fills (content types for the audit trail)
     assert fan_out(2) == fan_out(5)
     assert messages("eta_moved").count() == 8
+
+
+def test_a_decision_asked_near_the_window_end_is_due_by_it(account, buyer, warehouse, sku):
+    # given a backorder whose window ends in two days
+    run = run_with(skus=[sku], warehouse=warehouse, eta_days=14)
+    line = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=5)
+    window_end = today() + dt.timedelta(days=2)
+    OrderLine.objects.filter(pk=line.pk).update(window_end=window_end)
+
+    # when its run slips past the window and nobody answers
+    eta_change(run=run, new_eta=today() + dt.timedelta(days=30), reason="Factory", user=None)
+    request = DecisionRequest.objects.get(line=line)
+    day_after = window_end + dt.timedelta(days=1)
+    decision_expire(today=day_after)
+    backorder_sweep_all(today=day_after)
+
+    # then the question was due by the window end, and no pair outlives the window
+    assert request.deadline == window_end
+    assert pairs_past_window(today=day_after) == 0

@@ -18,9 +18,7 @@ from orders import line_sheets, tasks
 from orders.line_sheets import (
     LineSheetCategoryUnknown,
     StorageFetcher,
-    line_sheet_fingerprint,
     line_sheet_for,
-    line_sheet_render,
 )
 from tests.exports.helpers import xlsx_rows
 from tests.factories import SKUFactory, StockLevelFactory, StyleFactory
@@ -103,19 +101,18 @@ def test_a_sheet_takes_the_same_queries_for_many_styles_as_for_one(
 def test_the_pdf_is_rendered_by_a_worker_once_and_then_served(
     account, walker, buyer_client, renders
 ):
-    # when the sheet is first asked for
+    # when the sheet is first asked for, twice
     first = buyer_client.get(URL, {"category": "Walking"})
     again = buyer_client.get(URL, {"category": "Walking"})
     # then it is being prepared, with one render queued
     assert first.status_code == again.status_code == 202
     assert first["Retry-After"]
-    (args,) = renders
-    assert args[:2] == (account.pk, "Walking")
-    # when the worker renders it
-    name = tasks.line_sheet_render_task(*args)
+    assert renders == [(account.pk, "Walking")]
+    # when the worker renders it (a second delivery of the task does nothing)
+    name = tasks.line_sheet_render_task(account.pk, "Walking")
     assert name
     assert default_storage.exists(name)
-    assert tasks.line_sheet_render_task(*args) == ""  # twice: stored once
+    assert tasks.line_sheet_render_task(account.pk, "Walking") == ""
     # then it is served
     response = buyer_client.get(URL, {"category": "Walking"})
     assert response.status_code == 200
@@ -128,12 +125,26 @@ def test_the_pdf_is_rendered_by_a_worker_once_and_then_served(
     assert images, "the picture is embedded"
 
 
-def test_a_changed_sheet_is_not_rendered_from_a_stale_request(account, walker):
-    fingerprint = line_sheet_fingerprint(line_sheet_for(account=account, category="Walking"))
-    StockLevel.objects.filter(sku=walker[1]).update(on_hand=5)  # the count changed since
-    assert (
-        line_sheet_render(account_id=account.pk, category="Walking", fingerprint=fingerprint) == ""
-    )
+def test_a_fresh_sheet_is_served_as_made_and_a_stale_one_made_again(
+    account, walker, buyer_client, renders, settings
+):
+    import datetime as dt
+    import os
+    from pathlib import Path
+
+    from django.utils import timezone
+
+    name = tasks.line_sheet_render_task(account.pk, "Walking")
+    # counts move after it was made: the sheet made minutes ago is still served
+    StockLevel.objects.filter(sku=walker[1]).update(on_hand=5)
+    assert buyer_client.get(URL, {"category": "Walking"}).status_code == 200
+    assert renders == []
+    # past FRESH it is made again
+    old = (timezone.now() - line_sheets.FRESH - dt.timedelta(minutes=1)).timestamp()
+    os.utime(Path(settings.MEDIA_ROOT) / name, (old, old))
+    assert buyer_client.get(URL, {"category": "Walking"}).status_code == 202
+    assert renders == [(account.pk, "Walking")]
+    assert tasks.line_sheet_render_task(account.pk, "Walking") != name
 
 
 def test_pictures_come_from_storage_only():
@@ -172,12 +183,18 @@ def test_stored_sheets_expire_with_statements(account, walker, settings):
 
     from django.utils import timezone
 
-    sheet = line_sheet_for(account=account, category="Walking")
-    name = line_sheets.line_sheet_file_name(sheet=sheet, fingerprint=line_sheet_fingerprint(sheet))
-    default_storage.save(name, io.BytesIO(b"%PDF-stored"))
+    name = tasks.line_sheet_render_task(account.pk, "Walking")
     kept = default_storage.save(name.replace(".pdf", "-new.pdf"), io.BytesIO(b"%PDF-stored"))
     eight_days_ago = (timezone.now() - dt.timedelta(days=8)).timestamp()
     os.utime(Path(settings.MEDIA_ROOT) / name, (eight_days_ago,) * 2)
     assert tasks.statements_expire_task() == 1
     assert not default_storage.exists(name)
     assert default_storage.exists(kept)
+
+
+def test_a_sheet_past_its_size_is_cut_short_and_says_so(account, walker, monkeypatch):
+    monkeypatch.setattr(line_sheets, "MAX_SKUS", 2)
+    sheet = line_sheet_for(account=account, category="Walking")
+    assert sheet.cut_short
+    assert sum(len(row.sizes) for row in sheet.rows) == 2
+    assert not line_sheet_for(account=account, category="Boots").cut_short

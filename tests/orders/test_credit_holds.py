@@ -8,6 +8,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -200,6 +202,20 @@ def test_the_shipments_api_answers_409_naming_the_order(store, buyer):
     order_credit_release(order=order, user=boss, note="Paid by wire")
     response = warehouse_api.post(reverse("api:shipments"), body, format="json")
     assert response.status_code == 201
+
+
+def test_the_shipment_import_refuses_a_held_orders_rows(store, buyer, tmp_path, capsys):
+    account, sku = store
+    order = _place(account, buyer, sku, 24)
+    path = tmp_path / "shipments.csv"
+    path.write_text(
+        f"order,carrier,tracking,sku,quantity\n{order.number},UPS,1ZCSV1,{sku.code},24\n"
+    )
+    for dry_run in (["--dry-run"], []):
+        with pytest.raises(CommandError):
+            call_command("import_shipments", str(path), "--no-progress", *dry_run)
+        assert "credit hold" in capsys.readouterr().err
+    assert not Shipment.objects.exists()
 
 
 # --- release ------------------------------------------------------------------------------

@@ -6,9 +6,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from inventory.models import InboundLine, Replenishment, StockLevel
+from inventory.models import InboundLine, Replenishment, StockLevel, StyleImage
 from inventory.selectors import NoPromiseReason
+from notifications.kinds import context_complete
 from notifications.models import Message
+from notifications.rendering import render_message
 from orders.exceptions import (
     IdempotencyKeyReused,
     OrderInputError,
@@ -117,7 +119,6 @@ def test_pairs_that_cannot_be_had_do_not_count_toward_the_minimum(
 
 
 def test_the_confirmation_shows_cancelled_pairs_and_why(fill_in_account, buyer, warehouse):
-    from notifications.rendering import render_message
 
     sku = stocked_sku(warehouse=warehouse, on_hand=6)
     inbound_for(sku=sku, warehouse=warehouse)
@@ -412,11 +413,37 @@ def test_confirmation_tells_a_backordered_line_the_date_of_its_run(
     sku = stocked_sku(warehouse=warehouse, on_hand=4)
     inbound_for(sku=sku, warehouse=warehouse, days=21)
     order = place(fill_in_account, buyer, [(sku, 10)]).order
-    # the confirmation, written in the placing transaction, carries the date from the run
+    # the confirmation, written in the placing transaction, carries the split as placed
     line = order.lines.get()
-    (told,) = Message.objects.get(key=f"order-confirmation:{order.pk}:{buyer.pk}").context["lines"]
-    assert (told["allocated"], told["backordered"]) == (4, 6)
-    assert told["expected_date"] == line_expected_dates(lines=[line])[line.pk].isoformat()
+    message = Message.objects.get(key=f"order-confirmation:{order.pk}:{buyer.pk}")
+    (stored,) = message.context["lines"]
+    assert (stored["allocated"], stored["backordered"]) == (4, 6)
+    # and the worker renders it with the date from the run, read from the ETA table then
+    expected = line_expected_dates(lines=[line])[line.pk]
+    (told,) = context_complete(message.kind, message.context)["lines"]
+    assert told["expected_date"] == expected.isoformat()
+    assert "6 backordered, expected" in render_message(message).text
+
+
+def test_the_confirmation_is_written_without_a_read_and_rendered_after_the_commit(
+    fill_in_account, buyer, warehouse, django_assert_max_num_queries
+):
+    # given a style with a picture and a line that waits for a run
+    sku = stocked_sku(warehouse=warehouse, on_hand=4)
+    StyleImage.objects.create(
+        style=sku.style, color="", original="x.jpg", thumb="styles/thumb.jpg", alt_text="Shoe"
+    )
+    inbound_for(sku=sku, warehouse=warehouse, days=21)
+    order = place(fill_in_account, buyer, [(sku, 10)]).order
+    message = Message.objects.get(key=f"order-confirmation:{order.pk}:{buyer.pk}")
+    # the stored row holds neither the picture nor the expected date (reads the
+    # placement no longer makes); rendering adds both, in a bounded number of reads
+    assert "picture" not in message.context["lines"][0]
+    assert "expected_date" not in message.context["lines"][0]
+    with django_assert_max_num_queries(7):
+        rendered = render_message(message)
+    assert "thumb.jpg" in rendered.html
+    assert "expected" in rendered.text
 
 
 def test_nothing_is_written_when_placement_fails(fill_in_account, buyer, warehouse):

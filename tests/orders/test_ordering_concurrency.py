@@ -218,8 +218,8 @@ def test_stock_levels_are_locked_last_and_held_only_to_the_commit(terms, warehou
     # when an order is placed
     with CaptureQueriesContext(connection) as captured:
         place_job(account, user, [(sku, 6) for sku in skus], idempotency_key="late")()
-    # then every write comes before the stock levels are locked; after the lock only
-    # their one UPDATE runs before the commit
+    # then every write comes before the stock levels are locked; they are locked (in pk
+    # order) and allocated by one statement, the last before the commit
     statements = [query["sql"] for query in captured.captured_queries]
     lock = next(
         index
@@ -228,10 +228,9 @@ def test_stock_levels_are_locked_last_and_held_only_to_the_commit(terms, warehou
     )
     assert any(sql.startswith('INSERT INTO "orders_allocation"') for sql in statements[:lock])
     assert any(sql.startswith('INSERT INTO "notifications_message"') for sql in statements[:lock])
-    after = statements[lock + 1 :]
-    assert len(after) == 2
-    assert "UPDATE inventory_stocklevel AS target" in after[0]
-    assert after[1] == "COMMIT"
+    assert "ORDER BY id FOR UPDATE" in statements[lock]
+    assert "UPDATE inventory_stocklevel AS target" in statements[lock]
+    assert statements[lock + 1 :] == ["COMMIT"]
 
 
 def test_rows_written_before_the_stock_lock_check_their_references_at_commit():

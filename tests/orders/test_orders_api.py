@@ -101,13 +101,14 @@ def test_placing_ten_lines_over_the_api_is_a_fixed_number_of_queries(
 ):
     skus = [stocked_sku(warehouse=warehouse, on_hand=20) for _ in range(10)]
     payload = {"lines": [{"sku": sku.code, "quantity": 2} for sku in skus]}
-    # token (2), account, buyer, ship-to, SKUs, terms, opening order; then in a transaction
-    # (2 statements): key lock and lookup, stock read, order, number, lines, confirmation
-    # (4), allocations, stock lock and update, the account's price list and the styles'
-    # pictures for the confirmation, the account's webhook endpoints; the credit check
-    # (account lock, position, invoices past due). The response is built from what was
+    # token, account; members, then the default ship-to and earlier orders in one; SKUs,
+    # terms, price list; then in a transaction (2 statements): key lock, lookup and the
+    # order's pk in one, stock read, order, lines, allocations, the confirmation's
+    # preferences and row (its pictures and dates are read by the worker), the account's
+    # webhook endpoints, the credit check (account lock, position, invoices past due),
+    # and the stock locked and allocated in one. The response is built from what was
     # written.
-    with django_assert_max_num_queries(29):
+    with django_assert_max_num_queries(21):
         response = buyer_api.post(URL, payload, format="json", HTTP_IDEMPOTENCY_KEY="ten")
     assert response.status_code == 201
     assert [line["allocated"] for line in response.json()["lines"]] == [2] * 10
@@ -133,7 +134,9 @@ def test_same_key_other_body_is_422(fill_in, buyer_api, sku):
 def test_key_in_flight_is_409(fill_in, buyer_api, sku, monkeypatch):
     from orders import locks
 
-    monkeypatch.setattr(locks, "idempotency_key_try_lock", lambda **kwargs: False)
+    monkeypatch.setattr(
+        locks, "placement_start", lambda **kwargs: locks.PlacementStart(False, None, None)
+    )
     response = buyer_api.post(URL, body(sku), format="json", HTTP_IDEMPOTENCY_KEY="busy")
     assert response.status_code == 409
     assert not Order.objects.filter(idempotency_key="busy").exists()

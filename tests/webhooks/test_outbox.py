@@ -240,3 +240,20 @@ def test_no_endpoint_listening_costs_one_query(
     order = _place(account, buyer, sku)
     with django_assert_num_queries(1):
         assert orders_changed_enqueue(order_ids=[order.pk], cause="test") == []
+
+
+def test_a_stock_shortage_that_moves_an_orders_pairs_is_an_order_change(
+    endpoints, account, buyer, warehouse, kicks, monkeypatch
+):
+    from backorders.services.stock import StockCountRequest, stock_sync
+
+    monkeypatch.setattr("notifications.services.delivery_kick", lambda ids: 0)
+    sku = stocked_sku(warehouse=warehouse, on_hand=6)
+    order = _place(account, buyer, sku, quantity=6)
+    stock_sync(counts=[StockCountRequest(sku.code, 2)], user=StaffFactory())
+    assert _sent_to("order.changed") | _sent_to("order.cancelled") == {"mine", "erp"}
+    data = Delivery.objects.exclude(event="order.placed").first().payload["data"]
+    assert data["order"] == order.number
+    line = data["lines"][0]
+    assert line["allocated"] == 2
+    assert line["backordered"] + line["cancelled"] == 4

@@ -1,0 +1,108 @@
+"""Whole portal pages kept in the shared cache while nothing they could show has changed.
+
+An entry is keyed by the request (path and query, the session, its CSRF cookie, its
+chosen account, htmx headers) and stored with the versions it was rendered under: the
+access version (portal.frame_cache: users, memberships, accounts, permissions) and the
+data version, raised after the commit of every write to the database through Django
+(ORM or SQL, the ledger's set-based statements included, in any process) but for
+sessions, tokens and sign-in records. So a cached page is served only while no stock
+counter, allocation, ETA, invoice, payment, price or any other row has changed since it
+was rendered, and only on the day it was rendered: its ATS, balances and dates are
+exactly what a fresh render shows. An entry lasts at most PAGE_SECONDS besides (pages
+carry signed links that expire after ten minutes, and "n minutes ago" labels)."""
+
+import functools
+import hashlib
+import re
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.http import HttpResponse
+from django.utils import timezone
+
+from portal.frame_cache import access_version_key, cache_is_shared, cached_read
+
+PAGE_SECONDS = 60
+# Writes that change nothing a page shows: sessions, API tokens, sign-in records.
+_QUIET_TABLES = ("django_session", "knox_authtoken", "axes_")
+_WRITE = re.compile(
+    r"^\s*(?:WITH\b.*?\b)?(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE)\s+\"?(\w+)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _key(name: str) -> str:
+    return f"pages:{settings.DATABASES['default']['NAME']}:{name}"
+
+
+def data_version_bump() -> None:
+    cache.set(_key("version"), uuid.uuid4().hex, None)
+
+
+def writes_watch(execute, sql, params, many, context):
+    """A database execute wrapper (every connection: portal.apps): a write raises the data
+    version once its transaction commits (a page rendered from rows read before the
+    commit was stored under the version before), and counts on its connection, so a page
+    rendered inside that still open transaction is not the one cached before it."""
+    match = _WRITE.match(sql)
+    if match and not match.group(1).startswith(_QUIET_TABLES):
+        db = context["connection"]
+        db.figures_writes = getattr(db, "figures_writes", 0) + 1
+        if not any(func is data_version_bump for _, func, _ in db.run_on_commit):
+            transaction.on_commit(data_version_bump, using=db.alias, robust=True)
+    return execute(sql, params, many, context)
+
+
+def _uncommitted_writes() -> int:
+    """This connection's writes not yet committed (0 outside a transaction): a render in
+    an open transaction (a test's) sees them, and no other render does."""
+    return getattr(connection, "figures_writes", 0) if connection.in_atomic_block else 0
+
+
+def _request_key(request) -> str:
+    parts = [
+        request.get_full_path(),
+        request.session.session_key or "",
+        request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""),
+        str(request.session.get("current_account_id", "")),
+        request.headers.get("HX-Request", ""),
+        request.headers.get("HX-Target", ""),
+    ]
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+def figures_cached(view):
+    """Serve a signed-in GET page from the cache while the access and data versions and
+    the day are those it was rendered under; else render it and keep it."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if (
+            request.method != "GET"
+            or not request.user.is_authenticated
+            or not cache_is_shared()
+            or len(messages.get_messages(request))
+        ):
+            return view(request, *args, **kwargs)
+        page_key = _key(f"{view.__module__}.{view.__name__}:{_request_key(request)}")
+        (access, data), (entry,) = cached_read(
+            version_keys=[access_version_key(), _key("version")], entry_keys=[page_key]
+        )
+        stamp = (access, data, timezone.localdate().isoformat(), _uncommitted_writes())
+        if entry is not None and entry[0] == stamp:
+            return HttpResponse(entry[1], content_type=entry[2])
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and not response.streaming and not response.cookies:
+            cache.set(page_key, (stamp, response.content, response["Content-Type"]), PAGE_SECONDS)
+        return response
+
+    return wrapper
+
+
+def connection_watch(sender, connection, **kwargs):
+    """connection_created: watch this connection's writes."""
+    if writes_watch not in connection.execute_wrappers:
+        connection.execute_wrappers.append(writes_watch)
