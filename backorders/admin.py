@@ -19,6 +19,7 @@ from inventory.calendar import add_business_days
 from inventory.models import OPEN_INBOUND_STATUSES, InboundRun, StockLevel
 from inventory.services import REASON_MAX_LENGTH
 from orders.admin import ActionDone, ActionForm, case_field, order_action_register
+from orders.admin.common import ReadOnlyModelAdmin
 
 
 @admin.register(DecisionRequest)
@@ -245,7 +246,7 @@ class OverdueStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(OverdueRun)
-class OverdueRunAdmin(admin.ModelAdmin):
+class OverdueRunAdmin(ReadOnlyModelAdmin):
     """Overdue runs: past their ETA, not received. "Confirm a new ETA" records the
     planner's date through eta_change; left unconfirmed past the grace period, the
     morning job records one itself."""
@@ -301,15 +302,6 @@ class OverdueRunAdmin(admin.ModelAdmin):
             return "Waiting for a new ETA"
         who = change.changed_by or "the system"
         return f"{change.new_eta:%Y-%m-%d} by {who}: {change.reason}"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 from backorders import admin_promises  # noqa: E402, F401  (the promise report page)

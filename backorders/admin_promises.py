@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from backorders.models import PromiseReport
 from backorders.promise_report import figure_rows, goals_check, live_figures, promise_charts
+from orders.admin.common import ReadOnlyModelAdmin
 
 REPORT_DAYS = 90
 COLUMNS = (
@@ -24,18 +25,9 @@ COLUMNS = (
 
 
 @admin.register(PromiseReport)
-class PromiseReportAdmin(admin.ModelAdmin):
+class PromiseReportAdmin(ReadOnlyModelAdmin):
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("inventory.view_inboundrun")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):

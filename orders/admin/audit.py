@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 
 from inventory.admin_extensions import AdminExtension, admin_extend
 from inventory.models import InboundRun, StockLevel
+from orders.admin.common import ReadOnlyModelAdmin
 from orders.audit import audit_record, changes_between, field_values
 from orders.audit_sentences import audit_sentence
 from orders.models import AuditEvent
@@ -128,7 +129,7 @@ for _model in (StockLevel, InboundRun):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyModelAdmin):
     """The trail is evidence: nobody, superusers included, may edit or delete it."""
 
     list_display = ["created_at", "what_happened", "content_type", "case"]
@@ -155,12 +156,3 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

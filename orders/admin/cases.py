@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from orders.admin.claims import ClaimInline
-from orders.admin.common import ReadOnlyInline
+from orders.admin.common import ReadOnlyInline, ReadOnlyModelAdmin
 from orders.admin.order_actions import ActionDone, OrderAction, action_run, order_action
 from orders.audit_sentences import audit_sentence
 from orders.models import AuditEvent, Case, CaseEntry, CaseOutcome, CaseStatus, CreditApproval
@@ -309,7 +309,7 @@ class DecisionForm(forms.Form):
 
 
 @admin.register(CreditApproval)
-class CreditApprovalAdmin(admin.ModelAdmin):
+class CreditApprovalAdmin(ReadOnlyModelAdmin):
     list_display = [
         "__str__",
         "case",
@@ -329,15 +329,6 @@ class CreditApprovalAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in CreditApproval._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [

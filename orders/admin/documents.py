@@ -6,7 +6,7 @@ from django.utils.html import format_html
 
 from inventory.admin_extensions import ExtensibleAdmin
 from orders.admin.audit import AuditTrail
-from orders.admin.common import ReadOnlyInline
+from orders.admin.common import ReadOnlyInline, ReadOnlyModelAdmin
 from orders.admin.exports import export_csv_action
 from orders.exceptions import OrderInputError
 from orders.models import (
@@ -100,7 +100,9 @@ class InvoiceAdmin(ExtensibleAdmin):
 
 
 @admin.register(CreditMemo)
-class CreditMemoAdmin(admin.ModelAdmin):
+class CreditMemoAdmin(ReadOnlyModelAdmin):
+    """Credits are issued from the order page, within authority; here they are read."""
+
     list_display = ["number", "invoice", "reason", "amount", "issued_on", "created_by"]
     list_filter = ["reason"]
     search_fields = ["=number", "=invoice__number", "invoice__account__name"]
@@ -109,15 +111,6 @@ class CreditMemoAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in CreditMemo._meta.fields]
-
-    def has_add_permission(self, request):
-        return False  # credits are issued from the order page, within authority
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ReturnLineInline(ReadOnlyInline):
