@@ -59,6 +59,16 @@ def placement_start(*, account_id, key) -> PlacementStart:
         return PlacementStart(*cursor.fetchone())
 
 
+def idempotency_key_try_lock(*, account_id, key) -> bool:
+    """Take a transaction-scoped lock on (account, key); False if another request holds it.
+    SQLite serialises writers already, so there it is always taken."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_key_lock_id(account_id, key)])
+        return cursor.fetchone()[0]
+
+
 def _key_lock_id(account_id, key) -> int:
     digest = hashlib.blake2b(f"{account_id}:{key}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)

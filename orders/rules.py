@@ -88,18 +88,21 @@ def minimum_errors(
     pairs: int,
     subtotal: Decimal,
     opening: bool | None = None,
+    pairs_cancelled: int = 0,
 ) -> list[str]:
-    """Why an order is below its minimum: the opening-order value, or the fill-in pairs."""
+    """Why an order is below its minimum: the opening-order value, or the fill-in pairs.
+    Both count only the pairs the order will have; `pairs_cancelled` cannot be had."""
     opening = is_opening_order(account=account) if opening is None else opening
+    besides = f" ({pairs_cancelled} more cannot be had)" if pairs_cancelled else ""
     if opening and subtotal < terms.opening_order_minimum:
         return [
             f"An opening order needs at least ${terms.opening_order_minimum:,.2f}; "
-            f"this one is ${subtotal:,.2f}."
+            f"this one is ${subtotal:,.2f}{besides}."
         ]
     if not opening and pairs < terms.fill_in_minimum_pairs:
         return [
             f"A fill-in order needs at least {terms.fill_in_minimum_pairs} pairs; "
-            f"this one has {pairs}."
+            f"this one has {pairs}{besides}."
         ]
     return []
 

@@ -429,8 +429,13 @@ class CartRow:
     promise: object = None  # inventory.selectors.Promise on the review page
 
     @property
+    def pairs_had(self) -> int:
+        """The pairs the order will have: on the review page, less those cancelled."""
+        return self.quantity - (self.promise.unpromised if self.promise else 0)
+
+    @property
     def line_total(self) -> Decimal:
-        return self.price * self.quantity
+        return self.price * self.pairs_had
 
 
 def cart_rows(*, user, account: Account) -> list[CartRow]:
@@ -473,8 +478,7 @@ def cart_quantities(*, user, account: Account) -> dict[int, int]:
 class CartReview:
     rows: list[CartRow]
     pairs: int
-    pairs_promised: int
-    ordered_value: Decimal  # what the minimums are measured on: every pair asked for
+    pairs_promised: int  # what the minimums count: pairs that cannot be had count for nothing
     subtotal: Decimal
     freight: object  # rules.FreightQuote
     total: Decimal
@@ -531,13 +535,8 @@ def cart_review(
     )
     rows = [replace(row, promise=promises[row.sku.pk]) for row in rows]
     pairs = sum(row.quantity for row in rows)
-    subtotal = rules.money(
-        sum(
-            (row.price * (row.quantity - row.promise.unpromised) for row in rows),
-            Decimal(0),
-        )
-    )
-    ordered_value = rules.money(sum((row.line_total for row in rows), Decimal(0)))
+    pairs_promised = sum(row.pairs_had for row in rows)
+    subtotal = rules.money(sum((row.line_total for row in rows), Decimal(0)))
     opening = rules.is_opening_order(account=account)
     freight = rules.freight_quote(account=account, terms=terms, subtotal=subtotal)
     account_held = account.credit_status == CreditStatus.HOLD
@@ -551,14 +550,18 @@ def cart_review(
     return CartReview(
         rows=rows,
         pairs=pairs,
-        pairs_promised=pairs - sum(row.promise.unpromised for row in rows),
-        ordered_value=ordered_value,
+        pairs_promised=pairs_promised,
         subtotal=subtotal,
         freight=freight,
         total=subtotal + freight.freight,
         opening=opening,
         minimum_errors=rules.minimum_errors(
-            account=account, terms=terms, pairs=pairs, subtotal=ordered_value, opening=opening
+            account=account,
+            terms=terms,
+            pairs=pairs_promised,
+            subtotal=subtotal,
+            opening=opening,
+            pairs_cancelled=pairs - pairs_promised,
         )
         if rows
         else [],

@@ -81,6 +81,17 @@ CHECKS = {
                    OR (COALESCE(filled.queued_at, younger.placed_at)
                        = COALESCE(waiting.queued_at, older.placed_at)
                        AND younger.id > older.id)))""",
+    # 10. An order's total is what was invoiced plus what is still open (its allocated and
+    #     backordered pairs), plus the freight quoted at placement until an invoice bills it.
+    "order_total_differs_from_invoiced_plus_open": """
+        SELECT count(*) FROM orders_order o
+        LEFT JOIN (SELECT order_id, sum(total) AS invoiced FROM orders_invoice GROUP BY 1) i
+          ON i.order_id = o.id
+        LEFT JOIN (SELECT order_id, sum(unit_price * (allocated + backordered)) AS still_open
+                   FROM orders_orderline GROUP BY 1) l
+          ON l.order_id = o.id
+        WHERE o.total <> coalesce(i.invoiced, 0) + coalesce(l.still_open, 0)
+                         + CASE WHEN i.order_id IS NULL THEN o.freight ELSE 0 END""",
     # 7. A message key is sent at most once.
     "message_key_used_twice": """
         SELECT count(*) FROM (

@@ -1,8 +1,12 @@
+import os
+
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
+from portal.cache import caches_for
 from tests.factories import (
     AccountFactory,
     CommercialTermsFactory,
@@ -11,12 +15,49 @@ from tests.factories import (
     UserFactory,
     WarehouseFactory,
 )
+from tests.workers import XDIST_WORKERS_MAX, redis_database_shifted
 
 # Threads racing on row locks: SQLite (the embedded default) serialises writers instead,
 # and its in-memory test database is not shared between threads.
 concurrent = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="concurrency is defined on PostgreSQL"
 )
+
+
+def pytest_configure(config):
+    """`make test` runs the suite in pytest-xdist worker processes. pytest-django gives each
+    its own test database; here each also gets Redis databases of its own (the broker's
+    database plus the worker's number, and scratch brokers beside it), so one worker's
+    cache.clear() and flushdb() never touch another's queues or counts."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1", ...
+    if not worker or not settings.CELERY_BROKER_URL.startswith("redis://"):
+        return
+    number = int(worker.removeprefix("gw"))
+    if number >= XDIST_WORKERS_MAX:
+        raise pytest.UsageError(f"at most {XDIST_WORKERS_MAX} xdist workers share Redis")
+    url = redis_database_shifted(settings.CELERY_BROKER_URL, number)
+    # Celery reads the environment before its settings; processes the tests start inherit it.
+    os.environ["CELERY_BROKER_URL"] = url
+    settings.CELERY_BROKER_URL = url
+    if "CACHE_URL" not in os.environ:
+        settings.CACHES = caches_for(url)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Slow tests that need no database go first. pytest-django puts tests without a
+    database last and pytest-xdist hands tests out in order: a long one there (the engine
+    rerun on SQLite) would keep one worker busy while the other has nothing left to do."""
+
+    def slow_without_database(item) -> bool:
+        needs_database = item.get_closest_marker("django_db") or {
+            "db",
+            "transactional_db",
+            "live_server",
+        } & set(item.fixturenames)
+        return bool(item.get_closest_marker("slow")) and not needs_database
+
+    items.sort(key=lambda item: not slow_without_database(item))
 
 
 @pytest.fixture(autouse=True)

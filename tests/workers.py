@@ -11,15 +11,28 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def scratch_broker(offset: int) -> str:
-    """A Redis database of a test's own for its worker and queues: the suite's broker's
-    database plus `offset` (mod 16), so suites run side by side on other databases do not
-    share one. A suite on the filesystem broker counts from Redis database 0."""
-    base = urlsplit(settings.CELERY_BROKER_URL)
-    if base.scheme != "redis":
-        base = urlsplit("redis://127.0.0.1:6379/0")
+# Scratch brokers sit at these offsets from the suite's Redis database; worker N of
+# pytest-xdist counts from database + N, and two workers' sets never meet (a third's would).
+SCRATCH_OFFSETS = (3, 7, 9, 14)
+XDIST_WORKERS_MAX = 2
+
+
+def redis_database_shifted(url: str, offset: int) -> str:
+    """The Redis URL `offset` databases further on (mod Redis's 16)."""
+    base = urlsplit(url)
     database = int(base.path.strip("/") or 0)
     return f"redis://{base.netloc}/{(database + offset) % 16}"
+
+
+def scratch_broker(offset: int) -> str:
+    """A Redis database of a test's own for its worker and queues: the suite's broker's
+    database plus `offset`, so suites run side by side on other databases do not share one.
+    A suite on the filesystem broker counts from Redis database 0."""
+    assert offset in SCRATCH_OFFSETS, f"add {offset} to SCRATCH_OFFSETS and check it fits"
+    base = settings.CELERY_BROKER_URL
+    if not base.startswith("redis://"):
+        base = "redis://127.0.0.1:6379/0"
+    return redis_database_shifted(base, offset)
 
 
 def own_process_env(**extra: str) -> dict:

@@ -31,7 +31,7 @@ from notifications.kinds import MessageKind
 from notifications.services import OutgoingMessage, messages_enqueue
 from orders import ledger
 from orders.audit import audit_record
-from orders.models import BackorderPeg, CaseStatus, OrderLine
+from orders.models import BackorderPeg, CaseStatus
 from orders.selectors import line_promises
 
 
@@ -128,12 +128,7 @@ def eta_change(
     DecisionRequest.objects.filter(pk__in=[r.pk for r in pending.values()]).update(
         status=DecisionStatus.SUPERSEDED
     )
-    by_date = defaultdict(list)
-    for line in lines:
-        by_date[expected[line.pk]].append(line.pk)
-        line.communicated_date = expected[line.pk]
-    for date, ids in by_date.items():
-        OrderLine.objects.filter(pk__in=ids).update(communicated_date=date)
+    ledger.dates_told(lines=lines, dates=expected)
 
     result.moved = [line.pk for line in inside]
     result.decisions = decision_requests_create(

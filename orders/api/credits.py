@@ -1,17 +1,11 @@
 """Credit memos in API v1: the list for the caller's accounts and each memo's PDF."""
 
-from django.http import Http404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
-from rest_framework.renderers import JSONRenderer
-from rest_framework.views import APIView
 
-from orders.api.fulfilment import DocumentPreparingSerializer, document_pdf_response
+from orders.api.documents import IssuedDocumentPdfView
 from orders.credit_selectors import credit_memos_for
 from orders.selectors import accounts_visible_to
-from restapi.renderers import PDFRenderer
 
 
 class CreditMemoOutSerializer(serializers.Serializer):
@@ -41,27 +35,11 @@ class CreditMemoListView(ListAPIView):
         return credit_memos_for(accounts=accounts_visible_to(user=self.request.user))
 
 
-class CreditMemoPdfView(APIView):
+class CreditMemoPdfView(IssuedDocumentPdfView):
     """The credit memo PDF (application/pdf). 404 for a memo outside the caller's
     accounts; 202 with Retry-After while a worker still renders it."""
 
-    renderer_classes = [JSONRenderer, PDFRenderer]
+    kind = "credit_memo"
 
-    @extend_schema(
-        responses={
-            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY),
-            (202, "application/json"): OpenApiResponse(
-                DocumentPreparingSerializer,
-                description="Not rendered yet; its render is queued. Retry after Retry-After.",
-            ),
-        }
-    )
-    def get(self, request, number):
-        memo = (
-            credit_memos_for(accounts=accounts_visible_to(user=request.user))
-            .filter(number=number)
-            .first()
-        )
-        if memo is None:
-            raise Http404("No such credit memo.")
-        return document_pdf_response(kind="credit_memo", document=memo)
+    def documents(self, *, accounts):
+        return credit_memos_for(accounts=accounts)

@@ -1,19 +1,16 @@
 """Fulfilment API v1: the warehouse's shipment confirmation (staff), and the retailer's
 shipments, invoices and invoice PDFs (scoped to the caller's accounts)."""
 
-from django.http import FileResponse, Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from orders.api.documents import IssuedDocumentPdfView
 from orders.api.exports import ExportableListMixin, exportable_list_schema
-from orders.documents import KINDS, document_render_asked
 from orders.exceptions import OrderOnCreditHold
 from orders.exports import INVOICES, SHIPMENTS
 from orders.models import Invoice, InvoiceStatus, Order, Shipment
@@ -21,11 +18,7 @@ from orders.selectors import accounts_visible_to
 from orders.services.fulfilment import shipment_confirm, shipment_packages
 from restapi.errors import ErrorSerializer, error_response
 from restapi.permissions import HasStaffPermission
-from restapi.renderers import PDFRenderer
 from restapi.serializers import StrictFieldsMixin
-
-PDF_RETRY_AFTER_SECONDS = 5
-
 
 # --- Serializers -------------------------------------------------------------------------
 
@@ -221,58 +214,12 @@ class InvoiceListView(ExportableListMixin, ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class DocumentPreparingSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    retry_after = serializers.IntegerField(help_text="Seconds; the same as Retry-After.")
-
-    class Meta:
-        ref_name = "DocumentPreparing"
-
-
-class InvoicePdfView(APIView):
+class InvoicePdfView(IssuedDocumentPdfView):
     """The invoice PDF (application/pdf). 404 for an invoice outside the caller's accounts.
     One not rendered yet is queued for rendering at once, ahead of the backlog, and
     answers 202 Accepted with Retry-After: ask again then."""
 
-    renderer_classes = [JSONRenderer, PDFRenderer]
+    kind = "invoice"
 
-    @extend_schema(
-        responses={
-            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY),
-            (202, "application/json"): OpenApiResponse(
-                DocumentPreparingSerializer,
-                description="Not rendered yet; its render is queued. Retry after Retry-After.",
-            ),
-        }
-    )
-    def get(self, request, number):
-        invoice = (
-            Invoice.objects.for_accounts(accounts_visible_to(user=request.user))
-            .filter(number=number)
-            .first()
-        )
-        if invoice is None:
-            raise Http404("No such invoice.")
-        return document_pdf_response(kind="invoice", document=invoice)
-
-
-def document_pdf_response(*, kind: str, document):
-    """An issued document's stored PDF. One not rendered yet is queued for a worker at
-    once (never rendered on the request path) and answers 202 with Retry-After."""
-    file = getattr(document, KINDS[kind].file_field)
-    if not file:
-        document_render_asked(kind=kind, pk=document.pk)
-        return Response(
-            {
-                "detail": "The PDF is being prepared; retry after Retry-After seconds.",
-                "retry_after": PDF_RETRY_AFTER_SECONDS,
-            },
-            status=status.HTTP_202_ACCEPTED,
-            headers={"Retry-After": str(PDF_RETRY_AFTER_SECONDS)},
-        )
-    return FileResponse(
-        file.open("rb"),
-        as_attachment=True,
-        filename=f"{document.number}.pdf",
-        content_type="application/pdf",
-    )
+    def documents(self, *, accounts):
+        return Invoice.objects.for_accounts(accounts)

@@ -12,6 +12,7 @@ Verbs (each inside its caller's transaction; docs/ARCHITECTURE.md describes them
     counts_set         warehouse counts: shortages give way newest first, surpluses fill
     free_fill          pairs freed by a lowered holdback fill waiting backorders
     repeg              a run slipped or was cancelled: its lines move to runs with room
+    dates_told         the dates lines were told (an ETA change's news)
     stock_levels_open, history_load, counters_derive   the demo data and repairs
 
 Lock order, everywhere in the project (rows of one table by pk):
@@ -31,6 +32,7 @@ from orders.ledger.verbs import (
     cancel,
     counters_derive,
     counts_set,
+    dates_told,
     free_fill,
     history_load,
     lines_lock,
@@ -49,6 +51,7 @@ __all__ = [
     "cancel",
     "counters_derive",
     "counts_set",
+    "dates_told",
     "free_fill",
     "history_load",
     "lines_lock",

@@ -78,13 +78,17 @@ def _still_waiting_told(book: Book, *, line_ids) -> None:
     """A line filled in part still waits for the rest: the date it was told is that
     rest's date (from its pegs, once written), not the filled pairs' ship date."""
     partly = [book.lines[line_id] for line_id in line_ids if book.lines[line_id].backordered]
-    if not partly:
-        return
-    expected = line_expected_dates(lines=partly)
+    if partly:
+        dates_told(lines=partly, dates=line_expected_dates(lines=partly))
+
+
+def dates_told(*, lines, dates: dict[int, dt.date]) -> None:
+    """Record the date each line was told (`dates` by line id; lines not in it keep theirs):
+    what a later move is measured against. One UPDATE per distinct date."""
     by_date = defaultdict(list)
-    for line in partly:
-        if line.pk in expected:
-            line.communicated_date = expected[line.pk]
+    for line in lines:
+        if line.pk in dates:
+            line.communicated_date = dates[line.pk]
             by_date[line.communicated_date].append(line.pk)
     for date, ids in by_date.items():
         OrderLine.objects.filter(pk__in=ids).update(communicated_date=date)

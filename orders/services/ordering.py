@@ -391,22 +391,30 @@ def idempotency_key_validate(key) -> str | None:
     return key or None
 
 
-def _check_account_and_minimums(*, account, terms, valid, opening, prices):
-    errors = {}
+def _check_account(*, account):
     if account.credit_status == "hold":
-        errors["account"] = ["This account is on credit hold; please contact customer service."]
-    pairs = sum(valid.quantities)
-    subtotal = sum(
-        (prices[sku.pk] * qty for sku, qty in zip(valid.skus, valid.quantities, strict=True)),
-        Decimal(0),
-    )
+        raise OrderInputError(
+            {"account": ["This account is on credit hold; please contact customer service."]}
+        )
+
+
+def _check_minimums(*, account, terms, valid, opening, prices, plans):
+    """The minimums count the pairs the order will have: pairs that cannot be had are
+    cancelled at placement and count for nothing (as the review page shows them)."""
+    had = [
+        (sku, quantity - plan.promise.unpromised)
+        for sku, quantity, plan in zip(valid.skus, valid.quantities, plans, strict=True)
+    ]
     minimum = rules.minimum_errors(
-        account=account, terms=terms, pairs=pairs, subtotal=subtotal, opening=opening
+        account=account,
+        terms=terms,
+        pairs=sum(pairs for _, pairs in had),
+        subtotal=sum((prices[sku.pk] * pairs for sku, pairs in had), Decimal(0)),
+        opening=opening,
+        pairs_cancelled=sum(plan.promise.unpromised for plan in plans),
     )
     if minimum:
-        errors["lines"] = minimum
-    if errors:
-        raise OrderInputError(errors)
+        raise OrderInputError({"lines": minimum})
 
 
 @transaction.atomic(savepoint=False)
@@ -435,13 +443,7 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
     if not no_charge:
         # Before the run-ETA locks (lock order): one account's credit checks queue here.
         locks.account_credit_lock(account_id=account.pk)
-        _check_account_and_minimums(
-            account=account,
-            terms=terms,
-            valid=valid,
-            opening=placement.opening,
-            prices=placement.prices,
-        )
+        _check_account(account=account)
 
     allow_backorder = valid.backorder_policy == BackorderPolicy.ALLOW and account.accepts_backorders
     window_end = rules.backorder_window_end(
@@ -456,6 +458,15 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
         window_end=window_end,
         lock_first=lock_first,
     )
+    if not no_charge:
+        _check_minimums(
+            account=account,
+            terms=terms,
+            valid=valid,
+            opening=placement.opening,
+            prices=placement.prices,
+            plans=plans,
+        )
     order = Order(
         pk=start.order_id,
         number=order_number(start.order_id) if start.order_id else "",

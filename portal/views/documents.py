@@ -38,7 +38,7 @@ from orders.documents import (
     statement_fingerprint,
     statement_render_queue,
 )
-from orders.models import CreditMemo, Invoice, ReturnAuthorization, Shipment
+from orders.models import Invoice
 from orders.selectors import account_history_start
 from orders.services.fulfilment import shipment_packages, statement_for
 from portal.page_cache import figures_cached
@@ -242,52 +242,38 @@ def invoice_download(request, number, token):
     return _pdf_response(storage.open(link["f"], "rb"), filename=f"{number}.pdf")
 
 
-@login_required
-@require_GET
-def packing_list_pdf(request, number):
-    account = _account_or_404(request)
-    shipment = Shipment.objects.filter(order__account=account, number=number).first()
-    if shipment is None:
-        raise Http404("No such shipment.")
-    return _stored_pdf(
-        request,
-        kind="packing_list",
-        document=shipment,
-        filename=f"{shipment.number}-packing-list.pdf",
-        what=f"Packing list {number}",
-    )
+def _account_document_pdf(*, kind: str, what: str, account_field: str, suffix: str = ""):
+    """The portal view of one kind of the current account's issued documents, by number:
+    the stored PDF, or the "being prepared" page (naming `what`) while a worker renders it."""
+    spec = KINDS[kind]
+
+    @login_required
+    @require_GET
+    def view(request, number):
+        account = _account_or_404(request)
+        document = spec.model.objects.filter(**{account_field: account}, number=number).first()
+        if document is None:
+            raise Http404(f"No such {spec.model._meta.verbose_name}.")
+        return _stored_pdf(
+            request,
+            kind=kind,
+            document=document,
+            filename=f"{number}{suffix}.pdf",
+            what=f"{what} {number}",
+        )
+
+    return view
 
 
-@login_required
-@require_GET
-def credit_memo_pdf(request, number):
-    account = _account_or_404(request)
-    memo = CreditMemo.objects.filter(invoice__account=account, number=number).first()
-    if memo is None:
-        raise Http404("No such credit memo.")
-    return _stored_pdf(
-        request,
-        kind="credit_memo",
-        document=memo,
-        filename=f"{memo.number}.pdf",
-        what=f"Credit memo {number}",
-    )
-
-
-@login_required
-@require_GET
-def return_label_pdf(request, number):
-    account = _account_or_404(request)
-    authorization = ReturnAuthorization.objects.filter(account=account, number=number).first()
-    if authorization is None:
-        raise Http404("No such return.")
-    return _stored_pdf(
-        request,
-        kind="return_label",
-        document=authorization,
-        filename=f"{authorization.number}-label.pdf",
-        what=f"Return label {number}",
-    )
+packing_list_pdf = _account_document_pdf(
+    kind="packing_list", what="Packing list", account_field="order__account", suffix="-packing-list"
+)
+credit_memo_pdf = _account_document_pdf(
+    kind="credit_memo", what="Credit memo", account_field="invoice__account"
+)
+return_label_pdf = _account_document_pdf(
+    kind="return_label", what="Return label", account_field="account", suffix="-label"
+)
 
 
 def _as_of(request, account):

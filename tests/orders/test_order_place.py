@@ -91,51 +91,72 @@ def test_holdback_is_never_offered(fill_in_account, buyer, warehouse):
 
 
 def test_ship_available_cancel_rest_cancels_with_reason(fill_in_account, buyer, warehouse):
-    sku = stocked_sku(warehouse=warehouse, on_hand=3)
+    sku = stocked_sku(warehouse=warehouse, on_hand=6)
     inbound = inbound_for(sku=sku, warehouse=warehouse)
     order = place(fill_in_account, buyer, [(sku, 9)], backorder_policy=BackorderPolicy.NONE).order
     line = order.lines.get()
-    assert (line.allocated, line.backordered, line.cancelled) == (3, 0, 6)
+    assert (line.allocated, line.backordered, line.cancelled) == (6, 0, 3)
     assert line.cancel_reason
     inbound.refresh_from_db()
     assert inbound.promised == 0
 
 
+def test_pairs_that_cannot_be_had_do_not_count_toward_the_minimum(
+    fill_in_account, buyer, warehouse
+):
+    # given 3 pairs in stock and a fill-in minimum of 6
+    sku = stocked_sku(warehouse=warehouse, on_hand=3)
+    inbound_for(sku=sku, warehouse=warehouse)
+    # when 9 are ordered, shipping what is available and cancelling the rest
+    with pytest.raises(OrderInputError) as refused:
+        place(fill_in_account, buyer, [(sku, 9)], backorder_policy=BackorderPolicy.NONE)
+    # then the 3 the order would have are below the minimum, and nothing changed
+    assert refused.value.message_dict["lines"] == [
+        "A fill-in order needs at least 6 pairs; this one has 3 (6 more cannot be had)."
+    ]
+    assert not OrderLine.objects.filter(sku=sku).exists()
+    assert StockLevel.objects.get(sku=sku).allocated == 0
+
+
 def test_the_confirmation_shows_cancelled_pairs_and_why(fill_in_account, buyer, warehouse):
 
-    sku = stocked_sku(warehouse=warehouse, on_hand=3)
+    sku = stocked_sku(warehouse=warehouse, on_hand=6)
     inbound_for(sku=sku, warehouse=warehouse)
     place(fill_in_account, buyer, [(sku, 9)], backorder_policy=BackorderPolicy.NONE)
 
     rendered = render_message(Message.objects.get(kind="order_confirmation"))
     line = OrderLine.objects.get()
     for body in (rendered.text, rendered.html):
-        assert "6 cancelled" in body
+        assert "3 cancelled" in body
         assert line.cancel_reason in body
 
 
 def test_seasonal_style_is_never_backordered(fill_in_account, buyer, warehouse):
-    sku = stocked_sku(warehouse=warehouse, on_hand=2, replenishment=Replenishment.SEASONAL)
+    sku = stocked_sku(warehouse=warehouse, on_hand=6, replenishment=Replenishment.SEASONAL)
     inbound_for(sku=sku, warehouse=warehouse)
     line = place(fill_in_account, buyer, [(sku, 8)]).order.lines.get()
-    assert (line.allocated, line.backordered, line.cancelled) == (2, 0, 6)
+    assert (line.allocated, line.backordered, line.cancelled) == (6, 0, 2)
     assert line.cancel_reason == NoPromiseReason.NOT_COMMITTED
 
 
 def test_run_beyond_the_window_is_not_promised(fill_in_account, buyer, warehouse, terms):
+    stocked = stocked_sku(warehouse=warehouse, on_hand=6)
     sku = stocked_sku(warehouse=warehouse, on_hand=0)
     inbound_for(sku=sku, warehouse=warehouse, days=terms.backorder_window_days + 10)
-    line = place(fill_in_account, buyer, [(sku, 8)]).order.lines.get()
+    order = place(fill_in_account, buyer, [(stocked, 6), (sku, 8)]).order
+    line = order.lines.get(sku=sku)
     assert (line.allocated, line.backordered, line.cancelled) == (0, 0, 8)
     assert line.cancel_reason == NoPromiseReason.BEYOND_WINDOW
-    assert line.order.status == OrderStatus.CANCELLED
+    assert order.status == OrderStatus.OPEN
 
 
 def test_cancel_date_shortens_the_window(fill_in_account, buyer, warehouse):
+    stocked = stocked_sku(warehouse=warehouse, on_hand=6)
     sku = stocked_sku(warehouse=warehouse, on_hand=0)
     inbound_for(sku=sku, warehouse=warehouse, days=21)
     cancel = timezone.localdate() + dt.timedelta(days=10)
-    line = place(fill_in_account, buyer, [(sku, 8)], cancel_date=cancel).order.lines.get()
+    order = place(fill_in_account, buyer, [(stocked, 6), (sku, 8)], cancel_date=cancel).order
+    line = order.lines.get(sku=sku)
     assert line.backordered == 0
     assert line.cancelled == 8
 

@@ -222,7 +222,7 @@ def test_review_shows_the_split_and_the_rules(
     assert response.status_code == 200
     body = response.content.decode()
     assert inbound.run.reference in body
-    assert "Fill-in order: minimum 6 pairs — you have 26." in body
+    assert "Fill-in order: minimum 6 pairs — you will get 26." in body
     assert "Minimum met" in body
     assert "Free freight" in body  # 26 x $60 = $1560
     assert "Net 30" in body
@@ -230,6 +230,30 @@ def test_review_shows_the_split_and_the_rules(
         reverse("portal:review"), {"backorders": "none"}, HTTP_HX_REQUEST="true"
     )
     assert "Backorders were not requested" in response.content.decode()
+
+
+def test_review_shows_pairs_that_cannot_be_had_as_cancelled(
+    buyer_client, buyer, fill_in_account, style
+):
+    # given 4 pairs of a SKU with 20 in stock and 5 of one with none, nothing inbound
+    gone = style.skus.get(code="WLK-TAN-8.0-2")
+    StockLevel.objects.filter(sku=gone).update(on_hand=0)
+    cart_lines_add(
+        user=buyer,
+        account=fill_in_account,
+        lines=[LineRequest("WLK-BLA-7.0-2", 4), LineRequest(gone.code, 5)],
+    )
+    # when reviewed as "ship what is available, cancel the rest"
+    response = buyer_client.get(
+        reverse("portal:review"), {"backorders": "none"}, HTTP_HX_REQUEST="true"
+    )
+    body = response.content.decode()
+    # then the empty line is cancelled, without a total, and not counted toward the minimum
+    assert "Cancelled" in body
+    assert "$300.00" not in body  # 5 x $60 is never shown as a line total
+    assert "you will get 4 of the 9 ordered" in body
+    assert "A fill-in order needs at least 6 pairs; this one has 4 (5 more cannot be had)." in body
+    assert "Minimum met" not in body
 
 
 def test_review_shows_freight_meter_and_minimum_error(buyer_client, buyer, fill_in_account, style):
@@ -246,7 +270,7 @@ def test_review_measures_an_opening_order_by_its_value(buyer_client, buyer, acco
     # when reviewed
     body = buyer_client.get(reverse("portal:review")).content.decode()
     # then the minimum is stated in money against the order's value
-    assert "Opening order: minimum $1,000.00 — this order comes to $240.00." in body
+    assert "Opening order: minimum $1,000.00 — the pairs you will get come to $240.00." in body
     assert "An opening order needs at least $1,000.00" in body
 
 

@@ -47,6 +47,10 @@ CORRUPTIONS = {
     "ats_above_holdback_while_backorder_waits": (
         "UPDATE inventory_stocklevel SET on_hand = on_hand + 5"
     ),
+    # a charge added to an order that nothing invoiced or open accounts for
+    "order_total_differs_from_invoiced_plus_open": (
+        "UPDATE orders_order SET total = total + 15 WHERE total > 0"
+    ),
 }
 
 
