@@ -112,6 +112,13 @@ CREDIT_MEMO ("credit_memo"), a credit memo issued on one of the account's invoic
      "invoice_url": "https://.../invoices/INV-20931/",
      "pdf_url": "https://.../credit-memos/CM-00311/pdf/"}
 
+CREDIT_RELEASED ("credit_released"), an order held for credit was released (by customer
+service, or by a payment that cleared the account): it will ship. ONE message per hold
+(key f"credit-released:{order.pk}:{held at}")::
+
+    {"account_name": "...", "order_number": "SO-10042", "po_number": "PO-7781",
+     "total": "720.00", "order_url": "https://.../orders/SO-10042/"}
+
 GENERIC ("generic"), a plain note from the brand (customer service, announcements)::
 
     {"headline": "...", "body": "plain text, paragraphs separated by blank lines",
@@ -166,6 +173,7 @@ class MessageKind(models.TextChoices):
     SHIPMENT = "shipment", "Shipment"
     INVOICE = "invoice", "Invoice issued"
     CREDIT_MEMO = "credit_memo", "Credit memo issued"
+    CREDIT_RELEASED = "credit_released", "Order released from credit hold"
     GENERIC = "generic", "Note from Trailwise"
     CASE_UPDATE = "case_update", "Service case update"
     BACK_IN_STOCK = "back_in_stock", "Back in stock"
@@ -234,6 +242,10 @@ SPECS: dict[str, KindSpec] = {
             "pdf_url",
         ),
         url_key="invoice_url",
+    ),
+    MessageKind.CREDIT_RELEASED: KindSpec(
+        required=("account_name", "order_number", "po_number", "total", "order_url"),
+        url_key="order_url",
     ),
     MessageKind.GENERIC: KindSpec(required=("headline", "body"), url_key="url"),
     MessageKind.CASE_UPDATE: KindSpec(

@@ -153,3 +153,21 @@ def backorders_filled_enqueue(*, lines, filled, key: str, ship_date, run_referen
                 "orders_url": settings.SITE_URL + reverse("portal:backorders"),
             },
         )
+
+
+def credit_released_enqueue(*, order) -> None:
+    """Tell the order's buyers it is off credit hold and will ship, in the release's
+    transaction. Keyed on the hold, so a retried release sends nothing twice and a
+    later hold (after an edit) gets its own message."""
+    message_enqueue(
+        kind=MessageKind.CREDIT_RELEASED,
+        key=f"credit-released:{order.pk}:{order.credit_held_at.isoformat()}",
+        recipients=account_recipients(account=order.account, extra=[order.placed_by]),
+        context={
+            "account_name": order.account.name,
+            "order_number": order.number,
+            "po_number": order.po_number,
+            "total": str(order.total),
+            "order_url": settings.SITE_URL + reverse("portal:order_detail", args=[order.number]),
+        },
+    )
