@@ -35,7 +35,10 @@ when it is changed (with "change")::
 
 ETA_MOVED ("eta_moved"): ONE message per person per ETA change, listing every affected
 line of their account (key e.g. f"eta:{eta_change.pk}:{account.pk}"; a buyer asked
-to decide gets DECISION_REQUEST under the same key instead)::
+to decide gets DECISION_REQUEST under the same key instead). Also one per person when
+the ledger moves lines to a later run without an ETA change (a cancelled run's lines
+re-pegged, fair fill giving a younger line's run to an older order): old_eta and
+new_eta are then null and the lines carry their dates::
 
     {"account_name": "...", "run_reference": "RUN-00012",
      "old_eta": "2026-04-01", "new_eta": "2026-04-15",

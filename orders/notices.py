@@ -112,6 +112,23 @@ def order_confirmation_complete(context: dict) -> dict:
     return {**context, "lines": completed}
 
 
+def orders_page_url() -> str:
+    return settings.SITE_URL + reverse("portal:backorders")
+
+
+def line_row(line, quantity: int, **extra) -> dict:
+    """What a backorder message says about a line."""
+    sku = line.sku
+    return {
+        "order_number": line.order.number,
+        "po_number": line.order.po_number,
+        "sku": sku.code,
+        "description": f"{sku.style.name} {sku.color} {sku.size_label} {sku.get_width_display()}",
+        "quantity": quantity,
+        **extra,
+    }
+
+
 def backorders_filled_enqueue(*, lines, filled, key: str, ship_date, run_reference="") -> None:
     """Tell each account whose backorders pairs just filled (the ledger's fair fill):
     one message per account per event, keyed f"{key}:{account id}". `run_reference`
@@ -139,18 +156,8 @@ def backorders_filled_enqueue(*, lines, filled, key: str, ship_date, run_referen
                 "account_name": account_lines[0].order.account.name,
                 "run_reference": run_reference,
                 "ship_date": _iso(ship_date),
-                "lines": [
-                    {
-                        "order_number": line.order.number,
-                        "po_number": line.order.po_number,
-                        "sku": line.sku.code,
-                        "description": f"{line.sku.style.name} {line.sku.color} "
-                        f"{line.sku.size_label} {line.sku.get_width_display()}",
-                        "quantity": filled[line.pk],
-                    }
-                    for line in account_lines
-                ],
-                "orders_url": settings.SITE_URL + reverse("portal:backorders"),
+                "lines": [line_row(line, filled[line.pk]) for line in account_lines],
+                "orders_url": orders_page_url(),
             },
         )
 
