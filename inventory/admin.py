@@ -21,6 +21,7 @@ from inventory.models import (
     InboundLine,
     InboundRun,
     InboundStatus,
+    Season,
     StockLevel,
     Style,
     StyleImage,
@@ -69,10 +70,25 @@ class StyleImageInline(admin.TabularInline):
         )
 
 
+@admin.register(Season)
+class SeasonAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "starts_on")
+    search_fields = ("code", "name")
+
+
 @admin.register(Style)
 class StyleAdmin(admin.ModelAdmin):
-    list_display = ("number", "name", "category", "gender", "replenishment", "lead_time_days")
-    list_filter = ("replenishment", "category", "gender")
+    list_display = (
+        "number",
+        "name",
+        "season",
+        "category",
+        "gender",
+        "replenishment",
+        "lead_time_days",
+    )
+    list_filter = ("season", "replenishment", "category", "gender")
+    list_select_related = ("season",)
     search_fields = ("number", "name")
     filter_horizontal = ("alternatives",)
     inlines = [SKUInline, StyleImageInline]

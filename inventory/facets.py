@@ -22,6 +22,7 @@ from inventory.models import (
     SKU,
     Gender,
     InboundLine,
+    Season,
     StockLevel,
     Style,
     Width,
@@ -45,6 +46,10 @@ def _categories():
     return [(c, c) for c in categories]
 
 
+def _seasons():
+    return list(Season.objects.values_list("code", "name"))
+
+
 def _colors():
     colors = SKU.objects.active().order_by("color").values_list("color", flat=True).distinct()
     return [(c, c) for c in colors]
@@ -60,6 +65,11 @@ class CatalogueFilter(django_filters.FilterSet):
     )
     category = django_filters.MultipleChoiceFilter(
         field_name="style__category", choices=_categories, help_text="Repeat for several."
+    )
+    season = django_filters.MultipleChoiceFilter(
+        field_name="style__season",
+        choices=_seasons,
+        help_text='Season codes, e.g. "SS27"; repeat for several.',
     )
     gender = django_filters.MultipleChoiceFilter(
         field_name="style__gender", choices=Gender.choices, help_text="women, men or unisex."
@@ -153,7 +163,7 @@ class CatalogueFilter(django_filters.FilterSet):
 
 # --- Counts --------------------------------------------------------------------------
 
-FACETS = ("category", "gender", "color", "width", "size", "list")
+FACETS = ("season", "category", "gender", "color", "width", "size", "list")
 
 
 @dataclass(frozen=True)
@@ -205,6 +215,15 @@ def _count(facet, queryset, selected) -> list[FacetValue]:
             quick_ship=Count("style_id", filter=Q(quick_ship=True), distinct=True),
         )
         return [FacetValue(key, label, row[key], key in selected) for key, label in LISTS.items()]
+    if facet == "season":
+        rows = (
+            queryset.filter(style__season__isnull=False)
+            .order_by()
+            .values_list("style__season", "style__season__name", "style__season__starts_on")
+            .annotate(n=styles)
+            .order_by("-style__season__starts_on")
+        )
+        return [FacetValue(code, name, count, code in selected) for code, name, _, count in rows]
     if facet == "size":
         queryset = queryset.filter(in_stock_now())
     field = {

@@ -20,6 +20,7 @@ from inventory.models import (
     InboundRun,
     InboundStatus,
     Replenishment,
+    Season,
     StockLevel,
     Style,
     Warehouse,
@@ -298,6 +299,15 @@ CATALOG_COLUMNS = [
     Column("style_number", text(Style._meta.get_field("number").max_length, upper=True)),
     Column("style_name", text(Style._meta.get_field("name").max_length)),
     Column("category", text(Style._meta.get_field("category").max_length)),
+    # A season's code ("SS27"); the column may be left out, and a blank cell leaves the
+    # style's season as it is.
+    Column(
+        "season",
+        text(Season._meta.get_field("code").max_length, upper=True),
+        required=False,
+        in_header=False,
+        default="",
+    ),
     Column("replenishment", choice(Replenishment.values)),
     Column("lead_time_days", integer(0, 730)),
     Column("sku", text(SKU._meta.get_field("code").max_length, upper=True)),
@@ -311,7 +321,7 @@ CATALOG_COLUMNS = [
     Column("core", boolean, required=False, default=False),
     Column("quick_ship", boolean, required=False, default=False),
 ]
-STYLE_COLUMNS = ("style_name", "category", "replenishment", "lead_time_days")
+STYLE_COLUMNS = ("style_name", "category", "season", "replenishment", "lead_time_days")
 
 
 @dataclass
@@ -357,8 +367,15 @@ def catalog_validate(data, progress: Progress = None) -> CatalogPlan:
             style__number__in={p.values["style_number"] for p in rows}
         ).values_list("style__number", "color", "size", "width", "code")
     }
+    seasons = set(Season.objects.values_list("code", flat=True))
     for parsed in rows:
         values = parsed.values
+        if values["season"] and values["season"] not in seasons:
+            validation.add(
+                parsed.row,
+                "season",
+                f"No season {values['season']}: add it in the admin (Seasons) first.",
+            )
         owner = upc_owner.get(values["upc"])
         if owner and owner != values["sku"]:
             validation.add(parsed.row, "upc", f"This UPC belongs to SKU {owner}.")

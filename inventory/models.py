@@ -34,10 +34,35 @@ class Gender(models.TextChoices):
     UNISEX = "unisex", "Unisex"
 
 
+class Season(models.Model):
+    """A selling season of the line ("SS27", Spring/Summer 2027): styles are designed,
+    sold in and line-sheeted by season. The code is what the catalogue feed carries."""
+
+    code = models.CharField(
+        max_length=8, primary_key=True, help_text='Short code as the feed carries it: "SS27".'
+    )
+    name = models.CharField(max_length=60, help_text='"Spring/Summer 2027".')
+    starts_on = models.DateField(help_text="First ship date of the season; orders them.")
+
+    class Meta:
+        ordering = ["-starts_on", "code"]
+
+    def __str__(self):
+        return self.name
+
+
 class Style(models.Model):
     number = models.CharField(max_length=20, unique=True)
     name = models.CharField(max_length=120)
     category = models.CharField(max_length=60, db_index=True)
+    season = models.ForeignKey(
+        Season,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="styles",
+        help_text="The season it was introduced in; blank for none.",
+    )
     gender = models.CharField(max_length=10, choices=Gender.choices, default=Gender.UNISEX)
     description = models.TextField(blank=True)
     replenishment = models.CharField(

@@ -159,11 +159,13 @@ class CatalogRow:
     active: bool = True
     core: bool = False
     quick_ship: bool = False
+    season: str = ""  # a Season's code; "" leaves the style's season as it is
 
 
 STYLE_FIELDS = {
     "name": "style_name",
     "category": "category",
+    "season_id": "season",
     "replenishment": "replenishment",
     "lead_time_days": "lead_time_days",
 }
@@ -188,6 +190,8 @@ def catalog_import(*, rows: Sequence[CatalogRow], progress: Progress = None):
     for row in rows:
         style = styles.get(row.style_number)
         values = {name: getattr(row, attr) for name, attr in STYLE_FIELDS.items()}
+        if not values["season_id"]:
+            del values["season_id"]
         if style is None:
             style = styles[row.style_number] = Style.objects.create(
                 number=row.style_number, **values

@@ -35,7 +35,10 @@ when it is changed (with "change")::
 
 ETA_MOVED ("eta_moved"): ONE message per person per ETA change, listing every affected
 line of their account (key e.g. f"eta:{eta_change.pk}:{account.pk}"; a buyer asked
-to decide gets DECISION_REQUEST under the same key instead)::
+to decide gets DECISION_REQUEST under the same key instead). Also one per person when
+the ledger moves lines to a later run without an ETA change (a cancelled run's lines
+re-pegged, fair fill giving a younger line's run to an older order): old_eta and
+new_eta are then null and the lines carry their dates::
 
     {"account_name": "...", "run_reference": "RUN-00012",
      "old_eta": "2026-04-01", "new_eta": "2026-04-15",
@@ -112,6 +115,13 @@ CREDIT_MEMO ("credit_memo"), a credit memo issued on one of the account's invoic
      "invoice_url": "https://.../invoices/INV-20931/",
      "pdf_url": "https://.../credit-memos/CM-00311/pdf/"}
 
+CREDIT_RELEASED ("credit_released"), an order held for credit was released (by customer
+service, or by a payment that cleared the account): it will ship. ONE message per hold
+(key f"credit-released:{order.pk}:{held at}")::
+
+    {"account_name": "...", "order_number": "SO-10042", "po_number": "PO-7781",
+     "total": "720.00", "order_url": "https://.../orders/SO-10042/"}
+
 GENERIC ("generic"), a plain note from the brand (customer service, announcements)::
 
     {"headline": "...", "body": "plain text, paragraphs separated by blank lines",
@@ -166,6 +176,7 @@ class MessageKind(models.TextChoices):
     SHIPMENT = "shipment", "Shipment"
     INVOICE = "invoice", "Invoice issued"
     CREDIT_MEMO = "credit_memo", "Credit memo issued"
+    CREDIT_RELEASED = "credit_released", "Order released from credit hold"
     GENERIC = "generic", "Note from Trailwise"
     CASE_UPDATE = "case_update", "Service case update"
     BACK_IN_STOCK = "back_in_stock", "Back in stock"
@@ -234,6 +245,10 @@ SPECS: dict[str, KindSpec] = {
             "pdf_url",
         ),
         url_key="invoice_url",
+    ),
+    MessageKind.CREDIT_RELEASED: KindSpec(
+        required=("account_name", "order_number", "po_number", "total", "order_url"),
+        url_key="order_url",
     ),
     MessageKind.GENERIC: KindSpec(required=("headline", "body"), url_key="url"),
     MessageKind.CASE_UPDATE: KindSpec(

@@ -264,6 +264,13 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
         "invoice_url": f"{SITE}/invoices/INV-20931/",
         "pdf_url": f"{SITE}/credit-memos/CM-00311/pdf/",
     },
+    MessageKind.CREDIT_RELEASED: {
+        "account_name": "Comfort Shoes of Burlington",
+        "order_number": "SO-10042",
+        "po_number": "PO-7781",
+        "total": "1860.00",
+        "order_url": f"{SITE}/orders/SO-10042/",
+    },
     MessageKind.GENERIC: {
         "headline": "Your credit of $120.00 has been issued",
         "body": "We have issued credit memo CM-00311 for the two defective pairs on order "

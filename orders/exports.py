@@ -176,6 +176,7 @@ ORDERS = Export(
 
 LINE_COLUMNS = (
     ("Order", lambda line: line.order.number),
+    ("Account", lambda line: line.order.account.number),
     ("PO number", lambda line: line.order.po_number),
     ("Placed", lambda line: line.order.placed_at),
     ("SKU", lambda line: line.sku.code),
@@ -190,7 +191,9 @@ LINE_COLUMNS = (
 
 
 def _lines(lines: QuerySet) -> QuerySet:
-    return lines.select_related("order", "sku__style").order_by("order__placed_at", "order", "pk")
+    return lines.select_related("order__account", "sku__style").order_by(
+        "order__placed_at", "order", "pk"
+    )
 
 
 ORDER_LINES = Export(

@@ -1,4 +1,5 @@
-"""Line sheets: the catalogue (one category, or all of it) as an account buys it, for a
+"""Line sheets: the catalogue (one season and/or one category, or all of it) as an account
+buys it, for a
 buyer's desk or a store meeting: each style in each colour with its picture, the
 account's wholesale price, MSRP, and every size with pairs available now and the next
 ETA (from the ETA table's one selector).
@@ -44,7 +45,7 @@ RENDER_PENDING_SECONDS = 330
 
 
 class LineSheetCategoryUnknown(LookupError):
-    """No active style is in the category asked for."""
+    """No active style is in the category (and season) asked for."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,9 @@ class SheetRow:
 @dataclass(frozen=True)
 class LineSheet:
     account: Account
-    category: str  # "" for the whole catalogue
+    category: str  # "" for every category
+    season: str  # the season's code, "" for every season
+    season_name: str
     price_list: str  # the list's name, "" for the base list
     as_of: dt.date
     rows: list[SheetRow]
@@ -85,35 +88,55 @@ class LineSheet:
 
     @property
     def title(self) -> str:
-        return f"Line sheet · {self.category or 'All categories'}"
+        return f"Line sheet · {self.scope}"
+
+    @property
+    def scope(self) -> str:
+        return line_sheet_scope(category=self.category, season=self.season_name or self.season)
 
     @property
     def file_stem(self) -> str:
-        return line_sheet_stem(account=self.account, category=self.category, on=self.as_of)
+        return line_sheet_stem(
+            account=self.account, category=self.category, season=self.season, on=self.as_of
+        )
 
 
-def line_sheet_stem(*, account: Account, category: str, on: dt.date) -> str:
+def line_sheet_scope(*, category: str = "", season: str = "") -> str:
+    """What a sheet covers, in words: "SS27 · Boots", "All categories"."""
+    return " · ".join(part for part in (season, category) if part) or "All categories"
+
+
+def line_sheet_stem(*, account: Account, category: str, on: dt.date, season: str = "") -> str:
     """What a sheet's files are called, before the time each was made."""
-    return f"line-sheet-{account.number}-{slugify(category) or 'all'}-{on:%Y%m%d}"
+    scope = f"{slugify(season)}-" if season else ""
+    return f"line-sheet-{account.number}-{scope}{slugify(category) or 'all'}-{on:%Y%m%d}"
 
 
-def line_sheet_category_check(*, category: str) -> None:
-    """Raises LineSheetCategoryUnknown unless an active style is in `category` ("": all)."""
-    if category and not SKU.objects.filter(active=True, style__category=category).exists():
-        raise LineSheetCategoryUnknown(category)
-
-
-def line_sheet_for(*, account: Account, category: str = "") -> LineSheet:
-    """The sheet as of now, in a fixed number of queries whatever its size. Raises
-    LineSheetCategoryUnknown for a category with no active style."""
-    skus = SKU.objects.filter(active=True).select_related("style")
+def _active_skus(*, category: str, season: str):
+    skus = SKU.objects.filter(active=True)
     if category:
         skus = skus.filter(style__category=category)
+    if season:
+        skus = skus.filter(style__season_id=season)
+    return skus
+
+
+def line_sheet_category_check(*, category: str, season: str = "") -> None:
+    """Raises LineSheetCategoryUnknown unless an active style is in `category` and
+    `season` ("": all)."""
+    if (category or season) and not _active_skus(category=category, season=season).exists():
+        raise LineSheetCategoryUnknown(category or season)
+
+
+def line_sheet_for(*, account: Account, category: str = "", season: str = "") -> LineSheet:
+    """The sheet as of now, in a fixed number of queries whatever its size. Raises
+    LineSheetCategoryUnknown for a category or season with no active style."""
+    skus = _active_skus(category=category, season=season).select_related("style__season")
     skus = list(skus.order_by("style__number", "color", "width", "size")[: MAX_SKUS + 1])
     cut_short = len(skus) > MAX_SKUS
     skus = skus[:MAX_SKUS]
-    if category and not skus:
-        raise LineSheetCategoryUnknown(category)
+    if (category or season) and not skus:
+        raise LineSheetCategoryUnknown(category or season)
     ids = [sku.pk for sku in skus]
     prices = account_prices(account=account, skus=skus)
     ats = ats_by_sku(sku_ids=ids)
@@ -156,6 +179,8 @@ def line_sheet_for(*, account: Account, category: str = "") -> LineSheet:
     return LineSheet(
         account=account,
         category=category,
+        season=season,
+        season_name=skus[0].style.season.name if season else "",
         price_list=price_list.name if price_list else "",
         as_of=timezone.localdate(),
         rows=rows,
@@ -178,12 +203,14 @@ def _thumbnails(*, style_ids) -> dict[tuple[int, str], tuple[str, str]]:
     return first
 
 
-def line_sheet_stored(*, account: Account, category: str) -> str | None:
+def line_sheet_stored(*, account: Account, category: str, season: str = "") -> str | None:
     """The newest stored PDF of this sheet made in the last FRESH minutes, if any."""
     directory = f"{LINE_SHEETS_DIR}/{account.number}"
     if not default_storage.exists(directory):
         return None
-    stem = line_sheet_stem(account=account, category=category, on=timezone.localdate())
+    stem = line_sheet_stem(
+        account=account, category=category, season=season, on=timezone.localdate()
+    )
     _, names = default_storage.listdir(directory)
     since = timezone.now() - FRESH
     made = {
@@ -212,39 +239,39 @@ def line_sheet_pdf(*, sheet: LineSheet) -> bytes:
     return pdf_from_template("pdf/line_sheet.html", context, url_fetcher=StorageFetcher())
 
 
-def _pending_key(*, account_id: int, category: str) -> str:
-    return f"line-sheet-render:{account_id}:{slugify(category) or 'all'}"
+def _pending_key(*, account_id: int, category: str, season: str) -> str:
+    return f"line-sheet-render:{account_id}:{slugify(season)}:{slugify(category) or 'all'}"
 
 
-def line_sheet_render_queue(*, account_id: int, category: str) -> bool:
+def line_sheet_render_queue(*, account_id: int, category: str, season: str = "") -> bool:
     """Queue the render of an account's sheet, once while one may be running (a buyer's
     page polling shares one render)."""
     from orders.tasks import line_sheet_render_task
 
     return queue_once(
-        _pending_key(account_id=account_id, category=category),
+        _pending_key(account_id=account_id, category=category, season=season),
         seconds=RENDER_PENDING_SECONDS,
         task=line_sheet_render_task,
-        args=(account_id, category),
+        args=(account_id, category, season),
     )
 
 
-def line_sheet_render(*, account_id: int, category: str) -> str:
+def line_sheet_render(*, account_id: int, category: str, season: str = "") -> str:
     """Render the sheet as it is now and store it. Returns the stored name, or "" when
-    there is nothing to do: the account or the category is gone, or a fresh sheet is
+    there is nothing to do: the account, the category or the season is gone, or a fresh sheet is
     stored already (a second delivery of the task)."""
     account = Account.objects.filter(pk=account_id).first()
-    if account is None or line_sheet_stored(account=account, category=category):
+    if account is None or line_sheet_stored(account=account, category=category, season=season):
         return ""
     try:
-        sheet = line_sheet_for(account=account, category=category)
+        sheet = line_sheet_for(account=account, category=category, season=season)
     except LineSheetCategoryUnknown:
         return ""
     made = timezone.localtime()
     name = f"{LINE_SHEETS_DIR}/{account.number}/{sheet.file_stem}-{made:%H%M%S%f}.pdf"
     stored = store_once(name, lambda: line_sheet_pdf(sheet=sheet))
     # Stored: a later request past FRESH may queue the next one at once.
-    cache.delete(_pending_key(account_id=account_id, category=category))
+    cache.delete(_pending_key(account_id=account_id, category=category, season=season))
     return stored
 
 

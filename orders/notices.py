@@ -112,6 +112,23 @@ def order_confirmation_complete(context: dict) -> dict:
     return {**context, "lines": completed}
 
 
+def orders_page_url() -> str:
+    return settings.SITE_URL + reverse("portal:backorders")
+
+
+def line_row(line, quantity: int, **extra) -> dict:
+    """What a backorder message says about a line."""
+    sku = line.sku
+    return {
+        "order_number": line.order.number,
+        "po_number": line.order.po_number,
+        "sku": sku.code,
+        "description": f"{sku.style.name} {sku.color} {sku.size_label} {sku.get_width_display()}",
+        "quantity": quantity,
+        **extra,
+    }
+
+
 def backorders_filled_enqueue(*, lines, filled, key: str, ship_date, run_reference="") -> None:
     """Tell each account whose backorders pairs just filled (the ledger's fair fill):
     one message per account per event, keyed f"{key}:{account id}". `run_reference`
@@ -139,17 +156,25 @@ def backorders_filled_enqueue(*, lines, filled, key: str, ship_date, run_referen
                 "account_name": account_lines[0].order.account.name,
                 "run_reference": run_reference,
                 "ship_date": _iso(ship_date),
-                "lines": [
-                    {
-                        "order_number": line.order.number,
-                        "po_number": line.order.po_number,
-                        "sku": line.sku.code,
-                        "description": f"{line.sku.style.name} {line.sku.color} "
-                        f"{line.sku.size_label} {line.sku.get_width_display()}",
-                        "quantity": filled[line.pk],
-                    }
-                    for line in account_lines
-                ],
-                "orders_url": settings.SITE_URL + reverse("portal:backorders"),
+                "lines": [line_row(line, filled[line.pk]) for line in account_lines],
+                "orders_url": orders_page_url(),
             },
         )
+
+
+def credit_released_enqueue(*, order) -> None:
+    """Tell the order's buyers it is off credit hold and will ship, in the release's
+    transaction. Keyed on the hold, so a retried release sends nothing twice and a
+    later hold (after an edit) gets its own message."""
+    message_enqueue(
+        kind=MessageKind.CREDIT_RELEASED,
+        key=f"credit-released:{order.pk}:{order.credit_held_at.isoformat()}",
+        recipients=account_recipients(account=order.account, extra=[order.placed_by]),
+        context={
+            "account_name": order.account.name,
+            "order_number": order.number,
+            "po_number": order.po_number,
+            "total": str(order.total),
+            "order_url": settings.SITE_URL + reverse("portal:order_detail", args=[order.number]),
+        },
+    )

@@ -43,6 +43,7 @@ from inventory.models import (
     PriceList,
     PriceListItem,
     Replenishment,
+    Season,
     StockLevel,
     Style,
     Warehouse,
@@ -117,6 +118,13 @@ MODEL_NAMES = [
     "Hazel", "Fern", "Laurel", "Sage", "Alder", "Larkspur", "Mesa", "Pinecrest", "Summit",
     "Brook", "Heather", "Glacier", "Timber", "Clover", "Maple", "Wren", "Sparrow", "Solstice",
     "Driftwood", "Coastline", "Prairie", "Quarry", "Tamarack", "Basalt", "Kestrel", "Halcyon",
+]
+
+# The line's seasons, oldest first: styles are spread over them by number.
+SEASONS = [
+    ("FW25", "Fall/Winter 2025", dt.date(2025, 7, 1)),
+    ("SS26", "Spring/Summer 2026", dt.date(2026, 1, 5)),
+    ("FW26", "Fall/Winter 2026", dt.date(2026, 7, 1)),
 ]
 
 COLOURS = [
@@ -272,6 +280,7 @@ class StylePlan:
     colours: list[tuple[str, str]]
     widths: tuple[int, ...]
     factory: int
+    season: str
     alternatives: list[str] = field(default_factory=list)
 
 
@@ -319,6 +328,7 @@ def _plan_styles(scale: int) -> list[StylePlan]:
                 colours=rng.sample(COLOURS, rng.choice([2, 2, 3, 3, 4])),
                 widths=rng.choice(width_sets),
                 factory=rng.randrange(len(FACTORIES)),
+                season=SEASONS[i % len(SEASONS)][0],
             )
         )
     by_cat = defaultdict(list)
@@ -402,12 +412,15 @@ def _catalog_ensure(plans: list[StylePlan], report: SeedReport, progress: bool):
     )
     report.created["warehouses"] = int(created_main) + int(created_east)
 
+    for code, name, starts_on in SEASONS:
+        Season.objects.get_or_create(code=code, defaults={"name": name, "starts_on": starts_on})
     existing = set(Style.objects.values_list("number", flat=True))
     new_styles = [
         Style(
             number=p.number,
             name=p.name,
             category=p.category,
+            season_id=p.season,
             replenishment=p.replenishment,
             lead_time_days=p.lead_time_days,
             gender=Gender.WOMEN if p.gender == "W" else Gender.MEN,

@@ -33,6 +33,7 @@ from orders import ledger
 from orders.audit import audit_record
 from orders.models import BackorderPeg, CaseStatus
 from orders.selectors import line_promises
+from orders.services.moves import moved_lines_tell
 
 
 @dataclass
@@ -226,9 +227,18 @@ def run_cancel(*, run: InboundRun, reason: str, user, today=None) -> RunCancelRe
     if not locked.is_open:
         raise InventoryInputError({"run": [f"Run {locked.reference} is already received."]})
     on_run = _lines_on_run(run_id=locked.pk)
-    ledger.repeg(lines=lines, run=locked, today=today, leaving=True)
+    repegged = ledger.repeg(lines=lines, run=locked, today=today, leaving=True)
     still_on_run = _lines_on_run(run_id=locked.pk)
     result = RunCancelResult(locked)
+    cancel_reason = f"Production run {locked.reference} was cancelled"
+    # Lines moved to a later run hear their new date now, before the old one passes.
+    moved_lines_tell(
+        lines=lines,
+        moved=repegged.moved,
+        key=f"run-cancelled-moved:{locked.pk}",
+        reason=cancel_reason,
+        run_reference=locked.reference,
+    )
     by_age = sorted(
         (line for line in lines if line.pk in on_run),
         key=ledger.oldest_first,
@@ -236,7 +246,6 @@ def run_cancel(*, run: InboundRun, reason: str, user, today=None) -> RunCancelRe
     result.repegged = [line.pk for line in by_age if line.pk not in still_on_run]
     to_cancel = [line for line in by_age if line.pk in still_on_run]
     offers = alternative_skus(lines=to_cancel)
-    cancel_reason = f"Production run {locked.reference} was cancelled"
     records = backorders_cancel(
         lines=to_cancel,
         reason=cancel_reason,

@@ -18,6 +18,7 @@ from inventory.parsing import sku_code_normalize, whole_pairs
 from inventory.selectors import ship_date_from_stock
 from orders import ledger
 from orders.notices import backorders_filled_enqueue
+from orders.services.moves import moved_lines_tell
 from orders.services.stock_alerts import stock_alerts_kick
 
 MAX_RECEIPT_LINES = 1000
@@ -139,6 +140,12 @@ def run_receive(
     inventory_services.inbound_run_arrived(run_id=run.pk, on=today)
     receipt = Receipt.objects.create(
         run=run, key=key or None, lines=receipt_lines, received_by=user
+    )
+    moved_lines_tell(
+        lines=result.lines.values(),
+        moved=result.moved,
+        key=f"moved:receipt:{receipt.pk}",
+        reason=f"Production run {run.reference} arrived for older orders first",
     )
     backorders_filled_enqueue(
         lines=result.lines.values(),

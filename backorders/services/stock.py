@@ -33,6 +33,7 @@ from orders.models import Allocation
 from orders.notices import backorders_filled_enqueue
 from orders.rules import current_terms
 from orders.selectors import line_promises
+from orders.services.moves import moved_lines_tell
 from orders.services.ordering import orders_totals_refresh
 from orders.services.stock_alerts import stock_alerts_kick
 from orders.webhooks.services import orders_changed_enqueue
@@ -195,7 +196,14 @@ def stock_holdback_write(*, sku_id: int, write: Callable[[], None], today=None) 
 
 
 def _filled_notify(filled, *, today) -> None:
-    """Tell the accounts whose backorders freed pairs just filled (one message each)."""
+    """Tell the accounts whose backorders freed pairs just filled (one message each), and
+    those whose lines gave their run to an older order (moved_lines_tell)."""
+    moved_lines_tell(
+        lines=filled.lines.values(),
+        moved=filled.moved,
+        key=f"moved:{uuid.uuid4().hex}",
+        reason="Freed pairs went to older orders first",
+    )
     if filled.filled:
         backorders_filled_enqueue(
             lines=filled.lines.values(),

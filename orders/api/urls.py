@@ -56,3 +56,8 @@ urlpatterns += [
         name="claim-photo",
     ),
 ]
+
+# Open backorders, listed and exported (orders.api.backorders).
+from orders.api import backorders  # noqa: E402
+
+urlpatterns += [path("backorders/", backorders.BackorderListView.as_view(), name="backorders")]

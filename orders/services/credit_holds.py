@@ -3,7 +3,8 @@ too far past due, is accepted and allocated but held (orders.services.ordering p
 there); the warehouse may not ship it (shipment_confirm refuses). Customer service
 releases it within their authority, the same per-person limits as credits
 (orders.services.authority); a payment that clears the account's position releases its
-held orders by itself. Every release is in the audit trail."""
+held orders by itself. Every release is in the audit trail, and the order's buyers are
+told it will ship (orders.notices.credit_released_enqueue)."""
 
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from orders.audit import audit_record
 from orders.credit_selectors import credit_hold_reasons_for
 from orders.exceptions import OrderInputError
 from orders.models import CreditStatus, Invoice, Order
+from orders.notices import credit_released_enqueue
 from orders.services.authority import person_limit, staff_role
 from orders.services.service_desk import StaffNotAllowed
 
@@ -69,6 +71,7 @@ def order_credit_release(*, order: Order, user, note: str) -> Order:
         },
         reason=note,
     )
+    credit_released_enqueue(order=order)
     return order
 
 
@@ -101,4 +104,5 @@ def credit_holds_review(*, held: list[Order], today) -> list[Order]:
             changes={"credit_hold": ["held", "released"]},
             reason="Paid: the account is within its credit limit and nothing is past due.",
         )
+        credit_released_enqueue(order=order)
     return held

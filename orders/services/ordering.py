@@ -46,6 +46,7 @@ from orders.notices import (
 )
 from orders.pricing import account_prices
 from orders.selectors import user_can_order
+from orders.services.moves import moved_lines_tell
 from orders.webhooks.events import WebhookEvent
 from orders.webhooks.payloads import order_data
 from orders.webhooks.services import webhook_event_enqueue
@@ -797,6 +798,12 @@ def lines_cancel(*, order, held, wanted, reason) -> None:
     lines with every line waiting for their SKUs; whoever the freed pairs fill is told."""
     today = timezone.localdate()
     freed = ledger.cancel(lines=held, wanted=wanted, reason=reason, today=today)
+    moved_lines_tell(
+        lines=freed.lines.values(),
+        moved=freed.moved,
+        key=f"moved:{uuid.uuid4().hex}",
+        reason="Freed pairs went to older orders first",
+    )
     backorders_filled_enqueue(
         lines=freed.lines.values(),
         filled=freed.filled,

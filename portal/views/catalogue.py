@@ -4,6 +4,7 @@ shared; htmx swaps the facets and results without a full reload. A bad filter va
 ignored and said so, never an error page."""
 
 import hashlib
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -15,6 +16,7 @@ from inventory.models import SKU
 from inventory.pricing import priced
 from inventory.selectors import catalogue_page
 from orders import rules
+from orders.line_sheets import line_sheet_scope
 from orders.pricing import account_price_list
 from portal.page_cache import figures_cached
 
@@ -49,13 +51,19 @@ def catalogue(request):
         "ignored": ignored,
         "view": view,
         "query": _query_without_page(request),
-        # One category chosen: its line sheet; else the whole catalogue's.
-        "line_sheet_category": categories[0]
-        if len(categories := request.GET.getlist("category")) == 1
-        else "",
+        # One category and/or one season chosen: its line sheet; else the whole catalogue's.
+        "line_sheet": _line_sheet_scope(request),
     }
     template = "portal/catalogue/_body.html" if request.htmx else "portal/catalogue/page.html"
     return render(request, template, context)
+
+
+def _line_sheet_scope(request) -> dict:
+    scope = {}
+    for name in ("season", "category"):
+        if len(values := request.GET.getlist(name)) == 1:
+            scope[name] = values[0]
+    return {"query": urlencode(scope), "scope": line_sheet_scope(**scope)}
 
 
 def _counts_key(request, price_list) -> str:

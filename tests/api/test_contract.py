@@ -228,6 +228,7 @@ LISTS = [
     "claims/",
     "accounts/",
     "ship-tos/",
+    "backorders/",
 ]
 
 
@@ -263,6 +264,8 @@ def test_every_published_endpoint_is_routed():
         # Changing an open order (issue 20: "add lines to and reduce lines of an open order").
         "orders/<str:number>/lines/",
         "backorders/<int:line_id>/decision/",
+        # Open backorders, listed and exported (issue 20: exports of backorders).
+        "backorders/",
         "shipments/",
         "invoices/",
         "invoices/<str:number>/pdf/",

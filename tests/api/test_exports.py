@@ -16,6 +16,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         ("orders/", "Order", lambda tenant: tenant.order.number),
         ("shipments/", "Shipment", lambda tenant: tenant.shipment.number),
         ("invoices/", "Invoice", lambda tenant: tenant.invoice.number),
+        ("backorders/", "Order", lambda tenant: tenant.backordered_line.order.number),
     ],
 )
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
@@ -68,7 +69,7 @@ def test_text_that_would_run_as_a_formula_is_quoted(world, buyer_api, file_forma
     assert row[po] == '\'=HYPERLINK("x","y")'
 
 
-@pytest.mark.parametrize("path", ["orders/", "shipments/", "invoices/"])
+@pytest.mark.parametrize("path", ["orders/", "shipments/", "invoices/", "backorders/"])
 def test_a_download_takes_the_same_queries_for_many_rows_as_for_few(
     world, buyer_api, path, django_assert_max_num_queries
 ):
@@ -103,7 +104,31 @@ def test_a_multi_account_caller_sees_which_account_each_row_is(world, buyer):
         (world.mine.shipment.number, world.mine.account.number),
         (world.theirs.shipment.number, world.theirs.account.number),
     }
-    for path in ("orders/", "shipments/", "invoices/"):
+    for path in ("orders/", "shipments/", "invoices/", "backorders/"):
         header, *rows = csv_rows(api.get(f"{V1}/{path}", {"format": "csv"}))
         accounts = {row[header.index("Account")] for row in rows}
         assert accounts == {world.mine.account.number, world.theirs.account.number}, path
+
+
+def test_the_backorders_list_gives_each_open_backorder_with_its_expected_date(world, buyer_api):
+    line = world.mine.backordered_line
+    response = buyer_api.get(f"{V1}/backorders/")
+    assert response.status_code == 200
+    (item,) = response.json()["results"]
+    assert item["id"] == line.pk
+    assert (item["order"], item["account"], item["sku"]) == (
+        line.order.number,
+        world.mine.account.number,
+        line.sku.code,
+    )
+    assert item["backordered"] == 12
+    assert item["expected_date"]  # pegged to the run the world has coming
+    assert item["expected_basis"]
+    # ?order= narrows it, in the JSON list and the download alike
+    other = buyer_api.get(f"{V1}/backorders/", {"order": "SO-NONE"}).json()
+    assert other["results"] == []
+    _, *rows = csv_rows(buyer_api.get(f"{V1}/backorders/", {"format": "csv", "order": "SO-NONE"}))
+    assert rows == []
+    header, *rows = csv_rows(buyer_api.get(f"{V1}/backorders/", {"format": "csv"}))
+    assert [row[header.index("Backordered")] for row in rows] == ["12"]
+    assert rows[0][header.index("Expected")] == item["expected_date"]

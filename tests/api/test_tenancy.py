@@ -150,9 +150,10 @@ LISTS = {
     "api:accounts": lambda tenant: tenant.account.number,
     "api:ship-tos": lambda tenant: tenant.account.ship_tos.get().pk,
     "api:webhooks": lambda tenant: tenant.webhook.pk,
+    "api:backorders": lambda tenant: tenant.backordered_line.pk,
 }
 # The key each list names its items by.
-LIST_KEYS = {"api:ship-tos": "id", "api:webhooks": "id"}
+LIST_KEYS = {"api:ship-tos": "id", "api:webhooks": "id", "api:backorders": "id"}
 
 
 def test_every_list_is_scoped_to_the_callers_accounts(world, buyer):

@@ -83,7 +83,7 @@ def _assert_told_the_run_date(line, outcome, buyer):
     line.refresh_from_db()
     assert outcome["changed"].moved == [line.pk]
     assert line.communicated_date == line_expected_dates(lines=[line])[line.pk]
-    told = Message.objects.get(kind="eta_moved", recipient=buyer)
+    told = Message.objects.get(kind="eta_moved", recipient=buyer, key__startswith="eta:")
     assert [row["order_number"] for row in told.context["lines"]] == [line.order.number]
 
 
@@ -122,10 +122,14 @@ def test_a_line_moved_from_a_cancelled_run_during_an_eta_change_gets_the_new_dat
         paused_in="inbound_promise_many",
         run=later,
     )
-    # then the moved line follows the later run's new date and the store is told
+    # then the moved line follows the later run's new date and the store is told of
+    # each event: the move to the later run, then that run's new ETA
     assert outcome["work"].repegged == [line.pk]
     assert line.pegs.get().inbound_line.run_id == later.pk
     _assert_told_the_run_date(line, outcome, buyer)
+    assert Message.objects.filter(
+        kind="eta_moved", recipient=buyer, key__startswith=f"run-cancelled-moved:{cancelled.pk}:"
+    ).exists()
 
 
 def test_a_line_backordered_by_a_shortage_during_an_eta_change_gets_the_new_date(

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def pictured(shop):
-    from inventory.models import PriceList
+    from inventory.models import PriceList, Season
     from inventory.services import style_image_add
     from orders.models import PriceListAssignment
 
@@ -28,6 +28,9 @@ def pictured(shop):
         code="key", name="Key accounts", percent_off=Decimal("10"), starts_on="2020-01-01"
     )
     PriceListAssignment.objects.create(account=shop["account"], price_list=price_list)
+    season = Season.objects.create(code="SS27", name="Spring/Summer 2027", starts_on="2027-01-04")
+    shop["style"].season = season
+    shop["style"].save(update_fields=["season"])
     return shop
 
 
@@ -53,6 +56,18 @@ def test_catalogue_facets_pictures_and_prices(browser_page, pictured):
     assert "view=list" in page.url
     no_axe_violations(page)
     screenshot(page, "catalogue-list")
+
+    # a season narrows them too, and the line sheet offered is the season's
+    page.get_by_label("Spring/Summer 2027").check()
+    expect(page.locator(".style-card", has_text="Ridge Boot")).to_have_count(0)
+    expect(page.locator(".style-card", has_text="Trail Walker")).to_be_visible()
+    assert "season=SS27" in page.url
+    expect(page.get_by_role("link", name="Line sheet (PDF)")).to_have_attribute(
+        "href", "/catalogue/line-sheet/?season=SS27&format=pdf"
+    )
+    no_axe_violations(page)
+    screenshot(page, "catalogue-season")
+    page.get_by_label("Spring/Summer 2027").uncheck()
 
     # the shared URL opens the same view
     page.goto("/catalogue/?category=Walking&view=list")

@@ -5,7 +5,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 from django.utils import timezone
 
-from inventory.models import EtaChange, InboundLine, InboundRun, StockLevel
+from inventory.models import EtaChange, InboundLine, InboundRun, Season, StockLevel
 from tests.factories import (
     InboundLineFactory,
     InboundRunFactory,
@@ -168,10 +168,21 @@ def test_a_planner_adds_a_run_with_its_lines_through_the_service(planner_client,
 
 
 @pytest.mark.parametrize(
-    "name", ["style", "sku", "stocklevel", "inboundrun", "etachange", "warehouse"]
+    "name", ["style", "sku", "stocklevel", "inboundrun", "etachange", "warehouse", "season"]
 )
 def test_every_inventory_admin_list_loads(admin_client, warehouse, name):
     StockLevelFactory(warehouse=warehouse)
     InboundLineFactory()
     response = admin_client.get(reverse(f"admin:inventory_{name}_changelist"))
     assert response.status_code == 200
+
+
+def test_the_style_list_shows_and_filters_by_season(admin_client):
+    season = Season.objects.create(code="SS27", name="Spring/Summer 2027", starts_on="2027-01-04")
+    StyleFactory(name="Summer Sandal", season=season)
+    StyleFactory(name="Old Boot")
+    url = reverse("admin:inventory_style_changelist")
+    page = admin_client.get(url, {"season__code__exact": "SS27"}).content.decode()
+    assert "Summer Sandal" in page
+    assert "Old Boot" not in page
+    assert "Spring/Summer 2027" in page  # the column and the filter

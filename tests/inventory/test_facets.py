@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inventory.facets import CatalogueFilter, facet_counts
-from inventory.models import SKU, Gender, Replenishment, Width
+from inventory.models import SKU, Gender, Replenishment, Season, Width
 from inventory.pricing import priced
 from tests.factories import (
     InboundLineFactory,
@@ -28,9 +28,12 @@ SKUS = "/api/v1/skus/"
 @pytest.fixture
 def line(warehouse):
     """Three styles: a women's boot in Black and Navy (8 in stock, 9 sold out and due in
-    20 days), a men's sandal in Black (wide, core), a women's clog in Sage (quick ship)."""
-    boot = StyleFactory(name="Chelsea Boot", category="Boots", gender=Gender.WOMEN)
-    sandal = StyleFactory(name="Sport Sandal", category="Sandals", gender=Gender.MEN)
+    20 days; FW26), a men's sandal in Black (wide, core; SS27), a women's clog in Sage
+    (quick ship; no season)."""
+    fw26 = Season.objects.create(code="FW26", name="Fall/Winter 2026", starts_on="2026-07-01")
+    ss27 = Season.objects.create(code="SS27", name="Spring/Summer 2027", starts_on="2027-01-04")
+    boot = StyleFactory(name="Chelsea Boot", category="Boots", gender=Gender.WOMEN, season=fw26)
+    sandal = StyleFactory(name="Sport Sandal", category="Sandals", gender=Gender.MEN, season=ss27)
     clog = StyleFactory(name="Garden Clog", category="Clogs", gender=Gender.WOMEN)
     black, navy = {"style": boot, "color": "Black"}, {"style": boot, "color": "Navy"}
     skus = {
@@ -69,6 +72,7 @@ def _styles(filterset):
     [
         ({"category": ["Boots", "Clogs"]}, {"Chelsea Boot", "Garden Clog"}),
         ({"gender": ["men"]}, {"Sport Sandal"}),
+        ({"season": ["FW26", "SS27"]}, {"Chelsea Boot", "Sport Sandal"}),
         ({"color": ["Black"]}, {"Chelsea Boot", "Sport Sandal"}),
         ({"width": ["W"]}, {"Sport Sandal"}),
         ({"size": ["9"]}, set()),  # sold out: a size filter means pairs now
@@ -105,7 +109,7 @@ def test_the_price_range_is_the_accounts_price(line, account):
 def test_facet_counts_apply_every_filter_but_their_own(line, django_assert_max_num_queries):
     filterset = _filter({"category": ["Boots"], "color": ["Black"]})
     assert filterset.is_valid()
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):  # one per facet
         counts = facet_counts(filterset)
     by = {
         facet: {v.value: (v.count, v.selected) for v in values} for facet, values in counts.items()
@@ -114,6 +118,13 @@ def test_facet_counts_apply_every_filter_but_their_own(line, django_assert_max_n
     assert by["color"] == {"Black": (1, True), "Navy": (1, False)}  # Boots only
     assert by["size"] == {"8": (1, False)}  # size 9 of the Black boot is sold out
     assert by["gender"] == {"women": (1, False)}
+    assert by["season"] == {"FW26": (1, False)}  # the Black boot; the sandal is no boot
+    everything = _filter({})
+    assert everything.is_valid()
+    assert [v.label for v in facet_counts(everything)["season"]] == [
+        "Spring/Summer 2027",  # newest first
+        "Fall/Winter 2026",
+    ]
     assert by["list"] == {"core": (0, False), "quick_ship": (0, False)}
 
 
@@ -135,12 +146,24 @@ def test_the_api_takes_the_same_filters(buyer_api, line):
         ({"price_max": "lots"}, "price_max"),
         ({"list": "sale"}, "list"),
         ({"category": "\x00"}, "category"),
+        ({"season": "XX99"}, "season"),
     ],
 )
 def test_bad_facet_values_are_a_400_in_the_api_naming_the_parameter(buyer_api, line, params, field):
     response = buyer_api.get(SKUS, params)
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+def test_the_season_filter_is_in_the_url_the_page_and_the_api(buyer_api, buyer_client, line):
+    response = buyer_api.get(SKUS, {"season": "SS27"})
+    assert [item["sku"] for item in response.json()["results"]] == [line["sandal"].code]
+    page = buyer_client.get(reverse("portal:catalogue"), {"season": "FW26"})
+    body = page.content.decode()
+    assert 'id="f-season-fw26" name="season" value="FW26" checked' in body
+    assert "Chelsea Boot" in body
+    assert "Sport Sandal" not in body
+    assert 'id="f-season-ss27"' in body  # the other season, with its count, to add
 
 
 def test_bad_facet_values_are_ignored_and_reported_on_the_page(buyer_client, line):
@@ -191,11 +214,16 @@ def test_facet_counts_are_kept_for_the_same_filters_and_price_list(buyer_client,
         buyer_client.get(url, {"color": "Black"})
     with CaptureQueriesContext(connection) as again:
         page = buyer_client.get(url, {"color": "Black", "view": "list"})
-    assert len(first) - len(again) == 6  # the six counts, not the results
+
+    def catalogue(queries):  # the request's own, not the session's user and account
+        return [q for q in queries if '"inventory_' in q["sql"]]
+
+    # the seven counts, not the results
+    assert len(catalogue(first)) - len(catalogue(again)) == 7
     assert 'id="f-color-navy"' in page.content.decode()
     with CaptureQueriesContext(connection) as other:
         buyer_client.get(url, {"color": "Navy"})
-    assert len(other) == len(first)  # other filters are counted afresh
+    assert len(catalogue(other)) == len(catalogue(first))  # other filters are counted afresh
 
 
 @pytest.mark.parametrize("ships_by", ["9999-12-31", "0001-01-01"])

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from inventory.models import SKU, InboundLine, InboundRun, StockLevel, Style, Width
+from inventory.models import SKU, InboundLine, InboundRun, Season, StockLevel, Style, Width
 from tests.factories import InboundLineFactory, InboundRunFactory, SKUFactory, StockLevelFactory
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +74,23 @@ def test_catalog_import_reports_every_bad_row_and_imports_nothing(tmp_path):
     ]:
         assert expected in err
     assert not Style.objects.filter(number="ST1").exists()
+
+
+def test_catalog_import_takes_a_known_season_and_names_the_row_of_an_unknown_one(tmp_path):
+    Season.objects.create(code="SS27", name="Spring/Summer 2027", starts_on="2027-01-04")
+    header = CATALOG_HEADER + ",season"
+    row = "ST1,Walker,Sneakers,committed,56,ST1-A,Black,8.5,M,012345678905,60,130,,,,{}"
+    ok, _, err = run_import("import_catalog", tmp_path, f"{header}\n{row.format('XX27')}")
+    assert not ok
+    assert "row 2, column season: No season XX27" in err
+    assert not Style.objects.exists()
+    ok, _, err = run_import("import_catalog", tmp_path, f"{header}\n{row.format('ss27')}")
+    assert ok, err
+    assert Style.objects.get(number="ST1").season_id == "SS27"
+    # a file without the column (or a blank cell) leaves the season as it is
+    ok, _, err = run_import("import_catalog", tmp_path, f"{CATALOG_HEADER}\n{row[:-3]}")
+    assert ok, err
+    assert Style.objects.get(number="ST1").season_id == "SS27"
 
 
 def test_catalog_import_dry_run_writes_nothing(tmp_path):

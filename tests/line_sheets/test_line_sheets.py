@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from pypdf import PdfReader
 
-from inventory.models import StockLevel
+from inventory.models import Season, StockLevel, Style
 from inventory.selectors import next_eta_by_sku
 from inventory.services import style_image_add
 from orders import line_sheets, tasks
@@ -107,7 +107,7 @@ def test_the_pdf_is_rendered_by_a_worker_once_and_then_served(
     # then it is being prepared, with one render queued
     assert first.status_code == again.status_code == 202
     assert first["Retry-After"]
-    assert renders == [(account.pk, "Walking")]
+    assert renders == [(account.pk, "Walking", "")]
     # when the worker renders it (a second delivery of the task does nothing)
     name = tasks.line_sheet_render_task(account.pk, "Walking")
     assert name
@@ -143,7 +143,7 @@ def test_a_fresh_sheet_is_served_as_made_and_a_stale_one_made_again(
     old = (timezone.now() - line_sheets.FRESH - dt.timedelta(minutes=1)).timestamp()
     os.utime(Path(settings.MEDIA_ROOT) / name, (old, old))
     assert buyer_client.get(URL, {"category": "Walking"}).status_code == 202
-    assert renders == [(account.pk, "Walking")]
+    assert renders == [(account.pk, "Walking", "")]
     assert tasks.line_sheet_render_task(account.pk, "Walking") != name
 
 
@@ -174,6 +174,31 @@ def test_the_catalogue_offers_the_line_sheet_of_the_category_chosen(account, wal
     assert f"{URL}?category=Walking&amp;format=pdf" in page
     page = buyer_client.get(reverse("portal:catalogue")).content.decode()
     assert f'{URL}?format=xlsx"' in page
+
+
+def test_a_line_sheet_per_season_alone_or_with_a_category(account, walker, buyer_client, renders):
+    season = Season.objects.create(code="SS27", name="Spring/Summer 2027", starts_on="2027-01-04")
+    Style.objects.filter(number="WLK100").update(season=season)
+    sheet = line_sheet_for(account=account, season="SS27")
+    assert [row.style for row in sheet.rows] == ["WLK100"]  # not the boot: no season
+    assert sheet.title == "Line sheet · Spring/Summer 2027"
+    assert "-ss27-all-" in sheet.file_stem
+    with pytest.raises(LineSheetCategoryUnknown):
+        line_sheet_for(account=account, season="SS27", category="Boots")
+    # the downloads
+    response = buyer_client.get(URL, {"season": "ss27", "format": "xlsx"})
+    assert len(xlsx_rows(response)) == 1 + 3
+    assert buyer_client.get(URL, {"season": "SS27"}).status_code == 202
+    assert renders == [(account.pk, "", "SS27")]
+    assert buyer_client.get(URL, {"season": "FW99"}).status_code == 404
+    name = tasks.line_sheet_render_task(account.pk, "", "SS27")
+    assert "-ss27-all-" in name
+    assert buyer_client.get(URL, {"season": "SS27"}).status_code == 200
+    # the catalogue offers the sheet of the season (and category) chosen
+    catalogue = reverse("portal:catalogue")
+    page = buyer_client.get(catalogue, {"season": "SS27", "category": "Walking"}).content.decode()
+    assert f"{URL}?season=SS27&amp;category=Walking&amp;format=pdf" in page
+    assert "Line sheet of SS27 · Walking" in page
 
 
 def test_stored_sheets_expire_with_statements(account, walker, settings):

@@ -17,6 +17,7 @@ from notifications.models import Message
 from notifications.rendering import render_message
 from orders.exceptions import OrderInputError, OrderOnCreditHold
 from orders.models import AuditEvent, CreditStatus, Invoice, Order, Shipment
+from orders.notices import credit_released_enqueue
 from orders.services import LineRequest, order_place
 from orders.services.cart import cart_lines_add
 from orders.services.credit_holds import order_credit_release
@@ -307,6 +308,37 @@ def test_a_payment_that_clears_the_past_due_invoice_releases_the_order(store, bu
     event = AuditEvent.objects.get(action="order.credit_released")
     assert event.actor is None
     assert "Paid" in event.reason
+
+
+def test_a_release_tells_the_buyers_once_that_the_order_will_ship(store, buyer, warehouse):
+    account, _ = store
+    colleague = MembershipFactory(account=account).user
+    order = _small_held_order(account, buyer, warehouse)
+    with pytest.raises(OrderInputError):
+        order_credit_release(order=order, user=staff_with(StaffRole.CS_AGENT), note="")
+    assert not Message.objects.filter(kind="credit_released").exists()
+    order_credit_release(order=order, user=staff_with(StaffRole.CS_AGENT), note="Wired")
+    sent = Message.objects.filter(kind="credit_released").order_by("recipient_id")
+    assert {message.recipient for message in sent} == {buyer, colleague}
+    rendered = render_message(sent[0])
+    assert f"Order {order.number} released" in rendered.subject
+    assert "is no longer on credit hold" in rendered.text
+    assert f"/orders/{order.number}/" in rendered.html
+    # a retry of the same release's message writes nothing new
+    order.refresh_from_db()
+    credit_released_enqueue(order=order)
+    assert Message.objects.filter(kind="credit_released").count() == 2
+
+
+def test_a_payment_that_releases_the_order_tells_the_buyers(store, buyer, terms):
+    account, sku = store
+    invoice = _past_due(account, days=terms.past_due_hold_days + 10)
+    order = _place(account, buyer, sku, 6)
+    payment_record(invoice=invoice, amount=Decimal("40.00"))
+    assert not Message.objects.filter(kind="credit_released").exists()
+    payment_record(invoice=invoice, amount=Decimal("60.00"))
+    (message,) = Message.objects.filter(kind="credit_released", recipient=buyer)
+    assert message.context["order_number"] == order.number
 
 
 # --- the store's pages and the API ------------------------------------------------------

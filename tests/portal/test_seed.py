@@ -104,6 +104,8 @@ def _check_catalogue_is_realistic(seeded):
         "Flats",
         "Slippers",
     }
+    # every style is in one of the line's seasons
+    assert set(styles.values_list("season__code", flat=True)) == {"FW25", "SS26", "FW26"}
     kinds = {
         k: styles.filter(replenishment=k).count() for k in ("committed", "seasonal", "discontinued")
     }

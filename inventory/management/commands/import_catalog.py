@@ -9,7 +9,8 @@ class Command(CsvImportCommand):
     help = (
         "Create or update styles and SKUs from a CSV with the columns style_number, "
         "style_name, category, replenishment, lead_time_days, sku, color, size, width, upc, "
-        "price, msrp and optionally active, core, quick_ship. Every row is checked first; "
+        "price, msrp and optionally season (a season's code), active, core, quick_ship. "
+        "Every row is checked first; "
         "if any row is bad nothing is imported."
     )
 
