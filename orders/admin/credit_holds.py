@@ -42,5 +42,5 @@ order_action_register(
     form=CreditReleaseForm,
     handler=_do_release,
     permission="orders.add_creditmemo",  # the people who hold a credit authority
-    position=5,
+    position=15,
 )

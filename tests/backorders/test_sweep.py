@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from backorders.models import AutoCancellation, DecisionRequest, DecisionStatus
 from backorders.services import backorder_sweep, backorder_sweep_all, decision_expire, eta_change
 from backorders.tasks import backorder_sweep_task
+from orders.exceptions import OrderInputError
 from orders.models import DecisionDefault, Order, OrderLine
 from tests.backorders.helpers import (
     assert_counters,
@@ -180,8 +181,9 @@ def test_invariant_no_backorder_on_an_ineligible_sku_and_none_past_its_window(
     not_eligible = backordered_line(account=account, buyer=buyer, sku=seasonal, run=run)
     assert not_eligible.backordered == 0
     eligible = backordered_line(account=account, buyer=buyer, sku=committed, run=run, quantity=100)
-    too_far = backordered_line(account=account, buyer=buyer, sku=committed, run=far, quantity=5)
-    assert too_far.backordered == 0  # the only run left ships past the window
+    # a fill-in of nothing but pairs that cannot be had is refused: none are backordered
+    with pytest.raises(OrderInputError, match="cannot be had"):  # only a run past the window
+        backordered_line(account=account, buyer=buyer, sku=committed, run=far, quantity=5)
     # the global check: every backordered line is on a committed style and its pegs' run
     # ships inside its window (or a decision about it is pending)
     from orders.selectors import line_expected_dates

@@ -70,6 +70,7 @@ def test_the_admin_is_the_same_whatever_order_the_apps_load_in():
     assert run_page["extensions"] == ["AuditRecording", "RunEngineActions", "AuditTrail"]
     assert [slug for _, slug in usual["order_actions"]] == [
         "case",
+        "credit-release",
         "credit",
         "return",
         "replacement",
