@@ -21,7 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
-PORT = 8765
+# Several checkouts may measure at once: each sets its own port (and BENCH_DB_PREFIX).
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
 BASE_URL = f"http://127.0.0.1:{PORT}"
 CONNECTIONS = 16
 PARTS = ("pages", "placement", "jobs", "documents")

@@ -86,6 +86,7 @@ def ensure_database(name, scale, *, reseed=False):
 
 
 PARTS = ("pages", "placement", "jobs", "documents", "season")
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "portal_bench")
 
 
 def measure(name, *, duration, runs, jobs, only):
@@ -115,7 +116,7 @@ SEASON_LIMIT_S = 600  # a full turbulent season within 10 minutes on this 2-core
 def season_measure():
     """Wall time of one full turbulent season (manage.py simulate_season): it creates,
     migrates and drops its own database beside the benchmark ones."""
-    env = {**os.environ, "DATABASE_URL": database_url("portal_bench_season")}
+    env = {**os.environ, "DATABASE_URL": database_url(f"{DB_PREFIX}_season")}
     command = [PYTHON, "manage.py", "simulate_season", *SEASON, "--out", "var/bench-season"]
     started = time.monotonic()
     subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -378,7 +379,7 @@ def main():
         "scale": args.scale,
     }
     for scale in sorted({args.scale} if args.scale_only else {1, args.scale}):
-        name = f"portal_bench_x{scale}"
+        name = f"{DB_PREFIX}_x{scale}"
         ensure_database(name, scale, reseed=scale in args.reseed)
         log(f"measuring {name}")
         results[f"x{scale}"] = measure(
