@@ -223,19 +223,20 @@ def main():
     if "placement" in only:
         results.update(_reserve_baselines(fixture, args))
     if "peer" in only:
-        log("django-oscar placement (peer)")
+        log("ours and django-oscar's placement in turns (peer)")
         from bench import peer
 
-        results["oscar"] = peer.measure(
+        results["peer"] = peer.measure(
             fixture,
             database=os.environ.get("BENCH_DB_PREFIX", "portal_bench") + "_oscar",
             duration=args.duration,
             runs=args.runs,
             wrk=wrk,
             server=Server,
+            server_env=server_env,
         )
-        if "error" in results["oscar"]:
-            log(f"django-oscar peer not measured: {results['oscar']['error']}")
+        if "error" in results["peer"]:
+            log(f"django-oscar peer not measured: {results['peer']['error']}")
     from bench.explain import explain_pages
 
     if "pages" in only and "placement" in only:
