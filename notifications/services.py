@@ -140,6 +140,7 @@ def message_enqueue(
     context: dict,
     subject_hint: str = "",
     new_event: bool = False,
+    preferences: dict | None = None,
 ) -> list[Message]:
     """Write one outbox row per recipient, keyed f"{key}:{user.pk}", in the caller's
     transaction, and kick delivery after it commits.
@@ -155,16 +156,24 @@ def message_enqueue(
     ``new_event``: the key names an event this transaction created (an order's pk), so
     no row can have it yet; the rows are written without the conflict check and its
     re-read.
+    ``preferences``: recipients' preferences for this kind that the caller read with its
+    own rows (user id -> NotificationPreference, None for none; notifications.selectors.
+    preference_columns); only the users missing from it are read.
     """
     return messages_enqueue(
         kind=kind,
         messages=[OutgoingMessage(key, recipients, context, subject_hint)],
         new_event=new_event,
+        preferences=preferences,
     )
 
 
 def messages_enqueue(
-    *, kind: str, messages: Iterable[OutgoingMessage], new_event: bool = False
+    *,
+    kind: str,
+    messages: Iterable[OutgoingMessage],
+    new_event: bool = False,
+    preferences: dict | None = None,
 ) -> list[Message]:
     """message_enqueue for many events' messages of one kind at once (an ETA change's
     message to each account, the sweep's): every message is checked first, then one
@@ -190,20 +199,21 @@ def messages_enqueue(
             rows.append(_Row(row_key, user, context, subject))
     if not rows:
         return []
-    return _messages_write(kind=kind, rows=rows, new_event=new_event)
+    return _messages_write(kind=kind, rows=rows, new_event=new_event, known=preferences or {})
 
 
 @transaction.atomic(savepoint=False)
-def _messages_write(*, kind, rows: list[_Row], new_event: bool) -> list[Message]:
+def _messages_write(*, kind, rows: list[_Row], new_event: bool, known: dict) -> list[Message]:
     """The write half of messages_enqueue: part of the caller's transaction. Checks
     that could fail happen before, so a bad call never poisons the caller's
-    transaction."""
-    preferences = {
-        pref.user_id: pref
-        for pref in NotificationPreference.objects.filter(
-            user__in={row.user.pk for row in rows}, kind=kind
+    transaction. Preferences not ``known`` are read."""
+    preferences = {user_id: pref for user_id, pref in known.items() if pref is not None}
+    unknown = {row.user.pk for row in rows} - set(known)
+    if unknown:
+        preferences.update(
+            (pref.user_id, pref)
+            for pref in NotificationPreference.objects.filter(user__in=unknown, kind=kind)
         )
-    }
     now = timezone.now()
     written = Message.objects.bulk_create(
         [

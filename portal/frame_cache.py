@@ -54,12 +54,26 @@ def cached_read(*, version_keys, entry_keys) -> tuple[list, list]:
     return versions, [found.get(key) for key in entry_keys]
 
 
-def access_cached(name: str, load):
-    """`load()`, or what it returned under the current access version: one cache round
-    trip when it is there."""
+def access_read(names: list[str]) -> tuple[str, dict] | None:
+    """The access version and the entries of `names`, in one round trip (None when the
+    cache is not shared): for access_cached to take up, so a request asking for several
+    entries reads them together."""
     if not cache_is_shared():
+        return None
+    (version,), entries = cached_read(
+        version_keys=[_key("version")], entry_keys=[_key(name) for name in names]
+    )
+    return version, dict(zip(names, entries, strict=True))
+
+
+def access_cached(name: str, load, *, read: tuple[str, dict] | None = None):
+    """`load()`, or what it returned under the current access version: one cache round
+    trip when it is there, none when `read` (from access_read, in this request) has it."""
+    if read is None or name not in read[1]:
+        read = access_read([name])
+    if read is None:
         return load()
-    (version,), (entry,) = cached_read(version_keys=[_key("version")], entry_keys=[_key(name)])
+    version, entry = read[0], read[1][name]
     if entry is not None and entry[0] == version:
         return entry[1]
     value = load()

@@ -38,6 +38,7 @@ class AccountMenu:
                 .annotate(user_is_buyer=Exists(buyer))
                 .order_by("name")
             ),
+            read=getattr(user, "access_read", None),  # read with the user (portal.auth)
         )
 
     @cached_property

@@ -91,3 +91,20 @@ def test_a_signed_out_session_stays_out(client, buyer):
     client.post(reverse("logout"))
     client.cookies["sessionid"] = session_key  # the old cookie, replayed
     assert client.get(reverse(PAGE)).status_code == 302
+
+
+def test_the_session_user_and_accounts_are_two_cache_round_trips(buyer_client, monkeypatch):
+    import redis
+
+    buyer_client.get(reverse(PAGE))
+    sent = []
+    execute = redis.Redis.execute_command
+
+    def counted(self, *args, **options):
+        sent.append(args[0])
+        return execute(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counted)
+    assert buyer_client.get(reverse(PAGE)).status_code == 200
+    # the session, then the access version with the user and their accounts
+    assert sent == ["GET", "MGET"]
