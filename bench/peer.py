@@ -16,7 +16,6 @@ from pathlib import Path
 import psycopg2
 
 OSCAR = Path(__file__).resolve().parent / "oscar"
-OSCAR_PYTHON = OSCAR / ".venv/bin/python"
 LINES = 10  # as placement_random
 # On this 2-core machine an Oscar order takes seconds under 16 connections: a window
 # shorter than a few of them would count the orders that happen to finish inside it.
@@ -37,7 +36,7 @@ def _run(command, *, env, what):
 
 
 def _manage(*args, env, what):
-    return _run([str(OSCAR_PYTHON), "manage.py", *args], env=env, what=what)
+    return _run([str(OSCAR / ".venv/bin/python"), "manage.py", *args], env=env, what=what)
 
 
 def _ensure_database(name):

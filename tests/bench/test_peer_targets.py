@@ -2,7 +2,9 @@
 bench/run.py): pure arithmetic on measured figures, no Oscar install or server needed."""
 
 import datetime as dt
+from types import SimpleNamespace
 
+from bench import peer as bench_peer
 from bench.peer import side
 from bench.run import evaluate, markdown
 
@@ -109,3 +111,20 @@ def test_report_shows_both_lines_per_second_side_by_side():
         "| django-oscar (checkout) | 19.0 | 18.0-20.0 | 2.0 | 250 | 700.0 | 45 | 0 | 0 |" in report
     )
     assert f"| {RATIO} | 3.158 | >= 3 | yes |" in report
+
+
+def test_a_virtualenv_that_cannot_be_built_is_the_result(tmp_path, monkeypatch):
+    (tmp_path / "setup.sh").write_text("echo 'pip: no matching distribution' >&2; exit 1\n")
+    monkeypatch.setattr(bench_peer, "OSCAR", tmp_path)
+    fixture = SimpleNamespace(sku_codes=["SKU-1"], placement_buyers=[("token", "A-1")])
+
+    def never(*args, **kwargs):
+        raise AssertionError("nothing is started when the peer cannot be built")
+
+    measured = bench_peer.measure(
+        fixture, database="unused", duration=1, runs=1, wrk=never, server=never, server_env={}
+    )
+
+    assert measured == {
+        "error": "building bench/oscar/.venv (setup.sh) failed: pip: no matching distribution"
+    }
