@@ -4,6 +4,7 @@ import random
 import statistics
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.db.models import Count
 from django.test import Client
 from django.test.utils import override_settings
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from inventory.models import SKU, StockLevel, Style
 from orders.models import Account, Membership, Order, OrderLine
@@ -119,11 +121,7 @@ def prepare(*, database):
     )
     sample = rng.sample(sku_ids, min(SAMPLE_SKUS, len(sku_ids)))
     hot_id = sample[0]
-    _sql(
-        f"UPDATE {StockLevel._meta.db_table} SET on_hand = allocated + holdback + %s "
-        "WHERE sku_id = ANY(%s)",
-        [TOP_UP, sample],
-    )
+    stock_top_up(sku_ids=sample)
     codes = dict(SKU.objects.filter(pk__in=sample).values_list("pk", "code"))
     _sql(
         "CREATE TABLE IF NOT EXISTS bench_reservation (id bigserial PRIMARY KEY, "
@@ -147,6 +145,7 @@ def prepare(*, database):
 
     style = Style.objects.filter(skus__active=True).order_by("pk").distinct().first()
     order = Order.objects.filter(account=account).order_by("-pk").first()
+    claim, memo = claim_and_credit_ensure(user=user, account=account)
     pages = [
         ("catalogue_api", "/api/v1/skus/?page=3", "api"),
         ("catalogue_page", reverse("portal:catalogue") + "?page=2", "html"),
@@ -155,6 +154,7 @@ def prepare(*, database):
         ("order_detail_page", reverse("portal:order_detail", args=[order.number]), "html"),
         ("backorders_page", reverse("portal:backorders"), "html"),
         ("invoices_page", reverse("portal:invoice_list"), "html"),
+        *later_pages(style=style, claim=claim, memo=memo),
     ]
     counts = {
         "skus": SKU.objects.count(),
@@ -182,6 +182,80 @@ def prepare(*, database):
     )
 
 
+# Counts per stock_sync call: each call locks its SKUs' waiting lines and levels at once.
+TOP_UP_BATCH = 500
+
+
+def stock_top_up(*, sku_ids):
+    """Count TOP_UP pairs above what is allocated and held back on every stock level of
+    these SKUs, through the warehouse count service (backorders.services.stock_sync), so
+    the SKUs' waiting backorders are filled first, as a real receipt or count does."""
+    from backorders.services import StockCountRequest, stock_sync
+
+    levels = list(
+        StockLevel.objects.filter(sku_id__in=sku_ids)
+        .order_by("pk")
+        .values_list("sku__code", "warehouse__code", "allocated", "holdback")
+    )
+    counts = [
+        StockCountRequest(sku=code, warehouse=warehouse, on_hand=allocated + holdback + TOP_UP)
+        for code, warehouse, allocated, holdback in levels
+    ]
+    for start in range(0, len(counts), TOP_UP_BATCH):
+        stock_sync(counts=counts[start : start + TOP_UP_BATCH], user=None)
+
+
+def claim_and_credit_ensure(*, user, account):
+    """A claim (with its case) and a credit memo on the page account, filed through the
+    services the portal uses, once: the seeded data has neither, and their pages are
+    measured with something on them."""
+    from orders.models import Claim, CreditMemo, Invoice, Shipment
+    from orders.services.claims import claim_file
+    from orders.services.fulfilment import credit_memo_issue
+
+    claim = Claim.objects.filter(case__account=account).order_by("pk").first()
+    if claim is None:
+        shipment = Shipment.objects.filter(order__account=account).order_by("-pk").first()
+        line = shipment.lines.select_related("order_line__sku").order_by("pk").first()
+        claim = claim_file(
+            user=user,
+            shipment_number=shipment.number,
+            reason="damaged",
+            note="Benchmark claim: one pair arrived with a torn box.",
+            lines=[{"sku": line.order_line.sku.code, "quantity": 1}],
+        )
+    memo = CreditMemo.objects.filter(invoice__account=account).order_by("pk").first()
+    if memo is None:
+        invoice = Invoice.objects.filter(account=account).order_by("-pk").first()
+        memo = credit_memo_issue(invoice=invoice, amount="1.00", reason="damaged", user=None)
+    return claim, memo
+
+
+def later_pages(*, style, claim, memo):
+    """Pages and endpoints added after the first round (claims and their cases, credit
+    memos, exports, the faceted catalogue with pictures, line sheets), each (name, path,
+    kind): bench/run.py holds them to the same targets as the first ones."""
+    facets = urlencode([("category", style.category), ("width", "M"), ("view", "grid")], doseq=True)
+    return [
+        ("catalogue_facets_page", reverse("portal:catalogue") + "?" + facets, "html"),
+        ("catalogue_facets_api", "/api/v1/skus/?" + facets, "api"),
+        ("case_list_page", reverse("portal:case_list"), "html"),
+        ("claim_case_page", reverse("portal:case_detail", args=[claim.case.number]), "html"),
+        ("credit_memos_page", reverse("portal:credit_memo_list"), "html"),
+        (
+            "invoice_detail_page",
+            reverse("portal:invoice_detail", args=[memo.invoice.number]),
+            "html",
+        ),
+        ("orders_csv_export", reverse("portal:export", args=["orders", "csv"]), "html"),
+        ("backorders_xlsx_export", reverse("portal:export", args=["backorders", "xlsx"]), "html"),
+        ("line_sheet_xlsx", reverse("portal:line_sheet") + "?format=xlsx", "html"),
+        ("claims_api", "/api/v1/claims/", "api"),
+        ("credit_memos_api", "/api/v1/credit-memos/", "api"),
+        ("backorders_api", "/api/v1/backorders/", "api"),
+    ]
+
+
 def queries_per_request(path, fixture, kind):
     """Database queries one request makes, counted in-process with the same settings."""
     client = Client()
@@ -194,17 +268,50 @@ def queries_per_request(path, fixture, kind):
         session[SESSION_ACCOUNT_KEY] = fixture.account.pk
         session.save()
     client.get(path, **headers)  # warm caches (content types, sessions) as gunicorn would be
+    with counted_queries() as executed:
+        response = client.get(path, **headers)
+        if response.streaming:  # a CSV export reads its rows while it is sent
+            b"".join(response.streaming_content)
+    assert response.status_code == 200, (path, response.status_code)
+    return len(executed)
+
+
+@contextmanager
+def counted_queries():
+    """The SQL run inside the block. A wrapper, not CaptureQueriesContext: the test
+    client's request_started signal resets the debug query log mid-capture."""
     executed = []
 
     def count(execute, sql, params, many, context):
         executed.append(sql)
         return execute(sql, params, many, context)
 
-    # A wrapper, not CaptureQueriesContext: the test client's request_started signal
-    # resets the debug query log mid-capture.
     with connection.execute_wrapper(count):
-        response = client.get(path, **headers)
-    assert response.status_code == 200, (path, response.status_code)
+        yield executed
+
+
+def placement_queries(fixture, lines=10):
+    """Database queries one API order of `lines` random sample SKUs makes, counted
+    in-process as the page figures are (after one order that warms the caches)."""
+    from rest_framework.test import APIClient
+
+    token, account = fixture.placement_buyers[0]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    rng = random.Random()
+    for attempt in ("warm", "counted"):
+        key = f"bench-queries-{attempt}-{rng.randrange(10**12)}"
+        body = {
+            "account": account,
+            "po_number": key.upper(),
+            "backorders": "allow",
+            "lines": [
+                {"sku": code, "quantity": 1} for code in rng.sample(fixture.sku_codes, lines)
+            ],
+        }
+        with counted_queries() as executed:
+            response = client.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+        assert response.status_code == 201, response.content
     return len(executed)
 
 
@@ -243,6 +350,7 @@ def placement(fixture, *, duration, runs, wrk):
             for key, value in measured["rps"].items()
         }
         results[name] = measured
+    results["placement_random"]["queries"] = placement_queries(fixture)
     return results
 
 
@@ -550,6 +658,10 @@ def jobs(*, database, runs):
 
     copy = f"{database}_jobs"
     original = connection.settings_dict["NAME"]
+    # A worker has loaded the URLconf long before a job runs; in this process the jobs'
+    # first reverse() (the link in their messages) would import every view, WeasyPrint
+    # among them, inside the timed call (3 s of a 1x fan-out measured with --only jobs).
+    reverse("portal:backorders")
     _clone(database, copy)
     _switch_database(copy)
     results = {}

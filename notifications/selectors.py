@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.db.models import Subquery
+
 from notifications.kinds import MessageKind, configurable_kinds, spec_for
 from notifications.models import DeliveryMode, Message, NotificationPreference
 
@@ -55,3 +57,24 @@ def preferences_for_user(*, user) -> list[PreferenceRow]:
             )
         )
     return rows
+
+
+def preference_columns(*, kind: str, user) -> dict:
+    """Annotations reading a user's preference for one kind with another query's rows
+    (``user``: an OuterRef to the user): pass the rows to preference_from, and the
+    result to message_enqueue(preferences=...), which then reads none."""
+    chosen = NotificationPreference.objects.filter(user=user, kind=kind)
+    return {
+        "preference_enabled": Subquery(chosen.values("enabled")[:1]),
+        "preference_mode": Subquery(chosen.values("mode")[:1]),
+    }
+
+
+def preference_from(row) -> NotificationPreference | None:
+    """The preference a row annotated with preference_columns carries (None: no row, the
+    default)."""
+    if row.preference_enabled is None:
+        return None
+    return NotificationPreference(
+        user_id=row.user_id, enabled=row.preference_enabled, mode=row.preference_mode
+    )

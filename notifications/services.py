@@ -142,6 +142,7 @@ def message_enqueue(
     context: dict,
     subject_hint: str = "",
     new_event: bool = False,
+    preferences: dict | None = None,
 ) -> list[Message]:
     """Write one outbox row per recipient, keyed f"{key}:{user.pk}", in the caller's
     transaction, and kick delivery after it commits.
@@ -157,23 +158,34 @@ def message_enqueue(
     ``new_event``: the key names an event this transaction created (an order's pk), so
     no row can have it yet; the rows are written without the conflict check and its
     re-read.
+    ``preferences``: recipients' preferences for this kind that the caller read with its
+    own rows (user id -> NotificationPreference, None for none; notifications.selectors.
+    preference_columns); only the users missing from it are read.
     """
     return messages_enqueue(
         kind=kind,
         messages=[OutgoingMessage(key, recipients, context, subject_hint)],
         new_event=new_event,
+        preferences=preferences,
     )
 
 
 def messages_enqueue(
-    *, kind: str, messages: Iterable[OutgoingMessage], new_event: bool = False
+    *,
+    kind: str,
+    messages: Iterable[OutgoingMessage],
+    new_event: bool = False,
+    preferences: dict | None = None,
 ) -> list[Message]:
     """message_enqueue for many events' messages of one kind at once (an ETA change's
     message to each account, the sweep's): every message is checked first, then one
     insert, one re-read and one kick after commit for all of them, with the same
     guarantees per key. Returns the rows in the order given, each event's by recipient."""
     rows = _rows_checked(kind=kind, messages=messages, base=base_context())
-    return _messages_write(rows=rows, new_event=new_event) if rows else []
+    if not rows:
+        return []
+    known = {rows[0].kind: preferences} if preferences else None
+    return _messages_write(rows=rows, new_event=new_event, known=known)
 
 
 def kinds_messages_enqueue(
@@ -215,15 +227,26 @@ def _rows_checked(*, kind: str, messages: Iterable[OutgoingMessage], base: dict)
 
 
 @transaction.atomic(savepoint=False)
-def _messages_write(*, rows: list[_Row], new_event: bool) -> list[Message]:
+def _messages_write(
+    *, rows: list[_Row], new_event: bool, known: dict | None = None
+) -> list[Message]:
     """The write half of messages_enqueue: part of the caller's transaction. Checks
     that could fail happen before, so a bad call never poisons the caller's
-    transaction."""
+    transaction. ``known``: {kind: {user id: preference or None}} the caller read; the
+    other recipients' preferences are read, every kind's in one query."""
+    known = known or {}
     preferences = defaultdict(dict)  # kind -> {user id: preference}
-    for pref in NotificationPreference.objects.filter(
-        user__in={row.user.pk for row in rows}, kind__in={row.kind for row in rows}
-    ):
-        preferences[MessageKind(pref.kind)][pref.user_id] = pref
+    for kind, prefs in known.items():
+        preferences[kind].update((user_id, pref) for user_id, pref in prefs.items() if pref)
+    unknown = {
+        (row.kind, row.user.pk) for row in rows if row.user.pk not in known.get(row.kind, {})
+    }
+    if unknown:
+        for pref in NotificationPreference.objects.filter(
+            user__in={user_id for _, user_id in unknown}, kind__in={kind for kind, _ in unknown}
+        ):
+            if (pref.kind, pref.user_id) in unknown:
+                preferences[MessageKind(pref.kind)][pref.user_id] = pref
     now = timezone.now()
     written = Message.objects.bulk_create(
         [

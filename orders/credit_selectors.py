@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -75,45 +76,62 @@ def _account_sum(queryset, expression):
 
 def credit_position(*, account, past_due_after_days: int, today) -> CreditPosition:
     """What the account owes and has on order, and its unpaid invoices more than
-    ``past_due_after_days`` past due (the oldest few), in two queries. An order's
-    uninvoiced part is its total less its invoices (invariant 10); replacements sent at
-    no charge owe nothing."""
+    ``past_due_after_days`` past due (the oldest few), in one statement: the figures'
+    row joined to the late invoices (none: one row of figures). An order's uninvoiced
+    part is its total less its invoices (invariant 10); replacements sent at no charge
+    owe nothing."""
     from orders import rules
 
     invoices = Invoice.objects.filter(account=OuterRef("pk"))
     on_order = Q(status__in=OPEN_ORDER_STATUSES, no_charge=False)
-    figures = (
-        Account.objects.filter(pk=account.pk)
-        .values(
-            owed=_account_sum(
-                invoices.filter(status__in=UNSETTLED_STATUSES),
-                F("total") - F("paid_amount") - F("credited_amount"),
-            ),
-            on_order=_account_sum(
-                Order.objects.filter(on_order, account=OuterRef("pk")), F("total")
-            ),
-            invoiced_on_order=_account_sum(
-                invoices.filter(order__status__in=OPEN_ORDER_STATUSES, order__no_charge=False),
-                F("total"),
-            ),
-        )
-        .get()
+    figures = Account.objects.filter(pk=account.pk).values(
+        owed=_account_sum(
+            invoices.filter(status__in=UNSETTLED_STATUSES),
+            F("total") - F("paid_amount") - F("credited_amount"),
+        ),
+        on_order=_account_sum(Order.objects.filter(on_order, account=OuterRef("pk")), F("total")),
+        invoiced_on_order=_account_sum(
+            invoices.filter(order__status__in=OPEN_ORDER_STATUSES, order__no_charge=False),
+            F("total"),
+        ),
     )
     late = (
         Invoice.objects.unsettled()
         .filter(account=account, due_on__lt=today - dt.timedelta(days=past_due_after_days))
         .with_balance()
         .order_by("due_on", "pk")
-        .values_list("number", "due_on", "balance")[:PAST_DUE_LISTED]
+        .values_list("number", "due_on", "balance", "pk")[:PAST_DUE_LISTED]
     )
+    figures_sql, figures_params = figures.query.sql_with_params()
+    late_sql, late_params = late.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT figures.owed, figures.on_order, figures.invoiced_on_order, late.number, "
+            f"late.due_on, late.balance, late.pk FROM ({figures_sql}) AS figures "
+            f"LEFT JOIN ({late_sql}) AS late ON 1 = 1 ORDER BY late.due_on, late.pk",
+            [*figures_params, *late_params],
+        )
+        rows = cursor.fetchall()
+    owed, on_order, invoiced_on_order = (_decimal(value) for value in rows[0][:3])
     past_due = [
-        rules.PastDue(number=number, days=(today - due_on).days, balance=owed)
-        for number, due_on, owed in late
+        rules.PastDue(number=number, days=(today - _date(due_on)).days, balance=_decimal(due))
+        for _, _, _, number, due_on, due, _ in rows
+        if number is not None
     ]
-    balance = figures["owed"] + figures["on_order"] - figures["invoiced_on_order"]
     return CreditPosition(
-        balance=rules.money(balance), owed=rules.money(figures["owed"]), past_due=past_due
+        balance=rules.money(owed + on_order - invoiced_on_order),
+        owed=rules.money(owed),
+        past_due=past_due,
     )
+
+
+def _decimal(value) -> Decimal:
+    """A raw cursor's number as Decimal (SQLite hands back floats and strings)."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 def credit_hold_reasons_for(*, account, terms, order_value: Decimal, today) -> list[dict]:

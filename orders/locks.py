@@ -36,29 +36,38 @@ class PlacementStart:
     order_id: int | None  # the new order's pk, drawn from its sequence (PostgreSQL)
 
 
-def placement_start(*, account_id, key) -> PlacementStart:
+def placement_start(*, account_id, key, credit_lock: bool) -> PlacementStart:
     """A placement's first statement, one round trip: the transaction-scoped lock on
-    (account, key), the order already placed with the key, and the new order's pk (so
-    its number is written with it). The lookup reads the statement's snapshot, taken
-    before the lock: an order committed in between is caught by the unique key
-    constraint, which order_place answers with that order. SQLite (it serialises
-    writers already): the lookup alone, and no pk."""
+    (account, key), the order already placed with the key, the new order's pk (so its
+    number is written with it) and, with ``credit_lock``, the account's credit lock
+    (account_credit_lock: first in the lock order), taken only when the key is this
+    request's and names no earlier order (a retry or a key in flight waits on nothing).
+    The lookup reads the statement's snapshot, taken before the locks: an order
+    committed in between is caught by the unique key constraint, which order_place
+    answers with that order; whatever the credit check reads comes in later statements,
+    after the lock. SQLite (it serialises writers already): the lookup alone, no pk."""
     existing = Order.objects.filter(account_id=account_id, idempotency_key=key).values("pk")
     if connection.vendor != "postgresql":
         found = existing.first() if key else None
         return PlacementStart(True, found["pk"] if found else None, None)
     sequence = f"pg_get_serial_sequence('{Order._meta.db_table}', 'id')"
+    credit = "pg_advisory_xact_lock(%s)::text" if credit_lock else "NULL"
+    credit_params = [_credit_lock_id(account_id)] if credit_lock else []
     if not key:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT nextval({sequence})")
+            cursor.execute(f"SELECT nextval({sequence}), {credit}", credit_params)
             return PlacementStart(True, None, cursor.fetchone()[0])
     lookup, params = existing.order_by()[:1].query.sql_with_params()
+    # OFFSET 0 keeps the inner select (and its key lock) evaluated before the CASE.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT pg_try_advisory_xact_lock(%s), ({lookup}), nextval({sequence})",
-            [_key_lock_id(account_id, key), *params],
+            f"SELECT taken, existing, nextval({sequence}), "
+            f"CASE WHEN taken AND existing IS NULL THEN {credit} END FROM "
+            f"(SELECT pg_try_advisory_xact_lock(%s) AS taken, ({lookup}) AS existing OFFSET 0) "
+            "AS start",
+            [*credit_params, _key_lock_id(account_id, key), *params],
         )
-        return PlacementStart(*cursor.fetchone())
+        return PlacementStart(*cursor.fetchone()[:3])
 
 
 def idempotency_key_try_lock(*, account_id, key) -> bool:
@@ -83,11 +92,13 @@ def account_credit_lock(*, account_id) -> None:
     SQLite serialises writers already."""
     if connection.vendor != "postgresql":
         return
-    digest = hashlib.blake2b(f"credit:{account_id}".encode(), digest_size=8).digest()
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
-        )
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_credit_lock_id(account_id)])
+
+
+def _credit_lock_id(account_id) -> int:
+    digest = hashlib.blake2b(f"credit:{account_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def orders_on_credit_hold_lock(*, account_id) -> list[Order]:

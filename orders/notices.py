@@ -37,13 +37,16 @@ def _picture(pictures, color) -> dict:
     return {"picture": urljoin(settings.SITE_URL, picture.thumb), "picture_alt": picture.alt}
 
 
-def order_confirmation_enqueue(*, order, lines, recipients=None, change=None) -> None:
+def order_confirmation_enqueue(
+    *, order, lines, recipients=None, change=None, preferences=None
+) -> None:
     """The confirmation's outbox row, written in the event's transaction from what it
     holds in memory: each line's split as placed, with its id (`recipients`: the
     account's people, when the caller has read them). Pictures and expected dates are
     added when the message is rendered (order_confirmation_complete), after the commit,
     by the worker that delivers it. After a change (an OrderEdit) the same message,
-    saying what changed, under the change's own key."""
+    saying what changed, under the change's own key. `preferences`: the recipients'
+    confirmation preferences the caller read (see message_enqueue)."""
     context = {
         "account_name": order.account.name,
         "order_number": order.number,
@@ -83,6 +86,7 @@ def order_confirmation_enqueue(*, order, lines, recipients=None, change=None) ->
         else account_recipients(account=order.account, extra=[order.placed_by]),
         context=context,
         new_event=True,
+        preferences=preferences,
     )
 
 

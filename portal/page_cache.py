@@ -9,7 +9,11 @@ sessions, tokens and sign-in records. So a cached page is served only while no s
 counter, allocation, ETA, invoice, payment, price or any other row has changed since it
 was rendered, and only on the day it was rendered: its ATS, balances and dates are
 exactly what a fresh render shows. An entry lasts at most PAGE_SECONDS besides (pages
-carry signed links that expire after ten minutes, and "n minutes ago" labels)."""
+carry signed links that expire after ten minutes, and "n minutes ago" labels).
+
+A form that needs a key of its own on every view (an order's edit form: its idempotency
+key, so a second edit is never taken for a retry of the first) renders FRESH_KEY in its
+place; the page is kept with the placeholder and every answer gets new keys."""
 
 import functools
 import hashlib
@@ -26,6 +30,8 @@ from django.utils import timezone
 from portal.frame_cache import access_version_key, cache_is_shared, cached_read
 
 PAGE_SECONDS = 60
+FRESH_KEY = "fresh-key-8d1c0e57"  # nothing a page shows could be; see fresh_keys_fill
+_FRESH_KEY = FRESH_KEY.encode()
 # Writes that change nothing a page shows: sessions, API tokens, sign-in records.
 _QUIET_TABLES = ("django_session", "knox_authtoken", "axes_")
 _WRITE = re.compile(
@@ -62,6 +68,21 @@ def _uncommitted_writes() -> int:
     return getattr(connection, "figures_writes", 0) if connection.in_atomic_block else 0
 
 
+def fresh_keys_fill(content: bytes) -> bytes:
+    """`content` with each FRESH_KEY placeholder replaced by a new random key."""
+    if _FRESH_KEY not in content:
+        return content
+    first, *rest = content.split(_FRESH_KEY)
+    return first + b"".join(uuid.uuid4().hex.encode() + part for part in rest)
+
+
+def fresh_keys_filled(response):
+    """The response of a page rendered with FRESH_KEY placeholders, each given its key."""
+    if not response.streaming:
+        response.content = fresh_keys_fill(response.content)
+    return response
+
+
 def _request_key(request) -> str:
     parts = [
         request.get_full_path(),
@@ -74,9 +95,34 @@ def _request_key(request) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 
+def _stamped_read(entry_key: str) -> tuple[tuple, object]:
+    """The stamp an entry must carry to be served now (access and data versions, the day,
+    this connection's uncommitted writes), and the entry under `entry_key`: one round trip."""
+    (access, data), (entry,) = cached_read(
+        version_keys=[access_version_key(), _key("version")], entry_keys=[entry_key]
+    )
+    return (access, data, timezone.localdate().isoformat(), _uncommitted_writes()), entry
+
+
+def figures_read(name: str, load):
+    """`load()`, or what it returned for `name` while nothing it could show has changed:
+    kept and served as pages are (for answers that are not whole pages, such as a page
+    of the API). `name` must say everything the value depends on but the database."""
+    if not cache_is_shared():
+        return load()
+    entry_key = _key(f"figures:{hashlib.sha256(name.encode()).hexdigest()}")
+    stamp, entry = _stamped_read(entry_key)
+    if entry is not None and entry[0] == stamp:
+        return entry[1]
+    value = load()
+    cache.set(entry_key, (stamp, value), PAGE_SECONDS)
+    return value
+
+
 def figures_cached(view):
     """Serve a signed-in GET page from the cache while the access and data versions and
-    the day are those it was rendered under; else render it and keep it."""
+    the day are those it was rendered under; else render it and keep it. Either way its
+    FRESH_KEY placeholders are filled for this answer alone."""
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -86,18 +132,15 @@ def figures_cached(view):
             or not cache_is_shared()
             or len(messages.get_messages(request))
         ):
-            return view(request, *args, **kwargs)
+            return fresh_keys_filled(view(request, *args, **kwargs))
         page_key = _key(f"{view.__module__}.{view.__name__}:{_request_key(request)}")
-        (access, data), (entry,) = cached_read(
-            version_keys=[access_version_key(), _key("version")], entry_keys=[page_key]
-        )
-        stamp = (access, data, timezone.localdate().isoformat(), _uncommitted_writes())
+        stamp, entry = _stamped_read(page_key)
         if entry is not None and entry[0] == stamp:
-            return HttpResponse(entry[1], content_type=entry[2])
+            return HttpResponse(fresh_keys_fill(entry[1]), content_type=entry[2])
         response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.streaming and not response.cookies:
             cache.set(page_key, (stamp, response.content, response["Content-Type"]), PAGE_SECONDS)
-        return response
+        return fresh_keys_filled(response)
 
     return wrapper
 

@@ -335,6 +335,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 # Sessions in the database, read from the shared cache while Redis answers.
 SESSION_ENGINE = "portal.sessions"
+# Answers kept while nothing they show can have changed (the catalogue API's pages).
+FIGURES_READ = "portal.page_cache.figures_read"
 
 LOGGING = {
     "version": 1,

@@ -21,6 +21,8 @@ from inventory.exceptions import InsufficientStock
 from inventory.models import SKU, StockLevel
 from inventory.parsing import natural_number, sku_code_normalize, whole_pairs
 from inventory.sql import values_table
+from notifications.kinds import MessageKind
+from notifications.selectors import preference_columns, preference_from
 from orders import ledger, locks, rules
 from orders.credit_selectors import credit_hold_reasons_for
 from orders.exceptions import (
@@ -49,6 +51,7 @@ from orders.selectors import user_can_order
 from orders.services.moves import moved_lines_tell
 from orders.webhooks.events import WebhookEvent
 from orders.webhooks.payloads import order_data
+from orders.webhooks.selectors import endpoints_hearing
 from orders.webhooks.services import webhook_event_enqueue
 
 MAX_LINE_QUANTITY = 5000
@@ -243,6 +246,8 @@ class _Placement:
     opening: bool
     prices: dict[int, Decimal]  # what the account pays per SKU id today: its price list
     recipients: list  # who is sent the confirmation
+    preferences: dict  # their confirmation preferences, as far as read (user id -> one or None)
+    webhooks_heard: bool
 
 
 def order_place(
@@ -353,32 +358,49 @@ def _placement_prepare(
         recipients=account_recipients(
             account=account, extra=[user], members=[member.user for member in facts.members]
         ),
+        preferences=facts.preferences,
+        webhooks_heard=facts.webhooks_heard,
     )
 
 
 @dataclass(frozen=True)
 class _AccountFacts:
     members: list  # the account's memberships, with their users
+    preferences: dict  # member's user id -> their confirmation preference (None: default)
     default_ship_to_id: int | None
     has_ordered: bool  # a real (not cancelled) order before: this one is a fill-in
+    webhooks_heard: bool  # a live endpoint hears this account's events
 
 
 def _account_facts(*, account) -> _AccountFacts:
     """What placing needs of the account, in two reads: its members (who may order, who
-    is told) and, in one statement, its default ship-to and whether it has ordered."""
-    members = list(Membership.objects.filter(account=account).select_related("user"))
-    default_ship_to_id, has_ordered = (
+    is told, and how each wants the confirmation) and, in one statement, its default
+    ship-to, whether it has ordered and whether any webhook endpoint listens. An
+    endpoint subscribed after this read hears from the next order on."""
+    members = list(
+        Membership.objects.filter(account=account)
+        .select_related("user")
+        .annotate(**preference_columns(kind=MessageKind.ORDER_CONFIRMATION, user=OuterRef("user")))
+    )
+    default_ship_to_id, has_ordered, webhooks_heard = (
         Account.objects.filter(pk=account.pk)
         .annotate(
             default_ship_to_id=Subquery(
                 ShipTo.objects.filter(account=OuterRef("pk"), is_default=True).values("pk")[:1]
             ),
             has_ordered=Exists(rules.placed_orders(account=OuterRef("pk"))),
+            webhooks_heard=Exists(endpoints_hearing(account_id=OuterRef("pk"))),
         )
-        .values_list("default_ship_to_id", "has_ordered")
+        .values_list("default_ship_to_id", "has_ordered", "webhooks_heard")
         .get()
     )
-    return _AccountFacts(members, default_ship_to_id, has_ordered)
+    return _AccountFacts(
+        members,
+        {member.user_id: preference_from(member) for member in members},
+        default_ship_to_id,
+        has_ordered,
+        webhooks_heard,
+    )
 
 
 def idempotency_key_validate(key) -> str | None:
@@ -430,7 +452,11 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
         placement.today,
     )
     idempotency_key, no_charge = placement.idempotency_key, placement.no_charge
-    start = locks.placement_start(account_id=account.pk, key=idempotency_key)
+    # The account's credit lock comes with the key's (lock order: before the run-ETA
+    # locks): one account's credit checks queue there.
+    start = locks.placement_start(
+        account_id=account.pk, key=idempotency_key, credit_lock=not no_charge
+    )
     if idempotency_key:
         if not start.key_taken:
             raise IdempotencyKeyInFlight("A request with this idempotency key is in progress.")
@@ -442,8 +468,6 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
             # may have made this account's next order a fill-in, or put it over its credit.
             return PlacementResult(existing, created=False)
     if not no_charge:
-        # Before the run-ETA locks (lock order): one account's credit checks queue here.
-        locks.account_credit_lock(account_id=account.pk)
         _check_account(account=account)
 
     allow_backorder = valid.backorder_policy == BackorderPolicy.ALLOW and account.accepts_backorders
@@ -508,7 +532,7 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
         plans=plans,
         # After the pegs (it tells their dates), before the stock levels are locked.
         before_counters=functools.partial(
-            _placement_tell, order=order, lines=lines, recipients=placement.recipients
+            _placement_tell, order=order, lines=lines, placement=placement
         ),
     )
     return PlacementResult(order, created=True, lines=tuple(lines))
@@ -570,9 +594,17 @@ def credit_hold_apply(*, order, value, today) -> None:
         order.credit_released_at, order.credit_released_by = None, None
 
 
-def _placement_tell(*, order, lines, recipients):
-    """The confirmation and the order.placed webhook, in the placement's transaction."""
-    order_confirmation_enqueue(order=order, lines=lines, recipients=recipients)
+def _placement_tell(*, order, lines, placement: _Placement):
+    """The confirmation and the order.placed webhook (when an endpoint listens), in the
+    placement's transaction."""
+    order_confirmation_enqueue(
+        order=order,
+        lines=lines,
+        recipients=placement.recipients,
+        preferences=placement.preferences,
+    )
+    if not placement.webhooks_heard:
+        return
     webhook_event_enqueue(
         event=WebhookEvent.ORDER_PLACED,
         key=f"order.placed:{order.pk}",

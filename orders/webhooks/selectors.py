@@ -15,3 +15,10 @@ def endpoints_visible_to(*, user) -> QuerySet[Endpoint]:
     if user.is_active and user.has_perm(ALL_ACCOUNTS_PERMISSION):
         condition |= Q(account__isnull=True)
     return Endpoint.objects.filter(condition, deleted_at=None).select_related("account")
+
+
+def endpoints_hearing(**accounts) -> QuerySet[Endpoint]:
+    """Live endpoints that hear events of the accounts ``accounts`` names (a lookup on
+    account_id: ``account_id__in=ids``, or ``account_id=OuterRef("pk")``): their own
+    and every-account endpoints."""
+    return Endpoint.objects.filter(Q(**accounts) | Q(account__isnull=True), deleted_at=None)

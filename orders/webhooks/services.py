@@ -26,7 +26,7 @@ from orders.webhooks.events import WebhookEvent
 from orders.webhooks.exceptions import UnsafeWebhookURL, WebhookInputError
 from orders.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, Endpoint
 from orders.webhooks.payloads import order_data
-from orders.webhooks.selectors import ALL_ACCOUNTS_PERMISSION
+from orders.webhooks.selectors import ALL_ACCOUNTS_PERMISSION, endpoints_hearing
 from orders.webhooks.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature_compute
 
 logger = logging.getLogger(__name__)
@@ -141,12 +141,7 @@ def webhook_events_enqueue(*, events: Iterable[Event]) -> list[int]:
     events = [(WebhookEvent(item.event), item) for item in events]
     if not events:
         return []
-    endpoints = list(
-        Endpoint.objects.filter(
-            Q(account_id__in={item.account.pk for _, item in events}) | Q(account__isnull=True),
-            deleted_at=None,
-        )
-    )
+    endpoints = list(endpoints_hearing(account_id__in={item.account.pk for _, item in events}))
     now = timezone.now()
     rows = []
     for event, item in events:

@@ -1,8 +1,8 @@
 """The retailer's orders: the list with filters, the detail with each line's split and
 dates, cancelling open quantities and changing an order before it ships. Reads are
-selectors, the writes order_cancel and order_edit."""
-
-import uuid
+selectors, the writes order_cancel and order_edit. The detail page is kept whole while
+nothing it shows changes (portal.page_cache), its edit form's idempotency key filled in
+for each view."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,6 +22,7 @@ from orders.selectors import (
 )
 from orders.services import CancelRequest, LineRequest, order_cancel
 from orders.services.order_edits import ReduceRequest, order_edit
+from portal.page_cache import FRESH_KEY, figures_cached, fresh_keys_filled
 from portal.views.exports import order_filterset, orders_filtered
 
 PAGE_SIZE = 25
@@ -50,14 +51,22 @@ def order_list(request):
 
 @login_required
 @require_GET
+@figures_cached
 def order_detail(request, number):
     order = order_for_user(user=request.user, number=number)
     if order is None:
         raise Http404
-    return _detail_page(request, order)
+    return _detail_render(request, order)
 
 
 def _detail_page(request, order, *, status=200, edit_rows=None):
+    """The detail page answering a refused cancel or edit, with a new edit key."""
+    return fresh_keys_filled(_detail_render(request, order, status=status, edit_rows=edit_rows))
+
+
+def _detail_render(request, order, *, status=200, edit_rows=None):
+    """The detail page with FRESH_KEY where the edit form's idempotency key goes: a key
+    of its own for every view, so two edits are never taken for one."""
     details = order_line_details(order=order)
     has_open = any(detail.line.open_quantity for detail in details)
     can_order = user_can_order(user=request.user, account=order.account)
@@ -71,7 +80,7 @@ def _detail_page(request, order, *, status=200, edit_rows=None):
         # Before anything ships, the order can change: lines added, open lines reduced.
         "editable": editable,
         "edit_rows": edit_rows or [("", "")] * EDIT_ADD_ROWS,
-        "edit_key": uuid.uuid4().hex,
+        "edit_key": FRESH_KEY,
     }
     return render(request, "portal/orders/detail.html", context, status=status)
 

@@ -370,7 +370,7 @@ def test_the_review_page_warns_before_submit(
 ):
     account, sku = store
     cart_lines_add(user=buyer, account=account, lines=[LineRequest(sku.code, 24)])
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(19):
         body = buyer_client.get(reverse("portal:review")).content.decode()
     assert "will not ship until it is released" in body
     assert "over the credit limit of $1,000.00" in body

@@ -9,7 +9,7 @@ from django.utils import timezone
 from inventory.models import InboundLine, Replenishment, StockLevel, StyleImage
 from inventory.selectors import NoPromiseReason
 from notifications.kinds import context_complete
-from notifications.models import Message
+from notifications.models import Message, MessageStatus
 from notifications.rendering import render_message
 from orders.exceptions import (
     IdempotencyKeyReused,
@@ -31,6 +31,8 @@ from orders.services import CancelRequest, LineRequest, order_cancel, order_plac
 from orders.services.ordering import orders_totals_refresh
 from tests.factories import (
     AccountFactory,
+    MembershipFactory,
+    NotificationPreferenceFactory,
     RepFactory,
     ShipToFactory,
     SKUFactory,
@@ -404,6 +406,36 @@ def test_confirmation_is_written_to_the_outbox(fill_in_account, buyer, warehouse
     message = Message.objects.get(key=f"order-confirmation:{order.pk}:{buyer.pk}")
     assert message.context["order_number"] == order.number
     assert message.context["lines"][0]["allocated"] == 6
+
+
+def test_confirmation_follows_each_persons_preference_read_with_the_members(
+    fill_in_account, buyer, warehouse
+):
+    # given one member who turned confirmations off, one who takes them in the digest,
+    # and a rep (not a member, whose preference is read apart) who also turned them off
+    quiet = MembershipFactory(account=fill_in_account).user
+    digest = MembershipFactory(account=fill_in_account).user
+    rep = RepFactory()
+    fill_in_account.rep = rep
+    fill_in_account.save()
+    NotificationPreferenceFactory(user=quiet, kind="order_confirmation", enabled=False)
+    NotificationPreferenceFactory(user=digest, kind="order_confirmation", mode="digest")
+    NotificationPreferenceFactory(user=rep, kind="order_confirmation", enabled=False)
+    sku = stocked_sku(warehouse=warehouse)
+    # when the rep places an order for the account
+    order = place(fill_in_account, rep, [(sku, 6)]).order
+    # then each confirmation row carries its recipient's choice
+    status = dict(
+        Message.objects.filter(key__startswith=f"order-confirmation:{order.pk}:").values_list(
+            "recipient", "status"
+        )
+    )
+    assert status == {
+        buyer.pk: MessageStatus.PENDING,
+        quiet.pk: MessageStatus.SKIPPED,
+        digest.pk: MessageStatus.HELD,
+        rep.pk: MessageStatus.SKIPPED,
+    }
 
 
 def test_confirmation_tells_a_backordered_line_the_date_of_its_run(

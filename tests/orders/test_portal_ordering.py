@@ -215,9 +215,9 @@ def test_review_shows_the_split_and_the_rules(
     cart_lines_add(
         user=buyer, account=fill_in_account, lines=[LineRequest(short.code, 26)]
     )  # 20 now, 6 from the run
-    # 20: with the account's price list, the lines' pictures and the credit check (the
-    # account's position, its invoices past due)
-    with django_assert_max_num_queries(20):
+    # 19: with the account's price list, the lines' pictures and the credit check (the
+    # account's position with its invoices past due, in one)
+    with django_assert_max_num_queries(19):
         response = buyer_client.get(reverse("portal:review"))
     assert response.status_code == 200
     body = response.content.decode()

@@ -2,18 +2,25 @@
 changed: a write through the ledger (or any other), a new day or a permission change
 renders them again, exactly as a page never cached would read."""
 
+import datetime as dt
 import re
+from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from orders.models import Membership, MembershipRole
+from backorders.services import eta_change, run_receive
+from inventory.models import PriceList
+from orders.models import Membership, MembershipRole, OrderEdit, PriceListAssignment
 from orders.services import CancelRequest, LineRequest, order_cancel, order_place
 from portal import page_cache
-from tests.orders.conftest import make_fill_in, stocked_sku
+from tests.conftest import api_client_for
+from tests.factories import StaffFactory
+from tests.orders.conftest import inbound_for, make_fill_in, stocked_sku
 
 pytestmark = pytest.mark.skipif(
     not getattr(cache, "is_shared", lambda: False)(),
@@ -135,14 +142,166 @@ def test_a_committed_write_raises_the_data_version(warehouse):
     assert after != before
 
 
-def test_the_order_page_is_never_cached_it_carries_a_key_for_each_view(
-    buyer_client, account, buyer, stocked
+# --- the order page: kept whole, its edit form's key filled in for each view -------------
+
+EDIT_KEY = re.compile(r'name="idempotency_key" value="([^"]*)"')
+
+
+def _edit_key(response) -> str:
+    (key,) = EDIT_KEY.findall(response.content.decode())
+    return key
+
+
+def _order_body(response) -> str:
+    return EDIT_KEY.sub('name="idempotency_key" value=""', _body(response))
+
+
+@pytest.fixture
+def backordered(account, buyer, warehouse):
+    """An order of 10 pairs: 4 allocated, 6 waiting for a run due in 21 days."""
+    make_fill_in(account)
+    sku = stocked_sku(warehouse=warehouse, on_hand=4)
+    inbound = inbound_for(sku=sku, warehouse=warehouse, quantity=20)
+    order = _place(account, buyer, sku, 10).order
+    assert order.lines.get().backordered == 6
+    return order, inbound.run
+
+
+def test_the_order_page_read_again_makes_no_query_and_each_view_has_its_own_edit_key(
+    buyer_client, backordered
 ):
-    # its edit form holds a fresh idempotency key per view: a cached copy would make a
-    # second edit a retry of the first
-    order = _place(account, buyer, stocked, 8).order
+    order, _ = backordered
     url = reverse("portal:order_detail", args=[order.number])
-    buyer_client.get(url)
+    views = [buyer_client.get(url), buyer_client.get(url)]
     with CaptureQueriesContext(connection) as queries:
-        buyer_client.get(url)
-    assert len(queries) > 0
+        views.append(buyer_client.get(url))
+    assert len(queries) == 0
+    assert _order_body(views[2]) == _order_body(views[1])
+    keys = [_edit_key(view) for view in views]
+    assert len(set(keys)) == 3
+    assert all(re.fullmatch(r"[0-9a-f]{32}", key) for key in keys)
+
+
+def test_two_edits_from_two_views_are_two_edits_and_a_form_sent_twice_is_one(
+    buyer_client, backordered
+):
+    order, _ = backordered
+    line = order.lines.get()
+    url = reverse("portal:order_detail", args=[order.number])
+    buyer_client.get(url)  # sets the CSRF cookie
+    first_view = buyer_client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        second_view = buyer_client.get(url)
+    assert len(queries) == 0  # the second view is the cached page
+
+    def reduce_one_pair(view):
+        form = {f"reduce-{line.pk}": "1", "idempotency_key": _edit_key(view)}
+        response = buyer_client.post(reverse("portal:order_edit", args=[order.number]), form)
+        assert response.status_code == 302
+        return buyer_client.get(url).content.decode()
+
+    assert "changed; we have sent" in reduce_one_pair(first_view)
+    assert "was already changed" in reduce_one_pair(first_view)  # the same form sent again
+    assert "changed; we have sent" in reduce_one_pair(second_view)
+    line.refresh_from_db()
+    assert line.cancelled == 2
+    assert OrderEdit.objects.filter(order=order).count() == 2
+
+
+def test_a_refused_edit_answers_with_a_fresh_key_of_its_own(buyer_client, backordered):
+    order, _ = backordered
+    buyer_client.get(reverse("portal:order_detail", args=[order.number]))
+    form = {"add-sku-0": "NOPE", "add-qty-0": "6", "idempotency_key": "k-1"}
+    response = buyer_client.post(reverse("portal:order_edit", args=[order.number]), form)
+    assert response.status_code == 400
+    assert re.fullmatch(r"[0-9a-f]{32}", _edit_key(response))
+
+
+def test_the_order_page_shows_an_eta_change_a_receipt_and_a_cancellation_on_the_next_read(
+    buyer_client, buyer, backordered
+):
+    order, run = backordered
+    line = order.lines.get()
+    url = reverse("portal:order_detail", args=[order.number])
+    planner = StaffFactory(is_superuser=True)
+    buyer_client.get(url)
+    pages = [_order_body(buyer_client.get(url))]
+    assert pages[0] == _order_body(buyer_client.get(url))  # served from the cache
+    # when the run's ETA moves, the run arrives, and the retailer cancels a pair
+    changes = [
+        lambda: eta_change(
+            run=run,
+            new_eta=timezone.localdate() + dt.timedelta(days=40),
+            reason="Late",
+            user=planner,
+        ),
+        lambda: run_receive(run=run, user=planner),
+        lambda: order_cancel(order=order, user=buyer, lines=[CancelRequest(line.pk, 1)]),
+    ]
+    for change in changes:
+        change()
+        page = _order_body(buyer_client.get(url))
+        # then each next read is what a render that never saw the cache reads, and moved
+        assert page == _order_body_fresh(buyer_client, url)
+        assert page != pages[-1]
+        pages.append(page)
+    line.refresh_from_db()
+    assert (line.allocated, line.backordered, line.cancelled) == (9, 0, 1)
+    assert f'<td class="num">{line.allocated}</td>' in pages[-1]
+
+
+def _order_body_fresh(client, url) -> str:
+    cache.clear()
+    return _order_body(client.get(url))
+
+
+# --- the catalogue API: each caller's page kept under the same versions --------------------
+
+SKUS = "/api/v1/skus/"
+
+
+def _ats(api, sku) -> int:
+    (item,) = [item for item in api.get(SKUS).json()["results"] if item["sku"] == sku.code]
+    return item["ats"]
+
+
+def test_the_catalogue_api_read_again_asks_only_for_the_token(buyer, stocked):
+    api = api_client_for(buyer)
+    first = api.get(SKUS, {"page": 1}).json()
+    with CaptureQueriesContext(connection) as queries:
+        again = api.get(SKUS, {"page": 1}).json()
+    assert len(queries) == 1  # the token (and its user); the page is the one kept
+    assert again == first
+
+
+def test_the_catalogue_api_shows_the_ats_of_an_order_and_a_receipt_at_once(
+    account, buyer, warehouse, stocked
+):
+    api = api_client_for(buyer)
+    assert _ats(api, stocked) == 40
+    assert _ats(api, stocked) == 40  # kept
+    # when the ledger allocates 6 pairs, then 20 pairs of a run arrive
+    _place(account, buyer, stocked, 6)
+    assert _ats(api, stocked) == 34
+    run = inbound_for(sku=stocked, warehouse=warehouse, quantity=20).run
+    run_receive(run=run, user=StaffFactory(is_superuser=True))
+    assert _ats(api, stocked) == 54
+
+
+def test_each_caller_sees_the_catalogue_at_their_own_prices(
+    account, buyer, other_account, other_buyer, stocked
+):
+    # given the other account on a list 10 % off
+    price_list = PriceList.objects.create(
+        code="ten-off", name="Ten off", percent_off=Decimal("10.00"), starts_on=dt.date(2020, 1, 1)
+    )
+    PriceListAssignment.objects.create(account=other_account, price_list=price_list)
+
+    def price(user) -> Decimal:
+        (item,) = api_client_for(user).get(SKUS).json()["results"]
+        return Decimal(item["price"])
+
+    # when each reads the same page twice, then each sees their own prices
+    base = price(buyer)
+    assert price(other_buyer) == base * Decimal("0.9")
+    assert (price(buyer), price(other_buyer)) == (base, base * Decimal("0.9"))
