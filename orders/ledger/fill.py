@@ -59,16 +59,17 @@ def rehome(book: Book, *, inbound_line_ids) -> dict[int, dt.date]:
     earliest other run with room, inside its window when one is. Returns {line id:
     new expected ETA} for the lines moved."""
     moved = {}
+    # Who holds each inbound line, read once: a line gains pegs below only on a slot with
+    # room, which then never falls short, so the short slots' holders stay these.
+    holders_of = defaultdict(list)
+    for line_id, peg_inbound in book.pegs:
+        holders_of[peg_inbound].append(line_id)
     for inbound_id in inbound_line_ids:
         slot = book.slot(inbound_id)
         if slot is None or slot.free >= 0:
             continue
         holders = sorted(
-            (
-                book.lines[line_id]
-                for (line_id, peg_inbound) in book.pegs
-                if peg_inbound == inbound_id
-            ),
+            (book.lines[line_id] for line_id in holders_of[inbound_id]),
             key=oldest_first,
             reverse=True,
         )
