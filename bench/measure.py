@@ -7,6 +7,7 @@ Usage: python bench/measure.py --database portal_bench_x1 [--duration 10] [--run
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -118,10 +119,12 @@ class Server:
                 return self
             except OSError:
                 time.sleep(0.5)
-        raise RuntimeError("gunicorn did not start")
+        self.__exit__()  # nothing left holding the port: the peer's failure lets the run go on
+        raise RuntimeError(f"gunicorn did not start ({self.command[1]})")
 
     def __exit__(self, *exc):
-        os.killpg(self.process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # it may have died on its own
+            os.killpg(self.process.pid, signal.SIGTERM)
         self.process.wait(timeout=30)
 
 
@@ -223,19 +226,20 @@ def main():
     if "placement" in only:
         results.update(_reserve_baselines(fixture, args))
     if "peer" in only:
-        log("django-oscar placement (peer)")
+        log("ours and django-oscar's placement in turns (peer)")
         from bench import peer
 
-        results["oscar"] = peer.measure(
+        results["peer"] = peer.measure(
             fixture,
             database=os.environ.get("BENCH_DB_PREFIX", "portal_bench") + "_oscar",
             duration=args.duration,
             runs=args.runs,
             wrk=wrk,
             server=Server,
+            server_env=server_env,
         )
-        if "error" in results["oscar"]:
-            log(f"django-oscar peer not measured: {results['oscar']['error']}")
+        if "error" in results["peer"]:
+            log(f"django-oscar peer not measured: {results['peer']['error']}")
     from bench.explain import explain_pages
 
     if "pages" in only and "placement" in only:

@@ -54,7 +54,7 @@ class PlaceOrderView(PaymentDetailsView):
         basket.strategy = strategy
         request.basket, request.strategy = basket, strategy
         products = Product.objects.filter(stockrecords__partner_sku__in=wanted)
-        short = 0
+        added = short = 0
         for product in products.prefetch_related("stockrecords"):
             quantity = wanted[product.stockrecords.all()[0].partner_sku]
             # AddToBasketForm's checks: the basket's limit and the product's availability.
@@ -64,6 +64,7 @@ class PlaceOrderView(PaymentDetailsView):
                 short += 1
                 continue
             basket.add_product(product, quantity)
+            added += 1
         basket.reset_offer_applications()
         Applicator().apply(basket, user, request)
 
@@ -74,13 +75,13 @@ class PlaceOrderView(PaymentDetailsView):
             self.check_pre_conditions(request)
         except FailedPreCondition as refused:
             return JsonResponse({"detail": refused.messages, "short": short}, status=409)
-        lines = basket.num_lines
         response = self.submit(**self.build_submission(basket=basket))
-        # A placed order leaves its id in the session for Oscar's thank-you page.
-        if "checkout_order_id" not in request.session:
+        # Placed, Oscar redirects to its thank-you page (with the order's id in the session);
+        # otherwise it renders the preview page again with the error.
+        if response.status_code != 302:
             return JsonResponse({"detail": "not placed"}, status=500)
         return JsonResponse(
-            {"order": request.session["checkout_order_id"], "lines": lines, "short": short},
+            {"order": request.session["checkout_order_id"], "lines": added, "short": short},
             status=201,
             headers={"Location": response.url},
         )
