@@ -7,6 +7,7 @@ Usage: python bench/measure.py --database portal_bench_x1 [--duration 10] [--run
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -118,10 +119,12 @@ class Server:
                 return self
             except OSError:
                 time.sleep(0.5)
-        raise RuntimeError("gunicorn did not start")
+        self.__exit__()  # nothing left holding the port: the peer's failure lets the run go on
+        raise RuntimeError(f"gunicorn did not start ({self.command[1]})")
 
     def __exit__(self, *exc):
-        os.killpg(self.process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # it may have died on its own
+            os.killpg(self.process.pid, signal.SIGTERM)
         self.process.wait(timeout=30)
 
 

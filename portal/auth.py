@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
-from portal.frame_cache import access_cached, access_read
+from portal.frame_cache import access_cached, access_read, ahead_read, frame_names
 
 
 def login_name_normalize(raw) -> str:
@@ -45,10 +45,11 @@ class CachedModelBackend(ModelBackend):
     the access version (portal.frame_cache): a save of the user (a password, a
     deactivation, sessions ended) raises it, so the next request reads the row again.
     The header's accounts (portal.middleware.AccountMenu) are read in the same round trip
-    and handed on with this request's user as `access_read`."""
+    (the session's, when it brought them) and handed on with this request's user as
+    `access_read`."""
 
     def get_user(self, user_id):
-        read = access_read([f"user:{user_id}", f"accounts:{user_id}"])
+        read = ahead_read(user_id) or access_read(frame_names(user_id))
         user = access_cached(
             f"user:{user_id}", lambda: ModelBackend.get_user(self, user_id), read=read
         )

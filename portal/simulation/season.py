@@ -34,8 +34,10 @@ from orders.services.fulfilment import payment_record, shipment_confirm
 from portal.simulation.observe import Observer
 from portal.simulation.world import (
     LEAD_DAYS,
+    PART_GAP_DAYS,
     RUN_EVERY_DAYS,
     World,
+    business_day,
     rng_for,
     run_book,
     slip_draw,
@@ -55,12 +57,6 @@ class RunPlan:
     announce_on: dt.date | None = None  # the factory warns of the slip on this day
     cancel_on: dt.date | None = None
     parts: list = field(default_factory=list)  # [(day, [sku codes] or None for the rest)]
-
-
-def _business(day: dt.date) -> dt.date:
-    while day.weekday() >= 5:
-        day += dt.timedelta(days=1)
-    return day
 
 
 class Season:
@@ -134,7 +130,7 @@ class Season:
             first_eta = self.world.start + dt.timedelta(days=3 + (index * 5) % RUN_EVERY_DAYS)
             eta = first_eta
             while eta < self.world.start + dt.timedelta(days=LEAD_DAYS):
-                self._book_run(style, booked=self.world.start, eta=_business(eta))
+                self._book_run(style, booked=self.world.start, eta=business_day(eta))
                 eta += dt.timedelta(days=RUN_EVERY_DAYS)
 
     def _book(self, today: dt.date):
@@ -145,7 +141,7 @@ class Season:
                 continue
             if (offset + index * 5) % RUN_EVERY_DAYS == 0:
                 self._book_run(
-                    style, booked=today, eta=_business(today + dt.timedelta(days=LEAD_DAYS))
+                    style, booked=today, eta=business_day(today + dt.timedelta(days=LEAD_DAYS))
                 )
 
     def _book_run(self, style, *, booked: dt.date, eta: dt.date):
@@ -163,8 +159,8 @@ class Season:
             self.events[cancel_on].append(("cancel", run.pk, None))
             self.plans[run.pk] = plan
             return
-        arrival = _business(eta + dt.timedelta(days=slip_draw(rng, scenario, scale)))
-        arrival = max(arrival, _business(booked + dt.timedelta(days=1)))
+        arrival = business_day(eta + dt.timedelta(days=slip_draw(rng, scenario, scale)))
+        arrival = max(arrival, business_day(booked + dt.timedelta(days=1)))
         plan = RunPlan(run.pk, eta, arrival)
         if arrival > eta and rng.random() < scenario.announced_share:
             plan.announce_on = max(
@@ -174,7 +170,7 @@ class Season:
         codes = sorted(sku.code for sku in self.world.skus_by_style[style.pk])
         if rng.random() < scenario.partial_share:
             half = codes[: len(codes) // 2]
-            later = _business(arrival + dt.timedelta(days=rng.randint(2, 6)))
+            later = business_day(arrival + dt.timedelta(days=rng.randint(*PART_GAP_DAYS)))
             self.events[arrival].append(("receive", run.pk, half))
             self.events[later].append(("receive", run.pk, None))
         else:
