@@ -4,6 +4,7 @@ only decides who does what when (from the scenario and the seed) and observes.""
 
 import datetime as dt
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import time_machine
@@ -60,8 +61,9 @@ class RunPlan:
 
 
 class Season:
-    def __init__(self, world: World, *, weeks: int, progress=None):
+    def __init__(self, world: World, *, weeks: int, progress=None, meter=None):
         self.world = world
+        self.meter = meter  # a CostMeter, when the season's cost is measured
         self.weeks = weeks
         self.days = weeks * 7
         self.end = world.start + dt.timedelta(days=self.days - 1)
@@ -82,10 +84,16 @@ class Season:
         moment = dt.datetime.combine(day, dt.time(OPENING_HOUR)) + dt.timedelta(minutes=minute)
         traveller.move_to(timezone.make_aware(moment))
 
+    def _phase(self, name: str):
+        return self.meter.phase_of(name) if self.meter else nullcontext()
+
     def run(self) -> Observer:
         # Midnight of the first day: the preseason bookings come before the first 06:00.
         first = timezone.make_aware(dt.datetime.combine(self.world.start, dt.time(0)))
-        with time_machine.travel(first, tick=False) as traveller:
+        with (
+            time_machine.travel(first, tick=False) as traveller,
+            self.meter.counting() if self.meter else nullcontext(),
+        ):
             self._preseason_book()
             for offset in range(self.days):
                 self.day(traveller, self.world.start + dt.timedelta(days=offset))
@@ -100,26 +108,39 @@ class Season:
         self._deliver()
         self._at(traveller, today, 0)
         if business:
-            self._ship(today)  # yesterday's allocations leave in the morning
-            self._pay(today)
+            with self._phase("shipping"):
+                self._ship(today)  # yesterday's allocations leave in the morning
+            with self._phase("payments"):
+                self._pay(today)
         self._at(traveller, today, 60)
-        for kind, run_id, payload in self.events.pop(today, []):
-            getattr(self, f"_factory_{kind}")(today, run_id, payload)
+        with self._phase("factories"):
+            for kind, run_id, payload in self.events.pop(today, []):
+                getattr(self, f"_factory_{kind}")(today, run_id, payload)
         if business:
             self._at(traveller, today, 120)
-            self._book(today)
+            with self._phase("bookings"):
+                self._book(today)
             self._at(traveller, today, 180)
-            self._order(traveller, today)
+            with self._phase("placing"):
+                self._order(traveller, today)
             self._at(traveller, today, 480)
-            self._decide(today)
+            with self._phase("decisions"):
+                self._decide(today)
             if today.weekday() == 2:
-                self._count(today)
+                with self._phase("cycle counts"):
+                    self._count(today)
         self._at(traveller, today, 900)
         decision_expire(today=today)
         backorder_sweep_all(today=today)
         self._deliver()
         self._at(traveller, today, 1000)
-        self.observer.observe(today)
+        with self._phase("observing"):
+            self.observer.observe(today)
+
+    def _deliver(self):
+        with self._phase("outbox"):
+            while outbox_sweep(limit=500):
+                pass
 
     # --- the factories and the planner ---------------------------------------------
 
@@ -354,12 +375,6 @@ class Season:
             ]
             stock_sync(counts=counts, user=self.world.integration, today=today)
 
-    # --- the outbox ----------------------------------------------------------------
-
-    def _deliver(self):
-        while outbox_sweep(limit=500):
-            pass
-
 
 def season_settings():
     """What the command changes in its own process, before anything is queued: mail goes
@@ -373,14 +388,15 @@ def season_settings():
 
 
 def season_simulate(
-    *, seed: int, scenario, weeks: int, stores: int, percentile: int, progress=None
+    *, seed: int, scenario, weeks: int, stores: int, percentile: int, progress=None, meter=None
 ) -> dict:
-    """Build the world and run the season in the current database; the mode's figures."""
+    """Build the world and run the season in the current database; the mode's figures
+    (`meter`: a CostMeter that counts the season's statements and CPU)."""
     from backorders.promise_report import promise_figures
     from portal.simulation.world import world_build
 
     world = world_build(seed=seed, scenario=scenario, stores=stores, percentile=percentile)
-    season = Season(world, weeks=weeks, progress=progress)
+    season = Season(world, weeks=weeks, progress=progress, meter=meter)
     observer = season.run()
     figures = promise_figures(since=world.start, until=season.end).as_dict()
     figures.update(observer.figures())
