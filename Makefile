@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run test lint format system-deps check-services bench load simulate clean
+.PHONY: install run test lint format system-deps check-services bench bench-peer load simulate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,9 +55,15 @@ format: install
 	$(VENV)/bin/ruff format .
 
 # Performance at 1x and 100x against PostgreSQL; writes bench/results.json and bench/RESULTS.md.
+# Its "peer" part builds bench/oscar/.venv (django-oscar, outside the project's dependencies)
+# when missing, and reports the peer as not measured if that fails.
 bench: install check-services
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(PY) bench/run.py --scale $(or $(SCALE),100)
+
+# The django-oscar peer's own virtualenv alone (bench/oscar/setup.sh; the bench does it too).
+bench-peer:
+	PYTHON=$(PYTHON) sh bench/oscar/setup.sh
 
 # The long form of the load test: 24 API buyers and a planner against gunicorn on
 # PostgreSQL for LOAD_SECONDS (60 by default); figures in var/load-results.json.

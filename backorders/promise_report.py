@@ -24,6 +24,16 @@ SHORTAGE_PREFIX = "Warehouse stock shortage"
 # What the backorder engine tells stores; confirmations, shipments and invoices are
 # answers to the store's own actions and are not counted as noise.
 NOISE_KINDS = ("eta_moved", "decision_request", "auto_cancel", "stock_shortage", "backorder_filled")
+# Why a backordered line missed the date first promised: the brand cancelled its pairs
+# (its run was cancelled, its window ended, a count found the stock short), or they
+# shipped after the date, or some had not shipped by the end of the period.
+MISS_CAUSES = (
+    ("run_cancelled", "Cancelled by the brand: the run was cancelled"),
+    ("window", "Cancelled by the brand: the window ended"),
+    ("stock_shortage", "Cancelled by the brand: a count found the stock short"),
+    ("shipped_late", "Shipped after the date"),
+    ("not_shipped", "Not all shipped by the end of the period"),
+)
 SLIP_BUCKETS = (
     (None, -1, "early"),
     (0, 0, "on time"),
@@ -72,6 +82,7 @@ class PromiseFigures:
     promises_kept: float | None
     backorder_lines_due: int
     backorder_promises_kept: float | None
+    backorder_misses: dict  # MISS_CAUSES -> backordered lines due that missed for it
     pairs_ordered: int
     pairs_shipped: int
     fill_rate: float | None
@@ -115,12 +126,14 @@ def promise_figures(*, since: dt.date, until: dt.date) -> PromiseFigures:
             "order__account_id",
         )
     )
-    brand = defaultdict(int)
-    for line_id, quantity in AutoCancellation.objects.filter(
+    brand, brand_sources = defaultdict(int), defaultdict(set)
+    for line_id, quantity, source in AutoCancellation.objects.filter(
         line_id__in=[line["pk"] for line in lines], source__in=BRAND_SOURCES
-    ).values_list("line_id", "quantity"):
+    ).values_list("line_id", "quantity", "source"):
         brand[line_id] += quantity
+        brand_sources[line_id].add(source)
     due = kept = backorder_due = backorder_kept = 0
+    misses = {cause: 0 for cause, _ in MISS_CAUSES}
     ordered = shipped = by_brand = by_store = 0
     accounts = set()
     for line in lines:
@@ -137,9 +150,10 @@ def promise_figures(*, since: dt.date, until: dt.date) -> PromiseFigures:
         ordered += line["quantity"] - store_pairs
         shipped += line["shipped"]
         shipped_on = timezone.localdate(line["last_shipped"]) if line["last_shipped"] else None
+        all_shipped = line["shipped"] >= line["quantity"] - store_pairs
         held = (
             brand_pairs == 0
-            and line["shipped"] >= line["quantity"] - store_pairs
+            and all_shipped
             and shipped_on is not None
             and shipped_on <= line["promised_date"]
         )
@@ -151,6 +165,8 @@ def promise_figures(*, since: dt.date, until: dt.date) -> PromiseFigures:
         if line["promised_date"] > from_stock:
             backorder_due += 1
             backorder_kept += held
+            if not held:
+                misses[_miss_cause(line, brand_pairs, brand_sources[line["pk"]], all_shipped)] += 1
     messages = Message.objects.filter(
         kind__in=NOISE_KINDS, created_at__date__gte=since, created_at__date__lte=until
     )
@@ -163,6 +179,7 @@ def promise_figures(*, since: dt.date, until: dt.date) -> PromiseFigures:
         promises_kept=share(kept, due),
         backorder_lines_due=backorder_due,
         backorder_promises_kept=share(backorder_kept, backorder_due),
+        backorder_misses=misses,
         pairs_ordered=ordered,
         pairs_shipped=shipped,
         fill_rate=share(shipped, ordered),
@@ -175,6 +192,15 @@ def promise_figures(*, since: dt.date, until: dt.date) -> PromiseFigures:
         **pair_days(since=since, until=until),
         factory_records=[asdict(FactoryFigures.of(r)) for r in factory_records().values()],
     )
+
+
+def _miss_cause(line: dict, brand_pairs: int, sources: set, all_shipped: bool) -> str:
+    """Why a line missed the date first promised (a MISS_CAUSES key)."""
+    if brand_pairs:
+        if line["cancel_reason"].startswith(SHORTAGE_PREFIX):
+            return "stock_shortage"
+        return "run_cancelled" if CancelSource.RUN_CANCELLED in sources else "window"
+    return "shipped_late" if all_shipped else "not_shipped"
 
 
 def pair_days(*, since: dt.date, until: dt.date) -> dict:

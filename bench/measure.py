@@ -3,10 +3,11 @@ pgbench-style reserve-stock baseline, and (optionally) batch jobs and PDFs in-pr
 Prints one JSON object. Run by bench/run.py, which compares scales and writes the report.
 
 Usage: python bench/measure.py --database portal_bench_x1 [--duration 10] [--runs 3] [--jobs]
-    [--only pages,placement,jobs,documents]
+    [--only pages,placement,peer,jobs,documents]
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -25,7 +26,7 @@ BENCH = ROOT / "bench"
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 BASE_URL = f"http://127.0.0.1:{PORT}"
 CONNECTIONS = 16
-PARTS = ("pages", "placement", "jobs", "documents")
+PARTS = ("pages", "placement", "peer", "jobs", "documents")
 
 
 def log(message):
@@ -83,17 +84,19 @@ def wrk(path, *, duration, runs, headers=(), script="report.lua", env=None):
 
 
 class Server:
-    """gunicorn with persistent database connections, as in production."""
+    """gunicorn with persistent database connections, as in production (the portal's, or
+    with another gunicorn, app and directory the django-oscar peer's, started alike)."""
 
-    def __init__(self, env):
+    def __init__(self, env, *, gunicorn=ROOT / ".venv/bin/gunicorn", app="portal.wsgi", cwd=ROOT):
         self.env = env
+        self.command = (str(gunicorn), app)
+        self.cwd = cwd
         self.process = None
 
     def __enter__(self):
         self.process = subprocess.Popen(
             [
-                str(ROOT / ".venv/bin/gunicorn"),
-                "portal.wsgi",
+                *self.command,
                 "--bind",
                 f"127.0.0.1:{PORT}",
                 "--workers",
@@ -105,7 +108,7 @@ class Server:
                 "--log-level",
                 "warning",
             ],
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
             start_new_session=True,
         )
@@ -116,10 +119,12 @@ class Server:
                 return self
             except OSError:
                 time.sleep(0.5)
-        raise RuntimeError("gunicorn did not start")
+        self.__exit__()  # nothing left holding the port: the peer's failure lets the run go on
+        raise RuntimeError(f"gunicorn did not start ({self.command[1]})")
 
     def __exit__(self, *exc):
-        os.killpg(self.process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # it may have died on its own
+            os.killpg(self.process.pid, signal.SIGTERM)
         self.process.wait(timeout=30)
 
 
@@ -220,6 +225,21 @@ def main():
             )
     if "placement" in only:
         results.update(_reserve_baselines(fixture, args))
+    if "peer" in only:
+        log("ours and django-oscar's placement in turns (peer)")
+        from bench import peer
+
+        results["peer"] = peer.measure(
+            fixture,
+            database=os.environ.get("BENCH_DB_PREFIX", "portal_bench") + "_oscar",
+            duration=args.duration,
+            runs=args.runs,
+            wrk=wrk,
+            server=Server,
+            server_env=server_env,
+        )
+        if "error" in results["peer"]:
+            log(f"django-oscar peer not measured: {results['peer']['error']}")
     from bench.explain import explain_pages
 
     if "pages" in only and "placement" in only:

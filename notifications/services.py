@@ -7,6 +7,7 @@ import logging
 import reprlib
 import smtplib
 import time
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -126,6 +127,7 @@ class OutgoingMessage:
 
 @dataclass(frozen=True)
 class _Row:
+    kind: str
     key: str
     user: object
     context: dict
@@ -179,8 +181,32 @@ def messages_enqueue(
     message to each account, the sweep's): every message is checked first, then one
     insert, one re-read and one kick after commit for all of them, with the same
     guarantees per key. Returns the rows in the order given, each event's by recipient."""
-    kind = _kind_checked(kind)
+    rows = _rows_checked(kind=kind, messages=messages, base=base_context())
+    if not rows:
+        return []
+    known = {rows[0].kind: preferences} if preferences else None
+    return _messages_write(rows=rows, new_event=new_event, known=known)
+
+
+def kinds_messages_enqueue(
+    *, messages: Iterable[tuple[str, OutgoingMessage]], new_event: bool = False
+) -> list[Message]:
+    """messages_enqueue for one event's messages of several kinds ((kind, message) pairs:
+    a shipment's notice and its invoice's), with one preferences read, one insert and
+    one kick for all of them. Returns the rows in the order given."""
     base = base_context()
+    rows = [
+        row
+        for kind, message in messages
+        for row in _rows_checked(kind=kind, messages=[message], base=base)
+    ]
+    return _messages_write(rows=rows, new_event=new_event) if rows else []
+
+
+def _rows_checked(*, kind: str, messages: Iterable[OutgoingMessage], base: dict) -> list[_Row]:
+    """Each message's outbox rows, one per recipient; every check that could fail runs
+    here, before anything is written."""
+    kind = _kind_checked(kind)
     rows = []
     for message in messages:
         if not message.key or not message.key.strip():
@@ -196,35 +222,44 @@ def messages_enqueue(
             row_key = f"{message.key}:{user_pk}"
             if len(row_key) > KEY_MAX:
                 raise InvalidMessageKey(f"Message key {row_key[:60]!r}... is over {KEY_MAX} chars.")
-            rows.append(_Row(row_key, user, context, subject))
-    if not rows:
-        return []
-    return _messages_write(kind=kind, rows=rows, new_event=new_event, known=preferences or {})
+            rows.append(_Row(kind, row_key, user, context, subject))
+    return rows
 
 
 @transaction.atomic(savepoint=False)
-def _messages_write(*, kind, rows: list[_Row], new_event: bool, known: dict) -> list[Message]:
+def _messages_write(
+    *, rows: list[_Row], new_event: bool, known: dict | None = None
+) -> list[Message]:
     """The write half of messages_enqueue: part of the caller's transaction. Checks
     that could fail happen before, so a bad call never poisons the caller's
-    transaction. Preferences not ``known`` are read."""
-    preferences = {user_id: pref for user_id, pref in known.items() if pref is not None}
-    unknown = {row.user.pk for row in rows} - set(known)
+    transaction. ``known``: {kind: {user id: preference or None}} the caller read; the
+    other recipients' preferences are read, every kind's in one query."""
+    known = known or {}
+    preferences = defaultdict(dict)  # kind -> {user id: preference}
+    for kind, prefs in known.items():
+        preferences[kind].update((user_id, pref) for user_id, pref in prefs.items() if pref)
+    unknown = {
+        (row.kind, row.user.pk) for row in rows if row.user.pk not in known.get(row.kind, {})
+    }
     if unknown:
-        preferences.update(
-            (pref.user_id, pref)
-            for pref in NotificationPreference.objects.filter(user__in=unknown, kind=kind)
-        )
+        for pref in NotificationPreference.objects.filter(
+            user__in={user_id for _, user_id in unknown}, kind__in={kind for kind, _ in unknown}
+        ):
+            if (pref.kind, pref.user_id) in unknown:
+                preferences[MessageKind(pref.kind)][pref.user_id] = pref
     now = timezone.now()
     written = Message.objects.bulk_create(
         [
             Message(
                 key=row.key,
-                kind=kind,
+                kind=row.kind,
                 recipient=row.user,
                 to_email=row.user.email or "",
                 subject=row.subject,
                 context=row.context,
-                status=_email_status(user=row.user, kind=kind, preferences=preferences),
+                status=_email_status(
+                    user=row.user, kind=row.kind, preferences=preferences[row.kind]
+                ),
                 next_attempt_at=now,
                 created_at=now,
             )

@@ -14,8 +14,10 @@ from django.db.models import Q
 from orders.models import Order, OrderLine
 
 
-def order_lock(*, order_id):
-    return Order.objects.select_for_update().filter(pk=order_id).first()
+def order_lock(*, order_id, related=()):
+    """Lock an order (only its row), reading the `related` rows it points to with it."""
+    queryset = Order.objects.select_for_update(of=("self",)).select_related(*related)
+    return queryset.filter(pk=order_id).first()
 
 
 def order_lines_lock(*, line_ids=None, order_id=None):
@@ -122,16 +124,23 @@ def orders_on_credit_hold_lock(*, account_id) -> list[Order]:
     )
 
 
-def document_sequence_lock(*, name):
-    """Lock a document counter for the rest of the issuing transaction (created at zero on
-    first use). Taken last, after every other lock, so issuers queue only on the number.
-    A rollback releases the lock with the counter unchanged: numbers have no gaps."""
+def document_numbers_take(*, names) -> dict[str, int]:
+    """The next number of each named document counter (created on first use), in one
+    statement; each counter row stays locked for the rest of the issuing transaction,
+    taken in name order. Taken last, after every other lock, so issuers queue only on
+    the number. A rollback undoes the increment: numbers have no gaps."""
     from orders.models import DocumentSequence
 
-    DocumentSequence.objects.bulk_create(
-        [DocumentSequence(name=name, last_value=0)], ignore_conflicts=True
-    )
-    return DocumentSequence.objects.select_for_update().get(name=name)
+    names = sorted(set(names))
+    table = connection.ops.quote_name(DocumentSequence._meta.db_table)
+    rows = ", ".join(["(%s, 1)"] * len(names))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (name, last_value) VALUES {rows} ON CONFLICT (name) "
+            f"DO UPDATE SET last_value = {table}.last_value + 1 RETURNING name, last_value",
+            names,
+        )
+        return dict(cursor.fetchall())
 
 
 def invoice_lock(*, invoice_id):

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
-from portal.frame_cache import access_cached
+from portal.frame_cache import access_cached, access_read, ahead_read, frame_names
 
 
 def login_name_normalize(raw) -> str:
@@ -43,7 +43,16 @@ def lockout_username(request, credentials=None) -> str | None:
 class CachedModelBackend(ModelBackend):
     """Django's model backend, with the session's user read from the shared cache under
     the access version (portal.frame_cache): a save of the user (a password, a
-    deactivation, sessions ended) raises it, so the next request reads the row again."""
+    deactivation, sessions ended) raises it, so the next request reads the row again.
+    The header's accounts (portal.middleware.AccountMenu) are read in the same round trip
+    (the session's, when it brought them) and handed on with this request's user as
+    `access_read`."""
 
     def get_user(self, user_id):
-        return access_cached(f"user:{user_id}", lambda: ModelBackend.get_user(self, user_id))
+        read = ahead_read(user_id) or access_read(frame_names(user_id))
+        user = access_cached(
+            f"user:{user_id}", lambda: ModelBackend.get_user(self, user_id), read=read
+        )
+        if user is not None:
+            user.access_read = read  # set after it is kept: never stored with the user
+        return user

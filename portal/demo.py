@@ -933,14 +933,15 @@ def _orders_ensure(accounts, terms, today, report, progress):
                 waiting = wanted if sum(f for _, f in levels[sku_id]) <= 3 else 0
                 line.shipped = wanted - waiting
                 wanted = waiting
-            else:
-                for level in levels[sku_id]:
-                    take = min(level[1], wanted)
-                    if take:
-                        level[1] -= take
-                        wanted -= take
-                        line.allocated += take
-                        line.allocations.append((level[0], take))
+            # What is still wanted takes the pairs free now first (a waiting line before
+            # any free pair: fair fill), then waits for a run.
+            for level in levels[sku_id]:
+                take = min(level[1], wanted)
+                if take:
+                    level[1] -= take
+                    wanted -= take
+                    line.allocated += take
+                    line.allocations.append((level[0], take))
             if line.allocated or line.shipped:
                 line.promised = max(
                     add_business_days(placed, terms.processing_days), o.requested or placed

@@ -24,20 +24,13 @@ class AccountMenu:
         user = self._request.user
         if not user.is_authenticated:
             return []
-        # Whole rows: the current account is the one views work with; with whether the
-        # user is its buyer, in the same query (the header and menus show what they may do).
-        buyer = Membership.objects.filter(
-            user=user, account=OuterRef("pk"), role=MembershipRole.BUYER
-        )
         # Kept in the shared cache under the access version (any membership, account or
-        # user write raises it), so this query runs once per user between such writes.
+        # user write raises it), so this query runs (and is built) once per user between
+        # such writes.
         return access_cached(
             f"accounts:{user.pk}",
-            lambda: list(
-                accounts_visible_to(user=user)
-                .annotate(user_is_buyer=Exists(buyer))
-                .order_by("name")
-            ),
+            lambda: _accounts_of(user),
+            read=getattr(user, "access_read", None),  # read with the user (portal.auth)
         )
 
     @cached_property
@@ -65,6 +58,15 @@ class AccountMenu:
         if current is None:
             return False
         return self.is_buyer or bool(user.is_sales_rep and current.rep_id == user.pk)
+
+
+def _accounts_of(user) -> list:
+    """Whole rows: the current account is the one views work with; with whether the user
+    is its buyer, in the same query (the header and menus show what they may do)."""
+    buyer = Membership.objects.filter(user=user, account=OuterRef("pk"), role=MembershipRole.BUYER)
+    return list(
+        accounts_visible_to(user=user).annotate(user_is_buyer=Exists(buyer)).order_by("name")
+    )
 
 
 class CurrentAccountMiddleware:

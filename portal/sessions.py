@@ -8,6 +8,8 @@ soon after it answers again."""
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 
+from portal.frame_cache import session_read, session_read_none
+
 CACHED_SECONDS = 120
 
 
@@ -20,8 +22,10 @@ class SessionStore(CachedDBStore):
 
     def load(self):
         if not self._shared():
+            session_read_none()
             return DBStore.load(self)
-        data = self._cache.get(self.cache_key)
+        # With the frame's entries of the session's user, in the same round trip.
+        data = session_read(session_key=self._get_or_create_session_key(), cache_key=self.cache_key)
         if data is not None:
             return data
         stored = self._get_session_from_db()

@@ -3,11 +3,15 @@ dofile(os.getenv("REPORT_LUA"))
 -- LINES random SKUs from SKU_FILE, QUANTITY pairs each, for a buyer and account picked at
 -- random from BUYERS_FILE (lines "token account": many stores order at once, as in real
 -- use; one account's placements queue on its credit check). Environment: BUYERS_FILE,
--- SKU_FILE, LINES, QUANTITY.
+-- SKU_FILE, LINES, QUANTITY; for the django-oscar peer (bench/oscar), which signs buyers in
+-- by session, PLACE_PATH, AUTH_HEADER and AUTH_PREFIX (the token is then a session key).
 local skus = {}
 for line in io.lines(os.getenv("SKU_FILE")) do skus[#skus + 1] = line end
 local lines_per_order = tonumber(os.getenv("LINES") or "10")
 local quantity = tonumber(os.getenv("QUANTITY") or "1")
+local place_path = os.getenv("PLACE_PATH") or "/api/v1/orders/"
+local auth_header = os.getenv("AUTH_HEADER") or "Authorization"
+local auth_prefix = os.getenv("AUTH_PREFIX") or "Token "
 local buyers = {}
 for line in io.lines(os.getenv("BUYERS_FILE")) do
   local token, account = line:match("^(%S+) (%S+)$")
@@ -48,9 +52,9 @@ request = function()
     '{%s"po_number": "BENCH-%s-%d", "backorders": "allow", "lines": [%s]}',
     account_part, thread_tag, counter, table.concat(body_lines, ", "))
   local headers = {
-    ["Authorization"] = "Token " .. token,
+    [auth_header] = auth_prefix .. token,
     ["Content-Type"] = "application/json",
     ["Idempotency-Key"] = string.format("bench-%s-%d-%d", thread_tag, counter, os.time()),
   }
-  return wrk.format("POST", "/api/v1/orders/", headers, body)
+  return wrk.format("POST", place_path, headers, body)
 end

@@ -11,11 +11,19 @@ from inventory.exceptions import InboundOverPromised
 from orders.ledger.book import Book, oldest_first
 
 
-def waiting(book: Book, sku_id) -> list:
-    return sorted(
-        (line for line in book.lines.values() if line.sku_id == sku_id and line.backordered > 0),
-        key=oldest_first,
-    )
+def waiting_by_sku(book: Book, sku_ids) -> dict[int, list]:
+    """Each SKU's waiting lines, oldest order first, read in one pass over the book, not
+    one per SKU (a run's ETA change spans thousands of SKUs and tens of thousands of
+    lines). The passes below work one SKU at a time and change only that SKU's lines, so
+    each list is what a read at the start of its SKU's turn would find."""
+    wanted = set(sku_ids)
+    grouped = defaultdict(list)
+    for line in book.lines.values():
+        if line.sku_id in wanted and line.backordered > 0:
+            grouped[line.sku_id].append(line)
+    for lines in grouped.values():
+        lines.sort(key=oldest_first)
+    return grouped
 
 
 def fill(book: Book, *, sku_ids, first_inbound=()) -> dict[int, int]:
@@ -23,12 +31,15 @@ def fill(book: Book, *, sku_ids, first_inbound=()) -> dict[int, int]:
     oldest order first; a filled line gives up its pegs (those on `first_inbound` first,
     then the latest ETA). Returns {line id: pairs filled}."""
     filled = defaultdict(int)
+    waiting = waiting_by_sku(book, sku_ids)
+    levels_by_sku = defaultdict(list)
+    for level in book.levels.values():
+        levels_by_sku[level.sku_id].append(level)
     for sku_id in sorted(set(sku_ids)):
         levels = sorted(
-            (level for level in book.levels.values() if level.sku_id == sku_id),
-            key=lambda level: (not level.warehouse.is_default, level.pk),
+            levels_by_sku[sku_id], key=lambda level: (not level.warehouse.is_default, level.pk)
         )
-        for line in waiting(book, sku_id):
+        for line in waiting[sku_id]:
             for level in levels:
                 take = min(line.backordered, book.free(level))
                 if take <= 0:
@@ -48,16 +59,17 @@ def rehome(book: Book, *, inbound_line_ids) -> dict[int, dt.date]:
     earliest other run with room, inside its window when one is. Returns {line id:
     new expected ETA} for the lines moved."""
     moved = {}
+    # Who holds each inbound line, read once: a line gains pegs below only on a slot with
+    # room, which then never falls short, so the short slots' holders stay these.
+    holders_of = defaultdict(list)
+    for line_id, peg_inbound in book.pegs:
+        holders_of[peg_inbound].append(line_id)
     for inbound_id in inbound_line_ids:
         slot = book.slot(inbound_id)
         if slot is None or slot.free >= 0:
             continue
         holders = sorted(
-            (
-                book.lines[line_id]
-                for (line_id, peg_inbound) in book.pegs
-                if peg_inbound == inbound_id
-            ),
+            (book.lines[line_id] for line_id in holders_of[inbound_id]),
             key=oldest_first,
             reverse=True,
         )
@@ -90,8 +102,9 @@ def repeg_earlier(book: Book, *, sku_ids, only_lines=None) -> dict[int, dt.date]
     with room (moving earlier never pushes a line out of its window). Only `only_lines`
     when given. Returns {line id: its latest ETA now} for the lines moved."""
     moved = {}
+    waiting = waiting_by_sku(book, sku_ids)
     for sku_id in sorted(set(sku_ids)):
-        for line in waiting(book, sku_id):
+        for line in waiting[sku_id]:
             if only_lines is not None and line.pk not in only_lines:
                 continue
             for inbound_id, held in book.line_pegs(line.pk):
@@ -118,8 +131,9 @@ def repeg_oldest_first(book: Book, *, sku_ids) -> dict[int, dt.date]:
     inside its window: the oldest order waits for the earliest run. Returns {line id:
     its latest ETA now} for the lines moved."""
     moved = set()
+    waiting = waiting_by_sku(book, sku_ids)
     for sku_id in sorted(set(sku_ids)):
-        lines = waiting(book, sku_id)
+        lines = waiting[sku_id]
         for index, older in enumerate(lines):
             for younger in reversed(lines[index + 1 :]):
                 while _swap(book, older=older, younger=younger):

@@ -17,7 +17,7 @@ from inventory.sql import placeholders, values_table
 from orders import locks, rules
 from orders.ledger import counters
 from orders.ledger.book import Book
-from orders.ledger.fill import fill, rehome, repeg_earlier, repeg_oldest_first, waiting
+from orders.ledger.fill import fill, rehome, repeg_earlier, repeg_oldest_first, waiting_by_sku
 from orders.ledger.rows import rows_insert
 from orders.models import Allocation, BackorderPeg, BackorderPolicy, OrderLine
 from orders.selectors import line_expected_dates
@@ -405,8 +405,9 @@ def repeg(*, lines, run, today, leaving: bool) -> Filled:
         if slot.run_id == run.pk
     }
     moved = {}
+    waiting = waiting_by_sku(book, sku_ids)
     for sku_id in sorted(sku_ids):
-        for line in waiting(book, sku_id):
+        for line in waiting[sku_id]:
             on_run = [(i, q) for i, q in book.line_pegs(line.pk) if i in run_inbound]
             quantity = sum(q for _, q in on_run)
             if not quantity:

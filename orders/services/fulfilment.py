@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from inventory.parsing import sku_code_normalize
 from notifications.kinds import MessageKind
-from notifications.services import message_enqueue
+from notifications.services import OutgoingMessage, kinds_messages_enqueue, message_enqueue
 from orders import ledger, locks, rules
 from orders.exceptions import OrderInputError, OrderOnCreditHold
 from orders.models import (
@@ -44,7 +44,7 @@ from orders.services.credit_holds import credit_holds_lock, credit_holds_review
 from orders.services.ordering import order_status_for
 from orders.webhooks.events import WebhookEvent
 from orders.webhooks.payloads import credit_memo_data, invoice_data, shipment_data
-from orders.webhooks.services import webhook_event_enqueue
+from orders.webhooks.services import Event, webhook_event_enqueue, webhook_events_enqueue
 
 ZERO = Decimal("0.00")
 MAX_SHIPMENT_LINES = 500
@@ -220,7 +220,7 @@ def shipment_confirm(
     transaction, and the retailer is told. The same order and tracking again returns the
     first shipment (a resent confirmation ships nothing twice)."""
     valid = _shipment_input_validate(carrier=carrier, tracking=tracking, lines=lines)
-    order = locks.order_lock(order_id=order.pk)
+    order = locks.order_lock(order_id=order.pk, related=("account", "terms", "placed_by"))
     if order is None:
         raise OrderInputError({"order": ["No such order."]})
     existing = Shipment.objects.filter(order=order, tracking=valid.tracking).first()
@@ -233,17 +233,17 @@ def shipment_confirm(
     order_lines = locks.order_lines_lock(order_id=order.pk)
     wanted = _shipment_lines_check(valid=valid, order_lines=order_lines)
 
-    shipped_at = shipped_at or timezone.now()
+    ledger.ship(lines=order_lines, wanted=wanted)
+    # Both numbers at once, after every other lock (the counters' rows queue issuers).
+    numbers = locks.document_numbers_take(names=("shipment", "invoice"))
     shipment = Shipment.objects.create(
-        number=_next_number(sequence="shipment", prefix="SHP"),
+        number=f"SHP-{numbers['shipment']:06d}",
         order=order,
         carrier=valid.carrier,
         tracking=valid.tracking,
-        shipped_at=shipped_at,
+        shipped_at=shipped_at or timezone.now(),
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )
-
-    ledger.ship(lines=order_lines, wanted=wanted)
     shipment_lines = [
         ShipmentLine(shipment=shipment, order_line=line, quantity=quantity)
         for line, quantity in wanted
@@ -252,21 +252,36 @@ def shipment_confirm(
 
     order.status = order_status_for(order_lines)
     order.save(update_fields=["status"])
-    invoice = _invoice_issue(order=order, shipment=shipment, shipped=wanted)
-
-    _shipment_notice_enqueue(shipment=shipment, shipped=wanted, order_lines=order_lines)
-    _invoice_notice_enqueue(invoice=invoice)
-    webhook_event_enqueue(
-        event=WebhookEvent.SHIPMENT_CREATED,
-        key=f"shipment.created:{shipment.pk}",
-        account=order.account,
-        data=shipment_data(shipment=shipment, shipped=wanted),
+    invoice = _invoice_issue(
+        order=order, shipment=shipment, shipped=wanted, number=f"INV-{numbers['invoice']:06d}"
     )
-    webhook_event_enqueue(
-        event=WebhookEvent.INVOICE_ISSUED,
-        key=f"invoice.issued:{invoice.pk}",
-        account=order.account,
-        data=invoice_data(invoice=invoice),
+
+    # The shipment and its invoice are new in this transaction: no message has their keys.
+    people = account_recipients(account=order.account)
+    kinds_messages_enqueue(
+        messages=[
+            _shipment_notice(
+                shipment=shipment, shipped=wanted, order_lines=order_lines, people=people
+            ),
+            _invoice_notice(invoice=invoice, people=people),
+        ],
+        new_event=True,
+    )
+    webhook_events_enqueue(
+        events=[
+            Event(
+                WebhookEvent.SHIPMENT_CREATED,
+                f"shipment.created:{shipment.pk}",
+                order.account,
+                shipment_data(shipment=shipment, shipped=wanted),
+            ),
+            Event(
+                WebhookEvent.INVOICE_ISSUED,
+                f"invoice.issued:{invoice.pk}",
+                order.account,
+                invoice_data(invoice=invoice),
+            ),
+        ]
     )
     from orders.tasks import document_render_task
 
@@ -296,7 +311,8 @@ def _resent_confirmation(*, existing, valid) -> ShipmentResult:
     return ShipmentResult(shipment=existing, invoice=existing.invoice, created=False)
 
 
-def _shipment_notice_enqueue(*, shipment, shipped, order_lines):
+def _shipment_notice(*, shipment, shipped, order_lines, people):
+    """The shipment's message to the account's people (`people`) and whoever placed it."""
     order = shipment.order
     context = {
         "account_name": order.account.name,
@@ -312,26 +328,19 @@ def _shipment_notice_enqueue(*, shipment, shipped, order_lines):
         "remaining_backordered": sum(line.backordered for line in order_lines),
         "order_url": _absolute(reverse("portal:shipment_list")),
     }
-    message_enqueue(
-        kind=MessageKind.SHIPMENT,
-        key=f"shipment:{shipment.pk}",
-        recipients=account_recipients(account=order.account, extra=[order.placed_by]),
-        context=context,
-    )
+    recipients = account_recipients(account=order.account, extra=[order.placed_by], members=people)
+    return MessageKind.SHIPMENT, OutgoingMessage(f"shipment:{shipment.pk}", recipients, context)
 
 
 # --- Invoices ------------------------------------------------------------------------
 
 
 def _next_number(*, sequence: str, prefix: str) -> str:
-    counter = locks.document_sequence_lock(name=sequence)
-    counter.last_value += 1
-    counter.save(update_fields=["last_value"])
-    return f"{prefix}-{counter.last_value:06d}"
+    return f"{prefix}-{locks.document_numbers_take(names=[sequence])[sequence]:06d}"
 
 
 @transaction.atomic(savepoint=False)
-def _invoice_issue(*, order: Order, shipment: Shipment, shipped) -> Invoice:
+def _invoice_issue(*, order: Order, shipment: Shipment, shipped, number: str) -> Invoice:
     """One invoice per shipment, at the order's prices; the order's freight goes on its
     first invoice only. Runs inside shipment_confirm, with the order locked."""
     account = order.account
@@ -351,7 +360,7 @@ def _invoice_issue(*, order: Order, shipment: Shipment, shipped) -> Invoice:
     freight = rules.money(order.freight) if first and not order.no_charge else ZERO
     total = subtotal + freight
     invoice = Invoice.objects.create(
-        number=_next_number(sequence="invoice", prefix="INV"),
+        number=number,
         account=account,
         order=order,
         shipment=shipment,
@@ -369,7 +378,8 @@ def _invoice_issue(*, order: Order, shipment: Shipment, shipped) -> Invoice:
     return invoice
 
 
-def _invoice_notice_enqueue(*, invoice: Invoice):
+def _invoice_notice(*, invoice: Invoice, people):
+    """The invoice's message to the account's people (`people`)."""
     order = invoice.order
     context = {
         "account_name": invoice.account.name,
@@ -385,12 +395,7 @@ def _invoice_notice_enqueue(*, invoice: Invoice):
         "invoice_url": _absolute(reverse("portal:invoice_list")),
         "pdf_url": _absolute(reverse("portal:invoice_pdf", args=[invoice.number])),
     }
-    message_enqueue(
-        kind=MessageKind.INVOICE,
-        key=f"invoice:{invoice.pk}",
-        recipients=account_recipients(account=invoice.account),
-        context=context,
-    )
+    return MessageKind.INVOICE, OutgoingMessage(f"invoice:{invoice.pk}", people, context)
 
 
 def _settled_status(invoice: Invoice) -> str:

@@ -7,7 +7,13 @@ from pathlib import Path
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from backorders.promise_report import SHARES, figure_rows, goals_check, promise_charts
+from backorders.promise_report import (
+    MISS_CAUSES,
+    SHARES,
+    figure_rows,
+    goals_check,
+    promise_charts,
+)
 
 COLUMNS = (
     ("promises_kept", "Promises kept", "share"),
@@ -50,6 +56,14 @@ def comparison_rows(report: dict) -> list[dict]:
     return figure_rows(columns=COLUMNS, modes=report["modes"])
 
 
+def miss_rows(report: dict) -> list[dict]:
+    """Backordered lines that missed the date first promised, by cause, a count per mode."""
+    return [
+        {"label": label, "values": [f["backorder_misses"][cause] for f in report["modes"].values()]}
+        for cause, label in MISS_CAUSES
+    ]
+
+
 def comparison_text(report: dict) -> str:
     """The side-by-side table the command prints."""
     modes = list(report["modes"])
@@ -57,6 +71,12 @@ def comparison_text(report: dict) -> str:
     lines = [f"{'':{width}}  " + "  ".join(f"{m:>11}" for m in modes)]
     for row in comparison_rows(report):
         lines.append(f"{row['label']:{width}}  " + "  ".join(f"{v:>11}" for v in row["values"]))
+    lines.append("Backordered lines that missed the date first promised:")
+    for row in miss_rows(report):
+        lines.append(
+            f"  {row['label']}: "
+            + ", ".join(f"{m} {v}" for m, v in zip(modes, row["values"], strict=True))
+        )
     for mode, goals in report["goals"].items():
         held = [g for g in goals if g["holds"]]
         lines.append(
@@ -80,6 +100,7 @@ def report_write(*, report: dict, out: Path) -> tuple[Path, Path]:
         {
             "report": report,
             "rows": comparison_rows(report),
+            "misses": miss_rows(report),
             "modes": list(report["modes"]),
             "charts": promise_charts(modes=report["modes"]),
             "chart_library": (static / "vendor" / "chart.umd.min.js").read_text(),

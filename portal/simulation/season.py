@@ -4,6 +4,7 @@ only decides who does what when (from the scenario and the seed) and observes.""
 
 import datetime as dt
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import time_machine
@@ -34,8 +35,10 @@ from orders.services.fulfilment import payment_record, shipment_confirm
 from portal.simulation.observe import Observer
 from portal.simulation.world import (
     LEAD_DAYS,
+    PART_GAP_DAYS,
     RUN_EVERY_DAYS,
     World,
+    business_day,
     rng_for,
     run_book,
     slip_draw,
@@ -57,15 +60,10 @@ class RunPlan:
     parts: list = field(default_factory=list)  # [(day, [sku codes] or None for the rest)]
 
 
-def _business(day: dt.date) -> dt.date:
-    while day.weekday() >= 5:
-        day += dt.timedelta(days=1)
-    return day
-
-
 class Season:
-    def __init__(self, world: World, *, weeks: int, progress=None):
+    def __init__(self, world: World, *, weeks: int, progress=None, meter=None):
         self.world = world
+        self.meter = meter  # a CostMeter, when the season's cost is measured
         self.weeks = weeks
         self.days = weeks * 7
         self.end = world.start + dt.timedelta(days=self.days - 1)
@@ -86,10 +84,16 @@ class Season:
         moment = dt.datetime.combine(day, dt.time(OPENING_HOUR)) + dt.timedelta(minutes=minute)
         traveller.move_to(timezone.make_aware(moment))
 
+    def _phase(self, name: str):
+        return self.meter.phase_of(name) if self.meter else nullcontext()
+
     def run(self) -> Observer:
         # Midnight of the first day: the preseason bookings come before the first 06:00.
         first = timezone.make_aware(dt.datetime.combine(self.world.start, dt.time(0)))
-        with time_machine.travel(first, tick=False) as traveller:
+        with (
+            time_machine.travel(first, tick=False) as traveller,
+            self.meter.counting() if self.meter else nullcontext(),
+        ):
             self._preseason_book()
             for offset in range(self.days):
                 self.day(traveller, self.world.start + dt.timedelta(days=offset))
@@ -104,26 +108,39 @@ class Season:
         self._deliver()
         self._at(traveller, today, 0)
         if business:
-            self._ship(today)  # yesterday's allocations leave in the morning
-            self._pay(today)
+            with self._phase("shipping"):
+                self._ship(today)  # yesterday's allocations leave in the morning
+            with self._phase("payments"):
+                self._pay(today)
         self._at(traveller, today, 60)
-        for kind, run_id, payload in self.events.pop(today, []):
-            getattr(self, f"_factory_{kind}")(today, run_id, payload)
+        with self._phase("factories"):
+            for kind, run_id, payload in self.events.pop(today, []):
+                getattr(self, f"_factory_{kind}")(today, run_id, payload)
         if business:
             self._at(traveller, today, 120)
-            self._book(today)
+            with self._phase("bookings"):
+                self._book(today)
             self._at(traveller, today, 180)
-            self._order(traveller, today)
+            with self._phase("placing"):
+                self._order(traveller, today)
             self._at(traveller, today, 480)
-            self._decide(today)
+            with self._phase("decisions"):
+                self._decide(today)
             if today.weekday() == 2:
-                self._count(today)
+                with self._phase("cycle counts"):
+                    self._count(today)
         self._at(traveller, today, 900)
         decision_expire(today=today)
         backorder_sweep_all(today=today)
         self._deliver()
         self._at(traveller, today, 1000)
-        self.observer.observe(today)
+        with self._phase("observing"):
+            self.observer.observe(today)
+
+    def _deliver(self):
+        with self._phase("outbox"):
+            while outbox_sweep(limit=500):
+                pass
 
     # --- the factories and the planner ---------------------------------------------
 
@@ -134,7 +151,7 @@ class Season:
             first_eta = self.world.start + dt.timedelta(days=3 + (index * 5) % RUN_EVERY_DAYS)
             eta = first_eta
             while eta < self.world.start + dt.timedelta(days=LEAD_DAYS):
-                self._book_run(style, booked=self.world.start, eta=_business(eta))
+                self._book_run(style, booked=self.world.start, eta=business_day(eta))
                 eta += dt.timedelta(days=RUN_EVERY_DAYS)
 
     def _book(self, today: dt.date):
@@ -145,7 +162,7 @@ class Season:
                 continue
             if (offset + index * 5) % RUN_EVERY_DAYS == 0:
                 self._book_run(
-                    style, booked=today, eta=_business(today + dt.timedelta(days=LEAD_DAYS))
+                    style, booked=today, eta=business_day(today + dt.timedelta(days=LEAD_DAYS))
                 )
 
     def _book_run(self, style, *, booked: dt.date, eta: dt.date):
@@ -163,8 +180,8 @@ class Season:
             self.events[cancel_on].append(("cancel", run.pk, None))
             self.plans[run.pk] = plan
             return
-        arrival = _business(eta + dt.timedelta(days=slip_draw(rng, scenario, scale)))
-        arrival = max(arrival, _business(booked + dt.timedelta(days=1)))
+        arrival = business_day(eta + dt.timedelta(days=slip_draw(rng, scenario, scale)))
+        arrival = max(arrival, business_day(booked + dt.timedelta(days=1)))
         plan = RunPlan(run.pk, eta, arrival)
         if arrival > eta and rng.random() < scenario.announced_share:
             plan.announce_on = max(
@@ -174,7 +191,7 @@ class Season:
         codes = sorted(sku.code for sku in self.world.skus_by_style[style.pk])
         if rng.random() < scenario.partial_share:
             half = codes[: len(codes) // 2]
-            later = _business(arrival + dt.timedelta(days=rng.randint(2, 6)))
+            later = business_day(arrival + dt.timedelta(days=rng.randint(*PART_GAP_DAYS)))
             self.events[arrival].append(("receive", run.pk, half))
             self.events[later].append(("receive", run.pk, None))
         else:
@@ -358,12 +375,6 @@ class Season:
             ]
             stock_sync(counts=counts, user=self.world.integration, today=today)
 
-    # --- the outbox ----------------------------------------------------------------
-
-    def _deliver(self):
-        while outbox_sweep(limit=500):
-            pass
-
 
 def season_settings():
     """What the command changes in its own process, before anything is queued: mail goes
@@ -377,14 +388,15 @@ def season_settings():
 
 
 def season_simulate(
-    *, seed: int, scenario, weeks: int, stores: int, percentile: int, progress=None
+    *, seed: int, scenario, weeks: int, stores: int, percentile: int, progress=None, meter=None
 ) -> dict:
-    """Build the world and run the season in the current database; the mode's figures."""
+    """Build the world and run the season in the current database; the mode's figures
+    (`meter`: a CostMeter that counts the season's statements and CPU)."""
     from backorders.promise_report import promise_figures
     from portal.simulation.world import world_build
 
     world = world_build(seed=seed, scenario=scenario, stores=stores, percentile=percentile)
-    season = Season(world, weeks=weeks, progress=progress)
+    season = Season(world, weeks=weeks, progress=progress, meter=meter)
     observer = season.run()
     figures = promise_figures(since=world.start, until=season.end).as_dict()
     figures.update(observer.figures())

@@ -33,6 +33,8 @@ SIZES = ("6.0", "7.0", "8.0", "9.0", "10.0", "11.0")
 LEAD_DAYS = 49  # booking to the ETA the factory gives
 RUN_EVERY_DAYS = 21  # each style's re-production cadence
 HISTORY_RUNS = 10  # received runs per factory before the season
+HISTORY_EVERY_DAYS = 30  # days between their ETAs
+PART_GAP_DAYS = (2, 6)  # days between the two parts of a run received in parts
 CORE_SKUS = (3, 6)  # SKUs on a store's core list
 PRICE = Decimal("42.00")
 QUIET_KINDS = tuple(
@@ -44,6 +46,13 @@ QUIET_KINDS = tuple(
 def rng_for(seed: int, section: str) -> random.Random:
     """One stream per subject, so both promise modes draw the same season."""
     return random.Random(f"{seed}:{section}")
+
+
+def business_day(day: dt.date) -> dt.date:
+    """The day, or the Monday after it: factories deliver on business days."""
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return day
 
 
 def slip_draw(rng: random.Random, scenario: Scenario, scale: float) -> int:
@@ -205,7 +214,12 @@ def _history_build(world: World) -> None:
     rows = []
     for name, scale in FACTORIES:
         for index in range(HISTORY_RUNS):
-            eta = world.start - dt.timedelta(days=30 * (index + 1))
+            eta = business_day(world.start - dt.timedelta(days=HISTORY_EVERY_DAYS * (index + 1)))
+            # Received as the season's runs are: on a business day, and a run received in
+            # parts counts from its last part (as the record counts it).
+            arrived = business_day(eta + dt.timedelta(days=slip_draw(rng, world.scenario, scale)))
+            if rng.random() < world.scenario.partial_share:
+                arrived = business_day(arrived + dt.timedelta(days=rng.randint(*PART_GAP_DAYS)))
             rows.append(
                 InboundRun(
                     reference=f"HIST-{name[:4].upper()}-{index + 1:02d}",
@@ -213,7 +227,7 @@ def _history_build(world: World) -> None:
                     warehouse=world.warehouse,
                     status=InboundStatus.RECEIVED,
                     eta=eta,
-                    arrived_on=eta + dt.timedelta(days=slip_draw(rng, world.scenario, scale)),
+                    arrived_on=arrived,
                 )
             )
     InboundRun.objects.bulk_create(rows)

@@ -8,12 +8,12 @@ from django.utils import timezone
 
 from backorders.models import PromiseDay
 from backorders.promise_report import live_figures, promise_figures, slips_told
-from backorders.services import eta_change, promise_day_record
+from backorders.services import eta_change, promise_day_record, run_cancel
 from orders.services import LineRequest, order_place
 from orders.services.fulfilment import shipment_confirm
 from portal.roles import StaffRole
 from tests.backorders.helpers import backordered_line, run_with, sku_in_stock, today
-from tests.factories import SKUFactory
+from tests.factories import SKUFactory, StaffFactory
 from tests.orders.test_service_desk_helpers import staff_with
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +63,27 @@ def test_a_line_not_due_yet_is_not_counted(account, buyer, warehouse):
 
     assert early.lines_due == 0
     assert (due.backorder_lines_due, due.backorder_promises_kept, due.fill_rate) == (1, 0.0, 0.0)
+    assert due.backorder_misses == {
+        "run_cancelled": 0,
+        "window": 0,
+        "stock_shortage": 0,
+        "shipped_late": 0,
+        "not_shipped": 1,
+    }
+
+
+def test_a_backorder_whose_run_is_cancelled_missed_for_that_cause(account, buyer, warehouse):
+    # given a backorder on the only run of its SKU
+    sku = SKUFactory()
+    run = run_with(skus=[sku], warehouse=warehouse, eta_days=20)
+    line = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=4)
+    # when the factory cancels the run (no other run to move it to: the brand cancels it)
+    run_cancel(run=run, reason="Factory closed", user=StaffFactory())
+    # then the line missed its promise, and the report says why
+    figures = promise_figures(since=today(), until=line.promised_date)
+    assert (figures.backorder_lines_due, figures.backorder_promises_kept) == (1, 0.0)
+    assert figures.backorder_misses["run_cancelled"] == 1
+    assert sum(figures.backorder_misses.values()) == 1
 
 
 def test_a_slip_told_before_the_date_given_is_told_early(account, buyer, warehouse):

@@ -34,6 +34,7 @@ from orders.services.fulfilment import (
     statement_for,
     tracking_url,
 )
+from orders.webhooks.models import Delivery
 from tests.conftest import concurrent
 from tests.factories import (
     AccountFactory,
@@ -45,6 +46,7 @@ from tests.factories import (
     UserFactory,
     allocated_order_create,
 )
+from tests.webhooks.conftest import endpoint_for
 
 
 def _ship(order, lines, tracking="1Z999AA10123456784", carrier="UPS", **kwargs):
@@ -93,6 +95,32 @@ def test_shipping_moves_allocated_to_shipped_and_stock_out_of_the_building(accou
     assert result.created
     assert result.shipment.lines.get().quantity == 10
     assert result.shipment.number.startswith("SHP-")
+
+
+def test_a_shipment_confirmation_is_a_fixed_number_of_statements(
+    account, buyer, settings, django_assert_max_num_queries
+):
+    # given an order of three SKUs, two people at the account and a webhook endpoint
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    MembershipFactory(account=account, user=UserFactory())
+    endpoint_for(user=buyer, url="http://127.0.0.1:9/hook", account=account)
+    skus = [SKUFactory() for _ in range(3)]
+    order = allocated_order_create(account=account, lines=[(sku, 6) for sku in skus])
+    # when it ships: the two numbers in one statement, each kind's message and each
+    # webhook written together, whatever the number of lines
+    with django_assert_max_num_queries(24):
+        result = _ship(order, [(sku.code, 6) for sku in skus])
+    # then both numbers were drawn, and everyone was told of the shipment and the invoice
+    assert result.shipment.number.startswith("SHP-")
+    assert result.invoice.number.startswith("INV-")
+    told = Message.objects.filter(key__in=[f"shipment:{result.shipment.pk}:{buyer.pk}"])
+    assert told.count() == 1
+    assert Message.objects.filter(kind=MessageKind.SHIPMENT).count() == 2
+    assert Message.objects.filter(kind=MessageKind.INVOICE).count() == 2
+    assert set(Delivery.objects.values_list("event", flat=True)) == {
+        "shipment.created",
+        "invoice.issued",
+    }
 
 
 def test_shipping_everything_marks_the_order_shipped_and_drops_allocations(account):

@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -91,3 +92,39 @@ def test_a_signed_out_session_stays_out(client, buyer):
     client.post(reverse("logout"))
     client.cookies["sessionid"] = session_key  # the old cookie, replayed
     assert client.get(reverse(PAGE)).status_code == 302
+
+
+def test_the_session_user_and_accounts_are_one_cache_round_trip(buyer_client, monkeypatch):
+    import redis
+
+    buyer_client.get(reverse(PAGE))  # this process learns the session's user
+    sent = []
+    execute = redis.Redis.execute_command
+
+    def counted(self, *args, **options):
+        sent.append(args[0])
+        return execute(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counted)
+    assert buyer_client.get(reverse(PAGE)).status_code == 200
+    # the session with the access version, the user and their accounts
+    assert sent == ["MGET"]
+
+
+def test_a_session_remembered_with_another_user_gets_its_own(client, buyer, other_buyer):
+    from portal import frame_cache
+
+    other = Client()
+    other.force_login(other_buyer)
+    other.get(reverse(PAGE))  # the other buyer's entries are in the cache
+    client.force_login(buyer)
+    # when this process wrongly remembers the buyer's session as the other buyer's
+    frame_cache._session_users[client.session.session_key] = other_buyer.pk
+    # then the entries read ahead are not taken up: the buyer is the buyer
+    request = client.get(reverse(PAGE)).wsgi_request
+    assert (request.user.pk, request.account_menu.current) == (buyer.pk, buyer_account(buyer))
+    assert frame_cache._session_users[client.session.session_key] == buyer.pk
+
+
+def buyer_account(user):
+    return Membership.objects.get(user=user).account

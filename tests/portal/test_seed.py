@@ -13,6 +13,7 @@ from django.db.models import F
 from inventory.models import SKU, InboundLine, StockLevel, Style
 from orders.models import Account, CommercialTerms, Order, OrderLine
 from portal.demo import DEMO_PASSWORD, _plan_styles, upc_check_digit
+from portal.invariants import CHECKS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -248,6 +249,16 @@ def _check_invariant_inbound_promised_is_sum_of_pegs(seeded):
     assert _scalar("SELECT SUM(promised) FROM inventory_inboundline") > 0
 
 
+def _check_invariant_fair_fill(seeded):
+    """No pair free above the holdback while a backorder of its SKU waits there, and no
+    younger order holding pairs there meanwhile (portal.invariants' fair-fill checks)."""
+    for check in (
+        "ats_above_holdback_while_backorder_waits",
+        "younger_order_filled_while_older_waits",
+    ):
+        assert _scalar(CHECKS[check]) == 0, check
+
+
 def _check_invariant_backorders_only_eligible_and_within_window(seeded):
     # only committed styles
     assert (
@@ -321,3 +332,4 @@ def test_second_run_changes_nothing_and_the_invariants_hold():
     _check_invariant_line_quantity_split(output)
     _check_invariant_inbound_promised_is_sum_of_pegs(output)
     _check_invariant_backorders_only_eligible_and_within_window(output)
+    _check_invariant_fair_fill(output)

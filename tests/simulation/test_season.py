@@ -8,6 +8,7 @@ import json
 import pytest
 from django.core.management import call_command
 
+from portal.simulation.cost import CostMeter
 from portal.simulation.report import report_build, report_write
 from portal.simulation.scenarios import SCENARIOS
 from portal.simulation.season import season_simulate
@@ -35,6 +36,21 @@ def test_a_small_season_keeps_the_hard_goals(scenario, seed):
     assert figures["pair_days_past_window"] == 0
     assert figures["pair_days_free_while_waiting"] == 0
     assert figures["slips_told_early"] == 1.0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cost_meter_counts_the_seasons_statements_by_phase():
+    # when a week's season runs with the meter on
+    meter = CostMeter()
+    season_simulate(
+        seed=1, scenario=SCENARIOS["calm"], weeks=1, stores=3, percentile=90, meter=meter
+    )
+    # then the stores' orders and their shipments are counted apart, per store-week
+    assert meter.statements["placing"] > 0
+    assert meter.statements["shipping"] > 0
+    lines = meter.lines(store_weeks=3)
+    assert lines[0].startswith("Per store-week: ")
+    assert {line.split(":")[0].strip() for line in lines[1:]} >= {"placing", "shipping"}
 
 
 def _season_report(tmp_path, name):

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import connections
 from tqdm import tqdm
 
+from portal.simulation.cost import CostMeter
 from portal.simulation.database import throwaway_database
 from portal.simulation.report import comparison_text, report_build, report_write
 from portal.simulation.scenarios import SCENARIOS
@@ -22,8 +23,12 @@ from portal.simulation.world import SEASON_START
 PROGRESS_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| day {n_fmt} of {total_fmt}"
 
 
-def mode_season(*, mode, scenario, seed, weeks, stores, percentile, position, quiet) -> dict:
-    """One promise mode's season, in a database of its own."""
+def mode_season(
+    *, mode, scenario, seed, weeks, stores, percentile, position, quiet, cost
+) -> tuple[dict, list[str]]:
+    """One promise mode's season, in a database of its own: its figures, and what it
+    cost (statements and CPU per store-week, with --cost)."""
+    meter = CostMeter() if cost else None
     with (
         throwaway_database(label=mode),
         tqdm(
@@ -34,14 +39,16 @@ def mode_season(*, mode, scenario, seed, weeks, stores, percentile, position, qu
             disable=quiet,
         ) as progress,
     ):
-        return season_simulate(
+        figures = season_simulate(
             seed=seed,
             scenario=SCENARIOS[scenario],
             weeks=weeks,
             stores=stores,
             percentile=percentile if mode == "calibrated" else 0,
             progress=progress,
+            meter=meter,
         )
+    return figures, meter.lines(store_weeks=weeks * stores) if meter else []
 
 
 class Command(BaseCommand):
@@ -60,8 +67,15 @@ class Command(BaseCommand):
             default=90,
             help="The calibrated terms' promise slip percentile (default 90, as the terms).",
         )
+        parser.add_argument(
+            "--cost",
+            action="store_true",
+            help="Also print SQL statements and CPU seconds per store-week, by phase.",
+        )
 
-    def handle(self, *args, weeks, stores, scenario, promise, out, seed, percentile, **options):
+    def handle(
+        self, *args, weeks, stores, scenario, promise, out, seed, percentile, cost, **options
+    ):
         if weeks < 1 or stores < 1:
             self.stderr.write("--weeks and --stores must be at least 1.")
             raise SystemExit(2)
@@ -79,9 +93,10 @@ class Command(BaseCommand):
             "stores": stores,
             "percentile": percentile,
             "quiet": options["verbosity"] == 0,
+            "cost": cost,
         }
         if len(runs) == 1:
-            modes = {promise: mode_season(mode=promise, position=0, **arguments)}
+            results = {promise: mode_season(mode=promise, position=0, **arguments)}
         else:
             # Both modes at once, a process and a database each (the machine's two cores).
             connections.close_all()
@@ -91,7 +106,8 @@ class Command(BaseCommand):
                     mode: pool.submit(mode_season, mode=mode, position=index, **arguments)
                     for index, mode in enumerate(runs)
                 }
-                modes = {mode: future.result() for mode, future in futures.items()}
+                results = {mode: future.result() for mode, future in futures.items()}
+        modes = {mode: figures for mode, (figures, _) in results.items()}
         season = {
             "start": SEASON_START.isoformat(),
             "end": (SEASON_START + dt.timedelta(days=weeks * 7 - 1)).isoformat(),
@@ -108,3 +124,6 @@ class Command(BaseCommand):
         json_path, html_path = report_write(report=report, out=out)
         self.stdout.write(comparison_text(report))
         self.stdout.write(f"Report: {json_path} and {html_path}")
+        for mode, (_, cost_lines) in results.items():
+            if cost_lines:
+                self.stdout.write(f"What the {mode} season cost:\n" + "\n".join(cost_lines))
