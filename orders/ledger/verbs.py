@@ -115,16 +115,17 @@ def lines_place(
     the commit, after these locks). `before_counters` runs between the two (the order
     confirmation, which reads the pegs), so that work is not done while the levels are
     held."""
-    pegs = defaultdict(int)
+    # Keyed by the line object's identity: a line may have no pk until it is inserted.
+    pegs, placed = defaultdict(int), {id(line): line for line in lines}
     for line, inbound_line_id, qty in parts:
-        pegs[(line, inbound_line_id)] += qty
+        pegs[(id(line), inbound_line_id)] += qty
     rows_insert(
         parents=[[order] if order is not None else [], lines],
         children=[
             [Allocation(line=line, stock_level=level, quantity=qty) for line, level, qty in takes],
             [
-                BackorderPeg(line=line, inbound_line_id=inbound, quantity=qty)
-                for (line, inbound), qty in pegs.items()
+                BackorderPeg(line=placed[key], inbound_line_id=inbound, quantity=qty)
+                for (key, inbound), qty in pegs.items()
             ],
         ],
     )
