@@ -81,12 +81,9 @@ def csv_lines(*, export: Export, queryset: QuerySet) -> Iterator[str]:
         yield writer.writerow(row)
 
 
-def xlsx_response(*, title: str, header: list[str], rows: Iterable[list], filename: str):
-    """A workbook of one sheet, written row by row into a temporary file (constant
-    memory; a zip is complete only at its end), sent as a download. `rows` hold cells
-    (see cell())."""
-    # Handed to the FileResponse, which closes it once sent.
-    file = tempfile.TemporaryFile()  # noqa: SIM115
+def xlsx_write(file, *, title: str, header: list[str], rows: Iterable[list]) -> None:
+    """A workbook of one sheet written into `file`, row by row (constant memory; a zip
+    is complete only at its end). `rows` hold cells (see cell())."""
     workbook = xlsxwriter.Workbook(file, {"constant_memory": True})
     sheet = workbook.add_worksheet(title[:31])
     bold = workbook.add_format({"bold": True})
@@ -106,6 +103,14 @@ def xlsx_response(*, title: str, header: list[str], rows: Iterable[list], filena
                 # Always a string cell, never a formula, whatever the text.
                 sheet.write_string(index, column, value)
     workbook.close()
+
+
+def xlsx_response(*, title: str, header: list[str], rows: Iterable[list], filename: str):
+    """A workbook of one sheet (see xlsx_write), written into a temporary file and sent
+    as a download."""
+    # Handed to the FileResponse, which closes it once sent.
+    file = tempfile.TemporaryFile()  # noqa: SIM115
+    xlsx_write(file, title=title, header=header, rows=rows)
     file.seek(0)
     return FileResponse(file, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
 

@@ -1,16 +1,16 @@
 """Line sheets: the catalogue (one season and/or one category, or all of it) as an account
-buys it, for a
-buyer's desk or a store meeting: each style in each colour with its picture, the
-account's wholesale price, MSRP, and every size with pairs available now and the next
-ETA (from the ETA table's one selector).
+buys it, for a buyer's desk or a store meeting: each style in each colour with its
+picture, the account's wholesale price, MSRP, and every size with pairs available now and
+the next ETA (from the ETA table's one selector).
 
-The PDF (WeasyPrint) is rendered by a worker (orders.tasks.line_sheet_render_task) when
-asked for, and stored; a sheet made in the last FRESH minutes is served as it is (it
-says when it was made), so counts that move while a large sheet renders never keep a
-buyer waiting for the next one. Pictures are read from storage (never fetched over the
-network). The XLSX, one row per SKU, is written on the request, in constant memory."""
+The PDF (WeasyPrint) and the XLSX (one row per SKU; a whole catalogue's takes longer than
+a request may) are rendered by a worker (orders.tasks.line_sheet_render_task) when asked
+for, and stored; a sheet made in the last FRESH minutes is served as it is (it says when
+it was made), so counts that move while a large sheet renders never keep a buyer waiting
+for the next one. Pictures are read from storage (never fetched over the network)."""
 
 import datetime as dt
+import io
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -31,7 +31,7 @@ from orders.documents import (
     queue_once,
     store_once,
 )
-from orders.exports import cell, xlsx_response
+from orders.exports import XLSX_CONTENT_TYPE, cell, xlsx_write
 from orders.models import Account
 from orders.pricing import account_price_list, account_prices
 
@@ -42,6 +42,8 @@ FRESH = dt.timedelta(minutes=15)
 # A render queued for a sheet is not queued again while it may still run (the task's
 # hard limit), nor once it is stored and fresh.
 RENDER_PENDING_SECONDS = 330
+# What a sheet is stored as: its files' suffix and content type.
+FORMATS = {"pdf": "application/pdf", "xlsx": XLSX_CONTENT_TYPE}
 
 
 class LineSheetCategoryUnknown(LookupError):
@@ -203,8 +205,11 @@ def _thumbnails(*, style_ids) -> dict[tuple[int, str], tuple[str, str]]:
     return first
 
 
-def line_sheet_stored(*, account: Account, category: str, season: str = "") -> str | None:
-    """The newest stored PDF of this sheet made in the last FRESH minutes, if any."""
+def line_sheet_stored(
+    *, account: Account, category: str, season: str = "", file_format: str = "pdf"
+) -> str | None:
+    """The newest stored file of this sheet in `file_format` made in the last FRESH
+    minutes, if any."""
     directory = f"{LINE_SHEETS_DIR}/{account.number}"
     if not default_storage.exists(directory):
         return None
@@ -216,7 +221,7 @@ def line_sheet_stored(*, account: Account, category: str, season: str = "") -> s
     made = {
         name: default_storage.get_modified_time(f"{directory}/{name}")
         for name in names
-        if name.startswith(f"{stem}-") and name.endswith(".pdf")
+        if name.startswith(f"{stem}-") and name.endswith(f".{file_format}")
     }
     fresh = [name for name, when in made.items() if when >= since]
     return f"{directory}/{max(fresh, key=made.__getitem__)}" if fresh else None
@@ -239,39 +244,60 @@ def line_sheet_pdf(*, sheet: LineSheet) -> bytes:
     return pdf_from_template("pdf/line_sheet.html", context, url_fetcher=StorageFetcher())
 
 
-def _pending_key(*, account_id: int, category: str, season: str) -> str:
-    return f"line-sheet-render:{account_id}:{slugify(season)}:{slugify(category) or 'all'}"
+def _pending_key(*, account_id: int, category: str, season: str, file_format: str) -> str:
+    scope = f"{slugify(season)}:{slugify(category) or 'all'}"
+    return f"line-sheet-render:{account_id}:{scope}:{file_format}"
 
 
-def line_sheet_render_queue(*, account_id: int, category: str, season: str = "") -> bool:
-    """Queue the render of an account's sheet, once while one may be running (a buyer's
-    page polling shares one render)."""
+def line_sheet_render_queue(
+    *, account_id: int, category: str, season: str = "", file_format: str = "pdf"
+) -> bool:
+    """Queue the render of an account's sheet in `file_format`, once while one may be
+    running (a buyer's page polling shares one render)."""
     from orders.tasks import line_sheet_render_task
 
+    scope = {"account_id": account_id, "category": category, "season": season}
     return queue_once(
-        _pending_key(account_id=account_id, category=category, season=season),
+        _pending_key(**scope, file_format=file_format),
         seconds=RENDER_PENDING_SECONDS,
         task=line_sheet_render_task,
-        args=(account_id, category, season),
+        args=(account_id, category, season, file_format),
     )
 
 
-def line_sheet_render(*, account_id: int, category: str, season: str = "") -> str:
-    """Render the sheet as it is now and store it. Returns the stored name, or "" when
-    there is nothing to do: the account, the category or the season is gone, or a fresh sheet is
-    stored already (a second delivery of the task)."""
+def line_sheet_stored_or_queued(
+    *, account: Account, category: str, season: str = "", file_format: str = "pdf"
+) -> str | None:
+    """A download asked for: the fresh stored file's name, or None with its render
+    queued. Raises LineSheetCategoryUnknown for a category or season with no active style."""
+    scope = {"category": category, "season": season}
+    stored = line_sheet_stored(account=account, **scope, file_format=file_format)
+    if stored is None:
+        line_sheet_category_check(**scope)
+        line_sheet_render_queue(account_id=account.pk, **scope, file_format=file_format)
+    return stored
+
+
+def line_sheet_render(
+    *, account_id: int, category: str, season: str = "", file_format: str = "pdf"
+) -> str:
+    """Render the sheet as it is now in `file_format` and store it. Returns the stored
+    name, or "" when there is nothing to do: the account, the category or the season is
+    gone, or a fresh sheet is stored already (a second delivery of the task)."""
+    scope = {"category": category, "season": season}
     account = Account.objects.filter(pk=account_id).first()
-    if account is None or line_sheet_stored(account=account, category=category, season=season):
+    if account is None or line_sheet_stored(account=account, **scope, file_format=file_format):
         return ""
     try:
-        sheet = line_sheet_for(account=account, category=category, season=season)
+        sheet = line_sheet_for(account=account, **scope)
     except LineSheetCategoryUnknown:
         return ""
+    render = {"pdf": line_sheet_pdf, "xlsx": line_sheet_xlsx}[file_format]
     made = timezone.localtime()
-    name = f"{LINE_SHEETS_DIR}/{account.number}/{sheet.file_stem}-{made:%H%M%S%f}.pdf"
-    stored = store_once(name, lambda: line_sheet_pdf(sheet=sheet))
+    name = f"{LINE_SHEETS_DIR}/{account.number}/{sheet.file_stem}-{made:%H%M%S%f}.{file_format}"
+    stored = store_once(name, lambda: render(sheet=sheet))
     # Stored: a later request past FRESH may queue the next one at once.
-    cache.delete(_pending_key(account_id=account_id, category=category, season=season))
+    cache.delete(_pending_key(account_id=account_id, **scope, file_format=file_format))
     return stored
 
 
@@ -291,7 +317,7 @@ XLSX_HEADER = [
 ]
 
 
-def line_sheet_xlsx_response(*, sheet: LineSheet):
+def line_sheet_xlsx(*, sheet: LineSheet) -> bytes:
     """The sheet as a workbook, one row per SKU (no pictures)."""
     rows = (
         [
@@ -314,6 +340,6 @@ def line_sheet_xlsx_response(*, sheet: LineSheet):
         for row in sheet.rows
         for size in row.sizes
     )
-    return xlsx_response(
-        title="Line sheet", header=XLSX_HEADER, rows=rows, filename=f"{sheet.file_stem}.xlsx"
-    )
+    file = io.BytesIO()
+    xlsx_write(file, title="Line sheet", header=XLSX_HEADER, rows=rows)
+    return file.getvalue()

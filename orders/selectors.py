@@ -102,24 +102,30 @@ class LinePromise:
         return promise_basis(eta=self.eta, terms=self.terms, record=self.record)
 
 
-def line_promises(*, lines) -> dict[int, LinePromise]:
+def line_promises(*, lines, pegs=None, known_terms=()) -> dict[int, LinePromise]:
     """Each backordered line's expected date from the run that ships it last, with what
-    it rests on. Lines without pegs are absent."""
+    it rests on. Lines without pegs are absent. `pegs`: the lines' pegs as (line id, run
+    id, terms id, window end), when the caller has read them; `known_terms`: terms it
+    holds already (neither is read again)."""
     from inventory.selectors import run_etas, run_records, ship_date_from_run
 
     line_ids = [line.pk for line in lines]
     if not line_ids:
         return {}
-    pegs = list(
-        BackorderPeg.objects.filter(line_id__in=line_ids).values_list(
-            "line_id", "inbound_line__run_id", "line__order__terms_id", "line__window_end"
+    if pegs is None:
+        pegs = list(
+            BackorderPeg.objects.filter(line_id__in=line_ids).values_list(
+                "line_id", "inbound_line__run_id", "line__order__terms_id", "line__window_end"
+            )
         )
-    )
     if not pegs:
         return {}
     etas = run_etas(run_ids={run_id for _, run_id, _, _ in pegs})
     records = run_records(run_ids=etas)
-    terms = {t.pk: t for t in CommercialTerms.objects.filter(pk__in={t for _, _, t, _ in pegs})}
+    terms = {t.pk: t for t in known_terms}
+    missing = {terms_id for _, _, terms_id, _ in pegs} - terms.keys()
+    if missing:
+        terms.update((t.pk, t) for t in CommercialTerms.objects.filter(pk__in=missing))
     # Once per run, terms and window: an ETA change asks for 20,000 lines of one run.
     # From the ETA as recorded even once it has passed: a late run's lines keep their
     # date until an ETA change is recorded (the overdue job sees that one is), never
@@ -619,13 +625,23 @@ def order_line_details(*, order: Order) -> list[LineDetail]:
     """Every line's split, promised date, expected date (from its runs' ETAs, through
     line_promises) with what it rests on, and the runs it waits for."""
     lines = list(order.lines.select_related("sku__style").order_by("pk"))
-    promises = line_promises(lines=lines)
-    runs = {}
-    for line_id, reference in (
+    pegs = list(
         BackorderPeg.objects.filter(line__order=order)
         .order_by("inbound_line__run__reference")
-        .values_list("line_id", "inbound_line__run__reference")
-    ):
+        .values_list(
+            "line_id", "inbound_line__run_id", "line__window_end", "inbound_line__run__reference"
+        )
+    )
+    # The pegs and the order's terms read once, for the dates and the runs alike.
+    promises = line_promises(
+        lines=lines,
+        pegs=[
+            (line_id, run_id, order.terms_id, window_end) for line_id, run_id, window_end, _ in pegs
+        ],
+        known_terms=[order.terms],
+    )
+    runs = {}
+    for line_id, *_, reference in pegs:
         runs.setdefault(line_id, []).append(reference)
     return [
         LineDetail(line, promise.date, runs.get(line.pk, []), promise.basis)

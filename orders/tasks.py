@@ -40,11 +40,15 @@ def statement_render_task(account_id: int, as_of: str, fingerprint: str) -> str:
 
 
 @shared_task(**{**RENDER_TASK_OPTIONS, "soft_time_limit": 300, "time_limit": 330})
-def line_sheet_render_task(account_id: int, category: str, season: str = "") -> str:
-    """Render and store a line sheet whose download was asked for. Safe to run twice: a
-    fresh sheet stored already is kept (see line_sheets.line_sheet_render). A whole
+def line_sheet_render_task(
+    account_id: int, category: str, season: str = "", file_format: str = "pdf"
+) -> str:
+    """Render and store a line sheet (PDF or XLSX) whose download was asked for. Safe to
+    run twice: a fresh sheet stored already is kept (see line_sheets.line_sheet_render). A whole
     catalogue's sheet takes a minute or more: its own time limits."""
-    return line_sheets.line_sheet_render(account_id=account_id, category=category, season=season)
+    return line_sheets.line_sheet_render(
+        account_id=account_id, category=category, season=season, file_format=file_format
+    )
 
 
 @shared_task(

@@ -4,7 +4,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.functional import SimpleLazyObject
 
 from orders.models import Membership, MembershipRole
-from orders.selectors import accounts_visible_to
+from orders.selectors import accounts_visible_to, user_can_order
 from portal.frame_cache import access_cached
 
 SESSION_ACCOUNT_KEY = "current_account_id"
@@ -58,6 +58,20 @@ class AccountMenu:
         if current is None:
             return False
         return self.is_buyer or bool(user.is_sales_rep and current.rep_id == user.pk)
+
+    def can_order_in(self, account) -> bool:
+        """orders.selectors.user_can_order for `account`, from this list (no query) when
+        it holds the account: its rows carry what that asks (kept under the access
+        version, which a membership, account or user write raises)."""
+        user = self._request.user
+        listed = next((row for row in self.accounts if row.pk == account.pk), None)
+        if listed is None:
+            return user_can_order(user=user, account=account)
+        return bool(
+            user.is_active
+            and listed.is_active
+            and (listed.user_is_buyer or (user.is_sales_rep and listed.rep_id == user.pk))
+        )
 
 
 def _accounts_of(user) -> list:

@@ -50,20 +50,25 @@ class IssuedDocumentPdfView(APIView):
         return document_pdf_response(kind=self.kind, document=document)
 
 
+def preparing_response(*, what: str) -> Response:
+    """202: a worker renders the file; ask again after Retry-After."""
+    return Response(
+        {
+            "detail": f"{what} is being prepared; retry after Retry-After seconds.",
+            "retry_after": PDF_RETRY_AFTER_SECONDS,
+        },
+        status=status.HTTP_202_ACCEPTED,
+        headers={"Retry-After": str(PDF_RETRY_AFTER_SECONDS)},
+    )
+
+
 def document_pdf_response(*, kind: str, document):
     """An issued document's stored PDF. One not rendered yet is queued for a worker at
     once (never rendered on the request path) and answers 202 with Retry-After."""
     file = getattr(document, KINDS[kind].file_field)
     if not file:
         document_render_asked(kind=kind, pk=document.pk)
-        return Response(
-            {
-                "detail": "The PDF is being prepared; retry after Retry-After seconds.",
-                "retry_after": PDF_RETRY_AFTER_SECONDS,
-            },
-            status=status.HTTP_202_ACCEPTED,
-            headers={"Retry-After": str(PDF_RETRY_AFTER_SECONDS)},
-        )
+        return preparing_response(what="The PDF")
     return FileResponse(
         file.open("rb"),
         as_attachment=True,

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from orders.api import accounts, catalogue, ordering
+from orders.api import accounts, catalogue, line_sheets, ordering
 
 urlpatterns = [
     path("accounts/", accounts.AccountListView.as_view(), name="accounts"),
     path("ship-tos/", accounts.ShipToListView.as_view(), name="ship-tos"),
     path("skus/", catalogue.AccountSKUListView.as_view(), name="sku-list"),
+    path("line-sheet/", line_sheets.LineSheetView.as_view(), name="line-sheet"),
     path("orders/", ordering.OrderListCreateView.as_view(), name="orders"),
     path("orders/<str:number>/", ordering.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<str:number>/cancel/", ordering.OrderCancelView.as_view(), name="order-cancel"),

@@ -132,8 +132,8 @@ def invoice_list(request):
     )
 
 
-def _pdf_response(file, *, filename):
-    return FileResponse(file, as_attachment=True, filename=filename, content_type="application/pdf")
+def _pdf_response(file, *, filename, content_type="application/pdf"):
+    return FileResponse(file, as_attachment=True, filename=filename, content_type=content_type)
 
 
 def preparing_response(request, *, what):
@@ -151,12 +151,12 @@ def preparing_response(request, *, what):
     return response
 
 
-def stored_response(request, file, *, filename):
-    """The stored PDF; to the "being prepared" page's poll, a redirect to this same URL,
-    which the browser then downloads."""
+def stored_response(request, file, *, filename, content_type="application/pdf"):
+    """The stored file (a PDF unless said); to the "being prepared" page's poll, a
+    redirect to this same URL, which the browser then downloads."""
     if request.htmx:
         return HttpResponseClientRedirect(request.get_full_path())
-    return _pdf_response(file, filename=filename)
+    return _pdf_response(file, filename=filename, content_type=content_type)
 
 
 def _stored_pdf(request, *, kind, document, filename, what):

@@ -1,7 +1,7 @@
 """The line sheet download offered from the catalogue: the account's sheet of one season
-and/or one category (or all), as a PDF rendered by a worker (202 and a page that polls
-while it is rendered, like statements; one made in the last minutes is served as it is)
-or as an XLSX written on the request."""
+and/or one category (or all), as a PDF or an XLSX rendered by a worker (202 and a page
+that polls while it is rendered, like statements; one made in the last minutes is served
+as it is)."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
@@ -9,13 +9,10 @@ from django.http import Http404
 from django.views.decorators.http import require_GET
 
 from orders.line_sheets import (
+    FORMATS,
     LineSheetCategoryUnknown,
-    line_sheet_category_check,
-    line_sheet_for,
-    line_sheet_render_queue,
     line_sheet_scope,
-    line_sheet_stored,
-    line_sheet_xlsx_response,
+    line_sheet_stored_or_queued,
 )
 from portal.views.documents import preparing_response, stored_response
 
@@ -29,18 +26,17 @@ def line_sheet(request):
         "category": request.GET.get("category", "").strip(),
         "season": request.GET.get("season", "").strip().upper(),
     }
-    if account is None or file_format not in ("pdf", "xlsx"):
+    if account is None or file_format not in FORMATS:
         raise Http404("No such line sheet.")
     try:
-        if file_format == "xlsx":
-            return line_sheet_xlsx_response(sheet=line_sheet_for(account=account, **scope))
-        stored = line_sheet_stored(account=account, **scope)
-        if stored is None:
-            line_sheet_category_check(**scope)
+        stored = line_sheet_stored_or_queued(account=account, **scope, file_format=file_format)
     except LineSheetCategoryUnknown:
         raise Http404("No such category or season.") from None
     if stored is None:
-        line_sheet_render_queue(account_id=account.pk, **scope)
         return preparing_response(request, what=f"The line sheet of {line_sheet_scope(**scope)}")
-    filename = stored.rsplit("/", 1)[1]
-    return stored_response(request, default_storage.open(stored, "rb"), filename=filename)
+    return stored_response(
+        request,
+        default_storage.open(stored, "rb"),
+        filename=stored.rsplit("/", 1)[1],
+        content_type=FORMATS[file_format],
+    )

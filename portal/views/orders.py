@@ -18,7 +18,6 @@ from orders.models import OrderSource, OrderStatus
 from orders.selectors import (
     order_for_user,
     order_line_details,
-    user_can_order,
 )
 from orders.services import CancelRequest, LineRequest, order_cancel
 from orders.services.order_edits import ReduceRequest, order_edit
@@ -69,7 +68,7 @@ def _detail_render(request, order, *, status=200, edit_rows=None):
     of its own for every view, so two edits are never taken for one."""
     details = order_line_details(order=order)
     has_open = any(detail.line.open_quantity for detail in details)
-    can_order = user_can_order(user=request.user, account=order.account)
+    can_order = request.account_menu.can_order_in(order.account)
     editable = can_order and order.status == OrderStatus.OPEN and not order.no_charge
     context = {
         "order": order,

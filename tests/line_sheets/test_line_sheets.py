@@ -1,6 +1,7 @@
 """Line sheets: each style and colour with its picture, the account's prices, MSRP,
-sizes with pairs available now and the next ETA; the PDF rendered by a worker (202 while
-it is, one render per sheet), pictures read from storage only; the XLSX on the request."""
+sizes with pairs available now and the next ETA; the PDF and the XLSX rendered by a
+worker (202 while it is, one render per sheet and format), pictures read from storage
+only; the same in the portal and the API."""
 
 import io
 from decimal import Decimal
@@ -107,7 +108,7 @@ def test_the_pdf_is_rendered_by_a_worker_once_and_then_served(
     # then it is being prepared, with one render queued
     assert first.status_code == again.status_code == 202
     assert first["Retry-After"]
-    assert renders == [(account.pk, "Walking", "")]
+    assert renders == [(account.pk, "Walking", "", "pdf")]
     # when the worker renders it (a second delivery of the task does nothing)
     name = tasks.line_sheet_render_task(account.pk, "Walking")
     assert name
@@ -143,7 +144,7 @@ def test_a_fresh_sheet_is_served_as_made_and_a_stale_one_made_again(
     old = (timezone.now() - line_sheets.FRESH - dt.timedelta(minutes=1)).timestamp()
     os.utime(Path(settings.MEDIA_ROOT) / name, (old, old))
     assert buyer_client.get(URL, {"category": "Walking"}).status_code == 202
-    assert renders == [(account.pk, "Walking", "")]
+    assert renders == [(account.pk, "Walking", "", "pdf")]
     assert tasks.line_sheet_render_task(account.pk, "Walking") != name
 
 
@@ -153,9 +154,29 @@ def test_pictures_come_from_storage_only():
             StorageFetcher().fetch(url)
 
 
-def test_the_xlsx_has_a_row_per_size_with_the_accounts_price(account, walker, buyer_client):
+def test_the_xlsx_is_rendered_by_a_worker_once_and_then_served(
+    account, walker, buyer_client, renders
+):
+    # when the workbook is first asked for, twice
+    first = buyer_client.get(URL, {"category": "Walking", "format": "xlsx"})
+    again = buyer_client.get(URL, {"category": "Walking", "format": "xlsx"})
+    # then it is being prepared, with one render queued, apart from the PDF's
+    assert first.status_code == again.status_code == 202
+    assert first["Retry-After"]
+    assert renders == [(account.pk, "Walking", "", "xlsx")]
+    # when the worker renders it (a second delivery of the task does nothing)
+    name = tasks.line_sheet_render_task(account.pk, "Walking", "", "xlsx")
+    assert name.endswith(".xlsx")
+    assert f"/line-sheet-{account.number}-walking-" in name
+    assert tasks.line_sheet_render_task(account.pk, "Walking", "", "xlsx") == ""
+    # a stored workbook is no PDF: the PDF is still to be made
+    assert buyer_client.get(URL, {"category": "Walking"}).status_code == 202
+    assert renders[-1] == (account.pk, "Walking", "", "pdf")
+    # then it is served, one row per size at the account's price
     response = buyer_client.get(URL, {"category": "Walking", "format": "xlsx"})
     assert response.status_code == 200
+    assert response["Content-Type"] == line_sheets.FORMATS["xlsx"]
+    assert name.rsplit("/", 1)[1] in response["Content-Disposition"]
     header, *rows = xlsx_rows(response)
     assert header == line_sheets.XLSX_HEADER
     assert [row[header.index("Size")] for row in rows] == ["8", "8.5", "9"]
@@ -165,6 +186,7 @@ def test_the_xlsx_has_a_row_per_size_with_the_accounts_price(account, walker, bu
 
 def test_unknown_categories_and_formats_are_404(account, walker, buyer_client, renders):
     assert buyer_client.get(URL, {"category": "Nope"}).status_code == 404
+    assert buyer_client.get(URL, {"category": "Nope", "format": "xlsx"}).status_code == 404
     assert buyer_client.get(URL, {"format": "docx"}).status_code == 404
     assert renders == []
 
@@ -186,10 +208,13 @@ def test_a_line_sheet_per_season_alone_or_with_a_category(account, walker, buyer
     with pytest.raises(LineSheetCategoryUnknown):
         line_sheet_for(account=account, season="SS27", category="Boots")
     # the downloads
+    assert buyer_client.get(URL, {"season": "ss27", "format": "xlsx"}).status_code == 202
+    assert "-ss27-all-" in tasks.line_sheet_render_task(account.pk, "", "SS27", "xlsx")
     response = buyer_client.get(URL, {"season": "ss27", "format": "xlsx"})
     assert len(xlsx_rows(response)) == 1 + 3
+    renders.clear()
     assert buyer_client.get(URL, {"season": "SS27"}).status_code == 202
-    assert renders == [(account.pk, "", "SS27")]
+    assert renders == [(account.pk, "", "SS27", "pdf")]
     assert buyer_client.get(URL, {"season": "FW99"}).status_code == 404
     name = tasks.line_sheet_render_task(account.pk, "", "SS27")
     assert "-ss27-all-" in name
@@ -223,3 +248,34 @@ def test_a_sheet_past_its_size_is_cut_short_and_says_so(account, walker, monkeyp
     assert sheet.cut_short
     assert sum(len(row.sizes) for row in sheet.rows) == 2
     assert not line_sheet_for(account=account, category="Boots").cut_short
+
+
+API_URL = "/api/v1/line-sheet/"
+
+
+def test_the_api_serves_both_formats_as_the_portal_does(
+    account, walker, buyer, other_account, renders
+):
+    from tests.conftest import api_client_for
+
+    api = api_client_for(buyer)
+    # 202 with Retry-After while a worker renders it, one render per format
+    for file_format in ("pdf", "xlsx"):
+        response = api.get(API_URL, {"category": "Walking", "format": file_format})
+        assert response.status_code == 202, file_format
+        assert response["Retry-After"] == str(response.json()["retry_after"])
+    assert renders == [(account.pk, "Walking", "", "pdf"), (account.pk, "Walking", "", "xlsx")]
+    # then the stored file, by the same name the portal serves
+    name = tasks.line_sheet_render_task(account.pk, "Walking", "", "xlsx")
+    response = api.get(API_URL, {"category": "Walking", "format": "xlsx"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == line_sheets.FORMATS["xlsx"]
+    assert name.rsplit("/", 1)[1] in response["Content-Disposition"]
+    header, *rows = xlsx_rows(response)
+    assert {float(row[header.index("Your price")]) for row in rows} == {54.0}
+    # unknown categories and formats, and another account, are refused
+    assert api.get(API_URL, {"category": "Nope"}).status_code == 404
+    assert api.get(API_URL, {"format": "docx"}).status_code == 404
+    refused = api.get(API_URL, {"account": other_account.number, "format": "xlsx"})
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["account"] == ["Not one of your accounts."]

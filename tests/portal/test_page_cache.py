@@ -182,6 +182,20 @@ def test_the_order_page_read_again_makes_no_query_and_each_view_has_its_own_edit
     assert all(re.fullmatch(r"[0-9a-f]{32}", key) for key in keys)
 
 
+def test_the_order_page_rendered_again_reads_the_order_lines_pegs_and_runs_once(
+    buyer_client, backordered, django_assert_max_num_queries
+):
+    order, _ = backordered
+    url = reverse("portal:order_detail", args=[order.number])
+    buyer_client.get(url)
+    page_cache.data_version_bump()  # the page is rendered again; the frame is kept
+    # order, lines, pegs with their runs, the runs' ETAs, the runs' records; the terms come
+    # with the order and whether the user may order with the header's accounts
+    with django_assert_max_num_queries(5):
+        response = buyer_client.get(url)
+    assert "Change this order" in response.content.decode()
+
+
 def test_two_edits_from_two_views_are_two_edits_and_a_form_sent_twice_is_one(
     buyer_client, backordered
 ):
