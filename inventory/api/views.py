@@ -1,18 +1,15 @@
 """Thin API views over inventory selectors and services."""
 
-import functools
 import hashlib
 from functools import cached_property
 from typing import ClassVar
 
 import django_filters
-from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
@@ -35,6 +32,7 @@ from inventory.facets import CatalogueFilter
 from inventory.models import SKU, InboundStatus, PriceList
 from inventory.pricing import priced
 from restapi.errors import error_response
+from restapi.figures import figures_read
 from restapi.permissions import HasStaffPermission
 
 AVAILABILITY_WEEKS = 12
@@ -102,14 +100,6 @@ class CataloguePagination(PageNumberPagination):
         price_list = getattr(view, "price_list", None)  # price_min/max count by it
         self.count_key = f"catalogue-count:{key}:{price_list.pk if price_list else ''}"
         return super().paginate_queryset(queryset, request, view)
-
-
-@functools.cache
-def figures_read():
-    """settings.FIGURES_READ, the site's keeper of answers while nothing they show can
-    have changed (name, load) -> value; without it every answer is read afresh."""
-    path = getattr(settings, "FIGURES_READ", "")
-    return import_string(path) if path else lambda name, load: load()
 
 
 class SKUListView(generics.ListAPIView):

@@ -11,6 +11,7 @@ from orders.api.exports import ExportableListMixin, exportable_list_schema
 from orders.exports import BACKORDERS
 from orders.models import OrderLine
 from orders.selectors import accounts_visible_to
+from restapi.figures import FiguresKeptListMixin
 
 ORDER_PARAMETER = OpenApiParameter(
     name="order", type=OpenApiTypes.STR, description="Only this order's lines (its number)."
@@ -35,10 +36,11 @@ class BackorderOutSerializer(serializers.Serializer):
     )
 
 
-class BackorderListView(ExportableListMixin, ListAPIView):
+class BackorderListView(ExportableListMixin, FiguresKeptListMixin, ListAPIView):
     """Open backorders of the caller's accounts, oldest order first; ?order= for one."""
 
     serializer_class = BackorderOutSerializer
+    figures_name = "backorders-api"
     filter_backends = []
     export = BACKORDERS
 

@@ -25,6 +25,7 @@ from orders.exceptions import OrderNotAllowed
 from orders.models import CaseChannel, ClaimReason
 from orders.photos import MAX_PHOTOS
 from orders.services.claims import claim_file
+from restapi.figures import FiguresKeptListMixin
 from restapi.parsers import JSONParser, unstorable_text_errors
 from restapi.serializers import StrictFieldsMixin
 
@@ -145,12 +146,13 @@ class MultipartLinesParser(parsers.MultiPartParser):
         return parsers.DataAndFiles(data, parsed.files)
 
 
-class ClaimListCreateView(ListAPIView):
+class ClaimListCreateView(FiguresKeptListMixin, ListAPIView):
     """GET: the claims of the caller's accounts, newest first. POST: report a problem with
     a shipment, by SKU and pairs (never more than shipped less what is already claimed);
     it opens a case whose timeline the answer includes."""
 
     serializer_class = ClaimOutSerializer
+    figures_name = "claims-api"
     parser_classes = [JSONParser, MultipartLinesParser]
     filter_backends = []
 

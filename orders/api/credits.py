@@ -6,6 +6,7 @@ from rest_framework.generics import ListAPIView
 from orders.api.documents import IssuedDocumentPdfView
 from orders.credit_selectors import credit_memos_for
 from orders.selectors import accounts_visible_to
+from restapi.figures import FiguresKeptListMixin
 
 
 class CreditMemoOutSerializer(serializers.Serializer):
@@ -25,10 +26,11 @@ class CreditMemoOutSerializer(serializers.Serializer):
         return bool(memo.pdf)
 
 
-class CreditMemoListView(ListAPIView):
+class CreditMemoListView(FiguresKeptListMixin, ListAPIView):
     """The credit memos on the caller's accounts' invoices, newest first."""
 
     serializer_class = CreditMemoOutSerializer
+    figures_name = "credit-memos-api"
     filter_backends = []
 
     def get_queryset(self):

@@ -36,6 +36,7 @@ from orders.services.claims import (
     claim_file,
     claimable_quantities,
 )
+from portal.page_cache import figures_cached
 
 PAGE_SIZE = 25
 # A provider's signed post is accepted for this long, and its token only once.
@@ -44,6 +45,7 @@ INBOUND_MAX_AGE_SECONDS = 300
 
 @login_required
 @require_GET
+@figures_cached
 def case_list(request):
     account = request.account
     if not account:
@@ -63,6 +65,7 @@ def _case_or_404(request, number):
 
 @login_required
 @require_GET
+@figures_cached
 def case_detail(request, number):
     case = _case_or_404(request, number)
     side = case_side_of(user=request.user, case=case)

@@ -12,11 +12,13 @@ from django.views.decorators.http import require_GET
 
 from orders.credit_selectors import credit_memos_for, invoice_reductions
 from orders.models import CreditMemo, Invoice, InvoiceLine
+from portal.page_cache import figures_cached
 from portal.views.documents import PAGE_SIZE, _account_or_404, _invoice_pdf_url
 
 
 @login_required
 @require_GET
+@figures_cached
 def credit_memo_list(request):
     account = _account_or_404(request)
     page = Paginator(credit_memos_for(accounts=[account]), PAGE_SIZE).get_page(
@@ -27,6 +29,7 @@ def credit_memo_list(request):
 
 @login_required
 @require_GET
+@figures_cached
 def invoice_detail(request, number):
     account = _account_or_404(request)
     invoice = (

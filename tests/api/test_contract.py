@@ -257,6 +257,8 @@ def test_every_published_endpoint_is_routed():
     published = {
         "skus/",
         "skus/<str:sku>/availability/",
+        # The line sheet, PDF or XLSX, as the portal's download (issue 20: line sheets).
+        "line-sheet/",
         "inbound/",
         "orders/",
         "orders/<str:number>/",

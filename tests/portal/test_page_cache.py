@@ -319,3 +319,107 @@ def test_each_caller_sees_the_catalogue_at_their_own_prices(
     base = price(buyer)
     assert price(other_buyer) == base * Decimal("0.9")
     assert (price(buyer), price(other_buyer)) == (base, base * Decimal("0.9"))
+
+
+# --- cases, credit memos, an invoice, and their API lists: kept, and shown anew ----------
+
+
+@pytest.fixture
+def claimed(account, warehouse, buyer):
+    """A shipped order (and its invoice) with a claim on one of its SKUs."""
+    from tests.claims.conftest import claim_with_photo_create, shipped_create
+
+    shipped = shipped_create(account=account, warehouse=warehouse)
+    claim = claim_with_photo_create(
+        shipment=shipped.shipment, user=buyer, sku_code=shipped.sku.code
+    )
+    return shipped, claim
+
+
+def _kept(client, url) -> str:
+    """The page, read again from the cache without a query."""
+    client.get(url)  # the first answer sets the CSRF cookie, so is not kept
+    first = _body(client.get(url))
+    with CaptureQueriesContext(connection) as queries:
+        again = _body(client.get(url))
+    assert len(queries) == 0, url
+    assert again == first
+    return first
+
+
+def test_a_claims_case_and_the_cases_list_show_a_new_message_on_the_next_read(
+    buyer_client, buyer, claimed
+):
+    from orders.services.claims import case_message_post
+
+    _, claim = claimed
+    urls = [reverse("portal:case_detail", args=[claim.case.number]), reverse("portal:case_list")]
+    for url in urls:
+        _kept(buyer_client, url)
+    # when the store writes on the case
+    case_message_post(case=claim.case, user=buyer, body="The second carton is torn too.")
+    # then both pages read as a render that never saw the cache does
+    after = [_body(buyer_client.get(url)) for url in urls]
+    assert "The second carton is torn too." in after[0]
+    assert after == [_fresh(buyer_client, url) for url in urls]
+
+
+def test_credit_memos_and_the_invoice_show_a_new_credit_on_the_next_read(
+    buyer_client, account, claimed
+):
+    from orders.models import Invoice
+    from orders.services.fulfilment import credit_memo_issue
+
+    invoice = Invoice.objects.get(account=account)
+    urls = [
+        reverse("portal:credit_memo_list"),
+        reverse("portal:invoice_detail", args=[invoice.number]),
+    ]
+    before = [_kept(buyer_client, url) for url in urls]
+    # when the brand credits part of the invoice
+    memo = credit_memo_issue(invoice=invoice, amount="12.34", reason="damaged", user=None)
+    after = [_body(buyer_client.get(url)) for url in urls]
+    for page, was in zip(after, before, strict=True):
+        assert memo.number in page
+        assert memo.number not in was
+    assert "12.34" in after[1]
+    assert after == [_fresh(buyer_client, url) for url in urls]
+
+
+def _api_kept(api, url) -> dict:
+    """The API page, read again with one query (the token): the answer kept."""
+    first = api.get(url).json()
+    with CaptureQueriesContext(connection) as queries:
+        again = api.get(url).json()
+    assert len(queries) == 1, url
+    assert again == first
+    return first
+
+
+def _api_fresh(api, url) -> dict:
+    cache.clear()
+    return api.get(url).json()
+
+
+def test_the_claims_credit_memos_and_backorders_api_show_changes_on_the_next_read(
+    account, buyer, warehouse, claimed, backordered
+):
+    from orders.models import Invoice
+    from orders.services.fulfilment import credit_memo_issue
+    from tests.claims.conftest import claim_with_photo_create
+
+    shipped, _ = claimed
+    order, _ = backordered
+    api = api_client_for(buyer)
+    lists = ["/api/v1/claims/", "/api/v1/credit-memos/", "/api/v1/backorders/"]
+    before = [_api_kept(api, url) for url in lists]
+    # when a second claim is filed, the invoice credited and 2 waiting pairs cancelled
+    claim_with_photo_create(shipment=shipped.shipment, user=buyer, sku_code=shipped.other_sku.code)
+    invoice = Invoice.objects.get(account=account)
+    credit_memo_issue(invoice=invoice, amount="5.00", reason="damaged", user=None)
+    order_cancel(order=order, user=buyer, lines=[CancelRequest(order.lines.get().pk, 2)])
+    after = [api.get(url).json() for url in lists]
+    assert [page["count"] for page in after] == [2, 1, 1]
+    assert [page["count"] for page in before] == [1, 0, 1]
+    assert after[2] != before[2]
+    assert after == [_api_fresh(api, url) for url in lists]
