@@ -34,9 +34,10 @@ class PlacementStart:
     key_taken: bool  # False: another request holds this idempotency key
     existing_id: int | None  # the order an earlier request placed with the key
     order_id: int | None  # the new order's pk, drawn from its sequence (PostgreSQL)
+    line_ids: tuple = ()  # as many pks for its lines, drawn from theirs
 
 
-def placement_start(*, account_id, key, credit_lock: bool) -> PlacementStart:
+def placement_start(*, account_id, key, credit_lock: bool, lines: int = 0) -> PlacementStart:
     """A placement's first statement, one round trip: the transaction-scoped lock on
     (account, key), the order already placed with the key, the new order's pk (so its
     number is written with it) and, with ``credit_lock``, the account's credit lock
@@ -45,29 +46,40 @@ def placement_start(*, account_id, key, credit_lock: bool) -> PlacementStart:
     The lookup reads the statement's snapshot, taken before the locks: an order
     committed in between is caught by the unique key constraint, which order_place
     answers with that order; whatever the credit check reads comes in later statements,
-    after the lock. SQLite (it serialises writers already): the lookup alone, no pk."""
+    after the lock. With ``lines``, that many pks for the order's lines too (so its rows
+    can be written in one round trip: ledger.lines_place). SQLite (it serialises writers
+    already): the lookup alone, no pk."""
     existing = Order.objects.filter(account_id=account_id, idempotency_key=key).values("pk")
     if connection.vendor != "postgresql":
         found = existing.first() if key else None
         return PlacementStart(True, found["pk"] if found else None, None)
-    sequence = f"pg_get_serial_sequence('{Order._meta.db_table}', 'id')"
+    pks = (
+        f"nextval({_sequence(Order)}), "
+        f"ARRAY(SELECT nextval({_sequence(OrderLine)}) FROM generate_series(1, %s))"
+    )
     credit = "pg_advisory_xact_lock(%s)::text" if credit_lock else "NULL"
     credit_params = [_credit_lock_id(account_id)] if credit_lock else []
     if not key:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT nextval({sequence}), {credit}", credit_params)
-            return PlacementStart(True, None, cursor.fetchone()[0])
+            cursor.execute(f"SELECT {pks}, {credit}", [lines, *credit_params])
+            order_id, line_ids, _ = cursor.fetchone()
+            return PlacementStart(True, None, order_id, tuple(line_ids))
     lookup, params = existing.order_by()[:1].query.sql_with_params()
     # OFFSET 0 keeps the inner select (and its key lock) evaluated before the CASE.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT taken, existing, nextval({sequence}), "
+            f"SELECT taken, existing, {pks}, "
             f"CASE WHEN taken AND existing IS NULL THEN {credit} END FROM "
             f"(SELECT pg_try_advisory_xact_lock(%s) AS taken, ({lookup}) AS existing OFFSET 0) "
             "AS start",
-            [*credit_params, _key_lock_id(account_id, key), *params],
+            [lines, *credit_params, _key_lock_id(account_id, key), *params],
         )
-        return PlacementStart(*cursor.fetchone()[:3])
+        taken, existing_id, order_id, line_ids, _ = cursor.fetchone()
+        return PlacementStart(taken, existing_id, order_id, tuple(line_ids))
+
+
+def _sequence(model) -> str:
+    return f"pg_get_serial_sequence('{model._meta.db_table}', 'id')"
 
 
 def idempotency_key_try_lock(*, account_id, key) -> bool:

@@ -18,12 +18,17 @@ def account_price_list(*, account: Account | None, on: dt.date | None = None) ->
     overlap; None (the base list) when there is no account or no list in effect."""
     if account is None or account.pk is None:
         return None
+    return account_price_lists(account=account, on=on).first()
+
+
+def account_price_lists(*, account, on: dt.date | None = None):
+    """The account's lists in effect on `on` (today), the one it buys on first; `account`
+    may be an OuterRef."""
     on = on or timezone.localdate()
     return (
         PriceList.objects.filter(assignments__account=account, starts_on__lte=on)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
         .order_by("-starts_on", "-pk")
-        .first()
     )
 
 

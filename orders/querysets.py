@@ -6,7 +6,11 @@ from django.utils import timezone
 class CommercialTermsQuerySet(models.QuerySet):
     def current(self):
         """The version in force now (the latest that has taken effect)."""
-        return self.filter(effective_from__lte=timezone.now()).order_by("-version").first()
+        return self.in_force().first()
+
+    def in_force(self):
+        """The versions that have taken effect, the one in force now first."""
+        return self.filter(effective_from__lte=timezone.now()).order_by("-version")
 
 
 class AccountQuerySet(models.QuerySet):

@@ -18,6 +18,7 @@ from orders import locks, rules
 from orders.ledger import counters
 from orders.ledger.book import Book
 from orders.ledger.fill import fill, rehome, repeg_earlier, repeg_oldest_first, waiting_by_sku
+from orders.ledger.rows import rows_insert
 from orders.models import Allocation, BackorderPeg, BackorderPolicy, OrderLine
 from orders.selectors import line_expected_dates
 
@@ -104,25 +105,29 @@ def _from_stock(today):
 
 
 @transaction.atomic(savepoint=False)
-def lines_place(*, lines, takes, parts, before_counters: Callable[[], None] | None = None):
+def lines_place(
+    *, lines, takes, parts, before_counters: Callable[[], None] | None = None, order=None
+):
     """Write new lines with their split, their allocations ((line, level, pairs)) and
-    pegs ((line, inbound line id, pairs)); the counters move last, so a stock level is
-    held only from here to the commit (the rows reference levels and inbound lines
-    through deferred foreign keys, checked at the commit, after these locks).
-    `before_counters` runs between the two (the order confirmation, which reads the
-    pegs), so that work is not done while the levels are held."""
-    OrderLine.objects.bulk_create(lines)
-    Allocation.objects.bulk_create(
-        [Allocation(line=line, stock_level=level, quantity=qty) for line, level, qty in takes]
-    )
-    pegs = defaultdict(int)
+    pegs ((line, inbound line id, pairs)), after their new ``order``'s row when given;
+    the counters move last, so a stock level is held only from here to the commit (the
+    rows reference levels and inbound lines through deferred foreign keys, checked at
+    the commit, after these locks). `before_counters` runs between the two (the order
+    confirmation, which reads the pegs), so that work is not done while the levels are
+    held."""
+    # Keyed by the line object's identity: a line may have no pk until it is inserted.
+    pegs, placed = defaultdict(int), {id(line): line for line in lines}
     for line, inbound_line_id, qty in parts:
-        pegs[(line, inbound_line_id)] += qty
-    BackorderPeg.objects.bulk_create(
-        [
-            BackorderPeg(line=line, inbound_line_id=inbound, quantity=qty)
-            for (line, inbound), qty in pegs.items()
-        ]
+        pegs[(id(line), inbound_line_id)] += qty
+    rows_insert(
+        parents=[[order] if order is not None else [], lines],
+        children=[
+            [Allocation(line=line, stock_level=level, quantity=qty) for line, level, qty in takes],
+            [
+                BackorderPeg(line=placed[key], inbound_line_id=inbound, quantity=qty)
+                for (key, inbound), qty in pegs.items()
+            ],
+        ],
     )
     if before_counters is not None:
         before_counters()

@@ -18,8 +18,9 @@ from django.utils import timezone
 from inventory import locks as inventory_locks
 from inventory import selectors as inventory_selectors
 from inventory.exceptions import InsufficientStock
-from inventory.models import SKU, StockLevel
+from inventory.models import SKU, PriceList, StockLevel
 from inventory.parsing import natural_number, sku_code_normalize, whole_pairs
+from inventory.pricing import prices_for_skus
 from inventory.sql import values_table
 from notifications.kinds import MessageKind
 from notifications.selectors import preference_columns, preference_from
@@ -34,6 +35,7 @@ from orders.exceptions import (
 from orders.models import (
     Account,
     BackorderPolicy,
+    CommercialTerms,
     Membership,
     Order,
     OrderLine,
@@ -46,7 +48,7 @@ from orders.notices import (
     backorders_filled_enqueue,
     order_confirmation_enqueue,
 )
-from orders.pricing import account_prices
+from orders.pricing import account_price_lists
 from orders.selectors import user_can_order
 from orders.services.moves import moved_lines_tell
 from orders.webhooks.events import WebhookEvent
@@ -327,11 +329,11 @@ def _placement_prepare(
     no_charge=False,
 ) -> _Placement:
     """Every check and read that needs no lock."""
-    facts = _account_facts(account=account)
+    today = timezone.localdate()
+    facts = _account_facts(account=account, today=today)
     if not no_charge and not user_can_order(user=user, account=account, members=facts.members):
         raise OrderNotAllowed("You may not place orders for this account.")
     idempotency_key = idempotency_key_validate(idempotency_key)
-    today = timezone.localdate()
     valid = _validate(
         account=account,
         lines=lines,
@@ -347,14 +349,14 @@ def _placement_prepare(
         account=account,
         user=user,
         valid=valid,
-        terms=rules.current_terms(),
+        terms=facts.terms,
         source=source,
         idempotency_key=idempotency_key,
         fingerprint=request_fingerprint(valid=valid),
         no_charge=no_charge,
         today=today,
         opening=not no_charge and not facts.has_ordered,
-        prices=account_prices(account=account, skus=valid.skus),
+        prices=prices_for_skus(price_list=facts.price_list, skus=valid.skus),
         recipients=account_recipients(
             account=account, extra=[user], members=[member.user for member in facts.members]
         ),
@@ -367,39 +369,51 @@ def _placement_prepare(
 class _AccountFacts:
     members: list  # the account's memberships, with their users
     preferences: dict  # member's user id -> their confirmation preference (None: default)
+    terms: CommercialTerms  # the version in force
     default_ship_to_id: int | None
     has_ordered: bool  # a real (not cancelled) order before: this one is a fill-in
     webhooks_heard: bool  # a live endpoint hears this account's events
+    price_list: PriceList | None  # the list the account buys on today (its pk and discount)
 
 
-def _account_facts(*, account) -> _AccountFacts:
+def _account_facts(*, account, today) -> _AccountFacts:
     """What placing needs of the account, in two reads: its members (who may order, who
-    is told, and how each wants the confirmation) and, in one statement, its default
-    ship-to, whether it has ordered and whether any webhook endpoint listens. An
-    endpoint subscribed after this read hears from the next order on."""
+    is told, and how each wants the confirmation) and, in one statement, the terms in
+    force with the account's default ship-to, whether it has ordered, whether any
+    webhook endpoint listens and the price list it buys on. An endpoint subscribed
+    after this read hears from the next order on."""
     members = list(
         Membership.objects.filter(account=account)
         .select_related("user")
         .annotate(**preference_columns(kind=MessageKind.ORDER_CONFIRMATION, user=OuterRef("user")))
     )
-    default_ship_to_id, has_ordered, webhooks_heard = (
-        Account.objects.filter(pk=account.pk)
+    price_lists = account_price_lists(account=account, on=today)
+    terms = (
+        CommercialTerms.objects.in_force()
         .annotate(
             default_ship_to_id=Subquery(
-                ShipTo.objects.filter(account=OuterRef("pk"), is_default=True).values("pk")[:1]
+                ShipTo.objects.filter(account=account, is_default=True).values("pk")[:1]
             ),
-            has_ordered=Exists(rules.placed_orders(account=OuterRef("pk"))),
-            webhooks_heard=Exists(endpoints_hearing(account_id=OuterRef("pk"))),
+            has_ordered=Exists(rules.placed_orders(account=account)),
+            webhooks_heard=Exists(endpoints_hearing(account_id=account.pk)),
+            price_list_id=Subquery(price_lists.values("pk")[:1]),
+            price_list_percent_off=Subquery(price_lists.values("percent_off")[:1]),
         )
-        .values_list("default_ship_to_id", "has_ordered", "webhooks_heard")
-        .get()
+        .first()
     )
+    if terms is None:
+        raise CommercialTerms.DoesNotExist("No commercial terms are in force.")
+    price_list = None
+    if terms.price_list_id is not None:
+        price_list = PriceList(pk=terms.price_list_id, percent_off=terms.price_list_percent_off)
     return _AccountFacts(
         members,
         {member.user_id: preference_from(member) for member in members},
-        default_ship_to_id,
-        has_ordered,
-        webhooks_heard,
+        terms,
+        terms.default_ship_to_id,
+        terms.has_ordered,
+        terms.webhooks_heard,
+        price_list,
     )
 
 
@@ -455,7 +469,10 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
     # The account's credit lock comes with the key's (lock order: before the run-ETA
     # locks): one account's credit checks queue there.
     start = locks.placement_start(
-        account_id=account.pk, key=idempotency_key, credit_lock=not no_charge
+        account_id=account.pk,
+        key=idempotency_key,
+        credit_lock=not no_charge,
+        lines=len(valid.skus),
     )
     if idempotency_key:
         if not start.key_taken:
@@ -517,19 +534,23 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
             plan=plan,
             unit_price=Decimal("0.00") if no_charge else placement.prices[sku.pk],
             window_end=window_end,
+            pk=line_id,
         )
-        for sku, quantity, plan in zip(valid.skus, valid.quantities, plans, strict=True)
+        for sku, quantity, plan, line_id in zip(
+            valid.skus, valid.quantities, plans, start.line_ids or [None] * len(plans), strict=True
+        )
     ]
     order_totals_apply(order=order, lines=lines, quote=True)
     if not no_charge:
         credit_hold_apply(order=order, value=order.total, today=today)
-    order.save(force_insert=True)
-    if not order.number:
+    if not order.pk:  # SQLite: no sequence drawn from; the order is inserted for its pk
+        order.save(force_insert=True)
         order.number = order_number(order.pk)
         Order.objects.filter(pk=order.pk).update(number=order.number)
     planned_lines_place(
         lines=lines,
         plans=plans,
+        order=order if order._state.adding else None,
         # After the pegs (it tells their dates), before the stock levels are locked.
         before_counters=functools.partial(
             _placement_tell, order=order, lines=lines, placement=placement
@@ -561,9 +582,11 @@ def planned_line(*, order, sku, quantity, plan, unit_price, window_end, **fields
     )
 
 
-def planned_lines_place(*, lines, plans, before_counters=None) -> None:
-    """Write new lines through the ledger with the stock and runs their plans take."""
+def planned_lines_place(*, lines, plans, before_counters=None, order=None) -> None:
+    """Write new lines through the ledger with the stock and runs their plans take (and
+    their new ``order``'s row with them, when it is not written yet)."""
     ledger.lines_place(
+        order=order,
         lines=lines,
         takes=[
             (line, level, quantity)
