@@ -41,6 +41,14 @@ class PlanRecorder:
         return execute(sql, params, many, context)
 
     def _explain(self, sql, params):
+        # Several statements sent in one round trip (the ledger's inserts) are explained
+        # one by one: EXPLAIN takes one statement. Their SQL holds no literals, only %s.
+        if "; " in sql:
+            for part in sql.split("; "):
+                count = part.count("%s")
+                self._explain(part, params[:count])
+                params = params[count:]
+            return
         # The driver's own cursor: Django's would run this wrapper again.
         with connection.connection.cursor() as cursor:
             statement = cursor.mogrify(sql, params).decode()
