@@ -107,9 +107,15 @@ def line_promises(*, lines, pegs=None, known_terms=()) -> dict[int, LinePromise]
     it rests on. Lines without pegs are absent. `pegs`: the lines' pegs as (line id, run
     id, terms id, window end), when the caller has read them; `known_terms`: terms it
     holds already (neither is read again)."""
+    return line_id_promises(
+        line_ids=[line.pk for line in lines], pegs=pegs, known_terms=known_terms
+    )
+
+
+def line_id_promises(*, line_ids, pegs=None, known_terms=()) -> dict[int, LinePromise]:
+    """line_promises of the lines with these ids (for a caller that read them as values)."""
     from inventory.selectors import run_etas, run_records, ship_date_from_run
 
-    line_ids = [line.pk for line in lines]
     if not line_ids:
         return {}
     if pegs is None:
@@ -153,6 +159,16 @@ def line_promises(*, lines, pegs=None, known_terms=()) -> dict[int, LinePromise]
     return latest
 
 
+def lines_dated(lines: list[OrderLine]) -> None:
+    """Set each line's `expected_date` and `expected_basis` (what it rests on) from
+    line_promises: None and "" for a line without pegs."""
+    promises = line_promises(lines=lines)
+    for line in lines:
+        promise = promises.get(line.pk)
+        line.expected_date = promise.date if promise else None
+        line.expected_basis = promise.basis if promise else ""
+
+
 def line_expected_dates(*, lines) -> dict[int, dt.date]:
     """The expected ship date of each backordered line, derived from its pegs' runs' ETAs
     (the latest of them) and their factories' records, never copied. Lines without pegs
@@ -191,11 +207,7 @@ def backordered_lines(*, accounts, limit: int = 8) -> tuple[list, int, int]:
             :limit
         ]
     )
-    promises = line_promises(lines=rows)
-    for line in rows:
-        promise = promises.get(line.pk)
-        line.expected_date = promise.date if promise else None
-        line.expected_basis = promise.basis if promise else ""
+    lines_dated(rows)
     return rows, totals["lines"] or 0, totals["pairs"] or 0
 
 

@@ -104,10 +104,11 @@ def _stamped_read(entry_key: str) -> tuple[tuple, object]:
     return (access, data, timezone.localdate().isoformat(), _uncommitted_writes()), entry
 
 
-def figures_read(name: str, load):
+def figures_read(name: str, load, *, keep=lambda value: True):
     """`load()`, or what it returned for `name` while nothing it could show has changed:
     kept and served as pages are (for answers that are not whole pages, such as a page
-    of the API). `name` must say everything the value depends on but the database."""
+    of the API or a download) when `keep(value)`. `name` must say everything the value
+    depends on but the database."""
     if not cache_is_shared():
         return load()
     entry_key = _key(f"figures:{hashlib.sha256(name.encode()).hexdigest()}")
@@ -115,7 +116,8 @@ def figures_read(name: str, load):
     if entry is not None and entry[0] == stamp:
         return entry[1]
     value = load()
-    cache.set(entry_key, (stamp, value), PAGE_SECONDS)
+    if keep(value):
+        cache.set(entry_key, (stamp, value), PAGE_SECONDS)
     return value
 
 

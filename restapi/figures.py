@@ -11,9 +11,9 @@ from rest_framework.response import Response
 @functools.cache
 def figures_read():
     """settings.FIGURES_READ, the site's keeper of answers while nothing they show can
-    have changed (name, load) -> value; without it every answer is read afresh."""
+    have changed (name, load, keep=...) -> value; without it every answer is read afresh."""
     path = getattr(settings, "FIGURES_READ", "")
-    return import_string(path) if path else lambda name, load: load()
+    return import_string(path) if path else lambda name, load, **_: load()
 
 
 class FiguresKeptListMixin:

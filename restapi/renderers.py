@@ -5,8 +5,8 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 class FileRenderer(BaseRenderer):
     """Lets a client that asks for a file's type (`Accept`, or `?format=` on lists)
-    reach an endpoint whose view answers with the file itself (a FileResponse or a
-    StreamingHttpResponse). Anything else, i.e. an error, stays JSON, with the JSON
+    reach an endpoint whose view answers with the file itself (a FileResponse, or an
+    HttpResponse holding it). Anything else, i.e. an error, stays JSON, with the JSON
     content type."""
 
     charset = None

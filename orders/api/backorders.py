@@ -10,7 +10,7 @@ from rest_framework.generics import ListAPIView
 from orders.api.exports import ExportableListMixin, exportable_list_schema
 from orders.exports import BACKORDERS
 from orders.models import OrderLine
-from orders.selectors import accounts_visible_to
+from orders.selectors import accounts_visible_to, lines_dated
 from restapi.figures import FiguresKeptListMixin
 
 ORDER_PARAMETER = OpenApiParameter(
@@ -56,7 +56,7 @@ class BackorderListView(ExportableListMixin, FiguresKeptListMixin, ListAPIView):
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
-        BACKORDERS.enrich(page)  # expected dates: one read per page
+        lines_dated(page)  # expected dates: one read per page
         return page
 
     @exportable_list_schema(BackorderOutSerializer, parameters=[ORDER_PARAMETER])

@@ -31,6 +31,7 @@ class ExportableListMixin:
             export=self.export,
             queryset=self.filter_queryset(self.get_queryset()),
             file_format=file_format,
+            kept_as=f"{request.user.pk}:{request.build_absolute_uri()}",
         )
 
 

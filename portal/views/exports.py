@@ -76,5 +76,6 @@ def export_download(request, name, file_format):
         export=EXPORTS[name],
         queryset=LISTED[name](account=account, params=request.GET),
         file_format=file_format,
+        kept_as=f"{request.user.pk}:{account.pk}:{request.get_full_path()}",
         label=account.number,
     )

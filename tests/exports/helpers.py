@@ -19,6 +19,12 @@ def csv_rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(body_of(response).decode("utf-8-sig"))))
 
 
+def numbers_in(response, column=0) -> set[str]:
+    """A CSV download's values in `column` (the list's numbers), the header excluded."""
+    _, *rows = csv_rows(response)
+    return {row[column] for row in rows}
+
+
 def xlsx_rows(response) -> list[list[str]]:
     """Every row's cell texts (numbers as written), in column order."""
     with zipfile.ZipFile(io.BytesIO(body_of(response))) as workbook:

@@ -9,17 +9,12 @@ from orders.models import Invoice, InvoiceStatus, Order
 from orders.selectors import line_promises
 from orders.services import LineRequest, order_place
 from orders.services.fulfilment import shipment_confirm
-from tests.exports.helpers import csv_rows, xlsx_rows
+from tests.exports.helpers import csv_rows, numbers_in, xlsx_rows
 from tests.factories import MembershipFactory, UserFactory
 
 
 def url(name, file_format="csv"):
     return reverse("portal:export", args=[name, file_format])
-
-
-def numbers_in(response, column=0):
-    _, *rows = csv_rows(response)
-    return {row[column] for row in rows}
 
 
 def test_each_list_downloads_the_current_accounts_rows_only(world, buyer_client):
