@@ -257,16 +257,24 @@ def test_documents_lay_out_with_their_own_user_agent_sheet_as_with_weasyprints(
 def test_an_invoice_pdf_reads_the_invoice_and_its_lines_in_two_queries(
     account, django_assert_max_num_queries
 ):
-    """The template reads each line's SKU and style from what _load fetched, never row by row."""
-    skus = [SKUFactory(price=Decimal("40.00")) for _ in range(5)]
+    """The line rows (orders/templatetags/invoice_rows.py) read each line's SKU and style
+    from what _load fetched, never row by row, and print what was typed as text."""
+    skus = [SKUFactory(price=Decimal("1040.00")) for _ in range(4)]
+    skus.append(SKUFactory(price=Decimal("40.00"), style__name="<i>Trail</i> & Co Runner"))
     order = allocated_order_create(account=account, lines=[(sku, 2) for sku in skus])
     result = shipment_confirm(
-        order=order, carrier="UPS", tracking="1Z999AA1", lines=[(s.code, 2) for s in skus], user=None
+        order=order,
+        carrier="UPS",
+        tracking="1Z999AA1",
+        lines=[(s.code, 2) for s in skus],
+        user=None,
     )
     with django_assert_max_num_queries(2):
         pdf = documents.document_pdf(kind="invoice", pk=result.invoice.pk)
     text = _text(pdf)
     assert all(sku.code in text for sku in skus)
+    assert "<i>Trail</i> & Co Runner, Black," in text
+    assert "$1,040.00 $2,080.00" in text  # unit price and amount, grouped
 
 
 # --- Statement downloads: rendered by a worker, stored under a fingerprint of the figures
