@@ -1,11 +1,12 @@
-"""Reads whose shape never changes, built by the ORM once per process and then run with
-each call's values. On the placement path, building and compiling a query with a few
+"""Reads whose shape never changes, built by the ORM once per connection and then run
+with each call's values. On the placement path, building and compiling a query with a few
 subqueries costs more CPU than PostgreSQL spends running it; the SQL text is kept, never
 rows, so every run reads the data fresh."""
 
+import weakref
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models.expressions import RawSQL
 
 
@@ -23,25 +24,27 @@ def slot(name: str, output_field) -> RawSQL:
 
 
 class CompiledRead:
-    """A queryset (``build()``, its values as ``slot``s) compiled on first use per
-    database vendor. ``rows(**values)`` runs it and returns its rows as tuples, with the
-    ORM's converters applied (SQLite hands back strings for dates and decimals); ``sql``
-    gives the statement and parameters to embed in a larger one, and ``converted`` its
-    part of that one's rows."""
+    """A queryset (``build()``, its values as ``slot``s) compiled on first use by each
+    database connection (each thread's). ``rows(**values)`` runs it and returns its rows
+    as tuples, with the ORM's converters applied (SQLite hands back strings for dates and
+    decimals); ``sql`` gives the statement and parameters to embed in a larger one, and
+    ``converted`` its part of that one's rows."""
 
     def __init__(self, build):
         self._build = build
-        self._compiled = {}  # vendor -> (compiler, sql, params with slots, converters)
+        # Per connection, so per thread: the compiler and its converters are bound to it.
+        self._compiled = weakref.WeakKeyDictionary()
 
     def _compile(self):
-        compiled = self._compiled.get(connection.vendor)
+        wrapper = connections[DEFAULT_DB_ALIAS]
+        compiled = self._compiled.get(wrapper)
         if compiled is None:
-            compiler = self._build().query.get_compiler(connection=connection)
+            compiler = self._build().query.get_compiler(connection=wrapper)
             sql, params = compiler.as_sql()
             converters = compiler.get_converters(
                 [column for column, _, _ in compiler.select[: compiler.col_count]]
             )
-            compiled = self._compiled[connection.vendor] = (compiler, sql, params, converters)
+            compiled = self._compiled[wrapper] = (compiler, sql, params, converters)
         return compiled
 
     def sql(self, **values) -> tuple[str, list]:

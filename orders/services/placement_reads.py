@@ -1,6 +1,6 @@
 """What placing an order reads before any lock, in one statement: the terms in force
 with what placing needs of the account, its members, the SKUs asked for and their stock
-levels. Each read is compiled once per process (inventory.compiled): the statements are
+levels. Each read is compiled once per connection (inventory.compiled): the statements are
 the same for every order, and building them with the ORM cost more than running them.
 Stock read here, without a lock, only plans an order it covers in full: the allocation
 locks the levels and checks each still has its pairs (ordering.lines_plan)."""
