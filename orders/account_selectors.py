@@ -49,7 +49,7 @@ def _visible_numbered(*, rep: bool):
 
 
 # Every API request that names its account reads it so (an order's first read): compiled
-# once, for buyers and for reps.
+# once per connection, for buyers and for reps.
 VISIBLE_NUMBERED = {
     rep: CompiledRead(functools.partial(_visible_numbered, rep=rep)) for rep in (False, True)
 }

@@ -111,7 +111,8 @@ def _late():
     )
 
 
-# Compiled once: placement and edits read the position under the account's credit lock.
+# Compiled once per connection: every placement and edit reads the position (under the
+# account's credit lock).
 FIGURES, LATE = CompiledRead(_figures), CompiledRead(_late)
 
 
