@@ -26,6 +26,7 @@ BENCH = ROOT / "bench"
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 BASE_URL = f"http://127.0.0.1:{PORT}"
 CONNECTIONS = 16
+WARM_UP_S = 2
 PARTS = ("pages", "placement", "peer", "jobs", "documents")
 
 
@@ -45,34 +46,36 @@ def summarize(samples, key):
     }
 
 
-def wrk(path, *, duration, runs, headers=(), script="report.lua", env=None):
-    """Run wrk `runs` times; return median/spread of req/s and latency percentiles."""
-    samples = []
-    for _ in range(runs):
-        command = [
-            "wrk",
-            "-t2",
-            f"-c{CONNECTIONS}",
-            f"-d{duration}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(BENCH / "wrk" / script),
-        ]
-        for header in headers:
-            command += ["-H", header]
-        command.append(BASE_URL + path)
-        output = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            check=True,
-            env={**os.environ, "REPORT_LUA": str(BENCH / "wrk" / "report.lua"), **(env or {})},
-        ).stdout
-        match = re.search(r"WRK_JSON (\{.*\})", output)
-        if not match:
-            raise RuntimeError(f"wrk printed no summary for {path}:\n{output}")
-        samples.append(json.loads(match.group(1)))
+def wrk_sample(path, *, duration, headers=(), script="report.lua", env=None):
+    """One wrk run: its req/s, latency percentiles and counts."""
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{CONNECTIONS}",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(BENCH / "wrk" / script),
+    ]
+    for header in headers:
+        command += ["-H", header]
+    command.append(BASE_URL + path)
+    output = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "REPORT_LUA": str(BENCH / "wrk" / "report.lua"), **(env or {})},
+    ).stdout
+    match = re.search(r"WRK_JSON (\{.*\})", output)
+    if not match:
+        raise RuntimeError(f"wrk printed no summary for {path}:\n{output}")
+    return json.loads(match.group(1))
+
+
+def wrk_summary(samples):
+    """Median/spread of req/s and latency percentiles over wrk runs, counts added up."""
     return {
         "rps": summarize(samples, "rps"),
         "p50_ms": summarize(samples, "p50_ms"),
@@ -83,14 +86,53 @@ def wrk(path, *, duration, runs, headers=(), script="report.lua", env=None):
     }
 
 
+def wrk(path, *, duration, runs, headers=(), script="report.lua", env=None):
+    """Run wrk `runs` times; return median/spread of req/s and latency percentiles."""
+    return wrk_summary(
+        [
+            wrk_sample(path, duration=duration, headers=headers, script=script, env=env)
+            for _ in range(runs)
+        ]
+    )
+
+
+def wrk_in_turns(scenarios, *, duration, runs):
+    """Each of `scenarios` ({name: (path, headers)}) run once in turn, `runs` times over
+    (a, b, c, a, b, c, ...), so the machine's drift falls on all of them alike rather than
+    on whichever was measured while it lasted."""
+    samples = {name: [] for name in scenarios}
+    for _ in range(runs):
+        for name, (path, headers) in scenarios.items():
+            samples[name].append(wrk_sample(path, duration=duration, headers=headers))
+    return {name: wrk_summary(taken) for name, taken in samples.items()}
+
+
+def server_warm(scenarios):
+    """A burst of each baseline, unmeasured, then a pause for the requests still in
+    flight: every worker thread has opened its Redis and database connections and run
+    each path before anything is measured, as in a server that has been up a while."""
+    for path, headers in scenarios.values():
+        wrk_sample(path, duration=WARM_UP_S, headers=headers)
+    time.sleep(1)
+
+
 class Server:
     """gunicorn with persistent database connections, as in production (the portal's, or
     with another gunicorn, app and directory the django-oscar peer's, started alike)."""
 
-    def __init__(self, env, *, gunicorn=ROOT / ".venv/bin/gunicorn", app="portal.wsgi", cwd=ROOT):
+    def __init__(
+        self,
+        env,
+        *,
+        gunicorn=ROOT / ".venv/bin/gunicorn",
+        app="portal.wsgi",
+        cwd=ROOT,
+        preload=False,
+    ):
         self.env = env
         self.command = (str(gunicorn), app)
         self.cwd = cwd
+        self.preload = preload
         self.process = None
 
     def __enter__(self):
@@ -107,6 +149,8 @@ class Server:
                 "4",
                 "--log-level",
                 "warning",
+                # Loaded once (portal.warm) and forked: every worker answers from the start.
+                *(["--preload"] if self.preload else []),
             ],
             cwd=self.cwd,
             env=self.env,
@@ -198,23 +242,17 @@ def main():
     results = {"database": args.database, "counts": fixture.counts}
     media_dir = tempfile.mkdtemp(prefix="bench-media-")
     server_env = {**os.environ, "MEDIA_ROOT": fixture.media_root or media_dir}
-    with Server(server_env):
-        # Every worker thread imports the views and compiles the templates on its first
-        # signed-in request: done before measuring, as a long-running server has.
-        wrk("/bench/signed-in/", duration=2, runs=1, headers=fixture.session_headers)
+    baselines = {
+        "bare_django": ("/bench/bare/", ()),
+        "signed_in_frame": ("/bench/signed-in/", fixture.session_headers),
+        "bare_drf": ("/bench/bare-drf/", fixture.api_headers),
+    }
+    with Server(server_env, preload=True):
+        server_warm(baselines)
         log("baselines")
-        results["bare_django"] = wrk("/bench/bare/", duration=args.duration, runs=args.runs)
-        results["signed_in_frame"] = wrk(
-            "/bench/signed-in/",
-            duration=args.duration,
-            runs=args.runs,
-            headers=fixture.session_headers,
-        )
+        results.update(wrk_in_turns(baselines, duration=args.duration, runs=args.runs))
         results["signed_in_frame"]["queries"] = scenarios.queries_per_request(
             "/bench/signed-in/", fixture, "html"
-        )
-        results["bare_drf"] = wrk(
-            "/bench/bare-drf/", duration=args.duration, runs=args.runs, headers=fixture.api_headers
         )
         for name, path, kind in fixture.pages if "pages" in only else ():
             log(f"page {name}")
@@ -254,7 +292,7 @@ def main():
         results.update(jobs)
     if args.jobs and "documents" in only:
         log("documents")
-        with Server(server_env):
+        with Server(server_env, preload=True):
             results.update(
                 scenarios.documents(fixture, duration=args.duration, runs=args.runs, wrk=wrk)
             )

@@ -12,9 +12,11 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.db.models import Count
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.test import Client
 from django.test.utils import override_settings
 from django.urls import reverse
+from django.utils.crypto import get_random_string
 from django.utils.http import urlencode
 
 from inventory.models import SKU, StockLevel, Style
@@ -35,6 +37,7 @@ class Fixture:
     user: object
     account: object
     api_headers: list
+    session_key: str
     session_headers: list
     pages: list
     counts: dict
@@ -179,11 +182,18 @@ def prepare(*, database):
         "order_lines": OrderLine.objects.count(),
         "open_backorder_lines": OrderLine.objects.filter(backordered__gt=0).count(),
     }
+    csrf_secret = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
     return Fixture(
         user=user,
         account=account,
         api_headers=[f"Authorization: Token {key}"],
-        session_headers=[f"Cookie: {settings.SESSION_COOKIE_NAME}={session.session_key}"],
+        session_key=session.session_key,
+        # As a browser sends them: the CSRF cookie its first page set comes back with the
+        # session's (without it, every page would make and set a new one).
+        session_headers=[
+            f"Cookie: {settings.SESSION_COOKIE_NAME}={session.session_key}; "
+            f"{settings.CSRF_COOKIE_NAME}={csrf_secret}"
+        ],
         pages=pages,
         counts=counts,
         sku_codes=[codes[pk] for pk in sample],
@@ -846,7 +856,8 @@ def documents(fixture, *, duration, runs, wrk):
     default_storage.save(name, ContentFile(docs.document_pdf(kind="invoice", pk=invoice.pk)))
     Invoice.objects.filter(pk=invoice.pk).update(pdf=name)
     invoice.refresh_from_db(fields=["pdf"])
-    session_key = fixture.session_headers[0].split("=", 1)[1]
-    path = invoice_download_url(invoice=invoice, user_id=fixture.user.pk, session_key=session_key)
+    path = invoice_download_url(
+        invoice=invoice, user_id=fixture.user.pk, session_key=fixture.session_key
+    )
     download = wrk(path, duration=duration, runs=runs, headers=fixture.session_headers)
     return {"pdf": results, "pdf_download": download}

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -183,6 +184,97 @@ def test_each_thread_keeps_its_own_font_configuration():
         theirs = other_thread.submit(documents._font_config).result()
     assert documents._font_config() is documents._font_config()
     assert theirs is not documents._font_config()
+
+
+def _boxes(layout) -> list:
+    """Every box of every page: its kind, position, size and text."""
+    return [
+        (
+            type(box).__name__,
+            box.position_x,
+            box.position_y,
+            box.width,
+            box.height,
+            getattr(box, "text", None),
+        )
+        for page in layout.pages
+        for box in page._page_box.descendants()
+    ]
+
+
+def test_documents_lay_out_with_their_own_user_agent_sheet_as_with_weasyprints(
+    shipped, account, monkeypatch
+):
+    """templates/pdf/ua.css stands in for WeasyPrint's HTML5 sheet: every document is laid
+    out box for box as it would be with the HTML5 sheet."""
+    from weasyprint import HTML
+
+    memo = credit_memo_issue(
+        invoice=shipped.invoice, amount="20.00", reason="damaged", note="", user=None
+    )
+    authorization = return_authorize(
+        order=shipped.shipment.order,
+        lines=[(shipped.shipment.lines.get().order_line.sku.code, 2)],
+        reason="defect",
+        note="",
+        user=None,
+    )
+    # the template and context each document is rendered from
+    rendered = []
+    monkeypatch.setattr(
+        documents,
+        "pdf_from_template",
+        lambda template, context: rendered.append((template, context)),
+    )
+    for kind, pk in [
+        ("invoice", shipped.invoice.pk),
+        ("packing_list", shipped.shipment.pk),
+        ("credit_memo", memo.pk),
+        ("return_label", authorization.pk),
+    ]:
+        documents.document_pdf(kind=kind, pk=pk)
+    documents.statement_pdf(statement=statement_for(account=account, as_of=timezone.localdate()))
+    assert len(rendered) == 5
+
+    used = []
+    own_sheet = documents.document_html_class()._ua_stylesheets
+    monkeypatch.setattr(
+        documents.document_html_class(),
+        "_ua_stylesheets",
+        lambda html, forms=False: used.append(html) or own_sheet(html, forms),
+    )
+    for template, context in rendered:
+        ours = documents.document_layout(template, context)
+        html = render_to_string(template, context)
+        theirs = HTML(string=html, base_url=str(settings.BASE_DIR)).render(
+            stylesheets=[documents._print_stylesheet(context["page_size"])]
+        )
+        assert _boxes(ours) == _boxes(theirs), template
+    # and WeasyPrint took the documents' sheet for each (not its own, silently)
+    assert len(used) == len(rendered)
+
+
+def test_an_invoice_pdf_reads_the_invoice_and_its_lines_in_two_queries(
+    account, django_assert_max_num_queries
+):
+    """The line rows (orders/templatetags/invoice_rows.py) read each line's SKU and style
+    from what _load fetched, never row by row, and print what was typed as text."""
+    skus = [SKUFactory(price=Decimal("1040.00")) for _ in range(4)]
+    skus.append(SKUFactory(price=Decimal("40.00"), style__name="<i>Trail</i> & Co Runner"))
+    order = allocated_order_create(account=account, lines=[(sku, 2) for sku in skus])
+    result = shipment_confirm(
+        order=order,
+        carrier="UPS",
+        tracking="1Z999AA1",
+        lines=[(s.code, 2) for s in skus],
+        user=None,
+    )
+    with django_assert_max_num_queries(2):
+        pdf = documents.document_pdf(kind="invoice", pk=result.invoice.pk)
+    text = _text(pdf)
+    assert all(sku.code in text for sku in skus)
+    assert "<i>Trail</i> & Co Runner, Black," in text
+    assert "$1,040.00 $2,080.00" in text  # unit price and amount, grouped
 
 
 # --- Statement downloads: rendered by a worker, stored under a fingerprint of the figures
