@@ -7,9 +7,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    DateField,
+    DecimalField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
+from inventory.compiled import CompiledRead, slot
 from orders.models import Account, CreditMemo, Invoice, Order, OrderStatus
 from orders.models.fulfilment import UNSETTLED_STATUSES
 
@@ -74,17 +85,10 @@ def _account_sum(queryset, expression):
     return Coalesce(Subquery(summed), Value(ZERO), output_field=DecimalField())
 
 
-def credit_position(*, account, past_due_after_days: int, today) -> CreditPosition:
-    """What the account owes and has on order, and its unpaid invoices more than
-    ``past_due_after_days`` past due (the oldest few), in one statement: the figures'
-    row joined to the late invoices (none: one row of figures). An order's uninvoiced
-    part is its total less its invoices (invariant 10); replacements sent at no charge
-    owe nothing."""
-    from orders import rules
-
+def _figures():
     invoices = Invoice.objects.filter(account=OuterRef("pk"))
     on_order = Q(status__in=OPEN_ORDER_STATUSES, no_charge=False)
-    figures = Account.objects.filter(pk=account.pk).values(
+    return Account.objects.filter(pk=slot("account_id", IntegerField())).values(
         owed=_account_sum(
             invoices.filter(status__in=UNSETTLED_STATUSES),
             F("total") - F("paid_amount") - F("credited_amount"),
@@ -95,15 +99,35 @@ def credit_position(*, account, past_due_after_days: int, today) -> CreditPositi
             F("total"),
         ),
     )
-    late = (
+
+
+def _late():
+    return (
         Invoice.objects.unsettled()
-        .filter(account=account, due_on__lt=today - dt.timedelta(days=past_due_after_days))
+        .filter(account=slot("account_id", IntegerField()), due_on__lt=slot("before", DateField()))
         .with_balance()
         .order_by("due_on", "pk")
         .values_list("number", "due_on", "balance", "pk")[:PAST_DUE_LISTED]
     )
-    figures_sql, figures_params = figures.query.sql_with_params()
-    late_sql, late_params = late.query.sql_with_params()
+
+
+# Compiled once per connection: every placement and edit reads the position (under the
+# account's credit lock).
+FIGURES, LATE = CompiledRead(_figures), CompiledRead(_late)
+
+
+def credit_position(*, account, past_due_after_days: int, today) -> CreditPosition:
+    """What the account owes and has on order, and its unpaid invoices more than
+    ``past_due_after_days`` past due (the oldest few), in one statement: the figures'
+    row joined to the late invoices (none: one row of figures). An order's uninvoiced
+    part is its total less its invoices (invariant 10); replacements sent at no charge
+    owe nothing."""
+    from orders import rules
+
+    figures_sql, figures_params = FIGURES.sql(account_id=account.pk)
+    late_sql, late_params = LATE.sql(
+        account_id=account.pk, before=today - dt.timedelta(days=past_due_after_days)
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT figures.owed, figures.on_order, figures.invoiced_on_order, late.number, "

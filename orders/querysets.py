@@ -8,9 +8,10 @@ class CommercialTermsQuerySet(models.QuerySet):
         """The version in force now (the latest that has taken effect)."""
         return self.in_force().first()
 
-    def in_force(self):
-        """The versions that have taken effect, the one in force now first."""
-        return self.filter(effective_from__lte=timezone.now()).order_by("-version")
+    def in_force(self, at=None):
+        """The versions that have taken effect by ``at`` (now), the one in force first."""
+        at = timezone.now() if at is None else at
+        return self.filter(effective_from__lte=at).order_by("-version")
 
 
 class AccountQuerySet(models.QuerySet):
@@ -18,9 +19,14 @@ class AccountQuerySet(models.QuerySet):
         """Accounts a user may see: their memberships; a rep's assigned accounts."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        condition = Q(memberships__user=user)
-        if user.is_sales_rep:
-            condition |= Q(rep=user)
+        return self.visible_to_user_id(user.pk, rep=user.is_sales_rep)
+
+    def visible_to_user_id(self, user_id, *, rep: bool):
+        """visible_to for an active user given by id (or an expression standing for it),
+        ``rep``: whether they are a sales rep."""
+        condition = Q(memberships__user=user_id)
+        if rep:
+            condition |= Q(rep=user_id)
         return self.filter(condition, is_active=True).distinct()
 
 

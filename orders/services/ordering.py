@@ -12,18 +12,15 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from inventory import locks as inventory_locks
 from inventory import selectors as inventory_selectors
 from inventory.exceptions import InsufficientStock
-from inventory.models import SKU, PriceList, StockLevel
+from inventory.models import SKU, StockLevel
 from inventory.parsing import natural_number, sku_code_normalize, whole_pairs
 from inventory.pricing import prices_for_skus
 from inventory.sql import values_table
-from notifications.kinds import MessageKind
-from notifications.selectors import preference_columns, preference_from
 from orders import ledger, locks, rules
 from orders.credit_selectors import credit_hold_reasons_for
 from orders.exceptions import (
@@ -35,8 +32,6 @@ from orders.exceptions import (
 from orders.models import (
     Account,
     BackorderPolicy,
-    CommercialTerms,
-    Membership,
     Order,
     OrderLine,
     OrderSource,
@@ -48,12 +43,11 @@ from orders.notices import (
     backorders_filled_enqueue,
     order_confirmation_enqueue,
 )
-from orders.pricing import account_price_lists
 from orders.selectors import user_can_order
 from orders.services.moves import moved_lines_tell
+from orders.services.placement_reads import placement_reads
 from orders.webhooks.events import WebhookEvent
 from orders.webhooks.payloads import order_data
-from orders.webhooks.selectors import endpoints_hearing
 from orders.webhooks.services import webhook_event_enqueue
 
 MAX_LINE_QUANTITY = 5000
@@ -140,6 +134,7 @@ def _validate(
     backorder_policy,
     today,
     default_ship_to_id,
+    skus_read,
 ) -> _ValidOrder:
     """Check everything before any write; every problem is reported, each by its field."""
     errors = {}
@@ -169,7 +164,7 @@ def _validate(
 
     if not lines:
         errors["lines"] = ["Add at least one line."]
-    skus, quantities = lines_validate(lines=lines, errors=errors)
+    skus, quantities = lines_validate(lines=lines, errors=errors, skus_read=skus_read)
     if errors:
         raise OrderInputError(errors)
     return _ValidOrder(
@@ -177,15 +172,21 @@ def _validate(
     )
 
 
-def lines_validate(*, lines, errors, field="lines") -> tuple[list, list]:
+def line_codes(lines) -> list[str]:
+    """The SKU codes of the lines looked up (the first MAX_LINES), normalised."""
+    return [sku_code_normalize(line.sku) for line in (lines or [])[:MAX_LINES]]
+
+
+def lines_validate(*, lines, errors, field="lines", skus_read=None) -> tuple[list, list]:
     """The SKU and pairs of each requested line, in order; each problem goes into
-    ``errors`` under f"{field}[i].sku" or ".quantity" (placement and order edits)."""
+    ``errors`` under f"{field}[i].sku" or ".quantity" (placement and order edits).
+    ``skus_read``: the SKUs of line_codes(lines), when the caller has read them."""
     if lines and len(lines) > MAX_LINES:
         errors[field] = [f"At most {MAX_LINES} lines per order."]
-    codes = [sku_code_normalize(line.sku) for line in (lines or [])[:MAX_LINES]]
-    found = {
-        sku.code.upper(): sku for sku in SKU.objects.filter(code__in=codes).select_related("style")
-    }
+    codes = line_codes(lines)
+    if skus_read is None:
+        skus_read = SKU.objects.filter(code__in=codes).select_related("style")
+    found = {sku.code.upper(): sku for sku in skus_read}
     skus, quantities, first_line_of = [], [], {}
     for index, (line, code) in enumerate(zip(lines or [], codes, strict=False)):
         sku = found.get(code)
@@ -250,6 +251,7 @@ class _Placement:
     recipients: list  # who is sent the confirmation
     preferences: dict  # their confirmation preferences, as far as read (user id -> one or None)
     webhooks_heard: bool
+    levels: list  # the SKUs' stock levels, read before the transaction (no lock)
 
 
 def order_place(
@@ -330,7 +332,8 @@ def _placement_prepare(
 ) -> _Placement:
     """Every check and read that needs no lock."""
     today = timezone.localdate()
-    facts = _account_facts(account=account, today=today)
+    reads = placement_reads(account=account, today=today, codes=line_codes(lines))
+    facts = reads.facts
     if not no_charge and not user_can_order(user=user, account=account, members=facts.members):
         raise OrderNotAllowed("You may not place orders for this account.")
     idempotency_key = idempotency_key_validate(idempotency_key)
@@ -344,6 +347,7 @@ def _placement_prepare(
         backorder_policy=backorder_policy,
         today=today,
         default_ship_to_id=facts.default_ship_to_id,
+        skus_read=reads.skus,
     )
     return _Placement(
         account=account,
@@ -362,58 +366,7 @@ def _placement_prepare(
         ),
         preferences=facts.preferences,
         webhooks_heard=facts.webhooks_heard,
-    )
-
-
-@dataclass(frozen=True)
-class _AccountFacts:
-    members: list  # the account's memberships, with their users
-    preferences: dict  # member's user id -> their confirmation preference (None: default)
-    terms: CommercialTerms  # the version in force
-    default_ship_to_id: int | None
-    has_ordered: bool  # a real (not cancelled) order before: this one is a fill-in
-    webhooks_heard: bool  # a live endpoint hears this account's events
-    price_list: PriceList | None  # the list the account buys on today (its pk and discount)
-
-
-def _account_facts(*, account, today) -> _AccountFacts:
-    """What placing needs of the account, in two reads: its members (who may order, who
-    is told, and how each wants the confirmation) and, in one statement, the terms in
-    force with the account's default ship-to, whether it has ordered, whether any
-    webhook endpoint listens and the price list it buys on. An endpoint subscribed
-    after this read hears from the next order on."""
-    members = list(
-        Membership.objects.filter(account=account)
-        .select_related("user")
-        .annotate(**preference_columns(kind=MessageKind.ORDER_CONFIRMATION, user=OuterRef("user")))
-    )
-    price_lists = account_price_lists(account=account, on=today)
-    terms = (
-        CommercialTerms.objects.in_force()
-        .annotate(
-            default_ship_to_id=Subquery(
-                ShipTo.objects.filter(account=account, is_default=True).values("pk")[:1]
-            ),
-            has_ordered=Exists(rules.placed_orders(account=account)),
-            webhooks_heard=Exists(endpoints_hearing(account_id=account.pk)),
-            price_list_id=Subquery(price_lists.values("pk")[:1]),
-            price_list_percent_off=Subquery(price_lists.values("percent_off")[:1]),
-        )
-        .first()
-    )
-    if terms is None:
-        raise CommercialTerms.DoesNotExist("No commercial terms are in force.")
-    price_list = None
-    if terms.price_list_id is not None:
-        price_list = PriceList(pk=terms.price_list_id, percent_off=terms.price_list_percent_off)
-    return _AccountFacts(
-        members,
-        {member.user_id: preference_from(member) for member in members},
-        terms,
-        terms.default_ship_to_id,
-        terms.has_ordered,
-        terms.webhooks_heard,
-        price_list,
+        levels=reads.levels,
     )
 
 
@@ -499,6 +452,7 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
         allow_backorder=allow_backorder,
         window_end=window_end,
         lock_first=lock_first,
+        unlocked_levels=placement.levels,
     )
     if not no_charge:
         _check_minimums(
@@ -647,20 +601,31 @@ class LinePlan:
 
 
 def lines_plan(
-    *, skus, quantities, terms, today, allow_backorder, window_end, lock_first
+    *,
+    skus,
+    quantities,
+    terms,
+    today,
+    allow_backorder,
+    window_end,
+    lock_first,
+    unlocked_levels=None,
 ) -> list[LinePlan]:
     """Each line's promise and the stock levels it takes from. Stock read without a lock
     plans an order it covers in full (the allocation locks the levels and checks each
     still has its pairs); a shortage is planned under the lock, with the inbound lines
     the rest may be pegged to. With lock_first this takes the run-ETA locks and then
     the stock levels; a caller already holding row locks (an order edit) took the run-ETA
-    locks before them itself (they are re-entrant), keeping the lock order."""
+    locks before them itself (they are re-entrant), keeping the lock order. Without
+    lock_first, ``unlocked_levels``: the SKUs' levels as the caller read them, if it did."""
     sku_ids = [sku.pk for sku in skus]
     held_runs = set()
     if lock_first:
         if allow_backorder:
             held_runs = inventory_locks.run_etas_share_lock(sku_ids=sku_ids)
         levels = inventory_locks.stock_levels_lock(sku_ids=sku_ids)
+    elif unlocked_levels is not None:
+        levels = unlocked_levels
     else:
         levels = list(StockLevel.objects.filter(sku_id__in=sku_ids).select_related("warehouse"))
     ats = defaultdict(int)

@@ -102,16 +102,16 @@ def test_placing_over_the_api_is_a_fixed_number_of_queries(
 ):
     skus = [stocked_sku(warehouse=warehouse, on_hand=20) for _ in range(count)]
     payload = {"lines": [{"sku": sku.code, "quantity": 12 // count} for sku in skus]}
-    # token, account; members with their confirmation preferences; the terms in force
-    # with the default ship-to, earlier orders, listening webhook endpoints and the price
-    # list in one; SKUs; then in a transaction (2 statements): the key's lock, the lookup
-    # of an order with the key, the pks of the order and its lines and the account's
-    # credit lock in one; the stock read; the credit position (balance, on order,
-    # invoices past due) in one; the order, its lines and their allocations in one round
-    # trip; the confirmation's row (its pictures and dates are read by the worker); the
-    # stock locked and allocated in one. No webhook endpoint: none is read again. The
-    # response is built from what was written.
-    with django_assert_max_num_queries(13):
+    # token, account; in one statement the terms in force with the default ship-to,
+    # earlier orders, listening webhook endpoints and the price list, the members with
+    # their confirmation preferences, the SKUs and their stock (no lock); then in a
+    # transaction (2 savepoints): the key's lock, the lookup of an order with the key,
+    # the pks of the order and its lines and the account's credit lock in one; the credit
+    # position (balance, on order, invoices past due) in one; the order, its lines and
+    # their allocations in one round trip; the confirmation's row (its pictures and dates
+    # are read by the worker); the stock locked and allocated in one. No webhook
+    # endpoint: none is read again. The response is built from what was written.
+    with django_assert_max_num_queries(10):
         response = buyer_api.post(URL, payload, format="json", HTTP_IDEMPOTENCY_KEY="ten")
     assert response.status_code == 201
     assert [line["allocated"] for line in response.json()["lines"]] == [12 // count] * count

@@ -1,0 +1,167 @@
+"""Reads whose shape never changes, built by the ORM once per connection and then run
+with each call's values. On the placement path, building and compiling a query with a few
+subqueries costs more CPU than PostgreSQL spends running it; the SQL text is kept, never
+rows, so every run reads the data fresh."""
+
+import weakref
+from dataclasses import dataclass
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models.expressions import RawSQL
+
+
+class _Slot:
+    """Where a run's value goes in a compiled statement's parameters."""
+
+    def __init__(self, name, output_field):
+        self.name, self.output_field = name, output_field
+
+
+def slot(name: str, output_field) -> RawSQL:
+    """A value given on each run (``CompiledRead.rows(name=value)``), usable wherever the
+    ORM takes an expression: a filter's right-hand side, an annotation."""
+    return RawSQL("%s", (_Slot(name, output_field),), output_field=output_field)
+
+
+class CompiledRead:
+    """A queryset (``build()``, its values as ``slot``s) compiled on first use by each
+    database connection (each thread's). ``rows(**values)`` runs it and returns its rows
+    as tuples, with the ORM's converters applied (SQLite hands back strings for dates and
+    decimals); ``sql`` gives the statement and parameters to embed in a larger one, and
+    ``converted`` its part of that one's rows."""
+
+    def __init__(self, build):
+        self._build = build
+        # Per connection, so per thread: the compiler and its converters are bound to it.
+        self._compiled = weakref.WeakKeyDictionary()
+
+    def _compile(self):
+        wrapper = connections[DEFAULT_DB_ALIAS]
+        compiled = self._compiled.get(wrapper)
+        if compiled is None:
+            compiler = self._build().query.get_compiler(connection=wrapper)
+            sql, params = compiler.as_sql()
+            converters = compiler.get_converters(
+                [column for column, _, _ in compiler.select[: compiler.col_count]]
+            )
+            compiled = self._compiled[wrapper] = (compiler, sql, params, converters)
+        return compiled
+
+    def sql(self, **values) -> tuple[str, list]:
+        _, sql, params, _ = self._compile()
+        return sql, [_filled(param, values) for param in params]
+
+    def width(self) -> int:
+        """How many columns its rows have."""
+        return self._compile()[0].col_count
+
+    def bound(self, **values) -> "BoundRead":
+        """This read with its values, to run with others (rows_together)."""
+        return BoundRead(self, values)
+
+    def rows(self, **values) -> list[tuple]:
+        sql, params = self.sql(**values)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return self.converted(cursor.fetchall())
+
+    def converted(self, rows) -> list[tuple]:
+        """Rows of this read's columns (run alone, or as part of a larger statement's
+        rows) as the ORM hands them back."""
+        compiler, _, _, converters = self._compile()
+        if converters:
+            rows = compiler.apply_converters(rows, converters)
+        return [tuple(row) for row in rows]
+
+
+def _filled(param, values):
+    if not isinstance(param, _Slot):
+        return param
+    return param.output_field.get_db_prep_value(values[param.name], connection)
+
+
+class CompiledByCount:
+    """A CompiledRead per length of the list it is given (``build(slots)``, ``slots``
+    standing for the list's values, as in ``filter(code__in=slots)``): an IN list's SQL
+    has a placeholder per value. At most as many statements as list lengths seen."""
+
+    def __init__(self, build, output_field):
+        self._build, self._output_field = build, output_field
+        self._reads = {}
+
+    def rows(self, values, **others) -> list[tuple]:
+        return self.bound(values, **others).rows()
+
+    def bound(self, values, **others) -> "BoundRead":
+        read = self._reads.get(len(values))
+        if read is None:
+            slots = [slot(f"in{index}", self._output_field) for index in range(len(values))]
+            read = self._reads[len(values)] = CompiledRead(lambda: self._build(slots))
+        return read.bound(**{f"in{index}": value for index, value in enumerate(values)}, **others)
+
+
+@dataclass(frozen=True)
+class BoundRead:
+    read: CompiledRead
+    values: dict
+
+    def rows(self) -> list[tuple]:
+        return self.read.rows(**self.values)
+
+
+def rows_together(*reads: BoundRead) -> list[list[tuple]]:
+    """The rows of several reads in one round trip, each read's apart (a read's own
+    ORDER BY is not kept, its LIMIT is). On PostgreSQL
+    one statement: the reads FULL JOINed ON false, so that each row is one read's,
+    padded with NULLs for the others' columns and told apart by a leading column that
+    is NULL only in the others' rows; elsewhere one statement each."""
+    if connection.vendor != "postgresql":
+        return [read.rows() for read in reads]
+    parts, params = [], []
+    for index, bound in enumerate(reads):
+        sql, part_params = bound.read.sql(**bound.values)
+        parts.append(f"(SELECT 1 AS present, * FROM ({sql}) AS inner_{index}) AS read_{index}")
+        params.extend(part_params)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT * FROM "
+            + " FULL JOIN ".join(parts[:1] + [f"{part} ON false" for part in parts[1:]]),
+            params,
+        )
+        rows = cursor.fetchall()
+    together, start = [], 0
+    for bound in reads:
+        width = bound.read.width()
+        together.append(
+            bound.read.converted(
+                [row[start + 1 : start + 1 + width] for row in rows if row[start] is not None]
+            )
+        )
+        start += 1 + width
+    return together
+
+
+def model_columns(model, related: str = "") -> list[str]:
+    """Lookups of every concrete column of ``model`` in field order, then (``related``:
+    a foreign key's name) of the model it refers to: the columns ``models_built`` takes."""
+    columns = [field.attname for field in model._meta.concrete_fields]
+    if related:
+        target = model._meta.get_field(related).related_model
+        columns += [f"{related}__{field.attname}" for field in target._meta.concrete_fields]
+    return columns
+
+
+def models_built(model, rows, related: str = "") -> list:
+    """Instances of ``model`` from rows that begin with ``model_columns(model, related)``,
+    as the ORM builds them (with ``related``, its instance set on each, as
+    select_related does). Columns after those are left to the caller."""
+    width = len(model._meta.concrete_fields)
+    target = model._meta.get_field(related).related_model if related else None
+    end = width + len(target._meta.concrete_fields) if target else width
+    built = []
+    for row in rows:
+        instance = model.from_db(connection.alias, None, row[:width])
+        if target is not None:
+            setattr(instance, related, target.from_db(connection.alias, None, row[width:end]))
+        built.append(instance)
+    return built

@@ -1,0 +1,67 @@
+"""Compiled reads (inventory.compiled): the SQL is kept, never rows, so each run reads
+the data as it is then, with that run's values, as the ORM's own query would."""
+
+from decimal import Decimal
+
+from django.db.models import CharField, IntegerField
+
+from inventory.compiled import (
+    CompiledByCount,
+    CompiledRead,
+    model_columns,
+    models_built,
+    rows_together,
+    slot,
+)
+from inventory.models import SKU, StockLevel
+from tests.factories import SKUFactory, StockLevelFactory
+
+CODED = CompiledRead(
+    lambda: SKU.objects.filter(code=slot("code", CharField())).values_list(
+        *model_columns(SKU, "style")
+    )
+)
+LEVELS = CompiledByCount(
+    lambda sku_ids: (
+        StockLevel.objects.filter(sku__pk__in=sku_ids)
+        .order_by("pk")
+        .values_list("sku_id", "on_hand")
+    ),
+    IntegerField(),
+)
+
+
+def test_a_compiled_read_runs_with_each_calls_values_and_reads_the_data_fresh(db):
+    first, second = SKUFactory(price=Decimal("40.00")), SKUFactory(price=Decimal("55.50"))
+
+    (one,) = models_built(SKU, CODED.rows(code=first.code), "style")
+    (other,) = models_built(SKU, CODED.rows(code=second.code), "style")
+    SKU.objects.filter(pk=first.pk).update(price=Decimal("41.25"))
+    (again,) = models_built(SKU, CODED.rows(code=first.code), "style")
+
+    assert (one.pk, one.price, one.style.name) == (first.pk, Decimal("40.00"), first.style.name)
+    assert (other.pk, other.price) == (second.pk, Decimal("55.50"))
+    assert again.price == Decimal("41.25")
+    assert CODED.rows(code="NO-SUCH-CODE") == []
+
+
+def test_a_compiled_in_list_takes_lists_of_any_length(db):
+    levels = [StockLevelFactory(on_hand=on_hand) for on_hand in (3, 5, 8)]
+    ids = [level.sku_id for level in levels]
+
+    assert LEVELS.rows(ids[:1]) == [(ids[0], 3)]
+    assert LEVELS.rows(ids) == [(ids[0], 3), (ids[1], 5), (ids[2], 8)]
+    assert LEVELS.rows(ids[1:]) == [(ids[1], 5), (ids[2], 8)]
+
+
+def test_reads_run_together_keep_each_reads_rows_apart(db):
+    levels = [StockLevelFactory(on_hand=on_hand) for on_hand in (2, 7)]
+    ids = [level.sku_id for level in levels]
+    code = levels[0].sku.code
+    reads = [CODED.bound(code=code), LEVELS.bound(ids), CODED.bound(code="NO-SUCH-CODE")]
+
+    together = rows_together(*reads)
+
+    assert [sorted(rows) for rows in together] == [sorted(read.rows()) for read in reads]
+    assert [len(rows) for rows in together] == [1, 2, 0]
+    assert models_built(SKU, together[0], "style")[0].style.pk == levels[0].sku.style_id
