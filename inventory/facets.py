@@ -7,13 +7,17 @@ facet's counts apply every other filter but its own (choosing "Boots" still show
 many sandals there are), the way store buyers know from NuORDER and JOOR."""
 
 import datetime as dt
+import time
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
 import django_filters
 from django import forms
 from django.core.cache import cache
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from inventory.calendar import add_business_days
@@ -164,6 +168,10 @@ class CatalogueFilter(django_filters.FilterSet):
 # --- Counts --------------------------------------------------------------------------
 
 FACETS = ("season", "category", "gender", "color", "width", "size", "list")
+# The facets that count stock (sizes with pairs now), and the filters that read stock or
+# the production calendar: counts under them move with every order, receipt and count.
+STOCK_FACETS = ("size",)
+STOCK_FILTERS = ("size", "ships_by")
 
 
 @dataclass(frozen=True)
@@ -174,29 +182,105 @@ class FacetValue:
     selected: bool
 
 
+@dataclass(frozen=True)
+class CountKeys:
+    """Where the counts are kept: `catalogue` for counts that read only the catalogue
+    (styles, SKUs, seasons, price lists), `stock` for those that read stock or the
+    production calendar. Each must name everything its counts depend on: the filters,
+    the price list, and a version that moves whenever a row they read changes."""
+
+    catalogue: str
+    stock: str
+
+
 COUNT_SECONDS = 60
+# One process counts a set of counts missing from the cache while the others wait for
+# its answer (sixteen requests for the same page at once count once).
+COUNTING_SECONDS = 30
+WAIT_SECONDS = 10.0
+POLL_SECONDS = 0.05
 
 
 def facet_counts(
-    filterset: CatalogueFilter, *, cache_key: str | None = None
+    filterset: CatalogueFilter, *, cache_keys: CountKeys | None = None
 ) -> dict[str, list[FacetValue]]:
     """For each facet, every value with the number of styles it would show, under every
-    other filter applied. One query per facet (GROUP BY), whatever the data size.
+    other filter applied.
 
-    Each count scans every SKU the other filters leave (hundreds of milliseconds at 100x
-    data), so with a `cache_key` (the filters and the price list) the counts are kept
-    for COUNT_SECONDS: a count may be a minute old; the results never are."""
-    if cache_key and (cached := cache.get(cache_key)) is not None:
-        return cached
+    The facets whose own filter is not set share one set of SKUs (every filter applied)
+    and are counted together in one query; each facet with its own filter set is counted
+    over the SKUs the other filters leave, and sizes in stock over theirs: from 2 queries
+    (no filter) to 7 (every facet filtered), whatever the data size.
+
+    With `cache_keys` the counts are kept, the stock-independent ones under
+    `cache_keys.catalogue` and the rest under `cache_keys.stock`: exact as long as
+    the keys' versions are."""
+    moving = set(FACETS) if _reads_stock(filterset.form.cleaned_data) else set(STOCK_FACETS)
+    parts = {
+        part: facets
+        for part, facets in (
+            ("catalogue", [f for f in FACETS if f not in moving]),
+            ("stock", [f for f in FACETS if f in moving]),
+        )
+        if facets
+    }
+    counts = {}
+    if cache_keys is None:
+        for facets in parts.values():
+            counts.update(_counts(filterset, facets))
+        return {facet: counts[facet] for facet in FACETS}
+    keys = {part: getattr(cache_keys, part) for part in parts}
+    kept = cache.get_many(list(keys.values()))
+    for part, facets in parts.items():
+        if keys[part] in kept:
+            counts.update(kept[keys[part]])
+        else:
+            counts.update(counted_once(keys[part], lambda f=facets: _counts(filterset, f)))
+    return {facet: counts[facet] for facet in FACETS}
+
+
+def counted_once(key: str, count):
+    """`count()`, kept under `key` for COUNT_SECONDS. While another process is counting
+    the same key, wait for its answer (up to WAIT_SECONDS) rather than count it again."""
+    claim = f"{key}:counting"
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        if cache.add(claim, 1, COUNTING_SECONDS):
+            try:
+                value = count()
+                cache.set(key, value, COUNT_SECONDS)
+                return value
+            finally:
+                cache.delete(claim)
+        if time.monotonic() >= deadline:
+            return count()
+        time.sleep(POLL_SECONDS)
+        found = cache.get_many([key, claim])
+        if key in found:
+            return found[key]
+        # Neither the counts nor a claim: the counter gave up; claim it in turn.
+
+
+def _reads_stock(data) -> bool:
+    return any(data.get(name) not in (None, "", [], ()) for name in STOCK_FILTERS)
+
+
+def _counts(filterset: CatalogueFilter, facets: list[str]) -> dict[str, list[FacetValue]]:
     data = filterset.form.cleaned_data
     counts = {}
-    for facet in FACETS:
-        others = _without(filterset, facet)
-        selected = set(data.get(facet) or ())
-        counts[facet] = _count(facet, others, selected)
-    if cache_key:
-        cache.set(cache_key, counts, COUNT_SECONDS)
+    shared = [f for f in facets if f not in STOCK_FACETS and not _is_set(data, f)]
+    if shared:
+        counts.update(_shared_counts(shared, filterset.qs, data))
+    for facet in facets:
+        if facet == "size":
+            counts[facet] = _size_counts(_without(filterset, facet), set(data.get(facet) or ()))
+        elif facet not in counts:
+            counts.update(_shared_counts([facet], _without(filterset, facet), data))
     return counts
+
+
+def _is_set(data, facet) -> bool:
+    return data.get(facet) not in (None, "", [], ())
 
 
 def _without(filterset: CatalogueFilter, facet: str) -> QuerySet:
@@ -207,41 +291,85 @@ def _without(filterset: CatalogueFilter, facet: str) -> QuerySet:
     return queryset
 
 
-def _count(facet, queryset, selected) -> list[FacetValue]:
-    styles = Count("style_id", distinct=True)
-    if facet == "list":
-        row = queryset.aggregate(
-            core=Count("style_id", filter=Q(core=True), distinct=True),
-            quick_ship=Count("style_id", filter=Q(quick_ship=True), distinct=True),
-        )
-        return [FacetValue(key, label, row[key], key in selected) for key, label in LISTS.items()]
-    if facet == "season":
-        rows = (
-            queryset.filter(style__season__isnull=False)
-            .order_by()
-            .values_list("style__season", "style__season__name", "style__season__starts_on")
-            .annotate(n=styles)
-            .order_by("-style__season__starts_on")
-        )
-        return [FacetValue(code, name, count, code in selected) for code, name, _, count in rows]
-    if facet == "size":
-        queryset = queryset.filter(in_stock_now())
-    field = {
-        "category": "style__category",
-        "gender": "style__gender",
-        "color": "color",
-        "width": "width",
-        "size": "size",
-    }[facet]
-    rows = queryset.order_by().values_list(field).annotate(n=styles).order_by(field)
+def _shared_counts(facets, queryset, data) -> dict[str, list[FacetValue]]:
+    """Several facets over one set of SKUs, in one query: the SKUs are reduced once to
+    their distinct (style, colour, width, lists) and each facet counts styles in that
+    (a few rows per style, where the SKUs are dozens), with no sort of the SKUs."""
+    distinct = (
+        queryset.order_by()
+        .values("style_id", "color", "width", "core", "quick_ship")
+        .distinct()
+        .query
+    )
+    try:
+        sql, params = distinct.sql_with_params()
+    except EmptyResultSet:  # a filter nothing can match (ships_by before any ship date)
+        sql, params = None, ()
+    style, season = Style._meta.db_table, Season._meta.db_table
+    in_m = "st.id IN (SELECT style_id FROM m)"
+    # (facet, value, label, its place in the list, styles), each list in the SQL order
+    # the facets had when counted one by one.
+    parts = {
+        "season": f"""SELECT 'season', st.season_id, se.name,
+                ROW_NUMBER() OVER (ORDER BY se.starts_on DESC, st.season_id), COUNT(*)
+            FROM {style} st JOIN {season} se ON se.code = st.season_id
+            WHERE {in_m} GROUP BY st.season_id, se.name, se.starts_on""",
+        "category": f"""SELECT 'category', st.category, NULL,
+                ROW_NUMBER() OVER (ORDER BY st.category), COUNT(*)
+            FROM {style} st WHERE {in_m} GROUP BY st.category""",
+        "gender": f"""SELECT 'gender', st.gender, NULL,
+                ROW_NUMBER() OVER (ORDER BY st.gender), COUNT(*)
+            FROM {style} st WHERE {in_m} GROUP BY st.gender""",
+        "color": """SELECT 'color', color, NULL, ROW_NUMBER() OVER (ORDER BY color), COUNT(*)
+            FROM (SELECT DISTINCT style_id, color FROM m) c GROUP BY color""",
+        "width": """SELECT 'width', CAST(width AS TEXT), NULL,
+                ROW_NUMBER() OVER (ORDER BY width), COUNT(*)
+            FROM (SELECT DISTINCT style_id, width FROM m) w GROUP BY width""",
+        "list": """SELECT 'list', 'core', NULL, 1, COUNT(DISTINCT style_id) FROM m WHERE core
+            UNION ALL
+            SELECT 'list', 'quick_ship', NULL, 2, COUNT(DISTINCT style_id)
+            FROM m WHERE quick_ship""",
+    }
+    statement = f"WITH m AS ({sql}) " + " UNION ALL ".join(parts[f] for f in facets)
+    rows = defaultdict(list, {"list": [(1, "core", None, 0), (2, "quick_ship", None, 0)]})
+    if sql is not None:
+        rows.clear()
+        with connections[queryset.db].cursor() as cursor:
+            cursor.execute(statement, params)
+            for facet, value, label, place, count in cursor.fetchall():
+                rows[facet].append((place, value, label, count))
     genders = dict(Gender.choices)
+    counts = {}
+    for facet in facets:
+        selected = set(data.get(facet) or ())
+        values = []
+        for _, value, label, count in sorted(rows[facet]):
+            if facet == "width":
+                value = label = Width(int(value)).label
+            elif facet == "list":
+                label = LISTS[value]
+            elif facet == "gender":
+                label = genders.get(value, value)
+            elif facet != "season":
+                label = value
+            values.append(FacetValue(value, label, count, value in selected))
+        counts[facet] = values
+    return counts
+
+
+def _size_counts(queryset, selected) -> list[FacetValue]:
+    """Styles with pairs available now in each size: the SKUs in stock reduced to their
+    distinct (style, size) first, then counted, with no sort of the SKUs."""
+    distinct = queryset.filter(in_stock_now()).order_by().values("style_id", "size").distinct()
+    try:
+        sql, params = distinct.query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(f"SELECT size, COUNT(*) FROM ({sql}) s GROUP BY size ORDER BY size", params)
+        rows = cursor.fetchall()
     values = []
-    for value, count in rows:
-        if facet == "width":
-            value = label = Width(value).label
-        elif facet == "size":
-            value = label = f"{Decimal(value).normalize():f}"
-        else:
-            label = genders.get(value, value) if facet == "gender" else value
-        values.append(FacetValue(value, label, count, value in selected))
+    for size, count in rows:
+        value = f"{Decimal(str(size)).normalize():f}"
+        values.append(FacetValue(value, value, count, value in selected))
     return values

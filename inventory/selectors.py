@@ -105,13 +105,32 @@ class FactoryRecord:
     slips: tuple[int, ...]
 
     def usual_slip(self, percentile: int) -> int:
-        """The slip that the next run keeps within `percentile` times in 100. The k-th
-        smallest of n past slips covers k/(n+1) of future runs on average, so k is the
-        first with k/(n+1) >= percentile/100: the plain nearest rank (k/n) of a 20-run
-        record promised "p90" and covered 87% of runs."""
+        """The slip that the next run keeps within `percentile` times in 100.
+
+        The k-th smallest of n past slips covers k/(n+1) of future runs on average, so
+        the slip sits at rank h = (n+1) * percentile / 100 of the record, and k is the
+        first whole rank at or past h (the plain nearest rank, k/n, of a 20-run record
+        promised "p90" and covered 87% of runs). A short record's largest slip covers
+        only n/(n+1) of runs (ten runs: 91%), so a percentile beyond it (h > n) goes on
+        past the largest slip at the pace the record's top quarter climbs: the largest
+        slip plus (h - n) times the mean gap between consecutive slips of its top
+        quarter (at least two runs), rounded up to a whole day."""
         ordered = sorted(self.slips)
-        rank = math.ceil((len(ordered) + 1) * percentile / 100)
-        return ordered[min(max(rank, 1), len(ordered)) - 1]
+        n = len(ordered)
+        if not n:
+            return 0
+        rank = (n + 1) * percentile / 100
+        if rank <= n:
+            return ordered[max(math.ceil(rank), 1) - 1]
+        top = max(n // 4, 1) if n > 1 else 0
+        gap = (ordered[-1] - ordered[-1 - top]) / top if top else 0
+        return ordered[-1] + math.ceil((rank - n) * gap)
+
+    def slip_given(self, percentile: int, already: int) -> int | None:
+        """usual_slip among the runs that were at least `already` days late (a run that
+        is already that late); None when none was."""
+        as_late = tuple(slip for slip in self.slips if slip >= already)
+        return FactoryRecord(self.factory, as_late).usual_slip(percentile) if as_late else None
 
 
 @dataclass(frozen=True)
@@ -175,24 +194,35 @@ def run_records(*, run_ids) -> dict[int, RunRecord]:
     }
 
 
-def slip_allowance(*, record: RunRecord | None, terms) -> int | None:
-    """Days the factory's run usually arrives after the ETA it was booked with, at the
-    terms' percentile; the terms' default buffer with too little history; None when
-    promises are not calibrated (percentile 0)."""
+def slip_allowance(*, record: RunRecord | None, terms, eta: dt.date | None = None) -> int | None:
+    """Days after the ETA it was booked with that a run is allowed to arrive: its
+    factory's usual slip at the terms' percentile; the terms' default buffer with too
+    little history; None when promises are not calibrated (percentile 0).
+
+    A run whose ETA (`eta`) has already moved as late as that usual slip, or later, is
+    later than its factory usually is: it is allowed the slip at the same percentile of
+    the factory's runs that were at least as late, or, later than any run on record,
+    the terms' default buffer past its ETA."""
     if not terms.promise_slip_percentile:
         return None
     if record is None or record.record is None:
         return terms.promise_default_buffer_days
     if len(record.record.slips) < terms.promise_min_history:
         return terms.promise_default_buffer_days
-    return record.record.usual_slip(terms.promise_slip_percentile)
+    percentile = terms.promise_slip_percentile
+    usual = record.record.usual_slip(percentile)
+    already = (eta - record.first_eta).days if eta is not None else 0
+    if already <= 0 or already < usual:
+        return usual
+    given = record.record.slip_given(percentile, already)
+    return given if given is not None else already + terms.promise_default_buffer_days
 
 
 def promise_basis(*, eta: dt.date, terms, record: RunRecord | None) -> str:
     """What a backorder's date rests on, in words a store reads: the run's ETA and the
     slip its factory's record adds (as ship_date_from_run applies it)."""
     basis = f"ETA {eta:%b} {eta.day}"
-    allowance = slip_allowance(record=record, terms=terms) if record is not None else None
+    allowance = slip_allowance(record=record, terms=terms, eta=eta) if record is not None else None
     if not allowance or allowance <= 0:
         return basis
     history = record.record.slips if record.record is not None else ()
@@ -201,6 +231,9 @@ def promise_basis(*, eta: dt.date, terms, record: RunRecord | None) -> str:
     already = (eta - record.first_eta).days
     if already >= allowance:
         return f"{basis}; already {already} days later than first planned"
+    if already > 0 and already >= record.record.usual_slip(terms.promise_slip_percentile):
+        more = allowance - already
+        return f"{basis}; already {already} days later than first planned, {more} more allowed"
     return f"{basis}; this factory is usually {allowance} days late"
 
 
@@ -214,12 +247,13 @@ def ship_date_from_run(
 ) -> dt.date:
     """When goods from a run arriving on `eta` ship: receiving days after arrival (a late
     run that has not arrived counts as arriving today). With the run's record, the
-    arrival is calibrated: no earlier than the ETA the factory first gave plus its usual
-    slip (a run already moved later has used up that much of it), and never past the
-    window end unless the ETA itself is."""
+    arrival is calibrated: no earlier than the ETA the factory first gave plus the slip
+    slip_allowance allows (a run already moved later has used up that much of it), and
+    never past the window end unless the ETA itself is (a line placed today must fit the
+    window with this date: promise_plan; one whose run moved since is held at it)."""
     today = today or timezone.localdate()
     naive = add_business_days(max(eta, today), terms.receiving_days)
-    allowance = slip_allowance(record=record, terms=terms) if record is not None else None
+    allowance = slip_allowance(record=record, terms=terms, eta=eta) if record is not None else None
     if not allowance:
         return naive
     arrival = max(eta, record.first_eta + dt.timedelta(days=allowance), today)
@@ -382,7 +416,7 @@ class NoPromiseReason(StrEnum):
     BACKORDERS_DECLINED = "Backorders were not requested; only stock on hand is offered."
     NOTHING_INBOUND = "No production run is scheduled for this item."
     FULLY_PROMISED = "Everything on the scheduled runs is already promised to earlier orders."
-    BEYOND_WINDOW = "The next run ships after the backorder window ends."
+    BEYOND_WINDOW = "The next run is not expected to ship before the backorder window ends."
     BEYOND_HORIZON = "The next run ships beyond the furthest date we promise."
 
 
@@ -462,18 +496,22 @@ def promise_plan(
     last_date = min(window_end, horizon_end) if window_end else horizon_end
     reason = ""
     for slot in slots:
-        ships_by = ship_date_from_run(eta=slot.eta, terms=terms, today=today)
-        if ships_by <= last_date:
-            ships_by = ship_date_from_run(
-                eta=slot.eta, terms=terms, today=today, record=slot.record, window_end=last_date
-            )
-        else:
+        # The date promised is the one the factory's record expects (calibrated), and it
+        # is that date that must fit: held at the window end, it would be a promise the
+        # record says is likely to be broken. A run moved later may expect an earlier
+        # date than one due before it, so a run that does not fit is passed over; past
+        # the window by its ETA alone, no later run fits either.
+        naive = ship_date_from_run(eta=slot.eta, terms=terms, today=today)
+        ships_by = ship_date_from_run(eta=slot.eta, terms=terms, today=today, record=slot.record)
+        if ships_by > last_date:
             reason = (
                 NoPromiseReason.BEYOND_WINDOW
                 if window_end and ships_by > window_end
                 else NoPromiseReason.BEYOND_HORIZON
             )
-            break
+            if naive > last_date:
+                break
+            continue
         take = min(remaining, slot.available)
         parts.append(
             PromisePart(take, ships_by, slot.inbound_line_id, slot.run_reference, slot.eta)
@@ -481,7 +519,9 @@ def promise_plan(
         remaining -= take
         if remaining == 0:
             break
-    if remaining and not reason:
+    if not remaining:
+        reason = ""
+    elif not reason:
         reason = NoPromiseReason.FULLY_PROMISED
     return Promise(sku.pk, quantity, tuple(parts), remaining, reason)
 

@@ -108,36 +108,11 @@ def document_html_class():
     HTML5 sheet matches some 250 rules against every element of every render (a tenth of
     a one-page invoice's time). WeasyPrint asks `_ua_stylesheets` for the sheet; were it
     to stop, the HTML5 sheet would be used again: the same documents, laid out slower."""
-    import cssselect2
     from weasyprint import CSS, HTML
-    from weasyprint.urls import URLFetcher, ensure_url
-
-    from orders.document_tree import document_tree
 
     sheet = CSS(filename=str(settings.BASE_DIR / "templates" / "pdf" / "ua.css"))
 
     class DocumentHTML(HTML):
-        def __init__(self, *, string, base_url=None, url_fetcher=None, media_type="print"):
-            """The template's HTML read by orders.document_tree (a fifth of the time of
-            WeasyPrint's HTML5 parser, the same tree), or by WeasyPrint when the markup is
-            beyond that reader. The attributes are the ones HTML.__init__ sets."""
-            root = document_tree(string)
-            if root is None:
-                super().__init__(
-                    string=string,
-                    base_url=base_url,
-                    url_fetcher=url_fetcher,
-                    media_type=media_type,
-                )
-                return
-            self.base_url = ensure_url(base_url) if base_url is not None else None
-            self.url_fetcher = url_fetcher if url_fetcher is not None else URLFetcher()
-            self.media_type = media_type
-            self.wrapper_element = cssselect2.ElementWrapper.from_html_root(
-                root, content_language=None
-            )
-            self.etree_element = self.wrapper_element.etree_element
-
         def _ua_stylesheets(self, forms=False):
             return [sheet]
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import CharField, IntegerField, Q
+from django.db.models.expressions import RawSQL
 
 from inventory.compiled import CompiledRead, slot
 from notifications.models import Message
@@ -220,22 +221,53 @@ def commercial_terms_latest_lock():
     return CommercialTerms.objects.select_for_update().order_by("-version").first()
 
 
-def ledger_lines_lock(*, line_ids=(), order_id=None, waiting_sku_ids=()):
+def ledger_lines_lock(
+    *, line_ids=(), order_id=None, waiting_sku_ids=(), reach=None, related_once=False
+):
     """Lock, in one statement and pk order, the lines the ledger is about to change:
-    these lines (or an order's) and every line still waiting for pairs of these SKUs
-    (pairs freed here go to them first). One statement keeps the pk order across both
-    sets, so two orders' cancellations never wait on each other in a cycle."""
+    these lines (or an order's), every line still waiting for pairs of these SKUs
+    (pairs freed here go to them first) and the lines `reach` selects (SQL and its
+    parameters, orders.ledger.repeg_reach). One statement keeps the pk order across the
+    sets, so two orders' cancellations never wait on each other in a cycle. Each line
+    comes with its order (account, terms) and SKU (style): joined, or with
+    `related_once` read after it and built once per distinct row (thousands of lines)."""
     condition = Q(pk__in=set(line_ids))
     if order_id is not None:
         condition |= Q(order_id=order_id)
     if waiting_sku_ids:
         condition |= Q(sku_id__in=set(waiting_sku_ids), backordered__gt=0)
-    return list(
-        OrderLine.objects.select_for_update(of=("self",))
-        .filter(condition)
-        .select_related("order__account", "order__terms", "sku__style")
-        .order_by("pk")
-    )
+    if reach is not None:
+        condition |= Q(pk__in=RawSQL(*reach))
+    queryset = OrderLine.objects.select_for_update(of=("self",)).filter(condition).order_by("pk")
+    if related_once:
+        return lines_with_related(list(queryset))
+    return list(queryset.select_related("order__account", "order__terms", "sku__style"))
+
+
+def lines_with_related(lines):
+    """Give the lines their order (with its account and terms) and SKU (with its style),
+    read unlocked, one query per table, each row built once and shared by every line that
+    points at it: an ETA change over 20,000 lines builds 2,000 accounts, not 20,000."""
+    from inventory.models import SKU, Style
+    from orders.models import Account, CommercialTerms
+
+    orders = _related_attach(lines, "order", Order)
+    _related_attach(orders, "account", Account)
+    _related_attach(orders, "terms", CommercialTerms)
+    skus = _related_attach(lines, "sku", SKU)
+    _related_attach(skus, "style", Style)
+    return lines
+
+
+def _related_attach(rows, field, model) -> list:
+    """Set each row's `field` (a foreign key to `model`) from one query; returns the
+    related rows."""
+    if not rows:
+        return []
+    related = model.objects.filter(pk__in={getattr(row, f"{field}_id") for row in rows}).in_bulk()
+    for row in rows:
+        setattr(row, field, related[getattr(row, f"{field}_id")])
+    return list(related.values())
 
 
 def waiting_stock_alerts_lock(*, sku_ids=None, after_id=0, limit):

@@ -38,6 +38,17 @@ _WRITE = re.compile(
     r"^\s*(?:WITH\b.*?\b)?(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE)\s+\"?(\w+)",
     re.IGNORECASE | re.DOTALL,
 )
+# What the catalogue's facet counts read besides stock (inventory.facets.CountKeys):
+# styles (and their pictures and alternatives), SKUs, seasons, price lists and their
+# items. A statement writing any of them anywhere in its text, or truncating anything,
+# raises the catalogue version too.
+CATALOGUE_TABLES = ("inventory_style", "inventory_sku", "inventory_season", "inventory_pricelist")
+_CATALOGUE_WRITE = re.compile(
+    r"\b(?:(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(?:"
+    + "|".join(CATALOGUE_TABLES)
+    + r")|TRUNCATE\b)",
+    re.IGNORECASE,
+)
 
 
 def _key(name: str) -> str:
@@ -46,6 +57,10 @@ def _key(name: str) -> str:
 
 def data_version_bump() -> None:
     cache.set(_key("version"), uuid.uuid4().hex, None)
+
+
+def catalogue_version_bump() -> None:
+    cache.set(_key("catalogue-version"), uuid.uuid4().hex, None)
 
 
 def writes_watch(execute, sql, params, many, context):
@@ -57,8 +72,11 @@ def writes_watch(execute, sql, params, many, context):
     if match and not match.group(1).startswith(_QUIET_TABLES):
         db = context["connection"]
         db.figures_writes = getattr(db, "figures_writes", 0) + 1
-        if not any(func is data_version_bump for _, func, _ in db.run_on_commit):
-            transaction.on_commit(data_version_bump, using=db.alias, robust=True)
+        for bump in (data_version_bump, catalogue_version_bump):
+            if bump is catalogue_version_bump and not _CATALOGUE_WRITE.search(sql):
+                continue
+            if not any(func is bump for _, func, _ in db.run_on_commit):
+                transaction.on_commit(bump, using=db.alias, robust=True)
     return execute(sql, params, many, context)
 
 
@@ -102,6 +120,21 @@ def _stamped_read(entry_key: str) -> tuple[tuple, object]:
         version_keys=[access_version_key(), _key("version")], entry_keys=[entry_key]
     )
     return (access, data, timezone.localdate().isoformat(), _uncommitted_writes()), entry
+
+
+def count_stamps() -> tuple[tuple, tuple] | None:
+    """What the catalogue's facet counts are kept under (None: not kept, the cache is not
+    shared): counts over the catalogue alone under the catalogue version, counts over
+    stock or the production calendar under the data version and the day; both with this
+    connection's uncommitted writes. One round trip."""
+    if not cache_is_shared():
+        return None
+    found = cache.get_many([_key("catalogue-version"), _key("version")])
+    writes = _uncommitted_writes()
+    return (
+        (found.get(_key("catalogue-version")), writes),
+        (found.get(_key("version")), timezone.localdate().isoformat(), writes),
+    )
 
 
 def figures_read(name: str, load, *, keep=lambda value: True):

@@ -69,17 +69,16 @@ def eta_change(
     if case is not None and case.status != CaseStatus.OPEN:
         raise InventoryInputError({"case": [f"Case {case.pk} is resolved; open a new case."]})
     # First the ETA itself, so no placement is pegging to the run unseen: it committed
-    # before (its lines are read below) or plans with the new ETA. Then OrderLine ->
-    # InboundRun.
+    # before (its lines are read below) or plans with the new ETA. Then OrderLine (the
+    # lines the re-peg can move: ledger.repeg_lines_lock) -> InboundRun.
     sku_ids = set(InboundLine.objects.filter(run_id=run.pk).values_list("sku_id", flat=True))
     inventory_locks.run_eta_lock(run_id=run.pk, sku_ids=sku_ids)
-    lines = ledger.lines_lock(waiting_sku_ids=sku_ids)
+    lines = ledger.repeg_lines_lock(run_id=run.pk, eta=new_eta)
     locked_run = inventory_locks.inbound_run_lock(run_id=run.pk)
     if locked_run is None:
         raise InventoryInputError({"run": ["No such inbound run."]})
     if only_if_eta is not None and locked_run.eta != only_if_eta:
         return None
-    on_run = _lines_on_run(run_id=run.pk)
     change = inventory_services.inbound_run_reschedule(
         run=locked_run, new_eta=new_eta, reason=reason, user=user, today=today
     )
@@ -96,7 +95,10 @@ def eta_change(
     result = EtaChangeResult(change)
     # Lines first move to runs with room that keep their dates (a slip), or onto this
     # run's room (an ETA moving earlier); only the dates that still move are told.
-    moved = ledger.repeg(lines=lines, run=locked_run, today=today, leaving=False).moved
+    repegged = ledger.repeg(
+        lines=lines, run=locked_run, today=today, leaving=False, sku_ids=sku_ids
+    )
+    moved, on_run, lines = repegged.moved, repegged.pegged, list(repegged.lines.values())
     old_dates = {
         line.pk: line.communicated_date
         or inventory_selectors.ship_date_from_run(
@@ -216,18 +218,19 @@ def run_cancel(*, run: InboundRun, reason: str, user, today=None) -> RunCancelRe
     reason = (reason or "").strip()
     if not reason:
         raise InventoryInputError({"reason": ["Say why the run is cancelled."]})
-    # Lock order: the ETAs of the runs its lines may move to, then OrderLine (every line
-    # waiting for the run's SKUs) -> InboundRun -> InboundLine.
+    # Lock order: the run's ETA exclusively (no placement pegs to it unseen) with the
+    # ETAs of the runs its lines may move to, then OrderLine (the run's lines:
+    # ledger.repeg_lines_lock) -> InboundRun -> InboundLine.
     sku_ids = set(InboundLine.objects.filter(run_id=run.pk).values_list("sku_id", flat=True))
-    inventory_locks.run_etas_share_lock(sku_ids=sku_ids)
-    lines = ledger.lines_lock(waiting_sku_ids=sku_ids)
+    inventory_locks.run_eta_lock(run_id=run.pk, sku_ids=sku_ids)
+    lines = ledger.repeg_lines_lock(run_id=run.pk, eta=None)
     locked = inventory_locks.inbound_run_lock(run_id=run.pk)
     if locked.status == InboundStatus.CANCELLED:
         return RunCancelResult(locked)
     if not locked.is_open:
         raise InventoryInputError({"run": [f"Run {locked.reference} is already received."]})
-    on_run = _lines_on_run(run_id=locked.pk)
-    repegged = ledger.repeg(lines=lines, run=locked, today=today, leaving=True)
+    repegged = ledger.repeg(lines=lines, run=locked, today=today, leaving=True, sku_ids=sku_ids)
+    on_run, lines = repegged.pegged, list(repegged.lines.values())
     still_on_run = _lines_on_run(run_id=locked.pk)
     result = RunCancelResult(locked)
     cancel_reason = f"Production run {locked.reference} was cancelled"

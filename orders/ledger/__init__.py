@@ -12,6 +12,7 @@ Verbs (each inside its caller's transaction; docs/ARCHITECTURE.md describes them
     counts_set         warehouse counts: shortages give way newest first, surpluses fill
     free_fill          pairs freed by a lowered holdback fill waiting backorders
     repeg              a run slipped or was cancelled: its lines move to runs with room
+                       (repeg_lines_lock: the lines it can reach, orders.ledger.reach)
     dates_told         the dates lines were told (an ETA change's news)
     stock_levels_open, history_load, counters_derive   the demo data and repairs
 
@@ -39,6 +40,7 @@ from orders.ledger.verbs import (
     lines_place,
     receive,
     repeg,
+    repeg_lines_lock,
     ship,
     stock_levels_open,
 )
@@ -59,6 +61,7 @@ __all__ = [
     "oldest_first",
     "receive",
     "repeg",
+    "repeg_lines_lock",
     "ship",
     "stock_levels_open",
 ]

@@ -17,6 +17,7 @@ from orders import locks, rules
 from orders.ledger import counters
 from orders.ledger.book import Book
 from orders.ledger.fill import fill, rehome, repeg_earlier, repeg_oldest_first, waiting_by_sku
+from orders.ledger.reach import reach_ids, repeg_reach
 from orders.ledger.rows import rows_insert
 from orders.models import Allocation, BackorderPeg, BackorderPolicy, OrderLine
 from orders.selectors import line_expected_dates
@@ -29,6 +30,7 @@ class Filled:
     filled: dict[int, int] = field(default_factory=dict)  # line id -> pairs
     moved: dict[int, dt.date] = field(default_factory=dict)  # line id -> latest ETA
     lines: dict[int, OrderLine] = field(default_factory=dict)
+    pegged: set[int] = field(default_factory=set)  # repeg: lines on the run before it
 
 
 def lines_lock(*, line_ids=(), order_id=None, waiting_sku_ids=()) -> list[OrderLine]:
@@ -37,6 +39,14 @@ def lines_lock(*, line_ids=(), order_id=None, waiting_sku_ids=()) -> list[OrderL
     return locks.ledger_lines_lock(
         line_ids=line_ids, order_id=order_id, waiting_sku_ids=waiting_sku_ids
     )
+
+
+def repeg_lines_lock(*, run_id, eta: dt.date | None) -> list[OrderLine]:
+    """The lines a re-peg of this run can move (repeg_reach: `eta` its new ETA, None for
+    a cancelled run), locked before any stock level or inbound line, each related row
+    built once. Take it after the run's ETA lock (inventory.locks.run_eta_lock), so no
+    placement pegs to the run unseen; repeg locks whatever else its book then reaches."""
+    return locks.ledger_lines_lock(reach=repeg_reach(run_id=run_id, eta=eta), related_once=True)
 
 
 def _book(*, lines, sku_ids, today, levels=None) -> Book:
@@ -388,22 +398,31 @@ def _backorder_or_cancel(book: Book, *, line, quantity, today) -> list[ShortageO
 
 
 @transaction.atomic(savepoint=False)
-def repeg(*, lines, run, today, leaving: bool) -> Filled:
+def repeg(*, lines, run, today, leaving: bool, sku_ids=None) -> Filled:
     """A run slipped (leaving=False) or is cancelled (leaving=True). Its locked lines
     move, oldest order first, to other runs of their SKU with room that ship inside
     their window (earlier than the run's new ETA for a slip); a cancelled run's line
     moves only whole. Then every waiting line of those SKUs moves to earlier runs with
-    room (an ETA moving earlier makes room). Returns the lines moved, with the ETA they
-    now wait for."""
-    sku_ids = set(InboundLine.objects.filter(run_id=run.pk).values_list("sku_id", flat=True))
+    room (an ETA moving earlier makes room). `lines`: those repeg_lines_lock took (or
+    more); once the inbound lines are locked (from then on nothing changes their room or
+    who holds their pairs), the lines the re-peg reaches are read again and any not
+    locked yet are locked and added. Returns the lines moved with the ETA they now wait
+    for, every line of the book, and the lines that were on the run. `sku_ids`: the
+    run's SKUs when the caller has read them."""
+    if sku_ids is None:
+        sku_ids = set(InboundLine.objects.filter(run_id=run.pk).values_list("sku_id", flat=True))
     book = Book(lines=lines, today=today)
     book.use_inbound(inventory_locks.open_inbound_lines_lock(sku_ids=sku_ids))
+    late = reach_ids(run_id=run.pk, eta=None if leaving else run.eta) - set(book.lines)
+    if late:
+        book.add_lines(locks.ledger_lines_lock(line_ids=late))
     run_inbound = {
         slot.inbound_line_id
         for slots in book.slots.values()
         for slot in slots
         if slot.run_id == run.pk
     }
+    pegged = {line_id for line_id, inbound_id in book.pegs if inbound_id in run_inbound}
     moved = {}
     waiting = waiting_by_sku(book, sku_ids)
     for sku_id in sorted(sku_ids):
@@ -434,7 +453,7 @@ def repeg(*, lines, run, today, leaving: bool) -> Filled:
     if not leaving:
         moved.update(repeg_earlier(book, sku_ids=sku_ids))
     book.write()
-    return Filled(moved=moved, lines=book.lines)
+    return Filled(moved=moved, lines=book.lines, pegged=pegged)
 
 
 # --- the demo data and repairs --------------------------------------------------

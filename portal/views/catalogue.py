@@ -11,14 +11,14 @@ from django.db import connection
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from inventory.facets import CatalogueFilter, facet_counts
+from inventory.facets import CatalogueFilter, CountKeys, facet_counts
 from inventory.models import SKU
 from inventory.pricing import priced
 from inventory.selectors import catalogue_page
 from orders import rules
 from orders.line_sheets import line_sheet_scope
 from orders.pricing import account_price_list
-from portal.page_cache import figures_cached
+from portal.page_cache import count_stamps, figures_cached
 
 VIEWS = ("grid", "list")
 
@@ -46,7 +46,7 @@ def catalogue(request):
     view = request.GET.get("view") if request.GET.get("view") in VIEWS else "grid"
     context = {
         "filter": filterset,
-        "facets": facet_counts(filterset, cache_key=_counts_key(request, price_list)),
+        "facets": facet_counts(filterset, cache_keys=_count_keys(request, price_list)),
         "page": catalogue_page(skus=filterset.qs, page=request.GET.get("page", 1)),
         "ignored": ignored,
         "view": view,
@@ -66,11 +66,19 @@ def _line_sheet_scope(request) -> dict:
     return {"query": urlencode(scope), "scope": line_sheet_scope(**scope)}
 
 
-def _counts_key(request, price_list) -> str:
-    """The filters asked for (not the page or the view), the price list and the database."""
+def _count_keys(request, price_list) -> CountKeys | None:
+    """The filters asked for (not the page or the view), the price list, the database,
+    and the versions the counts are exact under (page_cache.count_stamps)."""
+    stamps = count_stamps()
+    if stamps is None:
+        return None
     params = sorted((k, tuple(v)) for k, v in request.GET.lists() if k not in ("page", "view"))
     key = (connection.settings_dict["NAME"], params, price_list.pk if price_list else None)
-    return "catalogue-facets:" + hashlib.sha256(repr(key).encode()).hexdigest()
+    catalogue, stock = (
+        "catalogue-facets:" + hashlib.sha256(repr((key, part, stamp)).encode()).hexdigest()
+        for part, stamp in zip(("catalogue", "stock"), stamps, strict=True)
+    )
+    return CountKeys(catalogue=catalogue, stock=stock)
 
 
 def _query_without_page(request) -> str:

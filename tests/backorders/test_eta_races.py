@@ -9,7 +9,7 @@ import time
 import pytest
 from django.db import connection
 
-from backorders.services import StockCountRequest, eta_change, run_cancel, stock_sync
+from backorders.services import StockCountRequest, eta_change, run_cancel, run_receive, stock_sync
 from notifications.models import Message
 from orders.ledger import counters
 from orders.models import OrderLine
@@ -36,19 +36,21 @@ def _in_thread(outcome, name, job):
     return thread
 
 
-def _advisory_waiters():
+def _lock_waiters(wait_event):
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity "
-            "WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
+            "WHERE wait_event_type = 'Lock' AND wait_event = ANY(%s)",
+            [list(wait_event)],
         )
         return cursor.fetchone()[0]
 
 
-def _eta_change_during(monkeypatch, *, work, paused_in, run):
+def _eta_change_during(monkeypatch, *, work, paused_in, run, waits_on=("advisory",)):
     """Run `work` in a thread, stop it in orders.ledger.counters.`paused_in` (after it planned
     and wrote its pegs' lines, before it commits), move `run` a week later from another
-    thread meanwhile, then let the work finish. Returns {"work": .., "changed": ..}."""
+    thread meanwhile (it waits on `waits_on`: the work's ETA lock, or the rows the work
+    holds), then let the work finish. Returns {"work": .., "changed": ..}."""
     real = getattr(counters, paused_in)
     paused, resume = threading.Event(), threading.Event()
 
@@ -70,7 +72,7 @@ def _eta_change_during(monkeypatch, *, work, paused_in, run):
     )
     # The change waits for the work; give it the time it would need to finish without.
     deadline = time.monotonic() + 5
-    while _advisory_waiters() == 0 and changing.is_alive() and time.monotonic() < deadline:
+    while _lock_waiters(waits_on) == 0 and changing.is_alive() and time.monotonic() < deadline:
         time.sleep(0.05)
     resume.set()
     working.join(timeout=30)
@@ -152,3 +154,29 @@ def test_a_line_backordered_by_a_shortage_during_an_eta_change_gets_the_new_date
     line = OrderLine.objects.get(pk=line.pk)
     assert line.backordered == 6
     _assert_told_the_run_date(line, outcome, buyer)
+
+
+def test_a_line_a_receipt_moves_onto_the_run_during_an_eta_change_gets_the_new_date(
+    account, buyer, warehouse, monkeypatch
+):
+    # given an older line waiting on a full run due in 20 days, and a younger one on a
+    # run due in 10 days: the change's line lock reaches only the older line
+    sku = SKUFactory()
+    run = run_with(skus=[sku], warehouse=warehouse, eta_days=20, quantity=4)
+    older = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=4)
+    sooner = run_with(skus=[sku], warehouse=warehouse, eta_days=10, quantity=4)
+    younger = backordered_line(account=account, buyer=buyer, sku=sku, run=sooner, quantity=4)
+    assert younger.pegs.get().inbound_line.run_id == sooner.pk
+    # when the sooner run arrives (its pairs fill the older line, whose room on the run
+    # takes the younger line) while the run is moved a week, waiting on the receipt's rows
+    outcome = _eta_change_during(
+        monkeypatch,
+        work=lambda: run_receive(run=sooner, user=StaffFactory()),
+        paused_in="inbound_receive_many",
+        run=run,
+        waits_on=("transactionid", "tuple"),
+    )
+    # then the line the receipt moved onto the run follows the run's new date and is told
+    assert OrderLine.objects.get(pk=older.pk).allocated == 4
+    assert younger.pegs.get().inbound_line.run_id == run.pk
+    _assert_told_the_run_date(younger, outcome, buyer)

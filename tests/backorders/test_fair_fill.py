@@ -7,6 +7,7 @@ or asked."""
 import datetime as dt
 
 import pytest
+from django.db import transaction
 
 from backorders.models import DecisionRequest
 from backorders.services import (
@@ -18,6 +19,7 @@ from backorders.services import (
     stock_sync,
 )
 from inventory.models import StockLevel
+from orders import ledger
 from orders.models import OrderLine
 from orders.services import CancelRequest, LineRequest, order_cancel, order_place
 from portal.invariants import invariant_violations
@@ -194,6 +196,34 @@ def test_an_eta_moving_earlier_brings_lines_of_later_runs_onto_it_and_tells_them
     told = messages("eta_moved").get()
     assert [row["order_number"] for row in told.context["lines"]] == [line.order.number]
     assert told.context["lines"][0]["new_date"] < told.context["lines"][0]["old_date"]
+    assert_counters()
+
+
+def test_an_eta_change_locks_the_lines_it_can_move_and_not_the_others(
+    account, buyer, warehouse, sku, planner
+):
+    # given a line on the run, a line on a run due sooner, and a line on a run due in
+    # 40 days while a run due in 30 days has room (a move the re-peg would make)
+    run = run_with(skus=[sku], warehouse=warehouse, quantity=4, eta_days=20)
+    on_run = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=4)
+    soon = run_with(skus=[sku], warehouse=warehouse, quantity=4, eta_days=5)
+    early = backordered_line(account=account, buyer=buyer, sku=sku, run=soon, quantity=4)
+    late_run = run_with(skus=[sku], warehouse=warehouse, quantity=4, eta_days=40)
+    late = backordered_line(account=account, buyer=buyer, sku=sku, run=late_run, quantity=4)
+    roomy = run_with(skus=[sku], warehouse=warehouse, quantity=10, eta_days=30)
+    new_eta = today() + dt.timedelta(days=27)
+    # then the change locks the run's line and the line it can move earlier, not the
+    # one on the sooner run; a cancelled run reaches only its own line
+    with transaction.atomic():
+        assert {line.pk for line in ledger.repeg_lines_lock(run_id=run.pk, eta=new_eta)} == {
+            on_run.pk,
+            late.pk,
+        }
+        assert [line.pk for line in ledger.repeg_lines_lock(run_id=run.pk, eta=None)] == [on_run.pk]
+    # and the change makes that move
+    eta_change(run=run, new_eta=new_eta, reason="Factory", user=planner)
+    assert _runs(late) == {roomy.reference: 4}
+    assert _runs(early) == {soon.reference: 4}
     assert_counters()
 
 

@@ -126,31 +126,6 @@ def test_the_pdf_is_rendered_by_a_worker_once_and_then_served(
     assert images, "the picture is embedded"
 
 
-def test_the_sheet_is_read_into_the_tree_weasyprints_parser_builds(account, walker, monkeypatch):
-    """orders.document_tree reads the line sheet (pictures, nested size tables, a sheet cut
-    short) into the tree tinyhtml5 builds, not falling back to WeasyPrint's parser."""
-    import tinyhtml5
-    from django.template.loader import render_to_string
-
-    from orders.document_tree import document_tree
-
-    def tree(root):
-        return [(e.tag, list(e.attrib.items()), e.text, e.tail) for e in root.iter()]
-
-    monkeypatch.setattr(line_sheets, "MAX_SKUS", 2)
-    rendered = []
-    monkeypatch.setattr(
-        line_sheets, "pdf_from_template", lambda template, context, **kw: rendered.append(context)
-    )
-    line_sheets.line_sheet_pdf(sheet=line_sheet_for(account=account, category="Walking"))
-    line_sheets.line_sheet_pdf(sheet=line_sheet_for(account=account, category="Boots"))
-    for context in rendered:
-        html = render_to_string("pdf/line_sheet.html", context)
-        ours = document_tree(html)
-        assert ours is not None
-        assert tree(ours) == tree(tinyhtml5.parse(html, namespace_html_elements=False))
-
-
 def test_a_fresh_sheet_is_served_as_made_and_a_stale_one_made_again(
     account, walker, buyer_client, renders, settings
 ):

@@ -202,9 +202,13 @@ def _boxes(layout) -> list:
     ]
 
 
-def _rendered_documents(shipped, account, monkeypatch) -> list:
-    """(template, context) of every document kind: invoice, packing list, credit memo,
-    return label and statement."""
+def test_documents_lay_out_with_their_own_user_agent_sheet_as_with_weasyprints(
+    shipped, account, monkeypatch
+):
+    """templates/pdf/ua.css stands in for WeasyPrint's HTML5 sheet: every document is laid
+    out box for box as it would be with the HTML5 sheet."""
+    from weasyprint import HTML
+
     memo = credit_memo_issue(
         invoice=shipped.invoice, amount="20.00", reason="damaged", note="", user=None
     )
@@ -217,34 +221,21 @@ def _rendered_documents(shipped, account, monkeypatch) -> list:
     )
     # the template and context each document is rendered from
     rendered = []
-    with monkeypatch.context() as patched:
-        patched.setattr(
-            documents,
-            "pdf_from_template",
-            lambda template, context: rendered.append((template, context)),
-        )
-        for kind, pk in [
-            ("invoice", shipped.invoice.pk),
-            ("packing_list", shipped.shipment.pk),
-            ("credit_memo", memo.pk),
-            ("return_label", authorization.pk),
-        ]:
-            documents.document_pdf(kind=kind, pk=pk)
-        statement = statement_for(account=account, as_of=timezone.localdate())
-        documents.statement_pdf(statement=statement)
+    monkeypatch.setattr(
+        documents,
+        "pdf_from_template",
+        lambda template, context: rendered.append((template, context)),
+    )
+    for kind, pk in [
+        ("invoice", shipped.invoice.pk),
+        ("packing_list", shipped.shipment.pk),
+        ("credit_memo", memo.pk),
+        ("return_label", authorization.pk),
+    ]:
+        documents.document_pdf(kind=kind, pk=pk)
+    documents.statement_pdf(statement=statement_for(account=account, as_of=timezone.localdate()))
     assert len(rendered) == 5
-    return rendered
 
-
-def test_documents_lay_out_with_their_own_user_agent_sheet_as_with_weasyprints(
-    shipped, account, monkeypatch
-):
-    """templates/pdf/ua.css stands in for WeasyPrint's HTML5 sheet, and the documents are
-    read by orders.document_tree rather than WeasyPrint's parser: every document is laid
-    out box for box as stock WeasyPrint lays it out."""
-    from weasyprint import HTML
-
-    rendered = _rendered_documents(shipped, account, monkeypatch)
     used = []
     own_sheet = documents.document_html_class()._ua_stylesheets
     monkeypatch.setattr(
@@ -261,86 +252,6 @@ def test_documents_lay_out_with_their_own_user_agent_sheet_as_with_weasyprints(
         assert _boxes(ours) == _boxes(theirs), template
     # and WeasyPrint took the documents' sheet for each (not its own, silently)
     assert len(used) == len(rendered)
-
-
-def _tree(root) -> list:
-    """Every element in document order: tag, attributes in order, text and tail."""
-    return [(e.tag, list(e.attrib.items()), e.text, e.tail) for e in root.iter()]
-
-
-def _tinyhtml5_tree(html: str) -> list:
-    import tinyhtml5
-
-    return _tree(tinyhtml5.parse(html, namespace_html_elements=False))
-
-
-def test_documents_are_read_into_the_tree_weasyprints_parser_builds(shipped, account, monkeypatch):
-    """orders.document_tree reads every document kind (none falls back to WeasyPrint's
-    parser) into the tree tinyhtml5 builds, with what the retailer typed (markup, line
-    breaks, ampersands, quotes) as text."""
-    from orders.document_tree import document_tree
-
-    ship_to = shipped.shipment.order.ship_to
-    ship_to.label = 'Dock "B" & <i>Rear</i>'
-    ship_to.line1 = "12 Main St\r\nUnit 4"
-    ship_to.save()
-    account.name = "O'Neil & Sons <Shoes>"
-    account.save()
-    for template, context in _rendered_documents(shipped, account, monkeypatch):
-        html = render_to_string(template, context)
-        ours = document_tree(html)
-        assert ours is not None, template
-        assert _tree(ours) == _tinyhtml5_tree(html), template
-        # and WeasyPrint is handed that tree
-        laid_out = documents.document_html_class()(string=html)
-        assert laid_out.etree_element is not None
-        assert _tree(laid_out.etree_element) == _tinyhtml5_tree(html), template
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        "<div>a<br>b <strong>c</strong></div>",
-        "<table><colgroup><col><col></colgroup><tr><td>1</td><td>2</td></tr></table>",
-        "<table><thead><tr><th>a</th></tr></thead><tbody><tr><td>b</td></tr></tbody></table>",
-        "<table>\n <tr>\n <td>a</td>\n </tr>\n</table>",
-        "<p>a &amp; b &lt;c&gt; &quot;d&quot; &#x27;e&#x27; &copy;</p>",
-        '<div title="a &amp; b">x\r\ny\rz</div>',
-    ],
-)
-def test_markup_read_by_the_documents_reader_gives_tinyhtml5s_tree(body):
-    from orders.document_tree import document_tree
-
-    html = (
-        '<!doctype html>\n<html lang="en">\n<head>\n<title>t</title>\n</head>\n'
-        f"<body>{body}</body>\n</html>\n"
-    )
-    ours = document_tree(html)
-    assert ours is not None
-    assert _tree(ours) == _tinyhtml5_tree(html)
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        "<p>a<div>b</div></p>",  # a <div> closes the <p>
-        "<div><span>a</div></span>",  # closed out of turn
-        "<table>text<tr><td>a</td></tr></table>",  # text moved before the table
-        "<table><td>a</td></table>",  # a cell outside a row
-        "<div>a<!-- note --></div>",
-        "<div>a\x00b</div>",
-        "<ul><li>a</ul>",  # outside the templates' elements
-        "<div>a",  # left open
-    ],
-)
-def test_other_markup_is_left_to_weasyprints_parser(body):
-    from orders.document_tree import document_tree
-
-    html = f"<!doctype html><html><head><title>t</title></head><body>{body}</body></html>"
-    assert document_tree(html) is None
-    # and the documents' HTML class then parses it as stock WeasyPrint does
-    laid_out = documents.document_html_class()(string=html)
-    assert _tree(laid_out.etree_element) == _tinyhtml5_tree(html)
 
 
 def test_an_invoice_pdf_reads_the_invoice_and_its_lines_in_two_queries(

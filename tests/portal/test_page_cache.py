@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from backorders.services import eta_change, run_receive
-from inventory.models import PriceList
+from inventory.models import SKU, PriceList, Season, Style
 from orders.models import Membership, MembershipRole, OrderEdit, PriceListAssignment
 from orders.services import CancelRequest, LineRequest, order_cancel, order_place
 from portal import page_cache
@@ -112,12 +112,12 @@ def test_a_role_change_renders_the_page_again(buyer_client, buyer, account, stoc
     assert 'name="qty-' not in _body(buyer_client.get(url))
 
 
-def _registers_a_bump(sql) -> bool:
-    """Whether the write would raise the data version at its commit (one bump a
-    transaction: those already due are set aside first)."""
+def _registers_a_bump(sql, bump=page_cache.data_version_bump) -> bool:
+    """Whether the write would raise the data version (or `bump`'s) at its commit (one
+    bump a transaction: those already due are set aside first)."""
 
     def due():
-        return [e for e in connection.run_on_commit if e[1] is page_cache.data_version_bump]
+        return [e for e in connection.run_on_commit if e[1] is bump]
 
     connection.run_on_commit = [e for e in connection.run_on_commit if e not in due()]
     page_cache.writes_watch(lambda *args: None, sql, None, False, {"connection": connection})
@@ -319,6 +319,107 @@ def test_each_caller_sees_the_catalogue_at_their_own_prices(
     base = price(buyer)
     assert price(other_buyer) == base * Decimal("0.9")
     assert (price(buyer), price(other_buyer)) == (base, base * Decimal("0.9"))
+
+
+# --- the catalogue page's facet counts: kept under the versions of what they read -------
+
+FACET = re.compile(
+    r'name="(?P<facet>\w+)" value="(?P<value>[^"]+)"[^>]*><label[^>]*>[^<]*'
+    r'<span class="count">(?P<count>\d+)</span>'
+)
+
+
+def _facets(response) -> dict[tuple[str, str], int]:
+    return {(m["facet"], m["value"]): int(m["count"]) for m in FACET.finditer(_body(response))}
+
+
+def _counted(queries) -> list[str]:
+    """Which counts a request made: the facets over the catalogue, sizes in stock."""
+    kinds = {"WITH m AS": "catalogue", "SELECT size, COUNT(*)": "sizes"}
+    return [kind for q in queries for start, kind in kinds.items() if q["sql"].startswith(start)]
+
+
+def test_the_catalogue_counts_show_an_order_a_catalogue_change_and_a_price_on_the_next_read(
+    buyer_client, account, buyer, stocked
+):
+    url = reverse("portal:catalogue")
+    size = f"{stocked.size.normalize():f}"
+    before = _facets(buyer_client.get(url))
+    assert before[("size", size)] == 1
+    assert before[("category", stocked.style.category)] == 1
+    # when the ledger allocates every pair, the size has none in stock now
+    _place(account, buyer, stocked, 40)
+    after_order = _facets(buyer_client.get(url))
+    assert ("size", size) not in after_order
+    assert after_order == _facets(buyer_client.get(url)) == _facets_fresh(buyer_client, url)
+    # when the style moves to another category
+    stocked.style.category = "Clogs"
+    stocked.style.save()
+    moved = _facets(buyer_client.get(url))
+    assert (moved.get(("category", "Clogs")), ("category", "Boots") in moved) == (1, False)
+    # when the account's price list takes half off, the style is under 40 dollars
+    cheap = f"{url}?price_max=40"
+    assert ("category", "Clogs") not in _facets(buyer_client.get(cheap))
+    PriceListAssignment.objects.create(
+        account=account,
+        price_list=PriceList.objects.create(
+            code="half", name="Half", percent_off=Decimal("50"), starts_on=dt.date(2020, 1, 1)
+        ),
+    )
+    assert _facets(buyer_client.get(cheap))[("category", "Clogs")] == 1
+
+
+def _facets_fresh(client, url):
+    cache.clear()
+    return _facets(client.get(url))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_order_counts_sizes_again_and_keeps_the_catalogue_counts_until_the_catalogue_moves(
+    buyer_client, account, buyer, warehouse
+):
+    make_fill_in(account)
+    sku = stocked_sku(warehouse=warehouse, on_hand=20)
+    list_ = PriceList.objects.create(
+        code="list", name="List", percent_off=Decimal("0"), starts_on=dt.date(2020, 1, 1)
+    )
+    PriceListAssignment.objects.create(account=account, price_list=list_)
+    url, size = reverse("portal:catalogue") + "?price_max=40", f"{sku.size.normalize():f}"
+    first = _facets(buyer_client.get(url))
+    assert ("size", size) not in first  # 60 dollars, over the price filter
+    with CaptureQueriesContext(connection) as queries:
+        buyer_client.get(url + "&view=list")
+    assert _counted(queries) == []  # both kept
+    # when an order commits (stock moves): sizes are counted again, the rest is kept
+    _place(account, buyer, sku, 6)
+    with CaptureQueriesContext(connection) as queries:
+        assert _facets(buyer_client.get(url)) == first
+    assert _counted(queries) == ["sizes"]
+    # when the price list commits half off: everything is counted again, at the new price
+    PriceList.objects.filter(pk=list_.pk).update(percent_off=Decimal("50"))
+    with CaptureQueriesContext(connection) as queries:
+        halved = _facets(buyer_client.get(url))
+    assert _counted(queries) == ["catalogue", "sizes"]
+    assert (halved[("size", size)], halved[("category", sku.style.category)]) == (1, 1)
+
+
+def test_catalogue_writes_raise_the_catalogue_version_and_stock_writes_do_not(db):
+    def registers(sql) -> bool:
+        return _registers_a_bump(sql, page_cache.catalogue_version_bump)
+
+    assert registers('UPDATE "inventory_sku" SET "active" = false')
+    assert registers('INSERT INTO "inventory_style" ("number") VALUES (1)')
+    assert registers('DELETE FROM "inventory_pricelistitem" WHERE 1')
+    assert registers('UPDATE "inventory_pricelist" SET "percent_off" = 5')
+    assert registers('INSERT INTO "inventory_season" ("code") VALUES (1)')
+    assert registers("WITH x AS (INSERT INTO orders_order VALUES (1)) UPDATE inventory_sku SET")
+    assert registers('TRUNCATE "orders_order", "inventory_sku"')
+    assert not registers('UPDATE "inventory_stocklevel" SET "allocated" = 1')
+    assert not registers('INSERT INTO "orders_order" ("number") VALUES (1)')
+    assert not registers('SELECT "id" FROM "inventory_sku" FOR UPDATE')
+    assert set(page_cache.CATALOGUE_TABLES) == {
+        model._meta.db_table for model in (Style, SKU, Season, PriceList)
+    }
 
 
 # --- cases, credit memos, an invoice, and their API lists: kept, and shown anew ----------
