@@ -251,20 +251,22 @@ def lines_with_related(lines):
     from inventory.models import SKU, Style
     from orders.models import Account, CommercialTerms
 
-    orders = _related_attach(lines, "order", Order)
-    _related_attach(orders, "account", Account)
-    _related_attach(orders, "terms", CommercialTerms)
-    skus = _related_attach(lines, "sku", SKU)
-    _related_attach(skus, "style", Style)
+    orders = related_attach(lines, "order", Order)
+    related_attach(orders, "account", Account)
+    related_attach(orders, "terms", CommercialTerms)
+    skus = related_attach(lines, "sku", SKU)
+    related_attach(skus, "style", Style)
     return lines
 
 
-def _related_attach(rows, field, model) -> list:
-    """Set each row's `field` (a foreign key to `model`) from one query; returns the
-    related rows."""
+def related_attach(rows, field, model, *, fields=()) -> list:
+    """Set each row's `field` (a foreign key to `model`) from one unlocked query, each
+    related row built once however many rows point at it (only `fields` when given);
+    returns the related rows."""
     if not rows:
         return []
-    related = model.objects.filter(pk__in={getattr(row, f"{field}_id") for row in rows}).in_bulk()
+    queryset = model.objects.filter(pk__in={getattr(row, f"{field}_id") for row in rows})
+    related = (queryset.only(*fields) if fields else queryset).in_bulk()
     for row in rows:
         setattr(row, field, related[getattr(row, f"{field}_id")])
     return list(related.values())

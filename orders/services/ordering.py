@@ -734,7 +734,8 @@ def orders_totals_refresh(*, order_ids) -> None:
     for order_id, *counts in rows:
         lines_by_order[order_id].append(_LineCounts(*counts))
     moved = []
-    for order in Order.objects.filter(pk__in=order_ids).select_related("account", "terms"):
+    # Only what order_totals_apply reads without a quote (no account, no terms).
+    for order in Order.objects.filter(pk__in=order_ids).only("no_charge", *TOTAL_FIELDS):
         before = [getattr(order, field) for field in TOTAL_FIELDS]
         order_totals_apply(order=order, lines=lines_by_order[order.pk])
         if [getattr(order, field) for field in TOTAL_FIELDS] != before:
