@@ -231,6 +231,11 @@ def facet_counts(
         return {facet: counts[facet] for facet in FACETS}
     keys = {part: getattr(cache_keys, part) for part in parts}
     kept = cache.get_many(list(keys.values()))
+    # What nobody is counting yet is counted first, so that of requests missing both
+    # parts at once, two count one each; then the rest is taken as its counter answers.
+    for part, facets in parts.items():
+        if keys[part] not in kept and cache.add(f"{keys[part]}:counting", 1, COUNTING_SECONDS):
+            kept[keys[part]] = _counted_kept(keys[part], lambda f=facets: _counts(filterset, f))
     for part, facets in parts.items():
         if keys[part] in kept:
             counts.update(kept[keys[part]])
@@ -246,12 +251,7 @@ def counted_once(key: str, count):
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
         if cache.add(claim, 1, COUNTING_SECONDS):
-            try:
-                value = count()
-                cache.set(key, value, COUNT_SECONDS)
-                return value
-            finally:
-                cache.delete(claim)
+            return _counted_kept(key, count)
         if time.monotonic() >= deadline:
             return count()
         time.sleep(POLL_SECONDS)
@@ -259,6 +259,16 @@ def counted_once(key: str, count):
         if key in found:
             return found[key]
         # Neither the counts nor a claim: the counter gave up; claim it in turn.
+
+
+def _counted_kept(key: str, count):
+    """`count()` kept under `key`, by the holder of its claim, which it then releases."""
+    try:
+        value = count()
+        cache.set(key, value, COUNT_SECONDS)
+        return value
+    finally:
+        cache.delete(f"{key}:counting")
 
 
 def _reads_stock(data) -> bool:

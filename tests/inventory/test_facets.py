@@ -279,3 +279,27 @@ def test_one_process_counts_while_the_others_wait_for_its_answer(db, monkeypatch
     assert facets.counted_once(key, lambda: "ours") == "ours"
     assert cache.get(key) == "ours"
     assert cache.get(f"{key}:counting") is None
+
+
+def test_a_request_counts_the_part_nobody_is_counting_first(line, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from inventory import facets
+
+    filterset = _filter({})
+    assert filterset.is_valid()
+    keys = facets.CountKeys(catalogue="test-facets:catalogue", stock="test-facets:stock")
+    cache.delete_many([keys.catalogue, keys.stock, f"{keys.stock}:counting"])
+    cache.set(f"{keys.catalogue}:counting", 1, 30)  # another request counts the catalogue
+    other = _filter({})
+    assert other.is_valid()
+    theirs = facet_counts(other)
+    monkeypatch.setattr(facets.time, "sleep", lambda s: cache.set(keys.catalogue, theirs, 60))
+    with CaptureQueriesContext(connection) as queries:
+        counts = facet_counts(filterset, cache_keys=keys)
+    assert counts == theirs
+    assert len(queries) == 1  # sizes in stock, counted while the other counted the rest
+    assert "inventory_stocklevel" in queries[0]["sql"]
+    assert cache.get(keys.stock) == {"size": theirs["size"]}
+    cache.delete_many([keys.catalogue, keys.stock, f"{keys.catalogue}:counting"])
