@@ -9,6 +9,7 @@ from pathlib import Path
 from django.db import connection
 from django.test import Client
 
+from inventory.compiled import statements_unprepared
 from portal.middleware import SESSION_ACCOUNT_KEY
 
 EXPLAIN_DIR = Path(__file__).resolve().parent / "explain"
@@ -91,7 +92,13 @@ def _client(fixture, kind):
 
 
 def explain_pages(fixture, *, database):
-    """One file per page, then one for a 10-line order placed over the API."""
+    """One file per page, then one for a 10-line order placed over the API. Statements
+    the application prepares are sent plain here, so each is explained as it is sent."""
+    with statements_unprepared():
+        return _explain_pages(fixture, database=database)
+
+
+def _explain_pages(fixture, *, database):
     written = []
     for name, path, kind in fixture.pages:
         client = _client(fixture, kind)

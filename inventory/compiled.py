@@ -1,9 +1,14 @@
 """Reads whose shape never changes, built by the ORM once per connection and then run
 with each call's values. On the placement path, building and compiling a query with a few
 subqueries costs more CPU than PostgreSQL spends running it; the SQL text is kept, never
-rows, so every run reads the data fresh."""
+rows, so every run reads the data fresh. On PostgreSQL they also run as prepared
+statements of the database session (statement_run): planning the placement's reads cost
+PostgreSQL more than running them."""
 
+import itertools
+import re
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -62,7 +67,7 @@ class CompiledRead:
     def rows(self, **values) -> list[tuple]:
         sql, params = self.sql(**values)
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            statement_run(cursor, sql, params)
             return self.converted(cursor.fetchall())
 
     def converted(self, rows) -> list[tuple]:
@@ -123,7 +128,8 @@ def rows_together(*reads: BoundRead) -> list[list[tuple]]:
         parts.append(f"(SELECT 1 AS present, * FROM ({sql}) AS inner_{index}) AS read_{index}")
         params.extend(part_params)
     with connection.cursor() as cursor:
-        cursor.execute(
+        statement_run(
+            cursor,
             "SELECT * FROM "
             + " FULL JOIN ".join(parts[:1] + [f"{part} ON false" for part in parts[1:]]),
             params,
@@ -139,6 +145,49 @@ def rows_together(*reads: BoundRead) -> list[list[tuple]]:
         )
         start += 1 + width
     return together
+
+
+# Per session (the driver's connection): {"names": {sql: statement name}, "next": counter}.
+_prepared = weakref.WeakKeyDictionary()
+_PLACEHOLDER = re.compile(r"%%|%s")
+_preparing = {"on": True}
+
+
+def statement_run(cursor, sql: str, params) -> None:
+    """Run ``sql`` (Django's placeholders) on ``cursor``. On PostgreSQL as a prepared
+    statement of the database session: prepared with its first run, in the same round
+    trip, then executed by name, so PostgreSQL parses it once and may keep its plan.
+    Meant for the fixed statements of this module, a few per session. A statement is
+    taken as prepared once that round trip succeeds; one that failed is prepared again
+    under a new name (PREPARE outlives a rollback, so a name is never reused)."""
+    if connection.vendor != "postgresql" or not _preparing["on"] or not params:
+        cursor.execute(sql, params)
+        return
+    raw = connection.connection
+    state = _prepared.get(raw)
+    if state is None:
+        state = _prepared[raw] = {"names": {}, "next": itertools.count()}
+    arguments = f" ({', '.join(['%s'] * len(params))})" if params else ""
+    name = state["names"].get(sql)
+    if name is not None:
+        cursor.execute(f"EXECUTE {name}{arguments}", params)
+        return
+    name = f"compiled_{next(state['next'])}"
+    numbers = itertools.count(1)
+    body = _PLACEHOLDER.sub(lambda m: m.group() if m.group() == "%%" else f"${next(numbers)}", sql)
+    cursor.execute(f"PREPARE {name} AS {body}; EXECUTE {name}{arguments}", params)
+    state["names"][sql] = name
+
+
+@contextmanager
+def statements_unprepared():
+    """Run statement_run's statements as plain ones while inside (the bench's plan
+    recorder explains each statement as it is sent)."""
+    before, _preparing["on"] = _preparing["on"], False
+    try:
+        yield
+    finally:
+        _preparing["on"] = before
 
 
 def model_columns(model, related: str = "") -> list[str]:

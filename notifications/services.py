@@ -226,14 +226,41 @@ def _rows_checked(*, kind: str, messages: Iterable[OutgoingMessage], base: dict)
     return rows
 
 
-@transaction.atomic(savepoint=False)
-def _messages_write(
-    *, rows: list[_Row], new_event: bool, known: dict | None = None
+def message_rows(
+    *,
+    kind: str,
+    key: str,
+    recipients: Iterable,
+    context: dict,
+    preferences: dict | None = None,
+    pks=(),
 ) -> list[Message]:
-    """The write half of messages_enqueue: part of the caller's transaction. Checks
-    that could fail happen before, so a bad call never poisons the caller's
-    transaction. ``known``: {kind: {user id: preference or None}} the caller read; the
-    other recipients' preferences are read, every kind's in one query."""
+    """message_enqueue's rows for a new event (``new_event``), checked and built but not
+    written: for a caller that writes them with its own rows in one round trip (a
+    placement, with its order's) and then calls messages_written. ``pks``: one for each
+    recipient (drawn from the table's sequence), or none. Preferences missing from
+    ``preferences`` are read here."""
+    rows = _rows_checked(
+        kind=kind, messages=[OutgoingMessage(key, recipients, context)], base=base_context()
+    )
+    known = {rows[0].kind: preferences} if rows and preferences else None
+    messages = _messages_built(rows=rows, known=known)
+    if len(pks) == len(messages):
+        for message, pk in zip(messages, pks, strict=True):
+            message.pk = pk
+    return messages
+
+
+def messages_written(messages: Iterable[Message]) -> None:
+    """Rows of message_rows, now written by the caller: those pending are kicked once the
+    transaction commits."""
+    _kick_on_commit(messages, created_at=None)
+
+
+def _messages_built(*, rows: list[_Row], known: dict | None = None) -> list[Message]:
+    """The rows as Message instances, not written, each with the status its recipient's
+    preference gives. ``known``: {kind: {user id: preference or None}} the caller read;
+    the other recipients' preferences are read, every kind's in one query."""
     known = known or {}
     preferences = defaultdict(dict)  # kind -> {user id: preference}
     for kind, prefs in known.items():
@@ -248,25 +275,43 @@ def _messages_write(
             if (pref.kind, pref.user_id) in unknown:
                 preferences[MessageKind(pref.kind)][pref.user_id] = pref
     now = timezone.now()
-    written = Message.objects.bulk_create(
-        [
-            Message(
-                key=row.key,
-                kind=row.kind,
-                recipient=row.user,
-                to_email=row.user.email or "",
-                subject=row.subject,
-                context=row.context,
-                status=_email_status(
-                    user=row.user, kind=row.kind, preferences=preferences[row.kind]
-                ),
-                next_attempt_at=now,
-                created_at=now,
-            )
-            for row in rows
-        ],
-        ignore_conflicts=not new_event,
+    return [
+        Message(
+            key=row.key,
+            kind=row.kind,
+            recipient=row.user,
+            to_email=row.user.email or "",
+            subject=row.subject,
+            context=row.context,
+            status=_email_status(user=row.user, kind=row.kind, preferences=preferences[row.kind]),
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for row in rows
+    ]
+
+
+def _kick_on_commit(messages, *, created_at) -> None:
+    """Delivery of the pending rows among ``messages`` (those created at ``created_at``,
+    when given) kicked after the commit."""
+    to_kick = tuple(
+        m.pk
+        for m in messages
+        if m.status == MessageStatus.PENDING and (created_at is None or m.created_at == created_at)
     )
+    if to_kick:
+        transaction.on_commit(functools.partial(delivery_kick, to_kick), robust=True)
+
+
+@transaction.atomic(savepoint=False)
+def _messages_write(
+    *, rows: list[_Row], new_event: bool, known: dict | None = None
+) -> list[Message]:
+    """The write half of messages_enqueue: part of the caller's transaction. Checks
+    that could fail happen before, so a bad call never poisons the caller's
+    transaction. ``known``: see _messages_built."""
+    built = _messages_built(rows=rows, known=known)
+    written = Message.objects.bulk_create(built, ignore_conflicts=not new_event)
     if new_event:
         messages = written
     else:
@@ -278,11 +323,7 @@ def _messages_write(
         )
     # Only rows this transaction wrote can still be pending-and-unkicked; an older
     # pending row has its own kick or the sweep.
-    to_kick = tuple(
-        m.pk for m in messages if m.status == MessageStatus.PENDING and m.created_at == now
-    )
-    if to_kick:
-        transaction.on_commit(functools.partial(delivery_kick, to_kick), robust=True)
+    _kick_on_commit(messages, created_at=built[0].created_at if built else None)
     return messages
 
 

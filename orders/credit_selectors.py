@@ -20,7 +20,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from inventory.compiled import CompiledRead, slot
+from inventory.compiled import CompiledRead, slot, statement_run
 from orders.models import Account, CreditMemo, Invoice, Order, OrderStatus
 from orders.models.fulfilment import UNSETTLED_STATUSES
 
@@ -129,7 +129,8 @@ def credit_position(*, account, past_due_after_days: int, today) -> CreditPositi
         account_id=account.pk, before=today - dt.timedelta(days=past_due_after_days)
     )
     with connection.cursor() as cursor:
-        cursor.execute(
+        statement_run(
+            cursor,
             "SELECT figures.owed, figures.on_order, figures.invoiced_on_order, late.number, "
             f"late.due_on, late.balance, late.pk FROM ({figures_sql}) AS figures "
             f"LEFT JOIN ({late_sql}) AS late ON 1 = 1 ORDER BY late.due_on, late.pk",

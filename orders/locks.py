@@ -9,9 +9,11 @@ import hashlib
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import CharField, IntegerField, Q
 from django.db.models.expressions import RawSQL
 
+from inventory.compiled import CompiledRead, slot
+from notifications.models import Message
 from orders.models import Order, OrderLine
 
 
@@ -36,9 +38,12 @@ class PlacementStart:
     existing_id: int | None  # the order an earlier request placed with the key
     order_id: int | None  # the new order's pk, drawn from its sequence (PostgreSQL)
     line_ids: tuple = ()  # as many pks for its lines, drawn from theirs
+    message_ids: tuple = ()  # and for its confirmation's outbox rows
 
 
-def placement_start(*, account_id, key, credit_lock: bool, lines: int = 0) -> PlacementStart:
+def placement_start(
+    *, account_id, key, credit_lock: bool, lines: int = 0, messages: int = 0
+) -> PlacementStart:
     """A placement's first statement, one round trip: the transaction-scoped lock on
     (account, key), the order already placed with the key, the new order's pk (so its
     number is written with it) and, with ``credit_lock``, the account's credit lock
@@ -47,25 +52,31 @@ def placement_start(*, account_id, key, credit_lock: bool, lines: int = 0) -> Pl
     The lookup reads the statement's snapshot, taken before the locks: an order
     committed in between is caught by the unique key constraint, which order_place
     answers with that order; whatever the credit check reads comes in later statements,
-    after the lock. With ``lines``, that many pks for the order's lines too (so its rows
-    can be written in one round trip: ledger.lines_place). SQLite (it serialises writers
-    already): the lookup alone, no pk."""
-    existing = Order.objects.filter(account_id=account_id, idempotency_key=key).values("pk")
+    after the lock. With ``lines`` and ``messages``, that many pks for the order's lines
+    and its confirmation's outbox rows too (so its rows can be written in one round
+    trip: ledger.lines_place). SQLite (it serialises writers already): the lookup alone,
+    no pk."""
     if connection.vendor != "postgresql":
-        found = existing.first() if key else None
+        found = (
+            Order.objects.filter(account_id=account_id, idempotency_key=key).values("pk").first()
+            if key
+            else None
+        )
         return PlacementStart(True, found["pk"] if found else None, None)
     pks = (
         f"nextval({_sequence(Order)}), "
-        f"ARRAY(SELECT nextval({_sequence(OrderLine)}) FROM generate_series(1, %s))"
+        f"ARRAY(SELECT nextval({_sequence(OrderLine)}) FROM generate_series(1, %s)), "
+        f"ARRAY(SELECT nextval({_sequence(Message)}) FROM generate_series(1, %s))"
     )
+    pk_params = [lines, messages]
     credit = "pg_advisory_xact_lock(%s)::text" if credit_lock else "NULL"
     credit_params = [_credit_lock_id(account_id)] if credit_lock else []
     if not key:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {pks}, {credit}", [lines, *credit_params])
-            order_id, line_ids, _ = cursor.fetchone()
-            return PlacementStart(True, None, order_id, tuple(line_ids))
-    lookup, params = existing.order_by()[:1].query.sql_with_params()
+            cursor.execute(f"SELECT {pks}, {credit}", [*pk_params, *credit_params])
+            order_id, line_ids, message_ids, _ = cursor.fetchone()
+            return PlacementStart(True, None, order_id, tuple(line_ids), tuple(message_ids))
+    lookup, params = _KEY_LOOKUP.sql(account_id=account_id, key=key)
     # OFFSET 0 keeps the inner select (and its key lock) evaluated before the CASE.
     with connection.cursor() as cursor:
         cursor.execute(
@@ -73,10 +84,22 @@ def placement_start(*, account_id, key, credit_lock: bool, lines: int = 0) -> Pl
             f"CASE WHEN taken AND existing IS NULL THEN {credit} END FROM "
             f"(SELECT pg_try_advisory_xact_lock(%s) AS taken, ({lookup}) AS existing OFFSET 0) "
             "AS start",
-            [lines, *credit_params, _key_lock_id(account_id, key), *params],
+            [*pk_params, *credit_params, _key_lock_id(account_id, key), *params],
         )
-        taken, existing_id, order_id, line_ids, _ = cursor.fetchone()
-        return PlacementStart(taken, existing_id, order_id, tuple(line_ids))
+        taken, existing_id, order_id, line_ids, message_ids, _ = cursor.fetchone()
+        return PlacementStart(taken, existing_id, order_id, tuple(line_ids), tuple(message_ids))
+
+
+# The order already placed with a key: the same statement for every placement.
+_KEY_LOOKUP = CompiledRead(
+    lambda: (
+        Order.objects.filter(
+            account_id=slot("account_id", IntegerField()), idempotency_key=slot("key", CharField())
+        )
+        .values("pk")
+        .order_by()[:1]
+    )
+)
 
 
 def _sequence(model) -> str:
@@ -228,20 +251,22 @@ def lines_with_related(lines):
     from inventory.models import SKU, Style
     from orders.models import Account, CommercialTerms
 
-    orders = _related_attach(lines, "order", Order)
-    _related_attach(orders, "account", Account)
-    _related_attach(orders, "terms", CommercialTerms)
-    skus = _related_attach(lines, "sku", SKU)
-    _related_attach(skus, "style", Style)
+    orders = related_attach(lines, "order", Order)
+    related_attach(orders, "account", Account)
+    related_attach(orders, "terms", CommercialTerms)
+    skus = related_attach(lines, "sku", SKU)
+    related_attach(skus, "style", Style)
     return lines
 
 
-def _related_attach(rows, field, model) -> list:
-    """Set each row's `field` (a foreign key to `model`) from one query; returns the
-    related rows."""
+def related_attach(rows, field, model, *, fields=()) -> list:
+    """Set each row's `field` (a foreign key to `model`) from one unlocked query, each
+    related row built once however many rows point at it (only `fields` when given);
+    returns the related rows."""
     if not rows:
         return []
-    related = model.objects.filter(pk__in={getattr(row, f"{field}_id") for row in rows}).in_bulk()
+    queryset = model.objects.filter(pk__in={getattr(row, f"{field}_id") for row in rows})
+    related = (queryset.only(*fields) if fields else queryset).in_bulk()
     for row in rows:
         setattr(row, field, related[getattr(row, f"{field}_id")])
     return list(related.values())

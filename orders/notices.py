@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from inventory.selectors import pictures_by_style, pictures_of
 from notifications.kinds import MessageKind
-from notifications.services import message_enqueue
+from notifications.services import message_enqueue, message_rows
 from orders.models import Membership, OrderLine
 from orders.selectors import line_promises
 
@@ -47,6 +47,34 @@ def order_confirmation_enqueue(
     by the worker that delivers it. After a change (an OrderEdit) the same message,
     saying what changed, under the change's own key. `preferences`: the recipients'
     confirmation preferences the caller read (see message_enqueue)."""
+    message_enqueue(
+        kind=MessageKind.ORDER_CONFIRMATION,
+        key=f"order-change:{change.pk}" if change else f"order-confirmation:{order.pk}",
+        recipients=recipients
+        if recipients is not None
+        else account_recipients(account=order.account, extra=[order.placed_by]),
+        context=_confirmation_context(order=order, lines=lines, change=change),
+        new_event=True,
+        preferences=preferences,
+    )
+
+
+def order_confirmation_rows(*, order, lines, recipients, preferences=None, pks=()) -> list:
+    """A new order's confirmation rows as order_confirmation_enqueue writes them, built
+    but not written: the placement writes them with its order's rows in one round trip
+    (ledger.lines_place) and then calls notifications.services.messages_written. `pks`:
+    one per recipient, drawn from the outbox's sequence (orders.locks.placement_start)."""
+    return message_rows(
+        kind=MessageKind.ORDER_CONFIRMATION,
+        key=f"order-confirmation:{order.pk}",
+        recipients=recipients,
+        context=_confirmation_context(order=order, lines=lines),
+        preferences=preferences,
+        pks=pks,
+    )
+
+
+def _confirmation_context(*, order, lines, change=None) -> dict:
     context = {
         "account_name": order.account.name,
         "order_number": order.number,
@@ -78,16 +106,7 @@ def order_confirmation_enqueue(
     }
     if change is not None:
         context["change"] = {"added": change.added, "reduced": change.reduced}
-    message_enqueue(
-        kind=MessageKind.ORDER_CONFIRMATION,
-        key=f"order-change:{change.pk}" if change else f"order-confirmation:{order.pk}",
-        recipients=recipients
-        if recipients is not None
-        else account_recipients(account=order.account, extra=[order.placed_by]),
-        context=context,
-        new_event=True,
-        preferences=preferences,
-    )
+    return context
 
 
 def order_confirmation_complete(context: dict) -> dict:

@@ -181,9 +181,22 @@ def backorders_cancel(
 def cancellations_mark_told(*, record_ids, key_prefix: str) -> None:
     """Stamp auto-cancellations as told, each with its account's message key
     (f"{key_prefix}{account_id}"), in one statement."""
-    AutoCancellation.objects.filter(pk__in=record_ids).update(
-        notice_key=Concat(Value(key_prefix), Cast("account_id", CharField()))
-    )
+    record_ids = list(record_ids)
+    if not record_ids:
+        return
+    if connection.vendor != "postgresql":
+        AutoCancellation.objects.filter(pk__in=record_ids).update(
+            notice_key=Concat(Value(key_prefix), Cast("account_id", CharField()))
+        )
+        return
+    # One array parameter: the daily message stamps a day's cancellations at once (145,000
+    # at 100x), and an IN list of that many took longer to plan than to apply.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {AutoCancellation._meta.db_table} SET notice_key = %s || account_id "
+            "WHERE id = ANY(%s)",
+            [key_prefix, record_ids],
+        )
 
 
 # --- Alternatives -------------------------------------------------------------------

@@ -19,19 +19,40 @@ def stock_allocate_many(*, takes: Sequence[tuple[StockLevel, int]]) -> None:
     whatever their number: it locks the levels in pk order, then moves every counter
     with one conditional UPDATE. The levels may have been read without a lock: a level
     that no longer has the pairs above its holdback raises InsufficientStock."""
-    takes = [(level, take) for level, take in takes if take]
-    if not takes:
+    statement = stock_allocate_statement(takes=takes)
+    if statement is None:
         return
-    short = _counters_update(
+    sql, params = statement
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        stock_allocated(takes=takes, returned=cursor.fetchall())
+
+
+def stock_allocate_statement(*, takes) -> tuple[str, list] | None:
+    """stock_allocate_many's statement and parameters, for a caller that sends it last in
+    a round trip of its own (ledger.lines_place) and hands what it returned to
+    stock_allocated; None when nothing is taken."""
+    quantities = {level.pk: take for level, take in takes if take}
+    if not quantities:
+        return None
+    return _counters_update_sql(
         model=StockLevel,
         assignment="allocated = target.allocated + taken.quantity",
         condition="target.on_hand >= target.allocated + target.holdback + taken.quantity",
-        quantities={level.pk: take for level, take in takes},
+        quantities=quantities,
         lock=True,
     )
+
+
+def stock_allocated(*, takes, returned) -> None:
+    """After stock_allocate_statement ran (``returned``: its rows): InsufficientStock
+    for a level it refused, else each level's ``allocated`` as it now stands."""
+    updated = {row[0] for row in returned}
+    takes = [(level, take) for level, take in takes if take]
     for level, take in takes:
-        if level.pk in short:
+        if level.pk not in updated:
             raise InsufficientStock(level.sku_id, take, 0)
+    for level, take in takes:
         level.allocated += take
 
 
@@ -152,16 +173,26 @@ def _counters_update(
     (its quantity). Returns the pks the condition refused."""
     if not quantities:
         return set()
+    sql, params = _counters_update_sql(
+        model=model, assignment=assignment, condition=condition, quantities=quantities, lock=lock
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        updated = {row[0] for row in cursor.fetchall()}
+    return set(quantities) - updated
+
+
+def _counters_update_sql(
+    *, model, assignment: str, condition: str, quantities: dict, lock: bool
+) -> tuple[str, list]:
+    """_counters_update's statement (it returns the ids it moved) and parameters."""
     taken, params = values_table("taken", ["taken_id", "quantity"], sorted(quantities.items()))
     locked = locks.rows_lock_cte(model=model) if lock else ""
     source = "taken JOIN locked ON locked.id = taken.taken_id" if locked else "taken"
     # Qualified only where `locked` makes a bare id ambiguous: SQLite refuses the alias.
     returning = "target.id" if locked else "id"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"{taken.rstrip()}{locked} UPDATE {model._meta.db_table} AS target SET {assignment} "
-            f"FROM {source} WHERE target.id = taken.taken_id AND {condition} RETURNING {returning}",
-            params,
-        )
-        updated = {row[0] for row in cursor.fetchall()}
-    return set(quantities) - updated
+    return (
+        f"{taken.rstrip()}{locked} UPDATE {model._meta.db_table} AS target SET {assignment} "
+        f"FROM {source} WHERE target.id = taken.taken_id AND {condition} RETURNING {returning}",
+        params,
+    )

@@ -3,7 +3,6 @@ needs in the project's order (see orders.ledger) and leaves every invariant true
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -115,22 +114,27 @@ def _from_stock(today):
 
 
 @transaction.atomic(savepoint=False)
-def lines_place(
-    *, lines, takes, parts, before_counters: Callable[[], None] | None = None, order=None
-):
+def lines_place(*, lines, takes, parts, order=None, rows=()):
     """Write new lines with their split, their allocations ((line, level, pairs)) and
-    pegs ((line, inbound line id, pairs)), after their new ``order``'s row when given;
-    the counters move last, so a stock level is held only from here to the commit (the
-    rows reference levels and inbound lines through deferred foreign keys, checked at
-    the commit, after these locks). `before_counters` runs between the two (the order
-    confirmation, which reads the pegs), so that work is not done while the levels are
-    held."""
+    pegs ((line, inbound line id, pairs)), after their new ``order``'s row when given,
+    with ``rows``, other new rows that refer to none of these (the order's confirmation
+    in the outbox); the counters move last, so a stock level is held only from there to
+    the commit (the rows reference levels and inbound lines through deferred foreign
+    keys, checked at the commit, after these locks). On PostgreSQL with every pk drawn
+    (a placement's), the rows and the stock levels' counters go in one round trip."""
     # Keyed by the line object's identity: a line may have no pk until it is inserted.
     pegs, placed = defaultdict(int), {id(line): line for line in lines}
     for line, inbound_line_id, qty in parts:
         pegs[(id(line), inbound_line_id)] += qty
-    rows_insert(
-        parents=[[order] if order is not None else [], lines],
+    levels = defaultdict(int)
+    by_pk = {}
+    for _, level, qty in takes:
+        levels[level.pk] += qty
+        by_pk[level.pk] = level
+    allocate = [(by_pk[pk], qty) for pk, qty in levels.items()]
+    statement = counters.stock_allocate_statement(takes=allocate)
+    returned = rows_insert(
+        parents=[[order] if order is not None else [], lines, list(rows)],
         children=[
             [Allocation(line=line, stock_level=level, quantity=qty) for line, level, qty in takes],
             [
@@ -138,15 +142,10 @@ def lines_place(
                 for (key, inbound), qty in pegs.items()
             ],
         ],
+        then=statement,
     )
-    if before_counters is not None:
-        before_counters()
-    levels = defaultdict(int)
-    by_pk = {}
-    for _, level, qty in takes:
-        levels[level.pk] += qty
-        by_pk[level.pk] = level
-    counters.stock_allocate_many(takes=[(by_pk[pk], qty) for pk, qty in levels.items()])
+    if statement is not None:
+        counters.stock_allocated(takes=allocate, returned=returned)
     promised = defaultdict(int)
     for _, inbound_line_id, qty in parts:
         promised[inbound_line_id] += qty

@@ -2,7 +2,6 @@
 customer service) goes through."""
 
 import datetime as dt
-import functools
 import hashlib
 import json
 import uuid
@@ -21,6 +20,7 @@ from inventory.models import SKU, StockLevel
 from inventory.parsing import natural_number, sku_code_normalize, whole_pairs
 from inventory.pricing import prices_for_skus
 from inventory.sql import values_table
+from notifications.services import messages_written
 from orders import ledger, locks, rules
 from orders.credit_selectors import credit_hold_reasons_for
 from orders.exceptions import (
@@ -41,7 +41,7 @@ from orders.models import (
 from orders.notices import (
     account_recipients,
     backorders_filled_enqueue,
-    order_confirmation_enqueue,
+    order_confirmation_rows,
 )
 from orders.selectors import user_can_order
 from orders.services.moves import moved_lines_tell
@@ -426,6 +426,7 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
         key=idempotency_key,
         credit_lock=not no_charge,
         lines=len(valid.skus),
+        messages=len({user.pk for user in placement.recipients}),
     )
     if idempotency_key:
         if not start.key_taken:
@@ -501,15 +502,23 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
         order.save(force_insert=True)
         order.number = order_number(order.pk)
         Order.objects.filter(pk=order.pk).update(number=order.number)
+    # Before the stock levels are locked: the webhook, when an endpoint listens; the
+    # confirmation's rows are written with the order's.
+    _placement_webhook(order=order, lines=lines, placement=placement)
+    confirmation = order_confirmation_rows(
+        order=order,
+        lines=lines,
+        recipients=placement.recipients,
+        preferences=placement.preferences,
+        pks=start.message_ids,
+    )
     planned_lines_place(
         lines=lines,
         plans=plans,
         order=order if order._state.adding else None,
-        # After the pegs (it tells their dates), before the stock levels are locked.
-        before_counters=functools.partial(
-            _placement_tell, order=order, lines=lines, placement=placement
-        ),
+        rows=confirmation,
     )
+    messages_written(confirmation)
     return PlacementResult(order, created=True, lines=tuple(lines))
 
 
@@ -536,9 +545,10 @@ def planned_line(*, order, sku, quantity, plan, unit_price, window_end, **fields
     )
 
 
-def planned_lines_place(*, lines, plans, before_counters=None, order=None) -> None:
+def planned_lines_place(*, lines, plans, order=None, rows=()) -> None:
     """Write new lines through the ledger with the stock and runs their plans take (and
-    their new ``order``'s row with them, when it is not written yet)."""
+    their new ``order``'s row with them, when it is not written yet, and ``rows``: its
+    confirmation's)."""
     ledger.lines_place(
         order=order,
         lines=lines,
@@ -552,7 +562,7 @@ def planned_lines_place(*, lines, plans, before_counters=None, order=None) -> No
             for line, plan in zip(lines, plans, strict=True)
             for part in plan.promise.inbound_parts
         ],
-        before_counters=before_counters,
+        rows=rows,
     )
 
 
@@ -571,15 +581,9 @@ def credit_hold_apply(*, order, value, today) -> None:
         order.credit_released_at, order.credit_released_by = None, None
 
 
-def _placement_tell(*, order, lines, placement: _Placement):
-    """The confirmation and the order.placed webhook (when an endpoint listens), in the
-    placement's transaction."""
-    order_confirmation_enqueue(
-        order=order,
-        lines=lines,
-        recipients=placement.recipients,
-        preferences=placement.preferences,
-    )
+def _placement_webhook(*, order, lines, placement: _Placement):
+    """The order.placed webhook, when an endpoint listens, in the placement's
+    transaction."""
     if not placement.webhooks_heard:
         return
     webhook_event_enqueue(
@@ -730,7 +734,8 @@ def orders_totals_refresh(*, order_ids) -> None:
     for order_id, *counts in rows:
         lines_by_order[order_id].append(_LineCounts(*counts))
     moved = []
-    for order in Order.objects.filter(pk__in=order_ids).select_related("account", "terms"):
+    # Only what order_totals_apply reads without a quote (no account, no terms).
+    for order in Order.objects.filter(pk__in=order_ids).only("no_charge", *TOTAL_FIELDS):
         before = [getattr(order, field) for field in TOTAL_FIELDS]
         order_totals_apply(order=order, lines=lines_by_order[order.pk])
         if [getattr(order, field) for field in TOTAL_FIELDS] != before:

@@ -28,7 +28,7 @@ def test_a_connection_killed_mid_placement_leaves_nothing_behind(shop, account, 
     orders_before, allocated_before = Order.objects.count(), _allocated()
     paused, resume = threading.Event(), threading.Event()
     backend = {}
-    real_allocate = counters.stock_allocate_many
+    real_allocate = counters.stock_allocated
 
     def allocate_then_pause(**kwargs):
         taken = real_allocate(**kwargs)
@@ -39,7 +39,7 @@ def test_a_connection_killed_mid_placement_leaves_nothing_behind(shop, account, 
         resume.wait(timeout=30)
         return taken
 
-    monkeypatch.setattr(counters, "stock_allocate_many", allocate_then_pause)
+    monkeypatch.setattr(counters, "stock_allocated", allocate_then_pause)
     outcome = {}
 
     def place():
@@ -74,7 +74,7 @@ def test_a_connection_killed_mid_placement_leaves_nothing_behind(shop, account, 
     assert set(invariant_violations().values()) == {0}
 
     # and the next order, on a fresh connection, goes through
-    monkeypatch.setattr(counters, "stock_allocate_many", real_allocate)
+    monkeypatch.setattr(counters, "stock_allocated", real_allocate)
     order = order_place(account=account, user=buyer, lines=[LineRequest(shop.code, 10)]).order
     assert order.lines.get().allocated == 10
     assert set(invariant_violations().values()) == {0}

@@ -159,11 +159,12 @@ def test_stock_sold_between_the_read_and_the_lock_is_planned_again_under_the_loc
     terms, warehouse, monkeypatch
 ):
     # given 10 pairs in stock and 20 coming; a store orders 6, and its placement stops
-    # after reading the stock (10, enough) and writing the order, before locking the level
+    # after reading the stock (10, enough), before the round trip that writes the order
+    # and locks and allocates the level
     sku = stocked_sku(warehouse=warehouse, on_hand=10)
     inbound = inbound_for(sku=sku, warehouse=warehouse, quantity=20)
     (slow_account, slow_user), (fast_account, fast_user) = buyers(2)
-    real_allocate = counters.stock_allocate_many
+    real_allocate = counters.stock_allocate_statement
     paused, resume, calls = threading.Event(), threading.Event(), []
 
     def allocate(**kwargs):
@@ -173,7 +174,7 @@ def test_stock_sold_between_the_read_and_the_lock_is_planned_again_under_the_loc
             assert resume.wait(timeout=30)
         return real_allocate(**kwargs)
 
-    monkeypatch.setattr(counters, "stock_allocate_many", allocate)
+    monkeypatch.setattr(counters, "stock_allocate_statement", allocate)
     outcome = {}
 
     def slow():
@@ -219,18 +220,21 @@ def test_stock_levels_are_locked_last_and_held_only_to_the_commit(terms, warehou
     with CaptureQueriesContext(connection) as captured:
         place_job(account, user, [(sku, 6) for sku in skus], idempotency_key="late")()
     # then every write comes before the stock levels are locked; they are locked (in pk
-    # order) and allocated by one statement, the last before the commit
+    # order) and allocated by one statement, the last before the commit: the last of the
+    # round trip that writes the order, its lines, their allocations and its confirmation
     statements = [query["sql"] for query in captured.captured_queries]
     lock = next(
         index
         for index, sql in enumerate(statements)
         if "inventory_stocklevel" in sql and "FOR UPDATE" in sql
     )
-    # (the allocations go in one round trip with the order and its lines)
-    assert any('INSERT INTO "orders_allocation"' in sql for sql in statements[:lock])
-    assert any(sql.startswith('INSERT INTO "notifications_message"') for sql in statements[:lock])
-    assert "ORDER BY id FOR UPDATE" in statements[lock]
-    assert "UPDATE inventory_stocklevel AS target" in statements[lock]
+    *written, last = statements[lock].split("; ")
+    assert not any("inventory_stocklevel" in sql for sql in written)
+    assert any(sql.startswith('INSERT INTO "orders_order"') for sql in written)
+    assert any(sql.startswith('INSERT INTO "orders_allocation"') for sql in written)
+    assert any(sql.startswith('INSERT INTO "notifications_message"') for sql in written)
+    assert "ORDER BY id FOR UPDATE" in last
+    assert "UPDATE inventory_stocklevel AS target" in last
     assert statements[lock + 1 :] == ["COMMIT"]
 
 

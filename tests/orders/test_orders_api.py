@@ -106,12 +106,12 @@ def test_placing_over_the_api_is_a_fixed_number_of_queries(
     # earlier orders, listening webhook endpoints and the price list, the members with
     # their confirmation preferences, the SKUs and their stock (no lock); then in a
     # transaction (2 savepoints): the key's lock, the lookup of an order with the key,
-    # the pks of the order and its lines and the account's credit lock in one; the credit
-    # position (balance, on order, invoices past due) in one; the order, its lines and
-    # their allocations in one round trip; the confirmation's row (its pictures and dates
-    # are read by the worker); the stock locked and allocated in one. No webhook
-    # endpoint: none is read again. The response is built from what was written.
-    with django_assert_max_num_queries(10):
+    # the pks of the order, its lines and its confirmation's rows and the account's credit
+    # lock in one; the credit position (balance, on order, invoices past due) in one; then
+    # in one round trip the order, its lines, their allocations, the confirmation's rows
+    # (pictures and dates are read by the worker) and the stock locked and allocated. No
+    # webhook endpoint: none is read again. The response is built from what was written.
+    with django_assert_max_num_queries(8):
         response = buyer_api.post(URL, payload, format="json", HTTP_IDEMPOTENCY_KEY="ten")
     assert response.status_code == 201
     assert [line["allocated"] for line in response.json()["lines"]] == [12 // count] * count

@@ -335,7 +335,7 @@ def _facets(response) -> dict[tuple[str, str], int]:
 
 def _counted(queries) -> list[str]:
     """Which counts a request made: the facets over the catalogue, sizes in stock."""
-    kinds = {"WITH m AS": "catalogue", "SELECT size, COUNT(*)": "sizes"}
+    kinds = {"WITH m AS": "catalogue", 'SELECT "inventory_sku"."size"': "sizes"}
     return [kind for q in queries for start, kind in kinds.items() if q["sql"].startswith(start)]
 
 
