@@ -94,9 +94,9 @@ class Book:
         for level in levels:
             self.levels[level.pk] = level
 
-    def use_inbound(self, inbound_lines) -> None:
-        """Open inbound lines locked by the caller (with their runs)."""
-        inbound_lines = [line for line in inbound_lines if line.run.status in OPEN_INBOUND_STATUSES]
+    def use_open_inbound(self, inbound_lines) -> None:
+        """Open inbound lines locked by the caller, as rows with their pk, run_id, sku_id,
+        quantity, received and promised (inventory.locks.open_inbound_rows_lock)."""
         etas = inventory_selectors.run_etas(run_ids={line.run_id for line in inbound_lines})
         for line in inbound_lines:
             if line.pk in self._slot_by_id:

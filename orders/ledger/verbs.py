@@ -65,7 +65,7 @@ def _book(*, lines, sku_ids, today, levels=None) -> Book:
     ) - set(book.lines)
     if late:
         book.add_lines(locks.ledger_lines_lock(line_ids=late))
-    book.use_inbound(inventory_locks.open_inbound_lines_lock(sku_ids=sku_ids))
+    book.use_open_inbound(inventory_locks.open_inbound_rows_lock(sku_ids=sku_ids))
     return book
 
 
@@ -412,7 +412,7 @@ def repeg(*, lines, run, today, leaving: bool, sku_ids=None) -> Filled:
     if sku_ids is None:
         sku_ids = set(InboundLine.objects.filter(run_id=run.pk).values_list("sku_id", flat=True))
     book = Book(lines=lines, today=today)
-    book.use_inbound(inventory_locks.open_inbound_lines_lock(sku_ids=sku_ids))
+    book.use_open_inbound(inventory_locks.open_inbound_rows_lock(sku_ids=sku_ids))
     late = reach_ids(run_id=run.pk, eta=None if leaving else run.eta) - set(book.lines)
     if late:
         book.add_lines(locks.ledger_lines_lock(line_ids=late))
