@@ -41,6 +41,7 @@ from orders.models import (
 from orders.notices import (
     account_recipients,
     backorders_filled_enqueue,
+    order_confirmation_enqueue,
     order_confirmation_rows,
 )
 from orders.selectors import user_can_order
@@ -505,20 +506,25 @@ def _order_place_locked(*, placement: _Placement, lock_first: bool) -> Placement
     # Before the stock levels are locked: the webhook, when an endpoint listens; the
     # confirmation's rows are written with the order's.
     _placement_webhook(order=order, lines=lines, placement=placement)
-    confirmation = order_confirmation_rows(
-        order=order,
-        lines=lines,
-        recipients=placement.recipients,
-        preferences=placement.preferences,
-        pks=start.message_ids,
-    )
-    planned_lines_place(
-        lines=lines,
-        plans=plans,
-        order=order if order._state.adding else None,
-        rows=confirmation,
-    )
-    messages_written(confirmation)
+    new_order = order if order._state.adding else None
+    if start.line_ids:
+        confirmation = order_confirmation_rows(
+            order=order,
+            lines=lines,
+            recipients=placement.recipients,
+            preferences=placement.preferences,
+            pks=start.message_ids,
+        )
+        planned_lines_place(lines=lines, plans=plans, order=new_order, rows=confirmation)
+        messages_written(confirmation)
+    else:  # SQLite: the lines get their pks as they are inserted; the confirmation names them
+        planned_lines_place(lines=lines, plans=plans, order=new_order)
+        order_confirmation_enqueue(
+            order=order,
+            lines=lines,
+            recipients=placement.recipients,
+            preferences=placement.preferences,
+        )
     return PlacementResult(order, created=True, lines=tuple(lines))
 
 
