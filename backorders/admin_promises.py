@@ -19,6 +19,7 @@ COLUMNS = (
     ("pair_days_free_while_waiting", "Pair-days free while backorders wait", "number"),
     ("fill_rate", "Fill rate", "share"),
     ("pairs_cancelled_by_brand", "Pairs cancelled by the brand", "number"),
+    ("pairs_not_had_at_placement", "Pairs that could not be had at placement", "number"),
     ("pairs_cancelled_by_store", "Pairs cancelled by the store", "number"),
     ("messages_per_account_week", "Backorder messages per account-week", "number"),
 )

@@ -87,6 +87,7 @@ class PromiseFigures:
     pairs_shipped: int
     fill_rate: float | None
     pairs_cancelled_by_brand: int
+    pairs_not_had_at_placement: int
     pairs_cancelled_by_store: int
     noise_messages: int
     decision_requests: int
@@ -104,13 +105,14 @@ class PromiseFigures:
 def promise_figures(*, since: dt.date, until: dt.date) -> PromiseFigures:
     """The figures for orders placed from `since` to `until` (inclusive). A line counts
     once its first promised date has come (by `until`); it kept its promise when every
-    pair the store did not cancel shipped on or before that date and the brand cancelled
-    none. It was a backorder when that date was later than stock would have shipped."""
+    pair promised that the store did not cancel shipped on or before that date and the
+    brand cancelled none. It was a backorder when that date was later than stock would
+    have shipped. Pairs that could not be had at placement were never promised, but the
+    store ordered them: they are the brand's, and the fill rate counts them as not filled.
+    """
     lines = list(
         OrderLine.objects.filter(
-            order__placed_at__date__gte=since,
-            order__placed_at__date__lte=until,
-            promised_date__isnull=False,
+            order__placed_at__date__gte=since, order__placed_at__date__lte=until
         )
         .annotate(last_shipped=Max("shipment_lines__shipment__shipped_at"))
         .values(
@@ -118,6 +120,7 @@ def promise_figures(*, since: dt.date, until: dt.date) -> PromiseFigures:
             "quantity",
             "shipped",
             "cancelled",
+            "cancelled_at_placement",
             "cancel_reason",
             "promised_date",
             "last_shipped",
@@ -134,23 +137,28 @@ def promise_figures(*, since: dt.date, until: dt.date) -> PromiseFigures:
         brand_sources[line_id].add(source)
     due = kept = backorder_due = backorder_kept = 0
     misses = {cause: 0 for cause, _ in MISS_CAUSES}
-    ordered = shipped = by_brand = by_store = 0
+    ordered = shipped = by_brand = not_had = by_store = 0
     accounts = set()
     for line in lines:
         accounts.add(line["order__account_id"])
+        at_placement = line["cancelled_at_placement"]
+        later = line["cancelled"] - at_placement
         brand_pairs = brand[line["pk"]]
         if line["cancel_reason"].startswith(SHORTAGE_PREFIX):
-            brand_pairs = max(brand_pairs, line["cancelled"])
-        brand_pairs = min(brand_pairs, line["cancelled"])
-        store_pairs = line["cancelled"] - brand_pairs
+            brand_pairs = max(brand_pairs, later)
+        brand_pairs = min(brand_pairs, later)
+        store_pairs = later - brand_pairs
         by_brand += brand_pairs
+        not_had += at_placement
         by_store += store_pairs
-        if line["promised_date"] > until or store_pairs == line["quantity"]:
+        ordered += at_placement  # not filled, whenever its promised pairs fall due
+        promised = line["quantity"] - at_placement - store_pairs
+        if not promised or line["promised_date"] is None or line["promised_date"] > until:
             continue
-        ordered += line["quantity"] - store_pairs
+        ordered += promised
         shipped += line["shipped"]
         shipped_on = timezone.localdate(line["last_shipped"]) if line["last_shipped"] else None
-        all_shipped = line["shipped"] >= line["quantity"] - store_pairs
+        all_shipped = line["shipped"] >= promised
         held = (
             brand_pairs == 0
             and all_shipped
@@ -184,6 +192,7 @@ def promise_figures(*, since: dt.date, until: dt.date) -> PromiseFigures:
         pairs_shipped=shipped,
         fill_rate=share(shipped, ordered),
         pairs_cancelled_by_brand=by_brand,
+        pairs_not_had_at_placement=not_had,
         pairs_cancelled_by_store=by_store,
         noise_messages=noise,
         decision_requests=decisions,

@@ -146,6 +146,11 @@ class OrderLine(models.Model):
     backordered = models.PositiveIntegerField(default=0)
     shipped = models.PositiveIntegerField(default=0)
     cancelled = models.PositiveIntegerField(default=0)
+    cancelled_at_placement = models.PositiveIntegerField(
+        default=0,
+        help_text="Of the cancelled pairs, those that could not be had when the line was "
+        "placed (no stock, no run inside the window): the brand's, told at once.",
+    )
     promised_date = models.DateField(
         null=True, blank=True, help_text="The ship date the brand committed to at placement."
     )

@@ -543,6 +543,7 @@ def planned_line(*, order, sku, quantity, plan, unit_price, window_end, **fields
         allocated=promise.from_stock,
         backordered=promise.backordered,
         cancelled=promise.unpromised,
+        cancelled_at_placement=promise.unpromised,
         cancel_reason=promise.reason if promise.unpromised else "",
         promised_date=ships_by,
         communicated_date=ships_by,

@@ -3,6 +3,7 @@ pairs (alive past their window, free pairs beside them: the report's pair-days),
 every date given to a store that moved later (told before it passed, or not)."""
 
 import datetime as dt
+import re
 import statistics
 from collections import Counter
 
@@ -27,7 +28,10 @@ class Observer:
         self.orders += 1
 
     def refused(self, store, error):
-        self.refusals[type(error).__name__] += 1
+        # Its first message with the figures taken out, so that alike refusals count
+        # together: "A fill-in order needs at least N pairs; this one has N ...".
+        messages = getattr(error, "messages", None) or [str(error)]
+        self.refusals[re.sub(r"\d[\d,.]*\d|\d", "N", messages[0])] += 1
 
     def observe(self, today: dt.date):
         promise_day_record(today=today)  # the evening job: the report's pair-days
@@ -70,4 +74,5 @@ class Observer:
             else None,
             "orders_placed": self.orders,
             "orders_refused": sum(self.refusals.values()),
+            "orders_refused_by_reason": dict(sorted(self.refusals.items())),
         }

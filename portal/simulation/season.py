@@ -26,6 +26,7 @@ from backorders.services import (
     stock_sync,
 )
 from inventory.models import InboundRun, Replenishment, StockLevel
+from inventory.selectors import ats_by_sku
 from notifications.services import outbox_sweep
 from orders.exceptions import OrderInputError, OrderNotAllowed
 from orders.models import Invoice, Order, OrderLine
@@ -268,6 +269,23 @@ class Season:
             self._place(store, requests, today, through_cart=index % 4 == 0)
 
     def _place(self, store, requests, today, *, through_cart: bool):
+        error = self._order_try(store, requests, today, through_cart=through_cart)
+        if error is not None and (top_up := self._top_up(store, requests, error)):
+            # As a buyer told the order is under the fill-in minimum does: adds pairs
+            # that are in stock now and sends it again (a cart keeps what it held).
+            if through_cart:
+                retried = [LineRequest(code, pairs) for code, pairs in top_up.items()]
+            else:
+                merged = {line.sku: line.quantity for line in requests}
+                for code, pairs in top_up.items():
+                    merged[code] = merged.get(code, 0) + pairs
+                retried = [LineRequest(code, pairs) for code, pairs in sorted(merged.items())]
+            error = self._order_try(store, retried, today, through_cart=through_cart)
+        if error is not None:
+            self.observer.refused(store, error)
+
+    def _order_try(self, store, requests, today, *, through_cart: bool):
+        """Place the order; the error that refused it, or None."""
         self.order_number += 1
         po = f"PO-{today:%y%m%d}-{self.order_number:05d}"
         policy = "allow" if store.account.accepts_backorders else "none"
@@ -292,9 +310,32 @@ class Season:
                     idempotency_key=po,
                 )
         except (OrderInputError, OrderNotAllowed) as error:
-            self.observer.refused(store, error)
-            return
+            return error
         self.observer.placed(result.order, today)
+        return None
+
+    def _top_up(self, store, requests, error) -> dict[str, int]:
+        """{SKU code: pairs} to add from the core list's SKUs in stock, most in stock
+        first, so that the order's pairs in stock reach the fill-in minimum; empty when
+        the order was refused for anything else or the stock is not there."""
+        if not isinstance(error, OrderInputError) or set(error.message_dict) != {"lines"}:
+            return {}
+        skus = {sku.code: sku for sku, _ in store.core}
+        asked = {line.sku: line.quantity for line in requests}
+        ats = ats_by_sku(sku_ids=[sku.pk for sku in skus.values()])
+        in_stock = sum(min(pairs, ats.get(skus[code].pk, 0)) for code, pairs in asked.items())
+        short = self.world.terms.fill_in_minimum_pairs - in_stock
+        spare = sorted(
+            ((ats[sku.pk] - asked.get(code, 0), code) for code, sku in skus.items()),
+            key=lambda item: (-item[0], item[1]),
+        )
+        top_up = {}
+        for pairs, code in spare:
+            if short <= 0 or pairs <= 0:
+                break
+            top_up[code] = min(pairs, short)
+            short -= top_up[code]
+        return top_up if short <= 0 else {}
 
     def _decide(self, today):
         rng = self.decision_rng

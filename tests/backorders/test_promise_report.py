@@ -9,7 +9,7 @@ from django.utils import timezone
 from backorders.models import PromiseDay
 from backorders.promise_report import live_figures, promise_figures, slips_told
 from backorders.services import eta_change, promise_day_record, run_cancel
-from orders.services import LineRequest, order_place
+from orders.services import LineRequest, order_cancel, order_place
 from orders.services.fulfilment import shipment_confirm
 from portal.roles import StaffRole
 from tests.backorders.helpers import backordered_line, run_with, sku_in_stock, today
@@ -51,6 +51,44 @@ def test_a_line_shipped_by_its_promised_date_kept_it_and_a_late_one_did_not(
     assert (figures.lines_due, figures.promises_kept) == (2, 0.5)
     assert figures.backorder_lines_due == 0
     assert figures.fill_rate == 1.0
+
+
+def test_pairs_that_could_not_be_had_at_placement_are_the_brands_and_not_filled(
+    account, buyer, warehouse
+):
+    # 6 pairs ordered, 4 in stock and no run to bring more: 2 are cancelled at placement
+    sku = sku_in_stock(warehouse=warehouse, on_hand=4)
+    line = order_place(
+        account=account, user=buyer, lines=[LineRequest(sku.code, 6)], po_number="PO1"
+    ).lines[0]
+    assert (line.allocated, line.cancelled, line.cancelled_at_placement) == (4, 2, 2)
+    shipment_confirm(
+        order=line.order,
+        carrier="UPS",
+        tracking="1ZPO1",
+        user=None,
+        lines=[{"sku": sku.code, "quantity": 4}],
+        shipped_at=timezone.now(),
+    )
+
+    figures = promise_figures(since=today(), until=line.promised_date)
+
+    # the 4 promised shipped by their date; the 2 never promised count against the fill
+    assert (figures.lines_due, figures.promises_kept) == (1, 1.0)
+    assert (figures.pairs_not_had_at_placement, figures.pairs_cancelled_by_store) == (2, 0)
+    assert figures.pairs_cancelled_by_brand == 0
+    assert (figures.pairs_ordered, figures.pairs_shipped, figures.fill_rate) == (6, 4, 0.6667)
+
+    # when the store cancels a second order, its pairs are the store's and not ordered
+    other = sku_in_stock(warehouse=warehouse, on_hand=10)
+    second = order_place(
+        account=account, user=buyer, lines=[LineRequest(other.code, 3)], po_number="PO2"
+    ).order
+    order_cancel(order=second, user=buyer)
+
+    figures = promise_figures(since=today(), until=line.promised_date)
+    assert (figures.pairs_not_had_at_placement, figures.pairs_cancelled_by_store) == (2, 3)
+    assert (figures.pairs_ordered, figures.fill_rate) == (6, 0.6667)
 
 
 def test_a_line_not_due_yet_is_not_counted(account, buyer, warehouse):
