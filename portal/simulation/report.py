@@ -27,6 +27,8 @@ COLUMNS = (
     ("pairs_not_had_at_placement", "Pairs that could not be had at placement", "number"),
     ("pairs_cancelled_by_store", "Pairs cancelled by the store", "number"),
     ("messages_per_account_week", "Backorder messages per account-week", "number"),
+    ("orders_placed", "Orders placed", "number"),
+    ("orders_refused", "Orders refused", "number"),
 )
 assert {key for key, _ in SHARES} <= {key for key, _, _ in COLUMNS}
 
@@ -78,6 +80,10 @@ def comparison_text(report: dict) -> str:
             f"  {row['label']}: "
             + ", ".join(f"{m} {v}" for m, v in zip(modes, row["values"], strict=True))
         )
+    lines.append("Orders refused, by reason:")
+    for mode, figures in report["modes"].items():
+        for reason, count in figures.get("orders_refused_by_reason", {}).items():
+            lines.append(f"  {mode} {count}: {reason}")
     for mode, goals in report["goals"].items():
         held = [g for g in goals if g["holds"]]
         lines.append(
