@@ -199,10 +199,10 @@ def slip_allowance(*, record: RunRecord | None, terms, eta: dt.date | None = Non
     factory's usual slip at the terms' percentile; the terms' default buffer with too
     little history; None when promises are not calibrated (percentile 0).
 
-    A run whose ETA (`eta`) has already moved as late as that usual slip, or later, is
-    later than its factory usually is: it is allowed the slip at the same percentile of
-    the factory's runs that were at least as late, or, later than any run on record,
-    the terms' default buffer past its ETA."""
+    A run whose ETA (`eta`) has already moved later is known to be at least that late:
+    it is allowed the slip at the same percentile of the factory's runs that were at
+    least as late (a run already late is likelier than most to slip further), or, later
+    than any run on record, the terms' default buffer past its ETA."""
     if not terms.promise_slip_percentile:
         return None
     if record is None or record.record is None:
@@ -210,10 +210,9 @@ def slip_allowance(*, record: RunRecord | None, terms, eta: dt.date | None = Non
     if len(record.record.slips) < terms.promise_min_history:
         return terms.promise_default_buffer_days
     percentile = terms.promise_slip_percentile
-    usual = record.record.usual_slip(percentile)
     already = (eta - record.first_eta).days if eta is not None else 0
-    if already <= 0 or already < usual:
-        return usual
+    if already <= 0:
+        return record.record.usual_slip(percentile)
     given = record.record.slip_given(percentile, already)
     return given if given is not None else already + terms.promise_default_buffer_days
 
@@ -231,7 +230,7 @@ def promise_basis(*, eta: dt.date, terms, record: RunRecord | None) -> str:
     already = (eta - record.first_eta).days
     if already >= allowance:
         return f"{basis}; already {already} days later than first planned"
-    if already > 0 and already >= record.record.usual_slip(terms.promise_slip_percentile):
+    if already > 0:
         more = allowance - already
         return f"{basis}; already {already} days later than first planned, {more} more allowed"
     return f"{basis}; this factory is usually {allowance} days late"
