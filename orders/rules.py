@@ -24,9 +24,14 @@ def current_terms() -> CommercialTerms:
 
 
 def backorder_window_days(*, account: Account, terms: CommercialTerms) -> int:
-    if account.backorder_window_days is not None:
-        return account.backorder_window_days
-    return terms.backorder_window_days
+    return window_days_chosen(
+        account_days=account.backorder_window_days, terms_days=terms.backorder_window_days
+    )
+
+
+def window_days_chosen(*, account_days: int | None, terms_days: int) -> int:
+    """The account's own backorder window when it has one, else the terms' default."""
+    return terms_days if account_days is None else account_days
 
 
 def backorder_window_end(

@@ -13,6 +13,7 @@ from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
 
+from backorders.locks import PastWindowLine
 from backorders.models import AutoCancellation
 from inventory.models import SKU, Style, Width
 from inventory.selectors import ats_by_sku, ship_date_from_stock
@@ -140,18 +141,20 @@ def _cancellations_record(
 @transaction.atomic(savepoint=False)
 def backorders_cancel(
     *,
-    lines: list[OrderLine],
+    lines: list[OrderLine | PastWindowLine],
     reason: str | Mapping[int, str],
     source: str,
     today: dt.date,
     notice_key: str = "",
     record: bool = True,
+    accounts: Mapping[int, int] | None = None,
 ) -> list[Cancellation]:
     """Cancel all backordered pairs of these locked lines at once: their pegs go, the
     inbound promises are released, the lines' splits move to cancelled, and each
     cancellation by the system is recorded (to be told, unless `notice_key` says it
     already was; `record=False` for the retailer's own choice). `reason` is one for
-    every line, or one per line id.
+    every line, or one per line id; `accounts` the lines' account ids by line id when
+    they were read as rows (the sweep), else their orders give them.
     A fixed number of queries per call, whatever the number of lines."""
     lines = [line for line in lines if line.backordered > 0]
     if not lines:
@@ -163,7 +166,7 @@ def backorders_cancel(
     records = (
         _cancellations_record(
             quantities=quantities,
-            accounts={line.pk: line.order.account_id for line in lines},
+            accounts=accounts or {line.pk: line.order.account_id for line in lines},
             reasons=reasons,
             source=source,
             today=today,

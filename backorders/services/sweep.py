@@ -40,8 +40,7 @@ from inventory.sql import placeholders
 from notifications.kinds import MessageKind
 from notifications.services import OutgoingMessage, messages_enqueue
 from orders import rules
-from orders.locks import related_attach
-from orders.models import Account, CommercialTerms, DecisionDefault, Order, OrderLine
+from orders.models import Account, DecisionDefault, Order, OrderLine
 
 # Lines per transaction: large enough that the per-batch statements and commit are a
 # small share of the work, small enough that the inbound lines a batch locks are held
@@ -110,20 +109,13 @@ def _lines_due(*, today) -> bool:
     )
 
 
-def _window_reason(line) -> str:
-    days = rules.backorder_window_days(account=line.order.account, terms=line.order.terms)
-    if line.order.cancel_date and line.window_end and line.window_end >= line.order.cancel_date:
-        return f"Past your order's cancel date ({line.order.cancel_date.isoformat()})"
+def _window_reason(line: locks.PastWindowLine) -> str:
+    if line.cancel_date and line.window_end and line.window_end >= line.cancel_date:
+        return f"Past your order's cancel date ({line.cancel_date.isoformat()})"
+    days = rules.window_days_chosen(
+        account_days=line.account_window_days, terms_days=line.terms_window_days
+    )
     return f"Past your {days}-day backorder window"
-
-
-def _orders_attach(lines) -> None:
-    """Give the locked lines their orders, with what _window_reason reads: the batch's
-    orders, their accounts and terms, one query each, each row built once (a batch of
-    1,000 lines has as many orders but few accounts and terms)."""
-    orders = related_attach(lines, "order", Order, fields=("cancel_date", "account", "terms"))
-    related_attach(orders, "account", Account, fields=("backorder_window_days",))
-    related_attach(orders, "terms", CommercialTerms, fields=("backorder_window_days",))
 
 
 @transaction.atomic(durable=True)
@@ -140,10 +132,10 @@ def backorder_sweep(*, today: dt.date | None = None, batch_size: int = DEFAULT_B
         return result
     lines = locks.lines_past_window_lock(today=today, limit=batch_size)
     if lines:
-        _orders_attach(lines)
         backorders_cancel(
             lines=lines,
             reason={line.pk: _window_reason(line) for line in lines},
+            accounts={line.pk: line.account_id for line in lines},
             source=CancelSource.WINDOW,
             today=today,
         )

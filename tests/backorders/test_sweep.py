@@ -242,6 +242,27 @@ def test_one_batch_cancels_each_line_with_its_own_reason(account, buyer, warehou
     assert_counters()
 
 
+def test_an_account_with_its_own_window_is_told_its_own_days(warehouse):
+    # given two accounts' lines past their windows: one on the terms' 45 days, one whose
+    # account has a window of its own
+    sku = SKUFactory()
+    run = run_with(skus=[sku], warehouse=warehouse)
+    lines = {}
+    for days in (None, 30):
+        account = AccountFactory(backorder_window_days=days)
+        ShipToFactory(account=account)
+        buyer = MembershipFactory(account=account).user
+        lines[days] = backordered_line(account=account, buyer=buyer, sku=sku, run=run, quantity=2)
+    _past_window(lines.values())
+    # when
+    backorder_sweep(batch_size=10)
+    # then
+    assert dict(AutoCancellation.objects.values_list("line_id", "reason")) == {
+        lines[None].pk: "Past your 45-day backorder window",
+        lines[30].pk: "Past your 30-day backorder window",
+    }
+
+
 def test_the_sweep_takes_the_earliest_windows_first(account, buyer, warehouse):
     sku = SKUFactory()
     run = run_with(skus=[sku], warehouse=warehouse)
