@@ -185,6 +185,12 @@ class OrderLine(models.Model):
             models.CheckConstraint(
                 condition=Q(quantity__gt=0), name="order_line_quantity_positive"
             ),
+            # Cancelled pairs are never restored, so those cancelled at placement stay
+            # among them.
+            models.CheckConstraint(
+                condition=Q(cancelled_at_placement__lte=F("cancelled")),
+                name="order_line_cancelled_at_placement_within_cancelled",
+            ),
         ]
         indexes = [
             models.Index(

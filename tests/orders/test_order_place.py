@@ -500,6 +500,17 @@ def test_database_rejects_a_broken_split(fill_in_account, buyer, warehouse):
     assert line.quantity == line.allocated + line.backordered + line.shipped + line.cancelled
 
 
+def test_database_rejects_more_cancelled_at_placement_than_cancelled(
+    fill_in_account, buyer, warehouse
+):
+    sku = stocked_sku(warehouse=warehouse)
+    line = place(fill_in_account, buyer, [(sku, 6)]).order.lines.get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OrderLine.objects.filter(pk=line.pk).update(cancelled_at_placement=1)
+    line.refresh_from_db()
+    assert line.cancelled_at_placement <= line.cancelled
+
+
 def test_database_rejects_allocating_more_than_on_hand(warehouse):
     sku = stocked_sku(warehouse=warehouse, on_hand=5)
     with pytest.raises(IntegrityError), transaction.atomic():
