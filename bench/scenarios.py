@@ -747,7 +747,8 @@ def jobs(*, database, runs):
         _sql(f"VACUUM ANALYZE {', '.join(SWEEP_TABLES)}")
         # Each statement shape is analysed once, as it first runs, in a savepoint rolled
         # back; the time that takes (the message run's statements cover a thousand
-        # accounts each) is the recorder's, not the sweep's.
+        # accounts each) is the recorder's, not the sweep's (the analysed run does warm
+        # the cache for those first statements).
         recorder = PlanRecorder(f"sweep: {open_lines} open lines past their window")
         started = time.perf_counter()
         with connection.execute_wrapper(recorder):
