@@ -126,11 +126,11 @@ class FactoryRecord:
         gap = (ordered[-1] - ordered[-1 - top]) / top if top else 0
         return ordered[-1] + math.ceil((rank - n) * gap)
 
-    def slip_given(self, percentile: int, already: int) -> int | None:
+    def slip_given(self, percentile: int, already: int) -> tuple[int | None, int]:
         """usual_slip among the runs that were at least `already` days late (a run that
-        is already that late); None when none was."""
-        as_late = tuple(slip for slip in self.slips if slip >= already)
-        return FactoryRecord(self.factory, as_late).usual_slip(percentile) if as_late else None
+        is already that late), and how many those were; None when none was."""
+        as_late = FactoryRecord(self.factory, tuple(s for s in self.slips if s >= already))
+        return (as_late.usual_slip(percentile) if as_late.slips else None), len(as_late.slips)
 
 
 @dataclass(frozen=True)
@@ -201,8 +201,9 @@ def slip_allowance(*, record: RunRecord | None, terms, eta: dt.date | None = Non
 
     A run whose ETA (`eta`) has already moved later is known to be at least that late:
     it is allowed the slip at the same percentile of the factory's runs that were at
-    least as late (a run already late is likelier than most to slip further), or, later
-    than any run on record, the terms' default buffer past its ETA."""
+    least as late (a run already late is likelier than most to slip further). Fewer of
+    those than the terms' minimum history say too little about how much later it comes:
+    it is allowed no less than the terms' default buffer past its ETA."""
     if not terms.promise_slip_percentile:
         return None
     if record is None or record.record is None:
@@ -213,8 +214,10 @@ def slip_allowance(*, record: RunRecord | None, terms, eta: dt.date | None = Non
     already = (eta - record.first_eta).days if eta is not None else 0
     if already <= 0:
         return record.record.usual_slip(percentile)
-    given = record.record.slip_given(percentile, already)
-    return given if given is not None else already + terms.promise_default_buffer_days
+    given, runs = record.record.slip_given(percentile, already)
+    if runs < terms.promise_min_history:
+        return max(given or 0, already + terms.promise_default_buffer_days)
+    return given
 
 
 def promise_basis(*, eta: dt.date, terms, record: RunRecord | None) -> str:

@@ -221,3 +221,21 @@ def test_a_run_already_late_gets_what_its_factorys_runs_that_late_took(terms, wa
     booked, run, (date, basis) = promised(35)
     assert date == add_business_days(run.eta + dt.timedelta(days=5), terms.receiving_days)
     assert basis.endswith("already 35 days later than first planned, 5 more allowed")
+
+
+def test_a_run_later_than_all_but_a_few_on_record_gets_at_least_the_default_buffer(
+    terms, warehouse
+):
+    terms.promise_default_buffer_days = 7
+    # ten runs, the latest 14 days: one run says little about how much later 10 goes
+    _history("Dong Nai", [0, 0, 0, 0, 4, 4, 5, 5, 7, 14], warehouse)
+    booked, run = _moved_run("Dong Nai", warehouse, already=10)
+    record = run_records(run_ids=[run.pk])[run.pk]
+
+    date = ship_date_from_run(eta=run.eta, terms=terms, today=MONDAY, record=record)
+
+    # the one run that late took 14 days; the ETA plus the default buffer is later
+    assert date == add_business_days(run.eta + dt.timedelta(days=7), terms.receiving_days)
+    assert promise_basis(eta=run.eta, terms=terms, record=record).endswith(
+        "already 10 days later than first planned, 7 more allowed"
+    )
