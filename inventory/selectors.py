@@ -215,7 +215,7 @@ def slip_allowance(*, record: RunRecord | None, terms, eta: dt.date | None = Non
     if already <= 0:
         return record.record.usual_slip(percentile)
     given, runs = record.record.slip_given(percentile, already)
-    if runs < terms.promise_min_history:
+    if given is None or runs < terms.promise_min_history:
         return max(given or 0, already + terms.promise_default_buffer_days)
     return given
 

@@ -239,3 +239,16 @@ def test_a_run_later_than_all_but_a_few_on_record_gets_at_least_the_default_buff
     assert promise_basis(eta=run.eta, terms=terms, record=record).endswith(
         "already 10 days later than first planned, 7 more allowed"
     )
+
+
+def test_a_run_later_than_any_on_record_gets_the_default_buffer_with_no_minimum_history(
+    terms, warehouse
+):
+    terms.promise_default_buffer_days, terms.promise_min_history = 7, 0
+    _history("Dong Nai", [0, 4, 14], warehouse)
+    _, run = _moved_run("Dong Nai", warehouse, already=20)
+    record = run_records(run_ids=[run.pk])[run.pk]
+
+    date = ship_date_from_run(eta=run.eta, terms=terms, today=MONDAY, record=record)
+
+    assert date == add_business_days(run.eta + dt.timedelta(days=7), terms.receiving_days)
