@@ -11,6 +11,8 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import DecimalField, F, IntegerField, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from inventory import locks as inventory_locks
@@ -682,27 +684,49 @@ def lines_plan(
     return plans
 
 
+class LineSums(NamedTuple):
+    """What an order's totals and status follow from: sums over its lines."""
+
+    charged: Decimal  # unit price times the pairs not cancelled
+    kept: int  # pairs not cancelled
+    shipped: int
+    still_open: int  # allocated and backordered pairs
+
+
+def line_sums(lines) -> LineSums:
+    return LineSums(
+        charged=sum(
+            (line.unit_price * (line.quantity - line.cancelled) for line in lines), Decimal(0)
+        ),
+        kept=sum(line.quantity - line.cancelled for line in lines),
+        shipped=sum(line.shipped for line in lines),
+        still_open=sum(line.allocated + line.backordered for line in lines),
+    )
+
+
 def order_totals_apply(*, order, lines, quote: bool = False) -> None:
     """Set subtotal (cancelled pairs are not charged), freight, total and status on an
     order from its lines; the caller saves. Freight is quoted once, at placement
     (quote=True), from the terms, and kept: a cancellation never re-quotes it (a brand
     cancelling part of an order never adds a charge), and an order of which nothing
     ships owes none. So the total is always what was invoiced plus what is still open."""
-    subtotal = rules.money(
-        sum((line.unit_price * (line.quantity - line.cancelled) for line in lines), Decimal(0))
-    )
+    _order_figures_apply(order=order, sums=line_sums(lines), quote=quote)
+
+
+def _order_figures_apply(*, order, sums: LineSums, quote: bool = False) -> None:
+    subtotal = rules.money(sums.charged)
     if order.no_charge:
         freight = Decimal("0.00")
     elif quote:
         freight = rules.freight_quote(
             account=order.account, terms=order.terms, subtotal=subtotal
         ).freight
-    elif not any(line.quantity - line.cancelled for line in lines):
+    elif not sums.kept:
         freight = Decimal("0.00")
     else:
         freight = order.freight
     order.subtotal, order.freight, order.total = subtotal, freight, subtotal + freight
-    order.status = order_status_for(lines)
+    order.status = _status_of(sums)
 
 
 TOTAL_FIELDS = ["subtotal", "freight", "total", "status"]
@@ -713,21 +737,10 @@ def _order_totals_set(*, order, lines):
     order.save(update_fields=TOTAL_FIELDS)
 
 
-class _LineCounts(NamedTuple):
-    """What an order's totals and status need of a line, read without building models."""
-
-    unit_price: Decimal
-    quantity: int
-    allocated: int
-    backordered: int
-    shipped: int
-    cancelled: int
-
-
 @dataclass(slots=True)
 class _OrderTotals:
-    """What order_totals_apply reads and sets of an order without a quote (no account,
-    no terms), read as a row: a sweep batch refreshes a thousand orders."""
+    """What the totals rule reads and sets of an order without a quote (no account, no
+    terms), read as a row: a sweep batch refreshes a thousand orders."""
 
     pk: int
     no_charge: bool
@@ -737,28 +750,37 @@ class _OrderTotals:
     status: str
 
 
+def _summed(expression, output_field):
+    return Coalesce(Sum(expression, output_field=output_field), Value(0), output_field=output_field)
+
+
 def orders_totals_refresh(*, order_ids) -> None:
-    """Recompute the totals and status of many orders from their lines, in three queries
-    whatever their number (engine jobs that touch lines across many orders): lines and
-    orders read as rows, and only the orders whose figures moved written, in one UPDATE."""
+    """Recompute the totals and status of many orders from their lines, in two queries
+    whatever their number (engine jobs that touch lines across many orders): each order
+    read as a row with its lines' sums, and only the orders whose figures moved written,
+    in one UPDATE."""
     order_ids = set(order_ids)
     if not order_ids:
         return
-    lines_by_order = defaultdict(list)
-    # No ordering: the lines' default one joins every order for its placed_at.
+    money, pairs = DecimalField(max_digits=14, decimal_places=2), IntegerField()
     rows = (
-        OrderLine.objects.filter(order_id__in=order_ids)
+        Order.objects.filter(pk__in=order_ids)
         .order_by()
-        .values_list("order_id", *_LineCounts._fields)
+        .values_list("pk", "no_charge", *TOTAL_FIELDS)
+        .annotate(
+            charged=_summed(
+                F("lines__unit_price") * (F("lines__quantity") - F("lines__cancelled")), money
+            ),
+            kept=_summed(F("lines__quantity") - F("lines__cancelled"), pairs),
+            shipped=_summed("lines__shipped", pairs),
+            still_open=_summed(F("lines__allocated") + F("lines__backordered"), pairs),
+        )
     )
-    for order_id, *counts in rows:
-        lines_by_order[order_id].append(_LineCounts(*counts))
     moved = []
-    orders = Order.objects.filter(pk__in=order_ids).order_by()
-    for row in orders.values_list("pk", "no_charge", *TOTAL_FIELDS):
+    for *row, charged, kept, shipped, still_open in rows:
         order = _OrderTotals(*row)
         before = [getattr(order, field) for field in TOTAL_FIELDS]
-        order_totals_apply(order=order, lines=lines_by_order[order.pk])
+        _order_figures_apply(order=order, sums=LineSums(charged, kept, shipped, still_open))
         if [getattr(order, field) for field in TOTAL_FIELDS] != before:
             moved.append(order)
     if not moved:
@@ -781,11 +803,13 @@ def orders_totals_refresh(*, order_ids) -> None:
 
 
 def order_status_for(lines) -> str:
-    shipped = sum(line.shipped for line in lines)
-    still_open = sum(line.allocated + line.backordered for line in lines)
-    if still_open == 0:
-        return OrderStatus.SHIPPED if shipped else OrderStatus.CANCELLED
-    return OrderStatus.PARTIALLY_SHIPPED if shipped else OrderStatus.OPEN
+    return _status_of(line_sums(lines))
+
+
+def _status_of(sums: LineSums) -> str:
+    if sums.still_open == 0:
+        return OrderStatus.SHIPPED if sums.shipped else OrderStatus.CANCELLED
+    return OrderStatus.PARTIALLY_SHIPPED if sums.shipped else OrderStatus.OPEN
 
 
 # --- Cancelling ------------------------------------------------------------------

@@ -302,5 +302,5 @@ def test_a_sweep_batch_and_the_messages_cost_the_same_queries_for_more_accounts(
     assert messages("auto_cancel").count() == 7
     assert (large, large_notify) == (small, small_notify)
     # and no more than a batch and a message run cost today
-    assert small <= 15  # the batch's orders, their accounts and terms: one query each
+    assert small <= 11  # the orders' totals: one read of each with its lines' sums
     assert small_notify <= 15
