@@ -90,8 +90,10 @@ def prepare(*, database):
         if Account.objects.count() >= 4 * PLACING_ACCOUNTS
         else PLACING_ACCOUNTS_SMALL
     )
+    # An account on credit hold refuses every order (400): it would measure refusals.
+    may_order = [m for m in memberships if m.account.credit_status != "hold"]
     placing_memberships = list(
-        {m.account_id: m for m in reversed(memberships[: placing_count * 3])}.values()
+        {m.account_id: m for m in reversed(may_order[: placing_count * 3])}.values()
     )[:placing_count]
     placing = placing_memberships[0]
     placing_users = set(
