@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run test lint format system-deps check-services bench bench-peer load simulate clean
+.PHONY: install run test lint format pdf-deps system-deps check-services bench bench-peer load simulate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +28,20 @@ run: install
 	@echo "Portal: http://127.0.0.1:8000   (admin: http://127.0.0.1:8000/admin/)   Ctrl-C stops everything."
 	$(VENV)/bin/honcho --procfile Procfile start
 
-# Debian packages the test suite needs: Chromium for the browser tests.
-system-deps:
+# Debian packages for PDFs: HarfBuzz's font subsetter (without it WeasyPrint subsets
+# each font in Python, 100 ms and more a document) and the fonts the documents use.
+PDF_PACKAGES := libharfbuzz-subset0 fonts-dejavu-core
+
+pdf-deps:
+	@dpkg -s $(PDF_PACKAGES) >/dev/null 2>&1 || { \
+		echo "Installing Debian packages: $(PDF_PACKAGES)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES) >/dev/null; }
+
+# Debian packages the test suite needs: those for PDFs, and Chromium for the browser tests.
+system-deps: pdf-deps
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "Installing Debian packages: chromium"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 check-services:
 	@$(PY) -c "import psycopg2; psycopg2.connect('$(TEST_DATABASE_URL)'.rsplit('/', 1)[0] + '/postgres', connect_timeout=3).close()" 2>/dev/null || { \
@@ -57,7 +66,7 @@ format: install
 # Performance at 1x and 100x against PostgreSQL; writes bench/results.json and bench/RESULTS.md.
 # Its "peer" part builds bench/oscar/.venv (django-oscar, outside the project's dependencies)
 # when missing, and reports the peer as not measured if that fails.
-bench: install check-services
+bench: install pdf-deps check-services
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(PY) bench/run.py --scale $(or $(SCALE),100)
 
