@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Subquery
 
 from backorders.models import AutoCancellation, DecisionRequest, DecisionStatus
+from inventory.sql import ids_in
 from orders.locks import lines_with_related
 from orders.models import Account, BackorderPeg, CommercialTerms, Order, OrderLine
 
@@ -135,7 +136,7 @@ def decision_request_lock(*, request_id):
 def pending_decisions_lock(*, line_ids):
     return list(
         DecisionRequest.objects.select_for_update(of=("self",))
-        .filter(line_id__in=set(line_ids), status=DecisionStatus.PENDING)
+        .filter(ids_in("line_id", set(line_ids)), status=DecisionStatus.PENDING)
         .order_by("pk")
     )
 

@@ -34,7 +34,7 @@ from inventory.models import (
 )
 from inventory.pricing import CENT, PriceRange
 from inventory.querysets import ats_expression
-from inventory.sql import placeholders
+from inventory.sql import ids_in, placeholders
 
 
 def ats_by_sku(*, sku_ids) -> dict[int, int]:
@@ -62,6 +62,15 @@ def run_etas(*, run_ids) -> dict[int, dt.date]:
     with connection.cursor() as cursor:
         cursor.execute(sql, run_ids)
         return dict(cursor.fetchall())
+
+
+def open_inbound_has_room(*, sku_ids) -> bool:
+    """Whether an open run of any of these SKUs still brings pairs nobody is promised."""
+    return (
+        InboundLine.objects.filter(ids_in("sku_id", sku_ids), run__status__in=OPEN_INBOUND_STATUSES)
+        .filter(quantity__gt=F("received") + F("promised"))
+        .exists()
+    )
 
 
 def next_eta_by_sku(*, sku_ids) -> dict[int, dt.date | None]:

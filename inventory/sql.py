@@ -1,6 +1,9 @@
 """Building blocks for the engine's hand-written set-based statements, in the SQL that
 both PostgreSQL and the embedded SQLite default accept."""
 
+from django.db.models import F
+from django.db.models.lookups import In
+
 
 def values_table(name: str, columns: list[str], rows: list[tuple]) -> tuple[str, list]:
     """`WITH name (columns) AS (VALUES (...), ...) ` for one statement to read many rows
@@ -15,3 +18,30 @@ def values_table(name: str, columns: list[str], rows: list[tuple]) -> tuple[str,
 def placeholders(values) -> str:
     """`%s, %s, ...` for an IN list of these values (not empty)."""
     return ", ".join(["%s"] * len(values))
+
+
+class IdsIn(In):
+    """`IdsIn(F("column"), ids)`: the `__in` filter for many integer ids (thousands of
+    lines, SKUs or orders). On PostgreSQL the ids go as one array parameter
+    (`= ANY(%s)`), where the ORM's `__in` prepares, checks and places each value apart:
+    a tenth of an ETA change's time over 20,000 lines. Elsewhere it is `__in`."""
+
+    def get_prep_lookup(self):
+        return [int(value) for value in self.rhs]
+
+    def process_rhs(self, compiler, connection):
+        if connection.vendor != "postgresql":
+            return super().process_rhs(compiler, connection)
+        # An array's text, which PostgreSQL parses at once; a list would be sent as
+        # ARRAY[1, 2, ...], one expression per id to parse and plan.
+        return "%s::bigint[]", ("{" + ",".join(map(str, self.rhs)) + "}",)
+
+    def get_rhs_op(self, connection, rhs):
+        if connection.vendor != "postgresql":
+            return super().get_rhs_op(connection, rhs)
+        return f"= ANY({rhs})"
+
+
+def ids_in(column: str, ids) -> IdsIn:
+    """A filter for `column` (a field name) being one of `ids` (see IdsIn)."""
+    return IdsIn(F(column), list(ids))

@@ -31,6 +31,7 @@ from django.utils import timezone
 from inventory.models import SKU, EtaChange, Style, Width
 from inventory.pricing import PriceRange, price_expression
 from inventory.selectors import pictures_by_style, pictures_of
+from inventory.sql import ids_in
 from orders.credit_selectors import credit_hold_reasons_for
 from orders.models import (
     Account,
@@ -112,6 +113,20 @@ def line_promises(*, lines, pegs=None, known_terms=()) -> dict[int, LinePromise]
     )
 
 
+# A peg as line_id_promises reads it: (line id, run id, terms id, window end).
+_PROMISE_COLUMNS = ("line_id", "inbound_line__run_id", "line__order__terms_id", "line__window_end")
+
+
+def run_lines_pegs(*, run_id) -> list[tuple]:
+    """Every peg of the lines pegged to this run, as line_promises takes them. Read by
+    the run: given the 20,000 ids of an ETA change's lines instead, PostgreSQL scans
+    the order lines and inbound lines whole (a third of a second at 100x)."""
+    on_run = BackorderPeg.objects.filter(inbound_line__run_id=run_id).values("line_id")
+    return list(
+        BackorderPeg.objects.filter(line_id__in=Subquery(on_run)).values_list(*_PROMISE_COLUMNS)
+    )
+
+
 def line_id_promises(*, line_ids, pegs=None, known_terms=()) -> dict[int, LinePromise]:
     """line_promises of the lines with these ids (for a caller that read them as values)."""
     from inventory.selectors import run_etas, run_records, ship_date_from_run
@@ -120,9 +135,7 @@ def line_id_promises(*, line_ids, pegs=None, known_terms=()) -> dict[int, LinePr
         return {}
     if pegs is None:
         pegs = list(
-            BackorderPeg.objects.filter(line_id__in=line_ids).values_list(
-                "line_id", "inbound_line__run_id", "line__order__terms_id", "line__window_end"
-            )
+            BackorderPeg.objects.filter(ids_in("line_id", line_ids)).values_list(*_PROMISE_COLUMNS)
         )
     if not pegs:
         return {}

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backorders.locks import pending_decisions_lock
+from backorders.memory import collector_paused
 from backorders.models import CancelSource, DecisionRequest, DecisionStatus, OverdueRun
 from backorders.services.common import (
     alternative_skus,
@@ -32,7 +33,7 @@ from notifications.services import OutgoingMessage, messages_enqueue
 from orders import ledger
 from orders.audit import audit_record
 from orders.models import BackorderPeg, CaseStatus
-from orders.selectors import line_promises
+from orders.selectors import line_promises, run_lines_pegs
 from orders.services.moves import moved_lines_tell
 
 
@@ -44,6 +45,7 @@ class EtaChangeResult:
     accounts_told: int = 0
 
 
+@collector_paused()
 @transaction.atomic(durable=True)
 def eta_change(
     *,
@@ -111,7 +113,9 @@ def eta_change(
     candidates = [
         line for line in lines if line.backordered > 0 and (line.pk in on_run or line.pk in moved)
     ]
-    promises = line_promises(lines=candidates)
+    # With no line moved, the candidates are the run's lines: their pegs read by the run.
+    pegs = None if moved else run_lines_pegs(run_id=locked_run.pk)
+    promises = line_promises(lines=candidates, pegs=pegs)
     expected = {line_id: promise.date for line_id, promise in promises.items()}
     lines = [line for line in candidates if expected.get(line.pk) != old_dates[line.pk]]
     if not lines:
@@ -209,6 +213,7 @@ class RunCancelResult:
     cancelled: list[int] = field(default_factory=list)
 
 
+@collector_paused()
 @transaction.atomic(durable=True)
 def run_cancel(*, run: InboundRun, reason: str, user, today=None) -> RunCancelResult:
     """Cancel an inbound run. Its pegged backorders move to another open run that still

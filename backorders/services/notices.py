@@ -16,10 +16,10 @@ from orders.webhooks.services import Event, webhook_events_enqueue
 
 
 def eta_change_notify(*, change, told, asked, old_dates, new_dates, bases) -> int:
-    """Tell each account's people about `change`, inside its transaction. `told`: the
-    locked lines still inside their window; `asked`: the decision requests just made
-    (their lines locked); `bases`: what each line's new date rests on. Returns the
-    number of accounts told."""
+    """Tell each account's people about `change`, inside the transaction that recorded
+    it. `told`: the locked lines still inside their window; `asked`: the decision
+    requests just made (their lines locked); `bases`: what each line's new date rests
+    on. Returns the number of accounts told."""
     moved = defaultdict(list)
     for line in sorted(told, key=_line_order):
         moved[line.order.account_id].append(
@@ -81,8 +81,9 @@ def eta_change_notify(*, change, told, asked, old_dates, new_dates, bases) -> in
             )
             for user in deciders
         )
-    messages_enqueue(kind=MessageKind.ETA_MOVED, messages=told_messages)
-    messages_enqueue(kind=MessageKind.DECISION_REQUEST, messages=decision_messages)
+    # The change was recorded in this transaction: no message can carry its key yet.
+    messages_enqueue(kind=MessageKind.ETA_MOVED, messages=told_messages, new_event=True)
+    messages_enqueue(kind=MessageKind.DECISION_REQUEST, messages=decision_messages, new_event=True)
     _eta_change_webhooks(
         change=change, accounts=accounts, moved=moved, questions=questions, bases=bases
     )

@@ -2,10 +2,12 @@
 so the templates format them here."""
 
 import datetime as dt
+import functools
 from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils.dateformat import format as date_format
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -17,10 +19,19 @@ def isodate(value, fmt="M j, Y"):
         return ""
     if isinstance(value, dt.date):
         return date_format(value, fmt)
+    formatted = _iso_formatted(str(value)[:10], fmt, get_language())
+    return value if formatted is None else formatted
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_formatted(text: str, fmt: str, language: str) -> str | None:
+    """Formatted once per date, format and language (None: not an ISO date): an ETA
+    change's 2,000 messages carry the same few dates, and formatting one took longer
+    than the rest of a subject."""
     try:
-        return date_format(dt.date.fromisoformat(str(value)[:10]), fmt)
+        return date_format(dt.date.fromisoformat(text), fmt)
     except ValueError:
-        return value
+        return None
 
 
 @register.filter

@@ -16,7 +16,7 @@ from django.db import connection
 from inventory import selectors as inventory_selectors
 from inventory.exceptions import InboundOverPromised, InsufficientStock
 from inventory.models import OPEN_INBOUND_STATUSES, InboundLine, StockLevel
-from inventory.sql import values_table
+from inventory.sql import ids_in, values_table
 from orders.ledger import counters
 from orders.models import Allocation, BackorderPeg, OrderLine
 
@@ -71,13 +71,13 @@ class Book:
         if not lines:
             return
         for line_id, inbound_id, quantity in BackorderPeg.objects.filter(
-            line_id__in=list(lines)
+            ids_in("line_id", lines)
         ).values_list("line_id", "inbound_line_id", "quantity"):
             self.pegs[(line_id, inbound_id)] = quantity
             self._pegs_before[(line_id, inbound_id)] = quantity
             self._inbounds_of[line_id].add(inbound_id)
         for line_id, level_id, quantity, created in Allocation.objects.filter(
-            line_id__in=list(lines)
+            ids_in("line_id", lines)
         ).values_list("line_id", "stock_level_id", "quantity", "created_at"):
             self.allocations[(line_id, level_id)] = quantity
             self._allocations_before[(line_id, level_id)] = quantity

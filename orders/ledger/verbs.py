@@ -12,7 +12,7 @@ from inventory import locks as inventory_locks
 from inventory import selectors as inventory_selectors
 from inventory.exceptions import InsufficientStock
 from inventory.models import InboundLine, StockLevel
-from inventory.sql import placeholders, values_table
+from inventory.sql import ids_in, placeholders, values_table
 from orders import locks, rules
 from orders.ledger import counters
 from orders.ledger.book import Book
@@ -101,7 +101,7 @@ def dates_told(*, lines, dates: dict[int, dt.date]) -> None:
             line.communicated_date = dates[line.pk]
             by_date[line.communicated_date].append(line.pk)
     for date, ids in by_date.items():
-        OrderLine.objects.filter(pk__in=ids).update(communicated_date=date)
+        OrderLine.objects.filter(ids_in("pk", ids)).update(communicated_date=date)
 
 
 def _from_stock(today):
@@ -414,6 +414,22 @@ def repeg(*, lines, run, today, leaving: bool, sku_ids=None) -> Filled:
     run's SKUs when the caller has read them."""
     if sku_ids is None:
         sku_ids = set(InboundLine.objects.filter(run_id=run.pk).values_list("sku_id", flat=True))
+    if not inventory_selectors.open_inbound_has_room(sku_ids=sku_ids):
+        # Every move takes room on an open run of the SKU. With none (a slip in a season
+        # sold out ahead) no peg moves: no book, and no inbound line to lock, since
+        # nothing here writes one. Room made after this read leaves the change as it
+        # would have been had it run just before. A line pegged to the run since the
+        # caller's lock (work the lock waited for) is locked and added, as below.
+        pegged = set(
+            BackorderPeg.objects.filter(inbound_line__run_id=run.pk).values_list(
+                "line_id", flat=True
+            )
+        )
+        by_id = {line.pk: line for line in lines}
+        late = pegged - by_id.keys()
+        if late:
+            by_id.update((line.pk, line) for line in locks.ledger_lines_lock(line_ids=late))
+        return Filled(lines=by_id, pegged=pegged)
     book = Book(lines=lines, today=today)
     book.use_open_inbound(inventory_locks.open_inbound_rows_lock(sku_ids=sku_ids))
     late = reach_ids(run_id=run.pk, eta=None if leaving else run.eta) - set(book.lines)

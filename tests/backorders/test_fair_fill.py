@@ -7,7 +7,8 @@ or asked."""
 import datetime as dt
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from backorders.models import DecisionRequest
 from backorders.services import (
@@ -179,6 +180,42 @@ def test_a_slip_moves_lines_to_an_earlier_run_with_room_before_asking_anyone(
     assert _runs(line) == {later.reference: 6}
     assert not DecisionRequest.objects.filter(line=line).exists()
     assert_counters()
+
+
+@pytest.mark.parametrize("room_later", [False, True], ids=["no room", "room on a later run"])
+def test_a_slip_no_line_can_move_with_moves_no_peg_and_tells_every_line(
+    account, buyer, warehouse, sku, planner, room_later
+):
+    # given a run due in 5 days and one due in 10 days, each promised in full, and
+    # (second case) a run due in 40 days with room, later than the slipped ETA
+    sooner = run_with(skus=[sku], warehouse=warehouse, quantity=3, eta_days=5)
+    first_in = backordered_line(account=account, buyer=buyer, sku=sku, run=sooner, quantity=3)
+    soon = run_with(skus=[sku], warehouse=warehouse, quantity=10, eta_days=10)
+    older = backordered_line(account=account, buyer=buyer, sku=sku, run=soon, quantity=6)
+    younger = backordered_line(account=account, buyer=buyer, sku=sku, run=soon, quantity=4)
+    if room_later:
+        run_with(skus=[sku], warehouse=warehouse, quantity=10, eta_days=40)
+    pegs_before = {line.pk: _runs(line) for line in (first_in, older, younger)}
+    assert pegs_before[older.pk] == {soon.reference: 6}
+    # when the run due in 10 days slips a week
+    with CaptureQueriesContext(connection) as captured:
+        result = eta_change(
+            run=soon, new_eta=today() + dt.timedelta(days=17), reason="Factory", user=planner
+        )
+    # then every peg stays where it was and both lines on the run hear their new date
+    assert {line.pk: _runs(line) for line in (first_in, older, younger)} == pegs_before
+    assert sorted(result.moved) == sorted([older.pk, younger.pk])
+    assert len(messages("eta_moved").get().context["lines"]) == 2
+    assert_counters()
+    # and with no room on any run of the SKU the change locks no inbound line (it writes
+    # none); with room somewhere it locks them to weigh the moves
+    inbound_locked = [
+        query["sql"]
+        for query in captured.captured_queries
+        if 'FOR UPDATE OF "inventory_inboundline"' in query["sql"]
+    ]
+    if connection.vendor == "postgresql":
+        assert bool(inbound_locked) == room_later
 
 
 def test_an_eta_moving_earlier_brings_lines_of_later_runs_onto_it_and_tells_them(
