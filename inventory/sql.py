@@ -23,8 +23,8 @@ def placeholders(values) -> str:
 class IdsIn(In):
     """`IdsIn(F("column"), ids)`: the `__in` filter for many integer ids (thousands of
     lines, SKUs or orders). On PostgreSQL the ids go as one array parameter
-    (`= ANY(%s)`), where the ORM's `__in` prepares, checks and places each value apart:
-    a tenth of an ETA change's time over 20,000 lines. Elsewhere it is `__in`."""
+    (`= ANY(%s::bigint[])`), where the ORM's `__in` prepares, checks and places each
+    value apart: 0.9 s of an ETA change over 20,000 lines. Elsewhere it is `__in`."""
 
     def get_prep_lookup(self):
         return [int(value) for value in self.rhs]
