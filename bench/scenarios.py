@@ -475,7 +475,8 @@ def _eta_fanout_prepare(*, today):
     ETA_ACCOUNTS accounts, built with set-based SQL: the lines' existing pegs are released
     (their inbound lines' promised counts go down), the new run gets one inbound line per
     SKU covering what is pegged to it, and each line is pegged to it in full, inside its
-    window. Returns (run, line count, account count)."""
+    window; the SKUs' other open runs bring only what they have promised. Returns (run,
+    line count, account count)."""
     import datetime as dt
 
     from inventory.models import OPEN_INBOUND_STATUSES, InboundRun, Warehouse

@@ -120,7 +120,7 @@ _PROMISE_COLUMNS = ("line_id", "inbound_line__run_id", "line__order__terms_id", 
 def run_lines_pegs(*, run_id) -> list[tuple]:
     """Every peg of the lines pegged to this run, as line_promises takes them. Read by
     the run: given the 20,000 ids of an ETA change's lines instead, PostgreSQL scans
-    the order lines and inbound lines whole (a third of a second at 100x)."""
+    the order lines and inbound lines whole (236 ms at 100x, against 71 ms)."""
     on_run = BackorderPeg.objects.filter(inbound_line__run_id=run_id).values("line_id")
     return list(
         BackorderPeg.objects.filter(line_id__in=Subquery(on_run)).values_list(*_PROMISE_COLUMNS)

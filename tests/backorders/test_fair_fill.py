@@ -183,7 +183,7 @@ def test_a_slip_moves_lines_to_an_earlier_run_with_room_before_asking_anyone(
 
 
 @pytest.mark.parametrize("room_later", [False, True], ids=["no room", "room on a later run"])
-def test_a_slip_no_line_can_move_with_moves_no_peg_and_tells_every_line(
+def test_a_slip_where_no_line_can_move_moves_no_peg_and_tells_every_line(
     account, buyer, warehouse, sku, planner, room_later
 ):
     # given a run due in 5 days and one due in 10 days, each promised in full, and
