@@ -1,8 +1,11 @@
+import datetime as dt
+
 import pytest
 
 from notifications.kinds import SPECS, MessageKind
 from notifications.rendering import clean_subject, render_body, render_subject
 from notifications.samples import SAMPLE_CONTEXTS
+from notifications.templatetags.notification_tags import isodate
 
 CALLER_KINDS = [k for k in MessageKind if k != MessageKind.DIGEST]
 
@@ -87,3 +90,13 @@ def test_clean_subject_flattens_control_characters_and_caps_length():
     long = clean_subject("x" * 500)
     assert len(long) == 200
     assert long.endswith("…")
+
+
+def test_isodate_formats_iso_dates_and_shows_anything_else_as_is():
+    assert isodate("2026-04-02") == "Apr 2, 2026"
+    assert isodate("2026-04-02T10:00:00+00:00") == "Apr 2, 2026"
+    assert isodate("2026-04-02", "F j") == "April 2"  # each format kept apart
+    assert isodate(dt.date(2026, 4, 2)) == "Apr 2, 2026"
+    assert isodate("As agreed") == "As agreed"
+    assert isodate("As agreed") == "As agreed"  # a second time, from the cache
+    assert isodate("") == "" and isodate(None) == ""
