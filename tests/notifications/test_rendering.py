@@ -99,4 +99,5 @@ def test_isodate_formats_iso_dates_and_shows_anything_else_as_is():
     assert isodate(dt.date(2026, 4, 2)) == "Apr 2, 2026"
     assert isodate("As agreed") == "As agreed"
     assert isodate("As agreed") == "As agreed"  # a second time, from the cache
-    assert isodate("") == "" and isodate(None) == ""
+    assert isodate("") == ""
+    assert isodate(None) == ""
