@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.defaultfilters import pluralize
@@ -333,18 +334,59 @@ _BREAKER_SECONDS = 30.0
 _breaker = {"open_until": 0.0}
 
 
+# While a drain is queued and has not started, its flag in the shared cache stands for
+# it: a kick that finds the flag publishes nothing (the drain reads every row committed
+# before it starts). The flag outlives a lost drain by at most this long, and the sweep
+# delivers what such a drain would have.
+DRAIN_FLAG = "notifications:outbox-drain-queued"
+DRAIN_FLAG_SECONDS = 30
+
+
 def delivery_kick(message_ids: tuple[int, ...]) -> int:
     """Queue delivery after commit; never raises, never blocks for long.
 
-    One message: its delivery task. Many (a fan-out to thousands of accounts): one
-    outbox_kick_task that queues their delivery tasks from a worker, so the event's
-    process publishes once whatever the number of messages. Returns how many
-    messages' delivery was queued (directly or through the kick task)."""
+    With a cache every process shares (Redis), kicks coalesce into outbox_drain_task:
+    one publish while none is waiting, else one cache write, whatever the number of
+    messages and of events committing at once. Without one (the embedded default, or
+    Redis not answering), one message is queued as its delivery task, and many (a
+    fan-out) as one outbox_kick_task that queues their delivery tasks from a worker.
+    Returns how many messages' delivery was queued (directly or through a task)."""
     from notifications.tasks import outbox_kick_task
 
+    if _kicks_coalesce():
+        return len(message_ids) if outbox_drain_queue() else 0
     if len(message_ids) == 1:
         return deliveries_queue(message_ids)
     return len(message_ids) if task_publish(outbox_kick_task, (list(message_ids),)) else 0
+
+
+def _kicks_coalesce() -> bool:
+    """Whether the drain's flag is seen by every process: the workers clear it."""
+    return getattr(cache, "is_shared", lambda: False)()
+
+
+def outbox_drain_queue() -> bool:
+    """Queue outbox_drain_task unless one is queued and not yet started; False when the
+    broker took nothing (the sweep delivers instead, and the next kick tries again)."""
+    from notifications.tasks import outbox_drain_task
+
+    if not cache.add(DRAIN_FLAG, True, DRAIN_FLAG_SECONDS):
+        return True
+    if task_publish(outbox_drain_task, ()):
+        return True
+    cache.delete(DRAIN_FLAG)
+    return False
+
+
+def outbox_drain(*, limit: int = SWEEP_BATCH) -> list["DeliveryResult"]:
+    """Deliver the pending rows now (and retries that are due), at most ``limit``; a full
+    batch queues another drain. The flag is cleared before the rows are read, so a row
+    committed after that read has its kick queue a drain of its own."""
+    cache.delete(DRAIN_FLAG)
+    results = outbox_sweep(limit=limit, pending_grace=timedelta(0))
+    if len(results) >= limit:
+        outbox_drain_queue()
+    return results
 
 
 def deliveries_queue(message_ids) -> int:
@@ -496,13 +538,19 @@ def message_deliver(*, message_id: int, now: datetime | None = None) -> Delivery
     return DeliveryResult(message_id, "sent")
 
 
-def outbox_sweep(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> list[DeliveryResult]:
+def outbox_sweep(
+    *,
+    now: datetime | None = None,
+    limit: int = SWEEP_BATCH,
+    pending_grace: timedelta = SWEEP_PENDING_GRACE,
+) -> list[DeliveryResult]:
     """The safety net: deliver rows whose kick was lost (broker down at commit), retries
     that are due, and rows whose worker died mid-send. At most ``limit`` per call;
-    returns one result per row tried (the task re-queues itself on a full batch)."""
+    returns one result per row tried (the task re-queues itself on a full batch).
+    ``pending_grace``: how old a pending row must be to be taken (outbox_drain: any)."""
     now = now or timezone.now()
     ids = list(
-        Message.objects.due(now=now, pending_grace=SWEEP_PENDING_GRACE)
+        Message.objects.due(now=now, pending_grace=pending_grace)
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )

@@ -39,14 +39,24 @@ def outbox_kick_task(message_ids: list[int]) -> int:
     return services.deliveries_queue(message_ids)
 
 
-@shared_task(
-    autoretry_for=(DatabaseError,),
-    retry_backoff=True,
-    max_retries=3,
-    acks_late=True,
-    soft_time_limit=240,
-    time_limit=300,
-)
+# A batch of deliveries: the sweep's, and the coalesced kicks' drain.
+OUTBOX_BATCH_OPTIONS = {
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": True,
+    "max_retries": 3,
+    "acks_late": True,
+    "soft_time_limit": 240,
+    "time_limit": 300,
+}
+
+
+@shared_task(**OUTBOX_BATCH_OPTIONS)
+def outbox_drain_task() -> int:
+    """The coalesced kicks' delivery: every pending row (services.delivery_kick)."""
+    return len(services.outbox_drain())
+
+
+@shared_task(**OUTBOX_BATCH_OPTIONS)
 def outbox_sweep_task() -> int:
     results = services.outbox_sweep(limit=services.SWEEP_BATCH)
     if len(results) >= services.SWEEP_BATCH:

@@ -67,7 +67,10 @@ class BackorderPolicy(models.TextChoices):
 
 class Order(models.Model):
     number = models.CharField(max_length=20, unique=True, null=True)
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="orders")
+    # Indexed by order_account_status_totals (and the other indexes led by the account).
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="orders", db_index=False
+    )
     placed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="orders_placed"
     )
@@ -118,6 +121,12 @@ class Order(models.Model):
             ),
         ]
         indexes = [
+            # The credit position's sum of open orders, read from the index alone.
+            models.Index(
+                fields=["account", "status"],
+                include=["no_charge", "total"],
+                name="order_account_status_totals",
+            ),
             models.Index(fields=["account", "-placed_at"]),
             models.Index(fields=["account", "po_number"]),
             models.Index(

@@ -23,9 +23,11 @@ def _fresh_breaker():
 @pytest.fixture
 def kicks(monkeypatch):
     """Record the messages whose delivery is queued after commit (one by one, or many
-    through the kick task) instead of publishing them."""
+    through the kick task) instead of publishing them: the kicks as they are without a
+    shared cache, each naming its messages (test_kick.py has the coalesced ones)."""
     from notifications.tasks import outbox_deliver_task, outbox_kick_task
 
+    monkeypatch.setattr(services, "_kicks_coalesce", lambda: False)
     queued: list[int] = []
 
     def fake_deliver(args, **kwargs):

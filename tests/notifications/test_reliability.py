@@ -1,6 +1,7 @@
 """The outbox guarantees, on PostgreSQL with real threads and a real broker."""
 
 import datetime as dt
+import json
 import threading
 import time
 
@@ -10,6 +11,7 @@ import time_machine
 from django.conf import settings as django_settings
 from django.db import connections, transaction
 
+from notifications import services
 from notifications.kinds import MessageKind
 from notifications.models import Message, MessageStatus
 from notifications.samples import SAMPLE_CONTEXTS
@@ -170,7 +172,8 @@ def _published_after_commit(enqueue):
         client.delete(queue)
 
 
-def test_with_the_broker_up_the_kick_publishes_after_commit_only():
+def test_with_the_broker_up_the_kick_publishes_after_commit_only(monkeypatch):
+    monkeypatch.setattr(services, "_kicks_coalesce", lambda: False)  # each kick its own task
     user = UserFactory()
     (message,), headers = _published_after_commit(
         lambda: message_enqueue(
@@ -185,7 +188,8 @@ def test_with_the_broker_up_the_kick_publishes_after_commit_only():
     assert django_settings.CELERY_TASK_SERIALIZER == "json"
 
 
-def test_with_the_broker_up_a_fan_out_is_one_kick_task_after_commit():
+def test_with_the_broker_up_a_fan_out_is_one_kick_task_after_commit(monkeypatch):
+    monkeypatch.setattr(services, "_kicks_coalesce", lambda: False)
     users = UserFactory.create_batch(3)
     written, headers = _published_after_commit(
         lambda: messages_enqueue(
@@ -202,3 +206,46 @@ def test_with_the_broker_up_a_fan_out_is_one_kick_task_after_commit():
     )
     assert headers["task"] == "notifications.tasks.outbox_kick_task"
     assert headers["argsrepr"] == f"({[m.pk for m in written]!r},)"
+
+
+@pytest.mark.skipif(
+    not services._kicks_coalesce(), reason="kicks coalesce only in a cache every process shares"
+)
+def test_with_a_shared_cache_the_kicks_until_a_drain_starts_are_one_drain_task(outbox):
+    from notifications.tasks import outbox_drain_task
+
+    client = redis.Redis.from_url(LIVE_BROKER, socket_timeout=3)
+    client.delete("celery")
+
+    def queued() -> list[str]:
+        return [json.loads(raw)["headers"]["task"] for raw in client.lrange("celery", 0, -1)]
+
+    try:
+        with celery_broker(LIVE_BROKER):
+            # when: two events commit their messages before any worker starts the drain
+            first = _shipment(UserFactory(), key="shipment:1")
+            second = _shipment(UserFactory(), key="shipment:2")
+            # then: one drain task was published, after the first commit
+            assert queued() == ["notifications.tasks.outbox_drain_task"]
+
+            # when: a worker starts the drain, and a third event commits meanwhile
+            def third_commits_during_the_read(**kwargs):
+                third.append(_shipment(UserFactory(), key="shipment:3"))
+                return outbox_sweep(**kwargs)
+
+            third = []
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(services, "outbox_sweep", third_commits_during_the_read)
+                drained = outbox_drain_task()
+            # then: the drain delivered the three rows, and the third event, which
+            # committed after the drain cleared its flag, queued a drain of its own
+            assert drained == 3
+            assert queued() == ["notifications.tasks.outbox_drain_task"] * 2
+            # which finds nothing left: each message was sent once
+            assert outbox_drain_task() == 0
+        for message in (first, second, *third):
+            message.refresh_from_db()
+            assert message.status == MessageStatus.SENT
+        assert len(outbox) == 3
+    finally:
+        client.delete("celery")
