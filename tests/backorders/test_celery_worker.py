@@ -1,4 +1,5 @@
-"""A real Celery worker against Redis runs the daily sweep through to its messages."""
+"""A real Celery worker against Redis runs the daily sweep through to its messages, and
+delivers them (the sweep's commit kicks the outbox's drain, which the worker runs)."""
 
 import datetime as dt
 import subprocess
@@ -46,6 +47,10 @@ def test_a_real_worker_runs_the_sweep_to_its_messages(account, buyer, warehouse)
         assert message.key == f"sweep:{today().isoformat()}:{account.pk}:{buyer.pk}"
         line.refresh_from_db()
         assert (line.backordered, line.cancelled) == (0, 4)
+        while time.monotonic() < deadline and message.status != "sent":
+            time.sleep(0.5)
+            message.refresh_from_db()
+        assert message.status == "sent"
     finally:
         worker.terminate()
         try:
