@@ -111,8 +111,9 @@ else:
     # The session's prepared statements (inventory.compiled: the placement's reads, the
     # credit position) keep one generic plan: PostgreSQL otherwise plans each run anew
     # when the custom plan looks cheaper, and that planning cost more than the run.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        "-c plan_cache_mode=force_generic_plan"
+    connect_options = DATABASES["default"].setdefault("OPTIONS", {})
+    connect_options["options"] = (
+        f"{connect_options.get('options', '')} -c plan_cache_mode=force_generic_plan"
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

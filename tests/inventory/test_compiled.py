@@ -3,6 +3,8 @@ the data as it is then, with that run's values, as the ORM's own query would."""
 
 from decimal import Decimal
 
+import pytest
+from django.db import connection
 from django.db.models import CharField, IntegerField
 
 from inventory.compiled import (
@@ -65,3 +67,20 @@ def test_reads_run_together_keep_each_reads_rows_apart(db):
     assert [sorted(rows) for rows in together] == [sorted(read.rows()) for read in reads]
     assert [len(rows) for rows in together] == [1, 2, 0]
     assert models_built(SKU, together[0], "style")[0].style.pk == levels[0].sku.style_id
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared on PostgreSQL only")
+def test_a_prepared_read_keeps_one_generic_plan_for_every_run(db):
+    # PostgreSQL's default makes a custom plan for each of the first five runs, and then
+    # for every run whose custom plan looks cheaper: planning cost more than the reads.
+    sku = SKUFactory()
+    for _ in range(7):
+        (row,) = CODED.rows(code=sku.code)
+        assert row[0] == sku.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE %s",
+            ['%"inventory_sku"."code" = ($1)%'],
+        )
+        assert cursor.fetchall() == [(7, 0)]
