@@ -5,6 +5,7 @@ task; many (a fan-out) as one kick task that a worker turns into one delivery ta
 import time
 
 import pytest
+import redis
 from django.core.cache import cache
 
 from notifications import services
@@ -71,8 +72,6 @@ def test_a_drain_the_broker_refused_leaves_no_flag_behind(monkeypatch, published
 
 @shared_cache
 def test_a_lost_drain_holds_kicks_back_only_while_its_flag_lives(published_coalesced, settings):
-    import redis
-
     assert services.delivery_kick((7,)) == 1  # its drain is lost: no worker ever starts it
     assert services.delivery_kick((8,)) == 1
     assert published_coalesced == [("outbox_drain_task", ())]
