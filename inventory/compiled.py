@@ -8,6 +8,7 @@ PostgreSQL more than running them."""
 import itertools
 import re
 import weakref
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -157,26 +158,40 @@ def statement_run(cursor, sql: str, params) -> None:
     """Run ``sql`` (Django's placeholders) on ``cursor``. On PostgreSQL as a prepared
     statement of the database session: prepared with its first run, in the same round
     trip, then executed by name, so PostgreSQL parses it once and may keep its plan.
-    Meant for the fixed statements of this module, a few per session. A statement is
-    taken as prepared once that round trip succeeds; one that failed is prepared again
-    under a new name (PREPARE outlives a rollback, so a name is never reused)."""
+    Meant for fixed statements, a few per session."""
+    text, arguments, prepared = statement_prepared(sql, params)
+    cursor.execute(text, arguments)
+    prepared()
+
+
+def statement_prepared(sql: str, params) -> tuple[str, list, Callable[[], None]]:
+    """What runs ``sql`` as a prepared statement (see statement_run), to send alone or
+    last in a round trip of several: the text, its parameters, and what to call once
+    that round trip succeeded. A statement is taken as prepared only then; one that
+    failed is prepared again under a new name (PREPARE outlives a rollback, so a name is
+    never reused). Elsewhere than on PostgreSQL, or without parameters, ``sql`` itself."""
     if connection.vendor != "postgresql" or not _preparing["on"] or not params:
-        cursor.execute(sql, params)
-        return
+        return sql, params, _nothing
     raw = connection.connection
     state = _prepared.get(raw)
     if state is None:
         state = _prepared[raw] = {"names": {}, "next": itertools.count()}
-    arguments = f" ({', '.join(['%s'] * len(params))})" if params else ""
+    arguments = f" ({', '.join(['%s'] * len(params))})"
     name = state["names"].get(sql)
     if name is not None:
-        cursor.execute(f"EXECUTE {name}{arguments}", params)
-        return
+        return f"EXECUTE {name}{arguments}", params, _nothing
     name = f"compiled_{next(state['next'])}"
     numbers = itertools.count(1)
     body = _PLACEHOLDER.sub(lambda m: m.group() if m.group() == "%%" else f"${next(numbers)}", sql)
-    cursor.execute(f"PREPARE {name} AS {body}; EXECUTE {name}{arguments}", params)
-    state["names"][sql] = name
+
+    def prepared():
+        state["names"][sql] = name
+
+    return f"PREPARE {name} AS {body}; EXECUTE {name}{arguments}", params, prepared
+
+
+def _nothing():
+    pass
 
 
 @contextmanager

@@ -1,6 +1,7 @@
 """Building blocks for the engine's hand-written set-based statements, in the SQL that
 both PostgreSQL and the embedded SQLite default accept."""
 
+from django.db import connection
 from django.db.models import F
 from django.db.models.lookups import In
 
@@ -13,6 +14,24 @@ def values_table(name: str, columns: list[str], rows: list[tuple]) -> tuple[str,
     row = f"({placeholders(columns)})"
     sql = f"WITH {name} ({', '.join(columns)}) AS (VALUES {', '.join([row] * len(rows))}) "
     return sql, [value for values in rows for value in values]
+
+
+def integers_table(name: str, columns: list[str], rows: list[tuple]) -> tuple[str, list]:
+    """values_table for rows of integers. On PostgreSQL one array parameter a column
+    (`unnest`), so the statement's text is the same for any number of rows and it can be
+    kept as a prepared statement (inventory.compiled.statement_run), planned once; a
+    VALUES list's text changes with its length, and its planning cost more than running
+    it. Elsewhere values_table."""
+    if connection.vendor != "postgresql":
+        return values_table(name, columns, rows)
+    arrays = ", ".join(["%s::bigint[]"] * len(columns))
+    sql = f"WITH {name} ({', '.join(columns)}) AS (SELECT * FROM unnest({arrays})) "
+    return sql, [_array_text(column) for column in zip(*rows, strict=True)]
+
+
+def _array_text(values) -> str:
+    # An array's text, which PostgreSQL parses at once (see IdsIn).
+    return "{" + ",".join(str(int(value)) for value in values) + "}"
 
 
 def placeholders(values) -> str:
@@ -34,7 +53,7 @@ class IdsIn(In):
             return super().process_rhs(compiler, connection)
         # An array's text, which PostgreSQL parses at once; a list would be sent as
         # ARRAY[1, 2, ...], one expression per id to parse and plan.
-        return "%s::bigint[]", ("{" + ",".join(map(str, self.rhs)) + "}",)
+        return "%s::bigint[]", (_array_text(self.rhs),)
 
     def get_rhs_op(self, connection, rhs):
         if connection.vendor != "postgresql":

@@ -94,8 +94,14 @@ def _figures():
             F("total") - F("paid_amount") - F("credited_amount"),
         ),
         on_order=_account_sum(Order.objects.filter(on_order, account=OuterRef("pk")), F("total")),
+        # Led by the account's open orders (order_account_status_totals), not by every
+        # invoice it was ever sent: the read grows with what is open, not with history.
         invoiced_on_order=_account_sum(
-            invoices.filter(order__status__in=OPEN_ORDER_STATUSES, order__no_charge=False),
+            invoices.filter(
+                order__account=OuterRef("pk"),
+                order__status__in=OPEN_ORDER_STATUSES,
+                order__no_charge=False,
+            ),
             F("total"),
         ),
     )

@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import CharField, IntegerField, Q
 from django.db.models.expressions import RawSQL
 
-from inventory.compiled import CompiledRead, slot
+from inventory.compiled import CompiledRead, slot, statement_run
 from inventory.sql import ids_in
 from notifications.models import Message
 from orders.models import Order, OrderLine
@@ -72,15 +72,17 @@ def placement_start(
     pk_params = [lines, messages]
     credit = "pg_advisory_xact_lock(%s)::text" if credit_lock else "NULL"
     credit_params = [_credit_lock_id(account_id)] if credit_lock else []
+    # Prepared (statement_run): planning these few fixed shapes cost more than running them.
     if not key:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {pks}, {credit}", [*pk_params, *credit_params])
+            statement_run(cursor, f"SELECT {pks}, {credit}", [*pk_params, *credit_params])
             order_id, line_ids, message_ids, _ = cursor.fetchone()
             return PlacementStart(True, None, order_id, tuple(line_ids), tuple(message_ids))
     lookup, params = _KEY_LOOKUP.sql(account_id=account_id, key=key)
     # OFFSET 0 keeps the inner select (and its key lock) evaluated before the CASE.
     with connection.cursor() as cursor:
-        cursor.execute(
+        statement_run(
+            cursor,
             f"SELECT taken, existing, {pks}, "
             f"CASE WHEN taken AND existing IS NULL THEN {credit} END FROM "
             f"(SELECT pg_try_advisory_xact_lock(%s) AS taken, ({lookup}) AS existing OFFSET 0) "

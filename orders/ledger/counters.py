@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from django.db import connection, transaction
 
 from inventory import locks
+from inventory.compiled import statement_run
 from inventory.exceptions import InboundOverPromised, InsufficientStock
 from inventory.models import InboundLine, StockLevel
-from inventory.sql import values_table
+from inventory.sql import integers_table
 
 
 @transaction.atomic(savepoint=False)
@@ -177,7 +178,7 @@ def _counters_update(
         model=model, assignment=assignment, condition=condition, quantities=quantities, lock=lock
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        statement_run(cursor, sql, params)
         updated = {row[0] for row in cursor.fetchall()}
     return set(quantities) - updated
 
@@ -186,7 +187,7 @@ def _counters_update_sql(
     *, model, assignment: str, condition: str, quantities: dict, lock: bool
 ) -> tuple[str, list]:
     """_counters_update's statement (it returns the ids it moved) and parameters."""
-    taken, params = values_table("taken", ["taken_id", "quantity"], sorted(quantities.items()))
+    taken, params = integers_table("taken", ["taken_id", "quantity"], sorted(quantities.items()))
     locked = locks.rows_lock_cte(model=model) if lock else ""
     source = "taken JOIN locked ON locked.id = taken.taken_id" if locked else "taken"
     # Qualified only where `locked` makes a bare id ambiguous: SQLite refuses the alias.

@@ -3,6 +3,8 @@
 from django.db import connection
 from django.db.models.sql import InsertQuery
 
+from inventory.compiled import statement_prepared
+
 
 def rows_insert(*, parents, children, then=None) -> list[tuple] | None:
     """Insert new rows: ``parents`` (lists of one model's instances each, in the order
@@ -11,7 +13,7 @@ def rows_insert(*, parents, children, then=None) -> list[tuple] | None:
     placement's order and lines), every INSERT goes in one round trip, the children's
     pks not read back; otherwise one bulk_create per list, which reads the pks.
     ``then``: a statement and its parameters run after the inserts (in the same round
-    trip when there is one); what it returns is returned."""
+    trip when there is one, as a prepared statement); what it returns is returned."""
     groups = [group for group in [*parents, *children] if group]
     if connection.vendor != "postgresql" or any(
         row.pk is None for group in parents for row in group
@@ -28,12 +30,16 @@ def rows_insert(*, parents, children, then=None) -> list[tuple] | None:
         sql, values = _insert(group)
         statements.append(sql)
         params.extend(values)
+    prepared = None
     if then is not None:
-        statements.append(then[0])
-        params.extend(then[1])
+        text, values, prepared = statement_prepared(*then)
+        statements.append(text)
+        params.extend(values)
     with connection.cursor() as cursor:
         cursor.execute("; ".join(statements), params)
         returned = cursor.fetchall() if then is not None else None
+    if prepared is not None:
+        prepared()
     for group in groups:
         for row in group:
             row._state.adding, row._state.db = False, connection.alias

@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
+from inventory.compiled import statements_unprepared
 from inventory.models import InboundLine, StockLevel
 from notifications.models import Message
 from orders.exceptions import IdempotencyKeyInFlight, OrderInputError
@@ -216,8 +217,9 @@ def test_stock_levels_are_locked_last_and_held_only_to_the_commit(terms, warehou
     # given two SKUs in stock
     skus = [stocked_sku(warehouse=warehouse, on_hand=100) for _ in range(2)]
     ((account, user),) = buyers(1)
-    # when an order is placed
-    with CaptureQueriesContext(connection) as captured:
+    # when an order is placed (its statements sent as they are, not as prepared ones run
+    # by name, so that they can be read)
+    with statements_unprepared(), CaptureQueriesContext(connection) as captured:
         place_job(account, user, [(sku, 6) for sku in skus], idempotency_key="late")()
     # then every write comes before the stock levels are locked; they are locked (in pk
     # order) and allocated by one statement, the last before the commit: the last of the
@@ -251,3 +253,24 @@ def test_rows_written_before_the_stock_lock_check_their_references_at_commit():
         )
         rows = sorted(cursor.fetchall())
     assert rows == [("orders_allocation", True, True), ("orders_backorderpeg", True, True)]
+
+
+def test_a_placement_runs_its_fixed_statements_by_name_whatever_its_line_count(terms, warehouse):
+    # given an order of one line placed on this connection
+    skus = [stocked_sku(warehouse=warehouse, on_hand=100) for _ in range(3)]
+    ((account, user),) = buyers(1)
+    place_job(account, user, [(skus[0], 6)], idempotency_key="first")()
+    # when an order of two lines is placed after it
+    with CaptureQueriesContext(connection) as captured:
+        place_job(account, user, [(skus[1], 4), (skus[2], 2)], idempotency_key="second")()
+    # then, inside its transaction, everything but the new rows is run by name, not sent
+    # to be parsed and planned again: the key's lock with the new pks, the credit
+    # position, and the stock update, whose text is the same for any number of levels
+    sent = [part for query in captured.captured_queries for part in query["sql"].split("; ")]
+    transaction = sent[sent.index("BEGIN") + 1 : sent.index("COMMIT")]
+    by_name = [sql for sql in transaction if not sql.startswith("INSERT INTO ")]
+    assert len(by_name) == 3
+    assert all(sql.startswith("EXECUTE compiled_") for sql in by_name)
+    # and the stock moved as the statement says
+    levels = StockLevel.objects.filter(sku__in=skus).order_by("sku_id")
+    assert [level.allocated for level in levels] == [6, 4, 2]
