@@ -55,7 +55,8 @@ class CompiledRead:
 
     def sql(self, **values) -> tuple[str, list]:
         _, sql, params, _ = self._compile()
-        return sql, [_filled(param, values) for param in params]
+        wrapper = connections[DEFAULT_DB_ALIAS]
+        return sql, [_filled(param, values, wrapper) for param in params]
 
     def width(self) -> int:
         """How many columns its rows have."""
@@ -80,10 +81,10 @@ class CompiledRead:
         return [tuple(row) for row in rows]
 
 
-def _filled(param, values):
+def _filled(param, values, wrapper):
     if not isinstance(param, _Slot):
         return param
-    return param.output_field.get_db_prep_value(values[param.name], connection)
+    return param.output_field.get_db_prep_value(values[param.name], wrapper)
 
 
 class CompiledByCount:
@@ -170,9 +171,10 @@ def statement_prepared(sql: str, params) -> tuple[str, list, Callable[[], None]]
     that round trip succeeded. A statement is taken as prepared only then; one that
     failed is prepared again under a new name (PREPARE outlives a rollback, so a name is
     never reused). Elsewhere than on PostgreSQL, or without parameters, ``sql`` itself."""
-    if connection.vendor != "postgresql" or not _preparing["on"] or not params:
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    if wrapper.vendor != "postgresql" or not _preparing["on"] or not params:
         return sql, params, _nothing
-    raw = connection.connection
+    raw = wrapper.connection
     state = _prepared.get(raw)
     if state is None:
         state = _prepared[raw] = {"names": {}, "next": itertools.count()}
@@ -222,10 +224,10 @@ def models_built(model, rows, related: str = "") -> list:
     width = len(model._meta.concrete_fields)
     target = model._meta.get_field(related).related_model if related else None
     end = width + len(target._meta.concrete_fields) if target else width
-    built = []
+    alias, built = connection.alias, []
     for row in rows:
-        instance = model.from_db(connection.alias, None, row[:width])
+        instance = model.from_db(alias, None, row[:width])
         if target is not None:
-            setattr(instance, related, target.from_db(connection.alias, None, row[width:end]))
+            setattr(instance, related, target.from_db(alias, None, row[width:end]))
         built.append(instance)
     return built

@@ -1,6 +1,6 @@
 """New rows written in one round trip."""
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models.sql import InsertQuery
 
 from inventory.compiled import statement_prepared
@@ -40,9 +40,10 @@ def rows_insert(*, parents, children, then=None) -> list[tuple] | None:
         returned = cursor.fetchall() if then is not None else None
     if prepared is not None:
         prepared()
+    alias = connection.alias
     for group in groups:
         for row in group:
-            row._state.adding, row._state.db = False, connection.alias
+            row._state.adding, row._state.db = False, alias
     return returned
 
 
@@ -70,7 +71,9 @@ def _insert(group) -> tuple[str, list]:
             f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES " if plain else None,
         )
     fields, start = prefix
-    params = []
+    # The connection itself, not django.db.connection: each of the fields reads it, and
+    # every attribute read through that proxy looks the connection up again.
+    wrapper, params = connections[DEFAULT_DB_ALIAS], []
     if start is not None:
         for row in group:
             for field in fields:
@@ -78,7 +81,7 @@ def _insert(group) -> tuple[str, list]:
                 if hasattr(value, "resolve_expression"):
                     start = None
                     break
-                params.append(field.get_db_prep_save(value, connection=connection))
+                params.append(field.get_db_prep_save(value, connection=wrapper))
             if start is None:
                 break
     if start is None:

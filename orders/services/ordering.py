@@ -4,6 +4,7 @@ customer service) goes through."""
 import datetime as dt
 import hashlib
 import json
+import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -73,8 +74,11 @@ class PlacementResult:
     lines: tuple = ()  # a new order's lines, in pk order; empty for a retry's earlier order
 
 
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _has_control_characters(text: str) -> bool:
-    return any(ord(char) < 32 or ord(char) == 127 for char in text)
+    return _CONTROL_CHARACTER.search(text) is not None
 
 
 def sku_line_problem(*, code: str, sku) -> str | None:
