@@ -53,14 +53,29 @@ def seeded_scale(name):
 
 
 def ensure_database(name, scale, *, reseed=False):
-    env = {**os.environ, "DATABASE_URL": database_url(name)}
-    if not reseed and seeded_scale(name) == scale:
-        log(f"{name}: reusing data seeded at scale {scale}")
+    """`name` as seeded at `scale`, fresh for this run: a copy of `name`_seed (seeded
+    once, then reused), so what a run writes never reaches the next. Orders piled up by
+    earlier runs made every later run's orders slower (the credit position sums the
+    account's open orders), and its figures depended on how many runs came before."""
+    seed = f"{name}_seed"
+    env = {**os.environ, "DATABASE_URL": database_url(seed)}
+    if not reseed and seeded_scale(seed) == scale:
+        log(f"{seed}: reusing data seeded at scale {scale}")
         subprocess.run(
             [PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
         )
-        return
-    log(f"{name}: creating and seeding at scale {scale} (once; later runs reuse it)")
+    else:
+        database_seed(seed, scale, env)
+    conn = psycopg2.connect(database_url("postgres"))
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{seed}" STRATEGY FILE_COPY')
+    conn.close()
+
+
+def database_seed(name, scale, env):
+    log(f"{name}: creating and seeding at scale {scale} (once; later runs copy it)")
     conn = psycopg2.connect(database_url("postgres"))
     conn.autocommit = True
     with conn.cursor() as cursor:
