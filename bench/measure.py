@@ -97,13 +97,16 @@ def wrk(path, *, duration, runs, headers=(), script="report.lua", env=None):
 
 
 def wrk_in_turns(scenarios, *, duration, runs):
-    """Each of `scenarios` ({name: (path, headers)}) run once in turn, `runs` times over
-    (a, b, c, a, b, c, ...), so the machine's drift falls on all of them alike rather than
-    on whichever was measured while it lasted."""
+    """Each of `scenarios` ({name: (path, headers)}, or {name: wrk_sample's arguments})
+    run once in turn, `runs` times over (a, b, c, a, b, c, ...), so the machine's drift
+    falls on all of them alike rather than on whichever was measured while it lasted."""
     samples = {name: [] for name in scenarios}
     for _ in range(runs):
-        for name, (path, headers) in scenarios.items():
-            samples[name].append(wrk_sample(path, duration=duration, headers=headers))
+        for name, scenario in scenarios.items():
+            if not isinstance(scenario, dict):
+                path, headers = scenario
+                scenario = {"path": path, "headers": headers}
+            samples[name].append(wrk_sample(duration=duration, **scenario))
     return {name: wrk_summary(taken) for name, taken in samples.items()}
 
 
@@ -265,7 +268,9 @@ def main():
         if "placement" in only:
             log("placement")
             results.update(
-                scenarios.placement(fixture, duration=args.duration, runs=args.runs, wrk=wrk)
+                scenarios.placement(
+                    fixture, duration=args.duration, runs=args.runs, in_turns=wrk_in_turns
+                )
             )
     if "placement" in only:
         results.update(_reserve_baselines(fixture, args))

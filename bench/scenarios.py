@@ -352,32 +352,35 @@ def placements(fixture):
     )
 
 
-def placement(fixture, *, duration, runs, wrk):
+def placement(fixture, *, duration, runs, in_turns):
     """Orders over the API from 16 clients: 10 random SKUs each, 1 random SKU each, and 1
-    line of a hot SKU."""
+    line of a hot SKU, in turns with the bare DRF view (bare_drf_beside_placement): the
+    orders are compared with the view as the machine ran while they were measured, not
+    minutes before with the baselines."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as buyers:
         buyers.write("\n".join(f"{token} {account}" for token, account in fixture.placement_buyers))
-    results = {}
+    scenarios = {
+        "bare_drf_beside_placement": {"path": "/bench/bare-drf/", "headers": fixture.api_headers}
+    }
     for name, codes, lines, quantity in placements(fixture):
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
             handle.write("\n".join(codes))
-        measured = wrk(
-            "/api/v1/orders/",
-            duration=duration,
-            runs=runs,
-            script="place.lua",
-            env={
+        scenarios[name] = {
+            "path": "/api/v1/orders/",
+            "script": "place.lua",
+            "env": {
                 "BUYERS_FILE": buyers.name,
                 "SKU_FILE": handle.name,
                 "LINES": str(lines),
                 "QUANTITY": str(quantity),
             },
-        )
-        measured["lines_per_s"] = {
-            key: round(value * lines, 2) if key != "spread_pct" else value
-            for key, value in measured["rps"].items()
         }
-        results[name] = measured
+    results = in_turns(scenarios, duration=duration, runs=runs)
+    for name, _, lines, _ in placements(fixture):
+        results[name]["lines_per_s"] = {
+            key: round(value * lines, 2) if key != "spread_pct" else value
+            for key, value in results[name]["rps"].items()
+        }
     results["placement_random"]["queries"] = placement_queries(fixture)
     return results
 
