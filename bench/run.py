@@ -61,33 +61,17 @@ def ensure_database(name, scale, *, reseed=False):
     env = {**os.environ, "DATABASE_URL": database_url(seed)}
     if not reseed and seeded_scale(seed) == scale:
         log(f"{seed}: reusing data seeded at scale {scale}")
-        subprocess.run(
-            [PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-        )
+        _manage(env, "migrate", "--noinput", "-v0")
     else:
         database_seed(seed, scale, env)
-    conn = psycopg2.connect(database_url("postgres"))
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{seed}" STRATEGY FILE_COPY')
-    conn.close()
+    _database_created(name, template=seed)
 
 
 def database_seed(name, scale, env):
     log(f"{name}: creating and seeding at scale {scale} (once; later runs copy it)")
-    conn = psycopg2.connect(database_url("postgres"))
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    subprocess.run(
-        [PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
-    )
-    subprocess.run(
-        [PYTHON, "manage.py", "seed_demo", "--scale", str(scale)], cwd=ROOT, env=env, check=True
-    )
+    _database_created(name)
+    _manage(env, "migrate", "--noinput", "-v0")
+    _manage(env, "seed_demo", "--scale", str(scale))
     conn = psycopg2.connect(database_url(name))
     with conn, conn.cursor() as cursor:
         cursor.execute("CREATE TABLE bench_meta (scale integer NOT NULL, seeded_at timestamptz)")
@@ -98,6 +82,21 @@ def database_seed(name, scale, env):
     with vacuum.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     vacuum.close()
+
+
+def _database_created(name, *, template=None):
+    """`name` dropped if it exists and created again: empty, or a copy of `template`."""
+    copy = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
+    conn = psycopg2.connect(database_url("postgres"))
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"{copy}')
+    conn.close()
+
+
+def _manage(env, *arguments):
+    subprocess.run([PYTHON, "manage.py", *arguments], cwd=ROOT, env=env, check=True)
 
 
 PARTS = ("pages", "placement", "peer", "jobs", "documents", "season")
